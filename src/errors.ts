@@ -1,0 +1,30 @@
+/** Stable error codes; each names a failure a caller can act on. */
+export type SplinterErrorCode =
+  | 'EAGAIN' // a slot stayed contested (odd epoch) past the retry budget: retry later
+  | 'ENOENT' // the key, store or target does not exist
+  | 'EEXIST' // create found the target already there (or with another geometry)
+  | 'EMSGSIZE' // a value outside 1..maxValueSize, or a buffer too small
+  | 'ENOSPC' // no free slot (or no free bid record)
+  | 'EINVAL' // a bad argument: key too long or with NUL, group >= 64, bad geometry, …
+  | 'EPROTOTYPE' // the slot's type does not allow the operation
+  | 'ENOMEM' // the value arena cannot hold what was asked
+  | 'ENOTSUP' // the store or this machine cannot do it
+  | 'ETIMEDOUT' // a wait ran past its deadline
+  | 'ECORRUPT' // the store's bytes break the format
+  | 'ECLOSED'; // the store was closed
+
+/** The one error class of the library: `code` is stable, `message` says what was expected and what was received. */
+export class SplinterError extends Error {
+  override readonly name = 'SplinterError';
+  readonly code: SplinterErrorCode;
+
+  constructor(code: SplinterErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.code = code;
+  }
+}
+
+/** Type guard that also narrows on a code: `isSplinterError(e, 'ENOENT')`. */
+export function isSplinterError(error: unknown, code?: SplinterErrorCode): error is SplinterError {
+  return error instanceof SplinterError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,6 @@
+export { Store, type CreateGeometry, type StoreOptions } from './store/store.js';
+export type { HeaderSnapshot, SlotSnapshot, RawView } from './store/snapshot.js';
+export { SplinterError, isSplinterError, type SplinterErrorCode } from './errors.js';
+export { SlotType, IntOp, Intent, Mop, type SlotTypeName } from './layout/constants.js';
+export type { Geometry } from './layout/geometry.js';
+export { nativeMmapAvailable } from './store/native-mmap.js';

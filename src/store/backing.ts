@@ -1,0 +1,25 @@
+import type { Advice } from './native-mmap.js';
+
+/** Where a store's bytes live. Everything above this interface sees only `bytes`. */
+export interface Backing {
+  readonly kind: 'shm' | 'file' | 'shared';
+  /** The whole store, header first. */
+  readonly bytes: Uint8Array;
+  /** Makes writes durable where that means something (file mode); a no-op elsewhere. */
+  flush(): void;
+  /** madvise on a range of the mapping; undefined where there is no mapping to advise. */
+  readonly advise: ((offset: number, length: number, advice: Advice) => void) | undefined;
+  /** Drops this handle's reference to the bytes (flushing first in file mode). */
+  release(): void;
+}
+
+/** A store living in a SharedArrayBuffer, shared between worker threads. */
+export function sharedArrayBufferBacking(buffer: SharedArrayBuffer): Backing {
+  return {
+    kind: 'shared',
+    bytes: new Uint8Array(buffer),
+    flush() {},
+    advise: undefined,
+    release() {},
+  };
+}

@@ -1,0 +1,96 @@
+import { KEY_MAX, SLOT } from '../layout/constants.js';
+import { homeSlot } from '../layout/fnv1a.js';
+import type { KeyCodec } from './key-codec.js';
+import type { StoreMemory } from './memory.js';
+
+/** True when the slot at `slotByte` stores exactly the encoded key (bytes then NUL). */
+export function keyBytesMatch(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
+  const u8 = m.u8;
+  const at = slotByte + SLOT.key;
+  const bytes = key.bytes;
+  const length = key.length;
+  for (let i = 0; i < length; i++) if (u8[at + i] !== bytes[i]) return false;
+  return u8[at + length] === 0;
+}
+
+/** Hash and key bytes both match: the slot holds this key now. */
+export function slotHoldsKey(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
+  const w = slotByte >>> 2;
+  return (
+    Atomics.load(m.u32, w) === key.hash.lo && Atomics.load(m.u32, w + 1) === key.hash.hi && keyBytesMatch(m, slotByte, key)
+  );
+}
+
+/** The hash still equals the key's: used after a seqlock read to reject a slot unset meanwhile. */
+export function hashStillMatches(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
+  const w = slotByte >>> 2;
+  return Atomics.load(m.u32, w) === key.hash.lo && Atomics.load(m.u32, w + 1) === key.hash.hi;
+}
+
+/** The first slot on the key's probe path that holds it (what C readers see), or -1. */
+export function findKey(m: StoreMemory, key: KeyCodec): number {
+  const n = m.slots;
+  const hashLo = key.hash.lo;
+  const hashHi = key.hash.hi;
+  const u32 = m.u32;
+  let index = homeSlot(hashHi, hashLo, n);
+  for (let probed = 0; probed < n; probed++) {
+    const slotByte = m.slotsStart + index * m.slotSize;
+    const w = slotByte >>> 2;
+    if (Atomics.load(u32, w) === hashLo && Atomics.load(u32, w + 1) === hashHi && keyBytesMatch(m, slotByte, key)) {
+      return index;
+    }
+    if (++index === n) index = 0;
+  }
+  return -1;
+}
+
+/** Result of one pass for a writer: where the key is, or the first empty slot on its path. */
+export interface WriterProbe {
+  match: number;
+  empty: number;
+}
+
+/** One full pass over the probe path: the key's slot if anywhere on it, else the first empty slot. */
+export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe): void {
+  const n = m.slots;
+  const hashLo = key.hash.lo;
+  const hashHi = key.hash.hi;
+  const u32 = m.u32;
+  let index = homeSlot(hashHi, hashLo, n);
+  let empty = -1;
+  for (let probed = 0; probed < n; probed++) {
+    const slotByte = m.slotsStart + index * m.slotSize;
+    const w = slotByte >>> 2;
+    const lo = Atomics.load(u32, w);
+    const hi = Atomics.load(u32, w + 1);
+    if (lo === hashLo && hi === hashHi && keyBytesMatch(m, slotByte, key)) {
+      out.match = index;
+      out.empty = empty;
+      return;
+    }
+    if (empty < 0 && (lo | hi) === 0) empty = index;
+    if (++index === n) index = 0;
+  }
+  out.match = -1;
+  out.empty = empty;
+}
+
+/** Every slot holding the key, in probe order from its home slot (normally one). */
+export function findAllCopies(m: StoreMemory, key: KeyCodec): number[] {
+  const copies: number[] = [];
+  const n = m.slots;
+  let index = homeSlot(key.hash.hi, key.hash.lo, n);
+  for (let probed = 0; probed < n; probed++) {
+    if (slotHoldsKey(m, m.slotByte(index), key)) copies.push(index);
+    if (++index === n) index = 0;
+  }
+  return copies;
+}
+
+/** Length of the NUL-terminated key at a slot, or -1 when its 64 bytes hold no NUL. */
+export function storedKeyLength(m: StoreMemory, slotByte: number): number {
+  const at = slotByte + SLOT.key;
+  for (let i = 0; i < KEY_MAX; i++) if (m.u8[at + i] === 0) return i;
+  return -1;
+}

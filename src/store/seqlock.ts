@@ -1,0 +1,28 @@
+/**
+ * The per-slot seqlock (FORMAT.md §6) on the low 32-bit word of the slot's u64 epoch.
+ * Parity and the writer's CAS live in the low word; only a release from 0xFFFFFFFF must
+ * carry into the high word, and only the lock holder can be doing that.
+ */
+const LOW_MAX = 0xffffffff;
+
+/** Takes the slot: CAS of an even epoch e to e+1. False when odd (a writer is inside) or lost. */
+export function tryLock(u32: Uint32Array, epochW32: number): boolean {
+  const e = Atomics.load(u32, epochW32);
+  if ((e & 1) !== 0) return false;
+  // CAS, not store: a writer of another process may take the slot between our load and here.
+  return Atomics.compareExchange(u32, epochW32, e, e + 1) === e;
+}
+
+/** Releases a slot we hold: epoch+1 makes it even again and tells readers the value changed. */
+export function unlock(u32: Uint32Array, u64: BigUint64Array, epochW32: number): void {
+  if (Atomics.load(u32, epochW32) !== LOW_MAX) {
+    Atomics.add(u32, epochW32, 1);
+  } else {
+    Atomics.add(u64, epochW32 >>> 1, 1n); // the rare carry into the high word
+  }
+}
+
+/** Global epoch +1 in halves; the carry lands a moment later, once every 2^32 writes. */
+export function bumpGlobalEpoch(u32: Uint32Array, globalW32: number): void {
+  if (Atomics.add(u32, globalW32, 1) === LOW_MAX) Atomics.add(u32, globalW32 + 1, 1);
+}

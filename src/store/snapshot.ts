@@ -1,0 +1,139 @@
+import { SplinterError } from '../errors.js';
+import { HEADER, SLOT } from '../layout/constants.js';
+import { contested, outOfArena, readStoredKey, type KvContext } from './kv.js';
+import type { StoreMemory } from './memory.js';
+import { findKey, hashStillMatches } from './probe.js';
+
+export interface HeaderSnapshot {
+  magic: number;
+  version: number;
+  slots: number;
+  maxValueSize: number;
+  epoch: bigint;
+  coreFlags: number;
+  userFlags: number;
+  parseFailures: bigint;
+  lastFailureEpoch: bigint;
+  /** Beyond API.md: the rest of the header, for operators. */
+  valBrk: number;
+  valSz: number;
+  ownerFd: number;
+  ownerPid: number;
+}
+
+export interface SlotSnapshot {
+  index: number;
+  key: string;
+  hash: bigint;
+  epoch: bigint;
+  valueOffset: number;
+  valueLength: number;
+  typeFlag: number;
+  userFlag: number;
+  watcherMask: bigint;
+  ctime: bigint;
+  atime: bigint;
+  bloom: bigint;
+}
+
+/** Plain copies of the header fields (each atomic on its own, not as a set). */
+export function headerSnapshot(m: StoreMemory): HeaderSnapshot {
+  const { u8, u32, i32, u64 } = m;
+  return {
+    magic: Atomics.load(u32, HEADER.magic >>> 2),
+    version: Atomics.load(u32, HEADER.version >>> 2),
+    slots: Atomics.load(u32, HEADER.slots >>> 2),
+    maxValueSize: Atomics.load(u32, HEADER.max_val_sz >>> 2),
+    epoch: Atomics.load(u64, HEADER.epoch >>> 3),
+    coreFlags: Atomics.load(u8, HEADER.core_flags),
+    userFlags: Atomics.load(u8, HEADER.user_flags),
+    parseFailures: Atomics.load(u64, HEADER.parse_failures >>> 3),
+    lastFailureEpoch: Atomics.load(u64, HEADER.last_failure_epoch >>> 3),
+    valBrk: Atomics.load(u32, HEADER.val_brk >>> 2),
+    valSz: Atomics.load(u32, HEADER.val_sz >>> 2),
+    ownerFd: Atomics.load(i32, HEADER.owner_fd >>> 2),
+    ownerPid: Atomics.load(i32, HEADER.owner_pid >>> 2),
+  };
+}
+
+/** Slot fields read between two equal, even epoch loads. */
+export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string | undefined): SlotSnapshot | undefined {
+  const m = ctx.m;
+  const { u8, u32, u64 } = m;
+  const slotByte = m.slotByte(index);
+  const epochW = m.epochW32(slotByte);
+  ctx.backoff.reset();
+  for (;;) {
+    const before = Atomics.load(u32, epochW);
+    if ((before & 1) === 0) {
+      const snapshot: SlotSnapshot = {
+        index,
+        key: keyText ?? readStoredKey(ctx, index),
+        hash: Atomics.load(u64, slotByte >>> 3),
+        epoch: Atomics.load(u64, (slotByte + SLOT.epoch) >>> 3),
+        valueOffset: Atomics.load(u32, (slotByte + SLOT.val_off) >>> 2),
+        valueLength: Atomics.load(u32, (slotByte + SLOT.val_len) >>> 2),
+        typeFlag: Atomics.load(u8, slotByte + SLOT.type_flag),
+        userFlag: Atomics.load(u8, slotByte + SLOT.user_flag),
+        watcherMask: Atomics.load(u64, (slotByte + SLOT.watcher_mask) >>> 3),
+        ctime: Atomics.load(u64, (slotByte + SLOT.ctime) >>> 3),
+        atime: Atomics.load(u64, (slotByte + SLOT.atime) >>> 3),
+        bloom: Atomics.load(u64, (slotByte + SLOT.bloom) >>> 3),
+      };
+      if (Atomics.load(u32, epochW) === before && (keyText === undefined || hashStillMatches(m, slotByte, ctx.key))) {
+        return snapshot;
+      }
+    }
+    if (!ctx.backoff.next()) throw contested('slotSnapshot', keyText ?? `slot ${index}`, ctx.backoff.budgetMs);
+  }
+}
+
+export function slotSnapshotOfKey(ctx: KvContext, keyText: string): SlotSnapshot | undefined {
+  ctx.key.encode(keyText);
+  const index = findKey(ctx.m, ctx.key);
+  return index < 0 ? undefined : readSlotSnapshot(ctx, index, keyText);
+}
+
+export interface RawView {
+  /** The value's bytes inside the store: valid only while `stillValid()` says so. */
+  readonly bytes: Uint8Array;
+  readonly epoch: bigint;
+  /** True while no writer has touched the slot since the view was taken. */
+  stillValid(): boolean;
+}
+
+/** A zero-copy view of a value (C's get_raw_ptr), with the epoch to validate it against. */
+export function rawView(ctx: KvContext, keyText: string): RawView | undefined {
+  const m = ctx.m;
+  ctx.key.encode(keyText);
+  ctx.backoff.reset();
+  for (;;) {
+    const index = findKey(m, ctx.key);
+    if (index < 0) return undefined;
+    const slotByte = m.slotByte(index);
+    const epochW = m.epochW32(slotByte);
+    const before = Atomics.load(m.u32, epochW);
+    if ((before & 1) === 0) {
+      const offset = Atomics.load(m.u32, (slotByte + SLOT.val_off) >>> 2);
+      const length = Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2);
+      const epoch = Atomics.load(m.u64, (slotByte + SLOT.epoch) >>> 3);
+      const hashLo = ctx.key.hash.lo;
+      const hashHi = ctx.key.hash.hi;
+      const stillValid = (): boolean =>
+        Atomics.load(m.u32, epochW) === before &&
+        Atomics.load(m.u32, slotByte >>> 2) === hashLo &&
+        Atomics.load(m.u32, (slotByte >>> 2) + 1) === hashHi;
+      if (length > m.arenaSize || offset > m.arenaSize - length) {
+        if (stillValid()) throw outOfArena(m, index, offset, length);
+      } else if (stillValid()) {
+        const start = m.arenaStart + offset;
+        return { bytes: m.u8.subarray(start, start + length), epoch, stillValid };
+      }
+    }
+    if (!ctx.backoff.next()) throw contested('rawView', keyText, ctx.backoff.budgetMs);
+  }
+}
+
+export function noSuchKey(what: string, keyText: string): SplinterError {
+  return new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
+}

@@ -1,0 +1,356 @@
+import { SplinterError } from '../errors.js';
+import { HEADER, SLOT, type Mop } from '../layout/constants.js';
+import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
+import { Backoff } from './backoff.js';
+import { sharedArrayBufferBacking, type Backing } from './backing.js';
+import { createFileBacking, openFileBacking, unlinkTarget } from './file-backing.js';
+import { initialiseStore } from './init.js';
+import { KeyCodec } from './key-codec.js';
+import {
+  appendValue,
+  describe,
+  getCopy,
+  getInto,
+  getMop,
+  getString,
+  KvContext,
+  listKeys,
+  purge,
+  setMop,
+  setValue,
+  unsetKey,
+} from './kv.js';
+import { StoreMemory } from './memory.js';
+import { findKey } from './probe.js';
+import {
+  headerSnapshot,
+  rawView,
+  slotSnapshotOfKey,
+  type HeaderSnapshot,
+  type RawView,
+  type SlotSnapshot,
+} from './snapshot.js';
+import { resolveTarget } from './target.js';
+import { validateStore } from './validate.js';
+
+/** Geometry asked of create: `embeddings` defaults to false. */
+export interface CreateGeometry {
+  slots: number;
+  maxValueSize: number;
+  embeddings?: boolean;
+}
+
+export interface StoreOptions {
+  /** How long a contested slot is retried before EAGAIN, in ms (default 5). */
+  contentionBudgetMs?: number;
+}
+
+const DEFAULT_CONTENTION_BUDGET_MS = 5;
+/** How long open waits for a store another process is still creating. */
+const OPEN_INIT_WAIT_MS = 250;
+const utf8 = new TextEncoder();
+
+function checkGeometry(geometry: unknown): Geometry {
+  if (typeof geometry !== 'object' || geometry === null) {
+    throw new SplinterError('EINVAL', `a geometry { slots, maxValueSize, embeddings? } is required, received ${describe(geometry)}`);
+  }
+  const { slots, maxValueSize, embeddings = false } = geometry as Partial<CreateGeometry>;
+  for (const [name, value] of [
+    ['slots', slots],
+    ['maxValueSize', maxValueSize],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+      throw new SplinterError('EINVAL', `${name} must be an integer from 1 to 4294967295, received ${describe(value)}`);
+    }
+  }
+  if (typeof embeddings !== 'boolean') {
+    throw new SplinterError('EINVAL', `embeddings must be a boolean, received ${describe(embeddings)}`);
+  }
+  const size = storeSize(slots!, maxValueSize!, embeddings);
+  if (size > MAX_STORE_BYTES) {
+    throw new SplinterError(
+      'EINVAL',
+      `a store of ${slots} slots × ${maxValueSize} bytes is ${size} bytes; the format records sizes up to ${MAX_STORE_BYTES} bytes`,
+    );
+  }
+  return { slots: slots!, maxValueSize: maxValueSize!, embeddings };
+}
+
+function checkOptions(options: StoreOptions | undefined): number {
+  const budget = options?.contentionBudgetMs ?? DEFAULT_CONTENTION_BUDGET_MS;
+  if (typeof budget !== 'number' || !(budget >= 0) || !Number.isFinite(budget)) {
+    throw new SplinterError('EINVAL', `contentionBudgetMs must be a finite number ≥ 0, received ${describe(budget)}`);
+  }
+  return budget;
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * One open Splinter store: the names of the C API in camelCase, plus what TypeScript
+ * users expect (strings, iterators, disposal). Synchronous operations are not reentrant
+ * per handle; open one handle per thread.
+ */
+export class Store implements Disposable {
+  readonly slots: number;
+  readonly maxValueSize: number;
+  readonly embeddings: boolean;
+  /** The shm name or path this store was opened by; undefined for SharedArrayBuffer stores. */
+  readonly target: string | undefined;
+  /** The SharedArrayBuffer of a shared-mode store, to hand to workers for `Store.attach`. */
+  readonly buffer: SharedArrayBuffer | undefined;
+
+  /** @internal */ readonly memory: StoreMemory;
+  /** @internal */ readonly kv: KvContext;
+  private backing: Backing | undefined;
+
+  private constructor(backing: Backing, geometry: Geometry, target: string | undefined, budgetMs: number) {
+    this.backing = backing;
+    this.memory = new StoreMemory(backing.bytes, geometry);
+    this.kv = new KvContext(this.memory, new KeyCodec(), new Backoff(budgetMs));
+    this.slots = geometry.slots;
+    this.maxValueSize = geometry.maxValueSize;
+    this.embeddings = geometry.embeddings;
+    this.target = target;
+    const buffer = backing.bytes.buffer;
+    this.buffer = backing.kind === 'shared' ? (buffer as SharedArrayBuffer) : undefined;
+  }
+
+  // ── Opening ────────────────────────────────────────────────────────────────
+
+  /** Creates a new store exclusively: EEXIST when the name or path is taken. */
+  static create(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
+    const resolved = resolveTarget(target);
+    const g = checkGeometry(geometry);
+    const budget = checkOptions(options);
+    const size = storeSize(g.slots, g.maxValueSize, g.embeddings);
+    const backing = createFileBacking(resolved, size, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
+    return new Store(backing, g, target, budget);
+  }
+
+  /** Opens an existing store, validating its header and size first: ENOENT, or ECORRUPT for a foreign file. */
+  static open(target: string, options?: StoreOptions): Store {
+    const resolved = resolveTarget(target);
+    const budget = checkOptions(options);
+    const where = resolved.kind === 'shm' ? `shared-memory store "${target}"` : `store file ${target}`;
+    const deadline = performance.now() + OPEN_INIT_WAIT_MS;
+    for (;;) {
+      const opened = openFileBacking(resolved);
+      // Size 0 or no magic yet: possibly a store another process is creating right now.
+      const initialising =
+        !('backing' in opened) || (opened.size >= HEADER.size && Atomics.load(new Uint32Array(opened.backing.bytes.buffer, 0, 1), 0) === 0);
+      if (initialising && performance.now() < deadline) {
+        Atomics.wait(sleepCell, 0, 0, 5);
+        continue;
+      }
+      if (!('backing' in opened)) {
+        throw new SplinterError('ECORRUPT', `${where} is 0 bytes; a store is at least ${HEADER.size} bytes (its header)`);
+      }
+      const geometry = validateStore(opened.backing.bytes, where);
+      return new Store(opened.backing, geometry, target, budget);
+    }
+  }
+
+  /** Creates the store, or opens it when it exists (EEXIST if its geometry differs). */
+  static createOrOpen(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
+    try {
+      return Store.create(target, geometry, options);
+    } catch (error) {
+      if (!(error instanceof SplinterError) || error.code !== 'EEXIST') throw error;
+    }
+    return Store.openMatching(target, geometry, options);
+  }
+
+  /** Opens the store, or creates it when it does not exist (EEXIST if an existing one's geometry differs). */
+  static openOrCreate(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
+    try {
+      return Store.openMatching(target, geometry, options);
+    } catch (error) {
+      if (!(error instanceof SplinterError) || error.code !== 'ENOENT') throw error;
+    }
+    return Store.createOrOpen(target, geometry, options);
+  }
+
+  private static openMatching(target: string, geometry: CreateGeometry, options: StoreOptions | undefined): Store {
+    const wanted = checkGeometry(geometry);
+    const store = Store.open(target, options);
+    if (store.slots !== wanted.slots || store.maxValueSize !== wanted.maxValueSize || store.embeddings !== wanted.embeddings) {
+      store.close();
+      throw new SplinterError(
+        'EEXIST',
+        `${target} exists as ${store.slots} slots × ${store.maxValueSize} bytes${store.embeddings ? ' with embeddings' : ''}, ` +
+          `not the ${wanted.slots} × ${wanted.maxValueSize}${wanted.embeddings ? ' with embeddings' : ''} asked for`,
+      );
+    }
+    return store;
+  }
+
+  /** A new store over a fresh SharedArrayBuffer; share `store.buffer` with workers. */
+  static createShared(geometry: CreateGeometry, options?: StoreOptions): Store {
+    const g = checkGeometry(geometry);
+    const budget = checkOptions(options);
+    const buffer = new SharedArrayBuffer(storeSize(g.slots, g.maxValueSize, g.embeddings));
+    const backing = sharedArrayBufferBacking(buffer);
+    initialiseStore(new StoreMemory(backing.bytes, g));
+    return new Store(backing, g, undefined, budget);
+  }
+
+  /** Opens the store in a SharedArrayBuffer another thread created (validated like a file). */
+  static attach(buffer: SharedArrayBuffer, options?: StoreOptions): Store {
+    if (!(buffer instanceof SharedArrayBuffer)) {
+      throw new SplinterError('EINVAL', `attach needs the SharedArrayBuffer of a shared store, received ${describe(buffer)}`);
+    }
+    const backing = sharedArrayBufferBacking(buffer);
+    const geometry = validateStore(backing.bytes, 'the SharedArrayBuffer');
+    return new Store(backing, geometry, undefined, checkOptions(options));
+  }
+
+  /** Removes a store's shared-memory object or file; open handles keep their mapping. */
+  static unlink(target: string): void {
+    unlinkTarget(resolveTarget(target));
+  }
+
+  /** Flushes (file mode) and releases this handle; every later call throws ECLOSED. Closing twice is harmless. */
+  close(): void {
+    const backing = this.backing;
+    if (backing === undefined) return;
+    this.backing = undefined;
+    backing.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  get closed(): boolean {
+    return this.backing === undefined;
+  }
+
+  /** Writes a file-backed store's pages to disk now (close does it too). */
+  flush(): void {
+    this.live().flush();
+  }
+
+  /** @internal The backing, or ECLOSED. */
+  live(): Backing {
+    const backing = this.backing;
+    if (backing === undefined) throw new SplinterError('ECLOSED', `the store ${this.target ?? '(shared)'} is closed`);
+    return backing;
+  }
+
+  /** The global epoch: +1 on most writes. */
+  get epoch(): bigint {
+    this.live();
+    return Atomics.load(this.memory.u64, HEADER.epoch >>> 3);
+  }
+
+  // ── Key-value ──────────────────────────────────────────────────────────────
+
+  /** Stores a value (bytes, or a string as UTF-8) under a key, creating the key if needed. */
+  set(key: string, value: Uint8Array | string): void {
+    this.live();
+    const kv = this.kv;
+    if (typeof value === 'string') {
+      const scratch = kv.valueScratch;
+      const { read, written } = utf8.encodeInto(value, scratch);
+      const length = read < value.length ? Buffer.byteLength(value) : written;
+      setValue(kv, key, scratch, length);
+    } else if (value instanceof Uint8Array) {
+      setValue(kv, key, value, value.length);
+    } else {
+      throw new SplinterError('EINVAL', `a value must be a Uint8Array or a string, received ${describe(value)}`);
+    }
+  }
+
+  /** A copy of the value, or undefined when the key is missing. */
+  get(key: string): Uint8Array | undefined {
+    this.live();
+    return getCopy(this.kv, key);
+  }
+
+  /** The value decoded as UTF-8, or undefined when the key is missing. */
+  getString(key: string): string | undefined {
+    this.live();
+    return getString(this.kv, key);
+  }
+
+  /** Copies the value into `target` without allocating; returns its length, or -1 when missing (EMSGSIZE if it does not fit). */
+  getInto(key: string, target: Uint8Array): number {
+    this.live();
+    return getInto(this.kv, key, target);
+  }
+
+  has(key: string): boolean {
+    this.live();
+    this.kv.key.encode(key);
+    return findKey(this.memory, this.kv.key) >= 0;
+  }
+
+  /** Removes the key; returns the length it had, or undefined when it was missing. */
+  unset(key: string): number | undefined {
+    this.live();
+    return unsetKey(this.kv, key);
+  }
+
+  /** Adds bytes at the end of an existing value; returns the new length. */
+  append(key: string, data: Uint8Array | string): number {
+    this.live();
+    const kv = this.kv;
+    if (typeof data === 'string') {
+      const scratch = kv.valueScratch;
+      const { read, written } = utf8.encodeInto(data, scratch);
+      return appendValue(kv, key, scratch, read < data.length ? Buffer.byteLength(data) : written);
+    }
+    if (!(data instanceof Uint8Array)) {
+      throw new SplinterError('EINVAL', `append data must be a Uint8Array or a string, received ${describe(data)}`);
+    }
+    return appendValue(kv, key, data, data.length);
+  }
+
+  /** Keys with a value, in slot order (C's list). */
+  keys(): string[] {
+    this.live();
+    return listKeys(this.kv);
+  }
+
+  /** The slot epoch of a key (changes on every write to it), 0n when missing. */
+  getEpoch(key: string): bigint {
+    this.live();
+    const m = this.memory;
+    this.kv.key.encode(key);
+    const index = findKey(m, this.kv.key);
+    return index < 0 ? 0n : Atomics.load(m.u64, (m.slotByte(index) + SLOT.epoch) >>> 3);
+  }
+
+  /** A zero-copy view of the value; check `stillValid()` after using the bytes. */
+  rawView(key: string): RawView | undefined {
+    this.live();
+    return rawView(this.kv, key);
+  }
+
+  headerSnapshot(): HeaderSnapshot {
+    this.live();
+    return headerSnapshot(this.memory);
+  }
+
+  slotSnapshot(key: string): SlotSnapshot | undefined {
+    this.live();
+    return slotSnapshotOfKey(this.kv, key);
+  }
+
+  setMop(mode: Mop): void {
+    this.live();
+    setMop(this.memory, mode);
+  }
+
+  getMop(): Mop {
+    this.live();
+    return getMop(this.memory);
+  }
+
+  /** Zeroes every byte of the arena that no value uses. */
+  purge(): void {
+    this.live();
+    purge(this.memory);
+  }
+}

@@ -1,0 +1,1924 @@
+/*
+ * splinter-peer: a stand-in for libsplinter 1.2.0 (store format version 4),
+ * driven by JSON lines on stdin, used by the splinter-ts tests to prove
+ * byte-level and concurrent interop with a C process.
+ *
+ * Written from /work/shared/spec/FORMAT.md (the format contract), not from the
+ * libsplinter sources. It deliberately reproduces the C library's behaviour,
+ * quirks included (FORMAT.md section 9: Q1, Q3, Q4, Q5, Q7), because it stands
+ * in for the C library. See README.md beside this file for the protocol.
+ *
+ * Build: node test/peer/build.mjs  (cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* Layout (FORMAT.md sections 2 and 3)                                       */
+/* ------------------------------------------------------------------------ */
+
+#define SPL_MAGIC 0x534C4E54u
+#define SPL_VERSION 4u
+#define HDR_SIZE 5440u
+#define SLOT_BASE 128u
+#define EMBED_DIM 768u
+#define SLOT_EMBED (SLOT_BASE + EMBED_DIM * 4u)
+#define KEY_MAX 64u
+#define N_GROUPS 64u
+#define N_BIDS 32u
+
+#define CF_AUTO_SCRUB 0x01u
+#define CF_HYBRID_SCRUB 0x02u
+
+#define T_VOID 1u
+#define T_BIGUINT 4u
+#define T_BINARY 16u
+
+struct shard_bid {
+    _Atomic uint32_t shard_id; /* 0 = free record, claimed by CAS */
+    uint32_t pid;
+    uint8_t intent;
+    uint8_t priority;
+    uint8_t pad[6];
+    uint64_t duration;
+    uint64_t claimed_at;
+};
+
+struct signal_group {
+    _Atomic uint64_t count; /* one counter per 64-byte line */
+    uint8_t pad[56];
+};
+
+struct header {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t slots;
+    uint32_t max_val_sz;
+    _Atomic uint64_t epoch;
+    _Atomic uint8_t core_flags;
+    _Atomic uint8_t user_flags;
+    uint8_t pad0[2];
+    _Atomic uint32_t val_brk;
+    uint32_t val_sz;
+    uint32_t alignment;
+    _Atomic uint64_t parse_failures;
+    _Atomic uint64_t last_failure_epoch;
+    _Atomic uint8_t bloom_watches[64];
+    uint8_t pad1[8];
+    struct signal_group signal_groups[N_GROUPS];
+    _Atomic uint64_t dirty_mask[16];
+    _Atomic int32_t owner_fd;
+    _Atomic int32_t owner_pid;
+    uint8_t pad2[56];
+    struct shard_bid bids[N_BIDS];
+};
+
+struct slot {
+    _Atomic uint64_t hash; /* 0 = empty */
+    _Atomic uint64_t epoch; /* seqlock: odd = writer inside */
+    uint32_t val_off;
+    _Atomic uint32_t val_len;
+    _Atomic uint8_t type_flag;
+    _Atomic uint8_t user_flag;
+    uint8_t pad[6];
+    _Atomic uint64_t watcher_mask;
+    _Atomic uint64_t ctime;
+    _Atomic uint64_t atime;
+    _Atomic uint64_t bloom;
+    char key[KEY_MAX];
+};
+
+/* The offsets FORMAT.md measured on the C structures; a mismatch is a build error. */
+_Static_assert(sizeof(struct shard_bid) == 32, "bid record size");
+_Static_assert(offsetof(struct shard_bid, duration) == 16, "bid duration");
+_Static_assert(offsetof(struct header, epoch) == 16, "hdr epoch");
+_Static_assert(offsetof(struct header, core_flags) == 24, "hdr core_flags");
+_Static_assert(offsetof(struct header, val_brk) == 28, "hdr val_brk");
+_Static_assert(offsetof(struct header, val_sz) == 32, "hdr val_sz");
+_Static_assert(offsetof(struct header, alignment) == 36, "hdr alignment");
+_Static_assert(offsetof(struct header, parse_failures) == 40, "hdr parse_failures");
+_Static_assert(offsetof(struct header, bloom_watches) == 56, "hdr bloom_watches");
+_Static_assert(offsetof(struct header, signal_groups) == 128, "hdr signal_groups");
+_Static_assert(offsetof(struct header, dirty_mask) == 4224, "hdr dirty_mask");
+_Static_assert(offsetof(struct header, owner_fd) == 4352, "hdr owner_fd");
+_Static_assert(offsetof(struct header, owner_pid) == 4356, "hdr owner_pid");
+_Static_assert(offsetof(struct header, bids) == 4416, "hdr bids");
+_Static_assert(sizeof(struct header) == HDR_SIZE, "header size");
+_Static_assert(offsetof(struct slot, val_off) == 16, "slot val_off");
+_Static_assert(offsetof(struct slot, type_flag) == 24, "slot type_flag");
+_Static_assert(offsetof(struct slot, watcher_mask) == 32, "slot watcher_mask");
+_Static_assert(offsetof(struct slot, bloom) == 56, "slot bloom");
+_Static_assert(offsetof(struct slot, key) == 64, "slot key");
+_Static_assert(sizeof(struct slot) == SLOT_BASE, "slot size");
+
+/* ------------------------------------------------------------------------ */
+/* The open store                                                            */
+/* ------------------------------------------------------------------------ */
+
+static struct {
+    uint8_t *base;
+    size_t size; /* bytes mapped = file size */
+    int fd;
+    bool is_path; /* persistent file: msync on exit */
+    bool emb; /* embeddings build (slot size 3200) */
+    struct header *H;
+    uint32_t slots;
+    uint32_t maxv;
+    size_t slot_sz;
+    uint8_t *arena;
+    size_t arena_sz; /* slots * max_val_sz */
+    size_t arena_room; /* bytes from the arena start to the end of the mapping */
+} st;
+
+static inline struct slot *slot_at(uint32_t i) {
+    return (struct slot *)(st.base + HDR_SIZE + (size_t)i * st.slot_sz);
+}
+
+static inline uint8_t *embedding_of(struct slot *s) { return (uint8_t *)s + SLOT_BASE; }
+
+static uint64_t fnv1a(const uint8_t *p, size_t n) {
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t key_hash(const char *key) { return fnv1a((const uint8_t *)key, strlen(key)); }
+
+/* C's strncmp(slot->key, key, 64) == 0: the stored bytes equal key + NUL within 64 bytes. */
+static bool key_equal(const struct slot *s, const char *key) {
+    for (size_t i = 0; i < KEY_MAX; i++) {
+        if (s->key[i] != key[i]) return false;
+        if (key[i] == '\0') return true;
+    }
+    return true;
+}
+
+static bool slot_matches(struct slot *s, uint64_t h, const char *key) {
+    return atomic_load_explicit(&s->hash, memory_order_acquire) == h && key_equal(s, key);
+}
+
+/* "Find": first matching slot on the linear probe path from hash mod slots; -1 on a miss. */
+static long find_slot(const char *key) {
+    uint64_t h = key_hash(key);
+    uint32_t start = (uint32_t)(h % st.slots);
+    for (uint32_t i = 0; i < st.slots; i++) {
+        uint32_t idx = (uint32_t)(((uint64_t)start + i) % st.slots);
+        if (slot_matches(slot_at(idx), h, key)) return (long)idx;
+    }
+    return -1;
+}
+
+/* Take a slot's seqlock: CAS an even epoch e to e+1. */
+static bool seq_lock(struct slot *s) {
+    uint64_t e = atomic_load_explicit(&s->epoch, memory_order_relaxed);
+    if (e & 1u) return false;
+    return atomic_compare_exchange_strong_explicit(&s->epoch, &e, e + 1, memory_order_acq_rel,
+                                                   memory_order_relaxed);
+}
+
+static void seq_unlock(struct slot *s) { atomic_fetch_add_explicit(&s->epoch, 1, memory_order_release); }
+
+static void global_bump(void) { atomic_fetch_add_explicit(&st.H->epoch, 1, memory_order_relaxed); }
+
+/* The peer never arms the event bus, so "notify" (FORMAT.md section 7) is always a no-op. */
+static void notify(uint32_t idx) { (void)idx; }
+
+/* Pulse: one count per watcher_mask bit, and one per bloom bit whose label is watched. */
+static void pulse(struct slot *s) {
+    uint64_t wm = atomic_load_explicit(&s->watcher_mask, memory_order_acquire);
+    for (; wm; wm &= wm - 1) /* visit set bits only: most slots have none */
+        atomic_fetch_add_explicit(&st.H->signal_groups[__builtin_ctzll(wm)].count, 1, memory_order_release);
+    uint64_t bl = atomic_load_explicit(&s->bloom, memory_order_acquire);
+    for (; bl; bl &= bl - 1) {
+        uint8_t g = atomic_load_explicit(&st.H->bloom_watches[__builtin_ctzll(bl)], memory_order_acquire);
+        if (g < N_GROUPS)
+            atomic_fetch_add_explicit(&st.H->signal_groups[g].count, 1, memory_order_release);
+    }
+}
+
+/* Clamp a byte range at arena+off to the mapping, so a corrupt offset cannot crash the peer (C would). */
+static size_t clamp_room(size_t off, size_t len) {
+    if (off >= st.arena_room) return 0;
+    return len > st.arena_room - off ? st.arena_room - off : len;
+}
+
+static void zero_arena(size_t off, size_t len) {
+    len = clamp_room(off, len);
+    if (len) memset(st.arena + off, 0, len);
+}
+
+/* get_mop decoding: bit1 -> 1 (hybrid), else bit0 -> 2 (full), else 0. */
+static int mop_mode(void) {
+    uint8_t f = atomic_load_explicit(&st.H->core_flags, memory_order_acquire);
+    if (f & CF_HYBRID_SCRUB) return 1;
+    if (f & CF_AUTO_SCRUB) return 2;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Operations with C semantics (FORMAT.md section 7). Return the C rc and    */
+/* set *eno to the errno the C call would leave (0 on success).              */
+/* ------------------------------------------------------------------------ */
+
+static int op_set(const char *key, const uint8_t *val, size_t len, int *eno) {
+    if (len == 0) { *eno = EINVAL; return -1; }
+    if (len > st.maxv) { *eno = EMSGSIZE; return -1; }
+    uint64_t h = key_hash(key);
+    uint32_t start = (uint32_t)(h % st.slots);
+    for (uint32_t i = 0; i < st.slots; i++) {
+        uint32_t idx = (uint32_t)(((uint64_t)start + i) % st.slots);
+        struct slot *s = slot_at(idx);
+        uint64_t sh = atomic_load_explicit(&s->hash, memory_order_acquire);
+        /* Q1: the first slot that is empty OR matches is taken; odd or lost slots are skipped. */
+        if (!(sh == 0 || (sh == h && key_equal(s, key)))) continue;
+        if (!seq_lock(s)) continue;
+        if ((size_t)s->val_off + len > st.arena_sz) {
+            seq_unlock(s);
+            *eno = EMSGSIZE;
+            return -1;
+        }
+        int mode = mop_mode();
+        if (mode == 1) {
+            size_t z = (len + 63u) & ~(size_t)63u;
+            zero_arena(s->val_off, z < st.maxv ? z : st.maxv);
+        } else if (mode == 2) {
+            zero_arena(s->val_off, st.maxv);
+        }
+        memcpy(st.arena + s->val_off, val, len);
+        atomic_store_explicit(&s->val_len, (uint32_t)len, memory_order_release);
+        if (st.emb && sh == 0) memset(embedding_of(s), 0, EMBED_DIM * 4u);
+        /* strncpy(key, 63) semantics: key bytes, then zeros through all 64 bytes. */
+        size_t kl = strlen(key);
+        if (kl > KEY_MAX - 1) kl = KEY_MAX - 1;
+        memcpy(s->key, key, kl);
+        memset(s->key + kl, 0, KEY_MAX - kl);
+        atomic_thread_fence(memory_order_release);
+        atomic_store_explicit(&s->hash, h, memory_order_release);
+        seq_unlock(s);
+        pulse(s);
+        global_bump();
+        notify(idx);
+        *eno = 0;
+        return 0;
+    }
+    *eno = ENOSPC;
+    return -1;
+}
+
+/* One seqlock read attempt of the value; *out must hold st.maxv bytes. */
+static int op_get(const char *key, uint8_t *out, size_t *out_len, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+    if (e1 & 1u) { *eno = EAGAIN; return -1; }
+    size_t len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+    if (len > st.maxv) { *eno = EMSGSIZE; return -1; }
+    if (clamp_room(s->val_off, len) != len) { *eno = EINVAL; return -1; }
+    memcpy(out, st.arena + s->val_off, len);
+    atomic_thread_fence(memory_order_acquire);
+    uint64_t e2 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+    if (e1 != e2 || (e2 & 1u)) { *eno = EAGAIN; return -1; }
+    *out_len = len;
+    *eno = 0;
+    return 0;
+}
+
+/* Q7: unset takes no seqlock, resets the epoch to 0 then adds 2, no pulse, no global epoch. */
+static int op_unset(const char *key, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (atomic_load_explicit(&s->epoch, memory_order_acquire) & 1u) { *eno = EAGAIN; return -1; }
+    int old = (int)atomic_load_explicit(&s->val_len, memory_order_acquire);
+    atomic_store_explicit(&s->hash, 0, memory_order_release);
+    if (atomic_load_explicit(&st.H->core_flags, memory_order_acquire) & CF_AUTO_SCRUB) {
+        zero_arena(s->val_off, st.maxv);
+        memset(s->key, 0, KEY_MAX);
+    } else {
+        s->key[0] = '\0';
+    }
+    atomic_store_explicit(&s->type_flag, T_VOID, memory_order_release);
+    atomic_store_explicit(&s->epoch, 0, memory_order_release);
+    atomic_store_explicit(&s->val_len, 0, memory_order_release);
+    if (st.emb) memset(embedding_of(s), 0, EMBED_DIM * 4u);
+    atomic_store_explicit(&s->ctime, 0, memory_order_release);
+    atomic_store_explicit(&s->atime, 0, memory_order_release);
+    atomic_store_explicit(&s->user_flag, 0, memory_order_release);
+    atomic_store_explicit(&s->watcher_mask, 0, memory_order_release);
+    atomic_store_explicit(&s->bloom, 0, memory_order_release);
+    atomic_fetch_add_explicit(&s->epoch, 2, memory_order_release);
+    *eno = 0;
+    return old;
+}
+
+static int op_append(const char *key, const uint8_t *data, size_t dlen, uint32_t *new_len, int *eno) {
+    *new_len = 0;
+    if (dlen == 0) { *eno = EINVAL; return -2; }
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (!seq_lock(s)) { *eno = EAGAIN; return -1; }
+    uint32_t len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+    if ((size_t)len + dlen > st.maxv) {
+        seq_unlock(s);
+        *eno = EMSGSIZE;
+        return -1;
+    }
+    size_t off = (size_t)s->val_off + len;
+    if (clamp_room(off, dlen) != dlen) { seq_unlock(s); *eno = EINVAL; return -1; }
+    memcpy(st.arena + off, data, dlen);
+    atomic_store_explicit(&s->val_len, len + (uint32_t)dlen, memory_order_release);
+    seq_unlock(s);
+    pulse(s);
+    global_bump();
+    notify((uint32_t)idx);
+    *new_len = len + (uint32_t)dlen;
+    *eno = 0;
+    return 0;
+}
+
+static void sleep_ms(uint64_t ms) {
+    struct timespec ts = {(time_t)(ms / 1000u), (long)((ms % 1000u) * 1000000u)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+static uint64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Q5: 10 ms sleep steps; while the epoch is odd the deadline is not checked. */
+static int op_poll(const char *key, uint64_t timeout_ms, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    uint64_t start = atomic_load_explicit(&s->epoch, memory_order_acquire);
+    if (start & 1u) { *eno = EAGAIN; return -1; }
+    uint64_t deadline = mono_ns() + timeout_ms * 1000000ULL;
+    for (;;) {
+        uint64_t cur = atomic_load_explicit(&s->epoch, memory_order_acquire);
+        if (cur & 1u) { sleep_ms(10); continue; }
+        if (cur != start) { *eno = 0; return 0; }
+        if (mono_ns() >= deadline) { *eno = ETIMEDOUT; return -1; }
+        sleep_ms(10);
+    }
+}
+
+static int op_set_mop(uint64_t mode, int *eno) {
+    switch (mode) {
+    case 0: atomic_fetch_and(&st.H->core_flags, (uint8_t)~(CF_AUTO_SCRUB | CF_HYBRID_SCRUB)); break;
+    case 1: atomic_fetch_or(&st.H->core_flags, (uint8_t)(CF_AUTO_SCRUB | CF_HYBRID_SCRUB)); break;
+    case 2: atomic_fetch_or(&st.H->core_flags, (uint8_t)CF_AUTO_SCRUB); break; /* Q4: HYBRID kept */
+    default: *eno = EINVAL; return -1;
+    }
+    *eno = 0;
+    return 0;
+}
+
+static void op_purge(void) {
+    for (uint32_t i = 0; i < st.slots; i++) {
+        struct slot *s = slot_at(i);
+        if (!seq_lock(s)) continue;
+        if (atomic_load_explicit(&s->hash, memory_order_acquire) == 0) {
+            zero_arena(s->val_off, st.maxv);
+        } else {
+            uint32_t len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+            if (len < st.maxv) zero_arena((size_t)s->val_off + len, st.maxv - len);
+        }
+        seq_unlock(s);
+    }
+}
+
+/* strtoull(s, 0, 0) over a value shorter than 8 bytes, or its raw little-endian bytes (Q3). */
+static uint64_t short_value_as_u64(const uint8_t *p, size_t len) {
+    uint64_t v = 0;
+    if (len > 0 && p[0] >= '0' && p[0] <= '9') {
+        char buf[16];
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        v = strtoull(buf, NULL, 0);
+    } else {
+        uint8_t le[8] = {0};
+        memcpy(le, p, len);
+        for (int i = 7; i >= 0; i--) v = (v << 8) | le[i];
+    }
+    return v;
+}
+
+static void put_u64le(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_u64le(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static int op_set_named_type(const char *key, uint64_t mask, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (!seq_lock(s)) { *eno = EAGAIN; return -1; }
+    uint32_t len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+    if ((mask & T_BIGUINT) && len < 8) {
+        /* Q3: allocate from val_brk (starts at 0), bound-checked against the file size. */
+        uint32_t off = atomic_fetch_add_explicit(&st.H->val_brk, 8, memory_order_acq_rel);
+        if ((uint64_t)off + 8 > st.H->val_sz || clamp_room(off, 8) != 8) {
+            seq_unlock(s);
+            *eno = ENOMEM;
+            return -1;
+        }
+        uint8_t old[8] = {0};
+        memcpy(old, st.arena + s->val_off, clamp_room(s->val_off, len));
+        put_u64le(st.arena + off, short_value_as_u64(old, len));
+        s->val_off = off;
+        atomic_store_explicit(&s->val_len, 8, memory_order_release);
+    }
+    atomic_store_explicit(&s->type_flag, (uint8_t)mask, memory_order_release);
+    seq_unlock(s);
+    global_bump();
+    notify((uint32_t)idx);
+    *eno = 0;
+    return 0;
+}
+
+static int op_integer_op(const char *key, uint64_t op, uint64_t operand, int *eno) {
+    if (op > 5) { *eno = EINVAL; return -2; }
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (!(atomic_load_explicit(&s->type_flag, memory_order_acquire) & T_BIGUINT)) {
+        *eno = EPROTOTYPE;
+        return -1;
+    }
+    if (!seq_lock(s)) { *eno = EAGAIN; return -1; }
+    if (clamp_room(s->val_off, 8) != 8) { seq_unlock(s); *eno = EINVAL; return -1; }
+    uint8_t *p = st.arena + s->val_off;
+    uint64_t v = get_u64le(p);
+    switch (op) {
+    case 0: v &= operand; break;
+    case 1: v |= operand; break;
+    case 2: v ^= operand; break;
+    case 3: v = ~v; break;
+    case 4: v += operand; break;
+    default: v -= operand; break;
+    }
+    put_u64le(p, v);
+    seq_unlock(s);
+    global_bump();
+    notify((uint32_t)idx);
+    *eno = 0;
+    return 0;
+}
+
+static int op_set_slot_time(const char *key, uint64_t mode, uint64_t t, uint64_t offset, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (atomic_load_explicit(&s->epoch, memory_order_acquire) & 1u) { *eno = EAGAIN; return -1; }
+    if (mode == 0) atomic_store_explicit(&s->ctime, t - offset, memory_order_release);
+    else if (mode == 1) atomic_store_explicit(&s->atime, t - offset, memory_order_release);
+    else { *eno = ENOTSUP; return -2; }
+    *eno = 0;
+    return 0;
+}
+
+static int op_bump(const char *key, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (!seq_lock(s)) { *eno = EAGAIN; return -1; }
+    pulse(s);
+    seq_unlock(s);
+    *eno = 0;
+    return 0;
+}
+
+/* Stores (not CASes) the epoch, which is how a slot stuck odd by a dead writer is freed. */
+static int op_retrain(const char *key, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    atomic_store_explicit(&s->epoch, 3, memory_order_release);
+    if (st.emb) memset(embedding_of(s), 0, EMBED_DIM * 4u);
+    atomic_store_explicit(&s->epoch, 4, memory_order_release);
+    global_bump();
+    pulse(s);
+    notify((uint32_t)idx);
+    *eno = 0;
+    return 0;
+}
+
+static int op_label(const char *key, uint64_t mask, bool set, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (set) atomic_fetch_or_explicit(&s->bloom, mask, memory_order_acq_rel);
+    else atomic_fetch_and_explicit(&s->bloom, ~mask, memory_order_acq_rel);
+    global_bump();
+    notify((uint32_t)idx);
+    *eno = 0;
+    return 0;
+}
+
+static int op_watch(const char *key, uint64_t group, bool reg, int *eno) {
+    if (group >= N_GROUPS) { *eno = EINVAL; return -2; }
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (reg) atomic_fetch_or_explicit(&s->watcher_mask, 1ULL << group, memory_order_acq_rel);
+    else atomic_fetch_and_explicit(&s->watcher_mask, ~(1ULL << group), memory_order_acq_rel);
+    *eno = 0;
+    return 0;
+}
+
+static void op_watch_label(uint64_t mask, uint8_t group) {
+    for (unsigned b = 0; b < 64; b++)
+        if (mask & (1ULL << b)) atomic_store_explicit(&st.H->bloom_watches[b], group, memory_order_release);
+}
+
+static int op_pulse_keygroup(const char *key, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    pulse(slot_at((uint32_t)idx));
+    *eno = 0;
+    return 0;
+}
+
+/* Probes from slot 0, not from the key's start slot; no epoch change. */
+static int op_set_as_system(const char *key, int *eno) {
+    uint64_t h = key_hash(key);
+    for (uint32_t i = 0; i < st.slots; i++) {
+        struct slot *s = slot_at(i);
+        if (!slot_matches(s, h, key)) continue;
+        atomic_store_explicit(&s->type_flag, T_BINARY, memory_order_release);
+        atomic_store_explicit(&s->val_len, st.maxv, memory_order_release);
+        *eno = 0;
+        return 0;
+    }
+    *eno = ENOENT;
+    return -1;
+}
+
+static int op_set_embedding(const char *key, const float *vec, int *eno) {
+    if (!st.emb) { *eno = ENOTSUP; return -1; }
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    if (!seq_lock(s)) { *eno = EAGAIN; return -1; }
+    memcpy(embedding_of(s), vec, EMBED_DIM * 4u);
+    atomic_thread_fence(memory_order_release);
+    seq_unlock(s);
+    global_bump();
+    notify((uint32_t)idx);
+    *eno = 0;
+    return 0;
+}
+
+static int op_get_embedding(const char *key, uint8_t *out, int *eno) {
+    if (!st.emb) { *eno = ENOTSUP; return -1; }
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    struct slot *s = slot_at((uint32_t)idx);
+    uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+    if (e1 & 1u) { *eno = EAGAIN; return -1; }
+    memcpy(out, embedding_of(s), EMBED_DIM * 4u);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->epoch, memory_order_acquire) != e1) { *eno = EAGAIN; return -1; }
+    *eno = 0;
+    return 0;
+}
+
+/* ---- Logic Shard bids (FORMAT.md section 8) ---- */
+
+static int shard_claim_ex(uint32_t id, uint32_t pid, uint8_t intent, uint8_t prio, uint64_t duration,
+                          uint64_t claimed_at, int *eno) {
+    if (id == 0) { *eno = EINVAL; return -2; }
+    struct shard_bid *rec = NULL;
+    for (unsigned i = 0; i < N_BIDS && !rec; i++)
+        if (atomic_load_explicit(&st.H->bids[i].shard_id, memory_order_acquire) == id) rec = &st.H->bids[i];
+    for (unsigned i = 0; i < N_BIDS && !rec; i++) {
+        uint32_t zero = 0;
+        if (atomic_compare_exchange_strong_explicit(&st.H->bids[i].shard_id, &zero, id, memory_order_acq_rel,
+                                                    memory_order_relaxed))
+            rec = &st.H->bids[i];
+    }
+    if (!rec) { *eno = ENOSPC; return -1; }
+    rec->pid = pid;
+    rec->intent = intent;
+    rec->priority = prio;
+    rec->duration = duration;
+    rec->claimed_at = claimed_at;
+    atomic_thread_fence(memory_order_release);
+    *eno = 0;
+    return 0;
+}
+
+static struct shard_bid *shard_find(uint32_t id) {
+    for (unsigned i = 0; i < N_BIDS; i++)
+        if (atomic_load_explicit(&st.H->bids[i].shard_id, memory_order_acquire) == id) return &st.H->bids[i];
+    return NULL;
+}
+
+static int shard_rebid(uint32_t id, uint8_t intent, uint8_t prio, uint64_t duration, int *eno) {
+    if (id == 0) { *eno = EINVAL; return -2; }
+    struct shard_bid *rec = shard_find(id);
+    if (!rec) { *eno = ENOENT; return -1; }
+    rec->intent = intent;
+    rec->priority = prio;
+    rec->duration = duration;
+    rec->claimed_at = mono_ns();
+    atomic_thread_fence(memory_order_release);
+    *eno = 0;
+    return 0;
+}
+
+static int shard_release(uint32_t id, int *eno) {
+    if (id == 0) { *eno = EINVAL; return -2; }
+    struct shard_bid *rec = shard_find(id);
+    if (!rec) { *eno = ENOENT; return -1; }
+    rec->pid = 0;
+    rec->intent = 0;
+    rec->priority = 0;
+    rec->duration = 0;
+    rec->claimed_at = 0;
+    atomic_store_explicit(&rec->shard_id, 0, memory_order_release); /* last, for concurrent elections */
+    *eno = 0;
+    return 0;
+}
+
+static bool bid_live(const struct shard_bid *b, uint32_t id, uint64_t now) {
+    return id != 0 && now - b->claimed_at < b->duration;
+}
+
+/* Returns the winning record or NULL. */
+static struct shard_bid *shard_election(uint64_t now) {
+    bool urgent = false; /* a live WILLNEED or SEQUENTIAL bid shuts DONTNEED out */
+    for (unsigned i = 0; i < N_BIDS; i++) {
+        struct shard_bid *b = &st.H->bids[i];
+        uint32_t id = atomic_load_explicit(&b->shard_id, memory_order_acquire);
+        if (bid_live(b, id, now) && (b->intent == 1 || b->intent == 2)) urgent = true;
+    }
+    struct shard_bid *best = NULL;
+    for (unsigned i = 0; i < N_BIDS; i++) {
+        struct shard_bid *b = &st.H->bids[i];
+        uint32_t id = atomic_load_explicit(&b->shard_id, memory_order_acquire);
+        if (!bid_live(b, id, now)) continue;
+        if (urgent && b->intent == 4) continue;
+        if (!best || b->priority > best->priority ||
+            (b->priority == best->priority &&
+             (b->claimed_at < best->claimed_at || (b->claimed_at == best->claimed_at && b->pid < best->pid))))
+            best = b;
+    }
+    return best;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output: one JSON line per command                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} Buf;
+
+static void buf_reserve(Buf *b, size_t more) {
+    if (b->n + more + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->n + more + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) { perror("realloc"); exit(3); }
+    b->p = p;
+    b->cap = cap;
+}
+
+static void buf_add(Buf *b, const char *s, size_t n) {
+    buf_reserve(b, n);
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+static void buf_str(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+__attribute__((format(printf, 2, 3))) static void buf_fmt(Buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)n;
+}
+
+/* Length of a valid UTF-8 sequence at p (strict: no overlongs, surrogates or > U+10FFFF), else 0. */
+static size_t utf8_seq(const uint8_t *p, size_t n) {
+    uint8_t c = p[0];
+    size_t len;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else return 0;
+    if (n < len) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return len;
+}
+
+/* A JSON string; bytes that are not valid UTF-8 are emitted as \u00XX (their Latin-1 reading). */
+static void buf_jstr(Buf *b, const uint8_t *p, size_t n) {
+    buf_add(b, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            switch (c) {
+            case '"': buf_add(b, "\\\"", 2); break;
+            case '\\': buf_add(b, "\\\\", 2); break;
+            case '\n': buf_add(b, "\\n", 2); break;
+            case '\r': buf_add(b, "\\r", 2); break;
+            case '\t': buf_add(b, "\\t", 2); break;
+            case '\b': buf_add(b, "\\b", 2); break;
+            case '\f': buf_add(b, "\\f", 2); break;
+            default:
+                if (c < 0x20 || c == 0x7F) buf_fmt(b, "\\u%04x", c);
+                else buf_add(b, (const char *)&c, 1);
+            }
+            i++;
+            continue;
+        }
+        size_t l = utf8_seq(p + i, n - i);
+        if (l) {
+            buf_add(b, (const char *)p + i, l);
+            i += l;
+        } else {
+            buf_fmt(b, "\\u%04x", c);
+            i++;
+        }
+    }
+    buf_add(b, "\"", 1);
+}
+
+static void buf_hex(Buf *b, const uint8_t *p, size_t n) {
+    static const char hx[] = "0123456789abcdef";
+    buf_reserve(b, 2 * n + 2);
+    b->p[b->n++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        b->p[b->n++] = hx[p[i] >> 4];
+        b->p[b->n++] = hx[p[i] & 15];
+    }
+    b->p[b->n++] = '"';
+    b->p[b->n] = '\0';
+}
+
+/* The answer being built: rc, errno name, then ",field":value pairs in extra. */
+typedef struct {
+    int rc;
+    int eno;
+    const char *error;
+    Buf extra;
+} Resp;
+
+static void r_u64(Resp *r, const char *name, uint64_t v) {
+    buf_fmt(&r->extra, ",\"%s\":\"%llu\"", name, (unsigned long long)v);
+}
+static void r_int(Resp *r, const char *name, long long v) { buf_fmt(&r->extra, ",\"%s\":%lld", name, v); }
+static void r_bool(Resp *r, const char *name, bool v) {
+    buf_fmt(&r->extra, ",\"%s\":%s", name, v ? "true" : "false");
+}
+static void r_hex(Resp *r, const char *name, const uint8_t *p, size_t n) {
+    buf_fmt(&r->extra, ",\"%s\":", name);
+    buf_hex(&r->extra, p, n);
+}
+static void r_jstr(Resp *r, const char *name, const uint8_t *p, size_t n) {
+    buf_fmt(&r->extra, ",\"%s\":", name);
+    buf_jstr(&r->extra, p, n);
+}
+
+static const char *errno_name(int e) {
+    switch (e) {
+    case EAGAIN: return "EAGAIN";
+    case ENOENT: return "ENOENT";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENOSPC: return "ENOSPC";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case ENOMEM: return "ENOMEM";
+    case ENOTSUP: return "ENOTSUP";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EEXIST: return "EEXIST";
+    default: return "EINVAL";
+    }
+}
+
+static void emit(Resp *r) {
+    Buf out = {0};
+    buf_fmt(&out, "{\"rc\":%d", r->rc);
+    if (r->rc != 0 && r->eno) buf_fmt(&out, ",\"errno\":\"%s\"", errno_name(r->eno));
+    if (r->error) {
+        buf_str(&out, ",\"error\":");
+        buf_jstr(&out, (const uint8_t *)r->error, strlen(r->error));
+    }
+    if (r->extra.n) buf_add(&out, r->extra.p, r->extra.n);
+    buf_add(&out, "}\n", 2);
+    fwrite(out.p, 1, out.n, stdout);
+    fflush(stdout);
+    free(out.p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Input: a minimal JSON parser (one object per line)                        */
+/* ------------------------------------------------------------------------ */
+
+enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+typedef struct JV {
+    int t;
+    char *s; /* J_STR: decoded bytes (NUL-terminated); J_NUM: the literal text */
+    size_t n; /* byte length of s */
+    bool b;
+    char *name; /* member name when inside an object */
+    struct JV *child, *next;
+} JV;
+
+/* Every allocation of one line lives in this list and is freed after the answer. */
+typedef struct Blk {
+    struct Blk *next;
+    max_align_t data[];
+} Blk;
+static Blk *pool;
+
+static void *palloc(size_t n) {
+    Blk *b = calloc(1, sizeof(Blk) + n + 1);
+    if (!b) { perror("calloc"); exit(3); }
+    b->next = pool;
+    pool = b;
+    return b->data;
+}
+
+static void pool_free(void) {
+    while (pool) {
+        Blk *n = pool->next;
+        free(pool);
+        pool = n;
+    }
+}
+
+typedef struct {
+    const char *p, *end;
+    const char *err;
+} Parser;
+
+static void skip_ws(Parser *ps) {
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
+}
+
+static int hexval(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool hex4(Parser *ps, unsigned *out) {
+    if (ps->end - ps->p < 4) return false;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval((unsigned char)ps->p[i]);
+        if (h < 0) return false;
+        v = (v << 4) | (unsigned)h;
+    }
+    ps->p += 4;
+    *out = v;
+    return true;
+}
+
+static size_t put_utf8(char *o, unsigned cp) {
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes a JSON string; a lone surrogate becomes U+FFFD, as a JS TextEncoder does. */
+static bool parse_string(Parser *ps, char **out, size_t *outn) {
+    ps->p++; /* opening quote */
+    const char *q = ps->p;
+    while (q < ps->end && *q != '"') q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+    char *o = palloc((size_t)(q - ps->p) + 4);
+    size_t n = 0;
+    while (ps->p < ps->end && *ps->p != '"') {
+        unsigned char c = (unsigned char)*ps->p++;
+        if (c < 0x20) { ps->err = "control character in string"; return false; }
+        if (c != '\\') { o[n++] = (char)c; continue; }
+        if (ps->p >= ps->end) break;
+        char e = *ps->p++;
+        switch (e) {
+        case '"': o[n++] = '"'; break;
+        case '\\': o[n++] = '\\'; break;
+        case '/': o[n++] = '/'; break;
+        case 'b': o[n++] = '\b'; break;
+        case 'f': o[n++] = '\f'; break;
+        case 'n': o[n++] = '\n'; break;
+        case 'r': o[n++] = '\r'; break;
+        case 't': o[n++] = '\t'; break;
+        case 'u': {
+            unsigned cp;
+            if (!hex4(ps, &cp)) { ps->err = "bad \\u escape"; return false; }
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo;
+                const char *save = ps->p;
+                if (ps->end - ps->p >= 6 && ps->p[0] == '\\' && ps->p[1] == 'u') {
+                    ps->p += 2;
+                    if (hex4(ps, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    } else {
+                        ps->p = save;
+                        cp = 0xFFFD;
+                    }
+                } else cp = 0xFFFD;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) cp = 0xFFFD;
+            n += put_utf8(o + n, cp);
+            break;
+        }
+        default: ps->err = "bad escape"; return false;
+        }
+    }
+    if (ps->p >= ps->end) { ps->err = "unterminated string"; return false; }
+    ps->p++; /* closing quote */
+    o[n] = '\0';
+    *out = o;
+    *outn = n;
+    return true;
+}
+
+static JV *parse_value(Parser *ps, int depth);
+
+static JV *parse_number(Parser *ps) {
+    const char *s = ps->p;
+    if (ps->p < ps->end && *ps->p == '-') ps->p++;
+    const char *d = ps->p;
+    while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+    if (ps->p == d) { ps->err = "bad number"; return NULL; }
+    if (ps->p < ps->end && *ps->p == '.') {
+        ps->p++;
+        d = ps->p;
+        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+        if (ps->p == d) { ps->err = "bad number"; return NULL; }
+    }
+    if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
+        ps->p++;
+        if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-')) ps->p++;
+        d = ps->p;
+        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
+        if (ps->p == d) { ps->err = "bad number"; return NULL; }
+    }
+    JV *v = palloc(sizeof(JV));
+    v->t = J_NUM;
+    v->n = (size_t)(ps->p - s);
+    v->s = palloc(v->n + 1);
+    memcpy(v->s, s, v->n);
+    v->s[v->n] = '\0';
+    return v;
+}
+
+static JV *parse_container(Parser *ps, int depth, bool obj) {
+    JV *v = palloc(sizeof(JV));
+    v->t = obj ? J_OBJ : J_ARR;
+    JV **tail = &v->child;
+    ps->p++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == (obj ? '}' : ']')) { ps->p++; return v; }
+    for (;;) {
+        char *name = NULL;
+        size_t nlen = 0;
+        skip_ws(ps);
+        if (obj) {
+            if (ps->p >= ps->end || *ps->p != '"') { ps->err = "expected member name"; return NULL; }
+            if (!parse_string(ps, &name, &nlen)) return NULL;
+            skip_ws(ps);
+            if (ps->p >= ps->end || *ps->p != ':') { ps->err = "expected ':'"; return NULL; }
+            ps->p++;
+        }
+        JV *c = parse_value(ps, depth + 1);
+        if (!c) return NULL;
+        c->name = name;
+        *tail = c;
+        tail = &c->next;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
+        if (ps->p < ps->end && *ps->p == (obj ? '}' : ']')) { ps->p++; return v; }
+        ps->err = obj ? "expected ',' or '}'" : "expected ',' or ']'";
+        return NULL;
+    }
+}
+
+static bool literal(Parser *ps, const char *lit) {
+    size_t n = strlen(lit);
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, lit, n) != 0) return false;
+    ps->p += n;
+    return true;
+}
+
+static JV *parse_value(Parser *ps, int depth) {
+    if (depth > 32) { ps->err = "nesting too deep"; return NULL; }
+    skip_ws(ps);
+    if (ps->p >= ps->end) { ps->err = "unexpected end of line"; return NULL; }
+    char c = *ps->p;
+    if (c == '{' || c == '[') return parse_container(ps, depth, c == '{');
+    if (c == '"') {
+        JV *v = palloc(sizeof(JV));
+        v->t = J_STR;
+        return parse_string(ps, &v->s, &v->n) ? v : NULL;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return parse_number(ps);
+    JV *v = palloc(sizeof(JV));
+    if (literal(ps, "true")) { v->t = J_BOOL; v->b = true; return v; }
+    if (literal(ps, "false")) { v->t = J_BOOL; return v; }
+    if (literal(ps, "null")) { v->t = J_NULL; return v; }
+    ps->err = "unexpected character";
+    return NULL;
+}
+
+static JV *jget(JV *obj, const char *name) {
+    for (JV *c = obj->child; c; c = c->next)
+        if (c->name && strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+/* ---- field readers: return 0 ok, -1 missing, -2 malformed ---- */
+
+/* 64-bit numbers arrive as decimal strings or JSON numbers; negative integers wrap (two's complement). */
+static int f_u64(JV *o, const char *name, uint64_t *out) {
+    JV *v = jget(o, name);
+    if (!v || v->t == J_NULL) return -1;
+    if (v->t != J_STR && v->t != J_NUM) return -2;
+    const char *s = v->s;
+    if (!*s) return -2;
+    bool neg = s[0] == '-';
+    const char *d = neg ? s + 1 : s;
+    if (*d >= '0' && *d <= '9' && strspn(d, "0123456789") == strlen(d)) {
+        errno = 0;
+        unsigned long long x = strtoull(d, NULL, 10);
+        if (errno == ERANGE) return -2;
+        *out = neg ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        return 0;
+    }
+    if (v->t == J_NUM) { /* 1e3 and the like */
+        double x = strtod(s, NULL);
+        if (x != x || x < -9.3e18 || x >= 18446744073709551616.0) return -2;
+        *out = x < 0 ? (uint64_t)(int64_t)x : (uint64_t)x;
+        return 0;
+    }
+    return -2;
+}
+
+static int f_double(JV *o, const char *name, double *out) {
+    JV *v = jget(o, name);
+    if (!v || v->t == J_NULL) return -1;
+    if (v->t != J_STR && v->t != J_NUM) return -2;
+    char *e;
+    *out = strtod(v->s, &e);
+    return (*e || e == v->s) ? -2 : 0;
+}
+
+static int hex_decode(const char *s, size_t n, uint8_t **out, size_t *outn) {
+    if (n % 2) return -2;
+    uint8_t *o = palloc(n / 2 + 1);
+    for (size_t i = 0; i < n / 2; i++) {
+        int a = hexval((unsigned char)s[2 * i]), b = hexval((unsigned char)s[2 * i + 1]);
+        if (a < 0 || b < 0) return -2;
+        o[i] = (uint8_t)(a << 4 | b);
+    }
+    *out = o;
+    *outn = n / 2;
+    return 0;
+}
+
+static int f_hex(JV *o, const char *name, uint8_t **out, size_t *outn) {
+    JV *v = jget(o, name);
+    if (!v) return -1;
+    if (v->t != J_STR) return -2;
+    return hex_decode(v->s, v->n, out, outn);
+}
+
+/* The key as the C API sees it: a NUL-terminated string ("key" or raw "key_hex"; a NUL ends it). */
+static int f_key(JV *o, const char *name, const char **out) {
+    JV *v = jget(o, name);
+    if (v) {
+        if (v->t != J_STR) return -2;
+        *out = v->s;
+        return 0;
+    }
+    char hexname[64];
+    snprintf(hexname, sizeof hexname, "%s_hex", name);
+    uint8_t *b;
+    size_t n;
+    int rc = f_hex(o, hexname, &b, &n);
+    if (rc) return rc;
+    *out = (const char *)b; /* palloc zero-fills, so it is NUL-terminated */
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Torture value encoding (shared with the TypeScript tests)                 */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t fnv1a64(const uint8_t *p, size_t n) { return fnv1a(p, n); }
+
+static size_t torture_len(uint64_t seq, uint32_t M) { return 16u + (size_t)((seq * 7u) % (uint64_t)(M - 15u)); }
+
+static size_t torture_value(uint64_t seq, uint32_t M, uint8_t *buf) {
+    size_t len = torture_len(seq, M);
+    put_u64le(buf, seq);
+    for (size_t j = 8; j < len - 8; j++) buf[j] = (uint8_t)((seq * 31u + j) & 0xFFu);
+    put_u64le(buf + len - 8, fnv1a64(buf, len - 8));
+    return len;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Command handlers                                                          */
+/* ------------------------------------------------------------------------ */
+
+#define NEED(expr, what)                                                                                   \
+    do {                                                                                                   \
+        if ((expr) != 0) { r->rc = -2; r->eno = EINVAL; r->error = "missing or malformed field: " what; return; } \
+    } while (0)
+
+static void emit_slot(Resp *r, uint32_t i) {
+    struct slot *s = slot_at(i);
+    uint64_t e1 = 0, hash = 0, wm = 0, ct = 0, at = 0, bl = 0;
+    uint32_t off = 0, len = 0;
+    uint8_t tf = 0, uf = 0;
+    char key[KEY_MAX];
+    bool stable = false;
+    /* Like the C slot snapshot: retry until an even, unchanged epoch (bounded, so a held slot still answers). */
+    for (int tries = 0; tries < 100000 && !stable; tries++) {
+        e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+        hash = atomic_load_explicit(&s->hash, memory_order_acquire);
+        off = s->val_off;
+        len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+        tf = atomic_load_explicit(&s->type_flag, memory_order_acquire);
+        uf = atomic_load_explicit(&s->user_flag, memory_order_acquire);
+        wm = atomic_load_explicit(&s->watcher_mask, memory_order_acquire);
+        ct = atomic_load_explicit(&s->ctime, memory_order_acquire);
+        at = atomic_load_explicit(&s->atime, memory_order_acquire);
+        bl = atomic_load_explicit(&s->bloom, memory_order_acquire);
+        memcpy(key, s->key, KEY_MAX);
+        atomic_thread_fence(memory_order_acquire);
+        stable = !(e1 & 1u) && atomic_load_explicit(&s->epoch, memory_order_acquire) == e1;
+    }
+    size_t kl = strnlen(key, KEY_MAX);
+    r_int(r, "index", i);
+    r_jstr(r, "key", (const uint8_t *)key, kl);
+    r_hex(r, "key_hex", (const uint8_t *)key, KEY_MAX);
+    r_u64(r, "hash", hash);
+    r_u64(r, "epoch", e1);
+    r_int(r, "val_off", off);
+    r_int(r, "val_len", len);
+    r_int(r, "type_flag", tf);
+    r_int(r, "user_flag", uf);
+    r_u64(r, "watcher_mask", wm);
+    r_u64(r, "ctime", ct);
+    r_u64(r, "atime", at);
+    r_u64(r, "bloom", bl);
+    r_bool(r, "stable", stable);
+}
+
+static void emit_header(Resp *r) {
+    struct header *H = st.H;
+    r_int(r, "magic", H->magic);
+    r_int(r, "version", H->version);
+    r_int(r, "slots", H->slots);
+    r_int(r, "max_val_sz", H->max_val_sz);
+    r_u64(r, "epoch", atomic_load_explicit(&H->epoch, memory_order_acquire));
+    r_int(r, "core_flags", atomic_load_explicit(&H->core_flags, memory_order_acquire));
+    r_int(r, "user_flags", atomic_load_explicit(&H->user_flags, memory_order_acquire));
+    r_int(r, "val_brk", atomic_load_explicit(&H->val_brk, memory_order_acquire));
+    r_int(r, "val_sz", H->val_sz);
+    r_int(r, "alignment", H->alignment);
+    r_u64(r, "parse_failures", atomic_load_explicit(&H->parse_failures, memory_order_acquire));
+    r_u64(r, "last_failure_epoch", atomic_load_explicit(&H->last_failure_epoch, memory_order_acquire));
+    r_int(r, "owner_fd", atomic_load_explicit(&H->owner_fd, memory_order_acquire));
+    r_int(r, "owner_pid", atomic_load_explicit(&H->owner_pid, memory_order_acquire));
+    buf_str(&r->extra, ",\"bloom_watches\":[");
+    for (unsigned b = 0; b < 64; b++)
+        buf_fmt(&r->extra, "%s%u", b ? "," : "", atomic_load_explicit(&H->bloom_watches[b], memory_order_acquire));
+    buf_str(&r->extra, "],\"signal_groups\":[");
+    for (unsigned g = 0; g < N_GROUPS; g++)
+        buf_fmt(&r->extra, "%s\"%llu\"", g ? "," : "",
+                (unsigned long long)atomic_load_explicit(&H->signal_groups[g].count, memory_order_acquire));
+    buf_str(&r->extra, "],\"dirty_mask\":[");
+    for (unsigned w = 0; w < 16; w++)
+        buf_fmt(&r->extra, "%s\"%llu\"", w ? "," : "",
+                (unsigned long long)atomic_load_explicit(&H->dirty_mask[w], memory_order_acquire));
+    buf_str(&r->extra, "]");
+}
+
+static void fill_embedding(double seed, float *v) {
+    for (unsigned i = 0; i < EMBED_DIM; i++) v[i] = (float)(seed + (double)i * 0.25);
+}
+
+static void list_keys(Resp *r, bool with_epochs, uint64_t mask) {
+    Buf hex = {0};
+    buf_str(&r->extra, with_epochs ? ",\"matches\":[" : ",\"keys\":[");
+    buf_str(&hex, ",\"keys_hex\":[");
+    bool first = true;
+    for (uint32_t i = 0; i < st.slots; i++) {
+        struct slot *s = slot_at(i);
+        if (atomic_load_explicit(&s->hash, memory_order_acquire) == 0) continue;
+        if (with_epochs) {
+            if ((atomic_load_explicit(&s->bloom, memory_order_acquire) & mask) != mask) continue;
+        } else if (atomic_load_explicit(&s->val_len, memory_order_acquire) == 0) continue;
+        size_t kl = strnlen(s->key, KEY_MAX);
+        if (!first) { buf_str(&r->extra, ","); buf_str(&hex, ","); }
+        first = false;
+        if (with_epochs) {
+            buf_str(&r->extra, "{\"key\":");
+            buf_jstr(&r->extra, (const uint8_t *)s->key, kl);
+            buf_str(&r->extra, ",\"key_hex\":");
+            buf_hex(&r->extra, (const uint8_t *)s->key, kl);
+            buf_fmt(&r->extra, ",\"epoch\":\"%llu\",\"index\":%u}",
+                    (unsigned long long)atomic_load_explicit(&s->epoch, memory_order_acquire), i);
+        } else {
+            buf_jstr(&r->extra, (const uint8_t *)s->key, kl);
+            buf_hex(&hex, (const uint8_t *)s->key, kl);
+        }
+    }
+    buf_str(&r->extra, "]");
+    if (!with_epochs) {
+        buf_str(&hex, "]");
+        buf_add(&r->extra, hex.p, hex.n);
+    }
+    free(hex.p);
+}
+
+static void cmd_torture_write(JV *o, Resp *r) {
+    const char *key;
+    double secs;
+    NEED(f_key(o, "key", &key), "key");
+    NEED(f_double(o, "seconds", &secs), "seconds");
+    if (st.maxv < 16) { r->rc = -2; r->eno = EINVAL; r->error = "torture needs max_val_sz >= 16"; return; }
+    uint8_t *buf = palloc(st.maxv);
+    uint64_t seq = 1, writes = 0, eagain = 0, last = 0;
+    uint64_t end = mono_ns() + (uint64_t)(secs * 1e9);
+    int eno;
+    while (mono_ns() < end) {
+        for (int k = 0; k < 64; k++) {
+            size_t len = torture_value(seq, st.maxv, buf);
+            if (op_set(key, buf, len, &eno) == 0) {
+                writes++;
+                last = seq++;
+            } else eagain++;
+        }
+    }
+    r_int(r, "writes", (long long)writes);
+    r_int(r, "eagain", (long long)eagain);
+    r_u64(r, "last_seq", last);
+}
+
+static void cmd_torture_read(JV *o, Resp *r) {
+    const char *key;
+    double secs;
+    NEED(f_key(o, "key", &key), "key");
+    NEED(f_double(o, "seconds", &secs), "seconds");
+    if (st.maxv < 16) { r->rc = -2; r->eno = EINVAL; r->error = "torture needs max_val_sz >= 16"; return; }
+    uint8_t *buf = palloc(st.maxv);
+    uint64_t reads = 0, eagain = 0, torn = 0, regress = 0, missing = 0, max_seq = 0;
+    uint64_t end = mono_ns() + (uint64_t)(secs * 1e9);
+    while (mono_ns() < end) {
+        for (int k = 0; k < 64; k++) {
+            long idx = find_slot(key);
+            if (idx < 0) { missing++; continue; }
+            struct slot *s = slot_at((uint32_t)idx);
+            /* One seqlock attempt, FORMAT.md section 6. */
+            uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+            if (e1 & 1u) { eagain++; continue; }
+            size_t len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+            uint32_t off = s->val_off;
+            size_t n = len > st.maxv ? st.maxv : len;
+            n = clamp_room(off, n);
+            memcpy(buf, st.arena + off, n);
+            atomic_thread_fence(memory_order_acquire);
+            uint64_t e2 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+            if (e1 != e2) { eagain++; continue; }
+            reads++;
+            bool ok = n == len && len >= 16 && len <= st.maxv;
+            uint64_t seq = ok ? get_u64le(buf) : 0;
+            if (ok) ok = torture_len(seq, st.maxv) == len;
+            for (size_t j = 8; ok && j < len - 8; j++)
+                if (buf[j] != (uint8_t)((seq * 31u + j) & 0xFFu)) ok = false;
+            if (ok) ok = get_u64le(buf + len - 8) == fnv1a64(buf, len - 8);
+            if (!ok) { torn++; continue; }
+            if (seq < max_seq) regress++;
+            else max_seq = seq;
+        }
+    }
+    r_int(r, "reads", (long long)reads);
+    r_int(r, "eagain", (long long)eagain);
+    r_int(r, "torn", (long long)torn);
+    r_int(r, "regressions", (long long)regress);
+    r_int(r, "missing", (long long)missing);
+    r_u64(r, "max_seq", max_seq);
+}
+
+static void cmd_bench(JV *o, Resp *r) {
+    JV *wv = jget(o, "workload");
+    uint64_t iters, nkeys, vsize = 16;
+    if (!wv || wv->t != J_STR) { r->rc = -2; r->eno = EINVAL; r->error = "missing workload"; return; }
+    NEED(f_u64(o, "iterations", &iters), "iterations");
+    NEED(f_u64(o, "keys", &nkeys), "keys");
+    int vrc = f_u64(o, "value_size", &vsize);
+    if (vrc == -2 || vsize == 0 || vsize > st.maxv || nkeys == 0 || nkeys > st.slots) {
+        r->rc = -2; r->eno = EINVAL; r->error = "need 1 <= keys <= slots and 1 <= value_size <= max_val_sz";
+        return;
+    }
+    const char *w = wv->s;
+    enum { W_SET, W_GET, W_EPOCH, W_HAS, W_APPEND, W_UNSET_SET, W_MISS, W_LIST } kind;
+    if (!strcmp(w, "set")) kind = W_SET;
+    else if (!strcmp(w, "get")) kind = W_GET;
+    else if (!strcmp(w, "get_epoch")) kind = W_EPOCH;
+    else if (!strcmp(w, "has")) kind = W_HAS;
+    else if (!strcmp(w, "append")) kind = W_APPEND;
+    else if (!strcmp(w, "unset_set")) kind = W_UNSET_SET;
+    else if (!strcmp(w, "miss")) kind = W_MISS;
+    else if (!strcmp(w, "list")) kind = W_LIST;
+    else { r->rc = -2; r->eno = EINVAL; r->error = "unknown workload"; return; }
+
+    char **keys = palloc(sizeof(char *) * nkeys);
+    char **miss = palloc(sizeof(char *) * nkeys);
+    for (uint64_t i = 0; i < nkeys; i++) {
+        keys[i] = palloc(32);
+        snprintf(keys[i], 32, "bench/%llu", (unsigned long long)i);
+        miss[i] = palloc(32);
+        snprintf(miss[i], 32, "bench-miss/%llu", (unsigned long long)i);
+    }
+    uint8_t *val = palloc(st.maxv);
+    for (size_t j = 0; j < st.maxv; j++) val[j] = (uint8_t)('a' + j % 26);
+    uint8_t *out = palloc(st.maxv);
+    int eno;
+    if (kind != W_SET) { /* every other workload works on existing keys */
+        for (uint64_t i = 0; i < nkeys; i++)
+            if (op_set(keys[i], val, vsize, &eno) != 0) {
+                r->rc = -1; r->eno = eno; r->error = "prefill failed"; return;
+            }
+    }
+    volatile uint64_t sink = 0;
+    uint64_t acc = 0;
+    uint64_t t0 = mono_ns();
+    for (uint64_t it = 0, k = 0; it < iters; it++, k = (k + 1 == nkeys) ? 0 : k + 1) {
+        switch (kind) {
+        case W_SET: acc += (uint64_t)op_set(keys[k], val, vsize, &eno); break;
+        case W_GET: {
+            size_t n = 0;
+            acc += (uint64_t)op_get(keys[k], out, &n, &eno) + n + out[0];
+            break;
+        }
+        case W_EPOCH: {
+            long idx = find_slot(keys[k]);
+            acc += idx < 0 ? 0 : atomic_load_explicit(&slot_at((uint32_t)idx)->epoch, memory_order_acquire);
+            break;
+        }
+        case W_HAS: acc += (uint64_t)find_slot(keys[k]); break;
+        case W_APPEND: {
+            uint32_t nl;
+            if (op_append(keys[k], val, 1, &nl, &eno) != 0) {
+                op_unset(keys[k], &eno);
+                acc += (uint64_t)op_set(keys[k], val, 1, &eno);
+            }
+            acc += nl;
+            break;
+        }
+        case W_UNSET_SET:
+            acc += (uint64_t)op_unset(keys[k], &eno);
+            acc += (uint64_t)op_set(keys[k], val, vsize, &eno);
+            break;
+        case W_MISS: {
+            size_t n = 0;
+            acc += (uint64_t)op_get(miss[k], out, &n, &eno);
+            break;
+        }
+        case W_LIST:
+            for (uint32_t i = 0; i < st.slots; i++) {
+                struct slot *s = slot_at(i);
+                if (atomic_load_explicit(&s->hash, memory_order_acquire) &&
+                    atomic_load_explicit(&s->val_len, memory_order_acquire))
+                    acc += (uint64_t)(unsigned char)s->key[0];
+            }
+            break;
+        }
+    }
+    uint64_t t1 = mono_ns();
+    sink = acc; /* keeps the loop's results observable */
+    (void)sink;
+    buf_fmt(&r->extra, ",\"ns_per_op\":%.3f", iters ? (double)(t1 - t0) / (double)iters : 0.0);
+    r_int(r, "ops", (long long)iters);
+}
+
+/* hold_odd / release_odd target a slot by "key" (first match) or by "index". */
+static struct slot *target_slot(JV *o, Resp *r) {
+    uint64_t index;
+    const char *key;
+    if (f_u64(o, "index", &index) == 0) {
+        if (index >= st.slots) { r->rc = -2; r->eno = EINVAL; r->error = "index out of range"; return NULL; }
+        return slot_at((uint32_t)index);
+    }
+    if (f_key(o, "key", &key) != 0) { r->rc = -2; r->eno = EINVAL; r->error = "need key or index"; return NULL; }
+    long idx = find_slot(key);
+    if (idx < 0) { r->rc = -1; r->eno = ENOENT; return NULL; }
+    return slot_at((uint32_t)idx);
+}
+
+static void dispatch(JV *o, Resp *r) {
+    JV *opv = jget(o, "op");
+    if (!opv || opv->t != J_STR) { r->rc = -2; r->eno = EINVAL; r->error = "missing op"; return; }
+    const char *op = opv->s;
+    const char *key = NULL;
+    uint64_t a = 0, b = 0, c = 0;
+    int eno = 0;
+    r->rc = 0;
+
+#define IS(name) (strcmp(op, name) == 0)
+#define DONE(call) do { r->rc = (call); r->eno = eno; return; } while (0)
+
+    if (IS("set")) {
+        uint8_t *v;
+        size_t n;
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_hex(o, "value_hex", &v, &n), "value_hex");
+        DONE(op_set(key, v, n, &eno));
+    }
+    if (IS("get")) {
+        NEED(f_key(o, "key", &key), "key");
+        uint8_t *buf = palloc(st.maxv);
+        size_t n = 0;
+        r->rc = op_get(key, buf, &n, &eno);
+        r->eno = eno;
+        if (r->rc == 0) r_hex(r, "value_hex", buf, n);
+        return;
+    }
+    if (IS("unset")) {
+        NEED(f_key(o, "key", &key), "key");
+        DONE(op_unset(key, &eno));
+    }
+    if (IS("list")) { list_keys(r, false, 0); return; }
+    if (IS("append")) {
+        uint8_t *v;
+        size_t n;
+        uint32_t nl;
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_hex(o, "value_hex", &v, &n), "value_hex");
+        r->rc = op_append(key, v, n, &nl, &eno);
+        r->eno = eno;
+        r_int(r, "new_len", nl);
+        return;
+    }
+    if (IS("get_epoch")) {
+        NEED(f_key(o, "key", &key), "key");
+        long idx = find_slot(key);
+        r_u64(r, "epoch", idx < 0 ? 0 : atomic_load_explicit(&slot_at((uint32_t)idx)->epoch, memory_order_acquire));
+        return;
+    }
+    if (IS("set_mop")) {
+        NEED(f_u64(o, "mode", &a), "mode");
+        DONE(op_set_mop(a, &eno));
+    }
+    if (IS("get_mop")) { r_int(r, "mode", mop_mode()); return; }
+    if (IS("purge")) { op_purge(); return; }
+    if (IS("set_named_type")) {
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_u64(o, "mask", &a), "mask");
+        DONE(op_set_named_type(key, a, &eno));
+    }
+    if (IS("integer_op")) {
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_u64(o, "int_op", &a), "int_op");
+        if (f_u64(o, "operand", &b) == -2) NEED(-2, "operand");
+        DONE(op_integer_op(key, a, b, &eno));
+    }
+    if (IS("get_biguint")) {
+        NEED(f_key(o, "key", &key), "key");
+        long idx = find_slot(key);
+        if (idx < 0) { r->rc = -1; r->eno = ENOENT; return; }
+        struct slot *s = slot_at((uint32_t)idx);
+        for (int tries = 0; tries < 100000; tries++) {
+            uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+            if (e1 & 1u) continue;
+            uint32_t off = s->val_off;
+            if (clamp_room(off, 8) != 8) { r->rc = -1; r->eno = EINVAL; r->error = "val_off out of bounds"; return; }
+            uint64_t v = get_u64le(st.arena + off);
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&s->epoch, memory_order_acquire) != e1) continue;
+            r_u64(r, "value", v);
+            r_int(r, "type_flag", atomic_load_explicit(&s->type_flag, memory_order_acquire));
+            return;
+        }
+        r->rc = -1;
+        r->eno = EAGAIN;
+        return;
+    }
+    if (IS("set_slot_time")) {
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_u64(o, "mode", &a), "mode");
+        NEED(f_u64(o, "time", &b), "time");
+        if (f_u64(o, "offset", &c) == -2) NEED(-2, "offset");
+        DONE(op_set_slot_time(key, a, b, c, &eno));
+    }
+    if (IS("set_label") || IS("unset_label")) {
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_u64(o, "mask", &a), "mask");
+        DONE(op_label(key, a, IS("set_label"), &eno));
+    }
+    if (IS("watch_register") || IS("watch_unregister")) {
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_u64(o, "group", &a), "group");
+        DONE(op_watch(key, a, IS("watch_register"), &eno));
+    }
+    if (IS("watch_label_register")) {
+        NEED(f_u64(o, "mask", &a), "mask");
+        NEED(f_u64(o, "group", &b), "group");
+        op_watch_label(a, (uint8_t)b);
+        return;
+    }
+    if (IS("pulse_keygroup")) {
+        NEED(f_key(o, "key", &key), "key");
+        DONE(op_pulse_keygroup(key, &eno));
+    }
+    if (IS("get_signal_count")) {
+        NEED(f_u64(o, "group", &a), "group");
+        if (a >= N_GROUPS) { r->rc = -2; r->eno = EINVAL; return; }
+        r_u64(r, "count", atomic_load_explicit(&st.H->signal_groups[a].count, memory_order_acquire));
+        return;
+    }
+    if (IS("bump_slot")) {
+        NEED(f_key(o, "key", &key), "key");
+        DONE(op_bump(key, &eno));
+    }
+    if (IS("retrain_slot")) {
+        NEED(f_key(o, "key", &key), "key");
+        DONE(op_retrain(key, &eno));
+    }
+    if (IS("set_as_system")) {
+        NEED(f_key(o, "key", &key), "key");
+        DONE(op_set_as_system(key, &eno));
+    }
+    if (IS("enumerate_matches")) {
+        NEED(f_u64(o, "mask", &a), "mask");
+        list_keys(r, true, a);
+        return;
+    }
+    if (IS("set_embedding")) {
+        double seed;
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_double(o, "seed", &seed), "seed");
+        float *v = palloc(EMBED_DIM * sizeof(float));
+        fill_embedding(seed, v);
+        DONE(op_set_embedding(key, v, &eno));
+    }
+    if (IS("get_embedding")) {
+        NEED(f_key(o, "key", &key), "key");
+        uint8_t *v = palloc(EMBED_DIM * 4u);
+        r->rc = op_get_embedding(key, v, &eno);
+        r->eno = eno;
+        if (r->rc == 0) r_hex(r, "vector_hex", v, EMBED_DIM * 4u);
+        return;
+    }
+    if (IS("set_tandem")) {
+        NEED(f_key(o, "key", &key), "key");
+        JV *arr = jget(o, "values_hex");
+        if (!arr || arr->t != J_ARR) NEED(-2, "values_hex");
+        unsigned order = 0;
+        for (JV *v = arr->child; v; v = v->next, order++) {
+            uint8_t *bytes;
+            size_t n;
+            if (v->t != J_STR || hex_decode(v->s, v->n, &bytes, &n) != 0) NEED(-2, "values_hex");
+            char name[128];
+            if (order == 0) snprintf(name, sizeof name, "%s", key);
+            else snprintf(name, sizeof name, "%s.%u", key, order);
+            if (op_set(name, bytes, n, &eno) != 0) {
+                r->rc = -1;
+                r->eno = eno;
+                r_int(r, "failed_order", order);
+                return;
+            }
+        }
+        return;
+    }
+    if (IS("unset_tandem")) {
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_u64(o, "orders", &a), "orders");
+        for (uint64_t ord = 1; ord < a && ord < 256; ord++) {
+            char name[128];
+            snprintf(name, sizeof name, "%s.%llu", key, (unsigned long long)ord);
+            op_unset(name, &eno);
+        }
+        op_unset(key, &eno);
+        return;
+    }
+    if (IS("poll")) {
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_u64(o, "timeout_ms", &a), "timeout_ms");
+        DONE(op_poll(key, a, &eno));
+    }
+    if (IS("header")) { emit_header(r); return; }
+    if (IS("slot")) {
+        if (f_u64(o, "index", &a) == 0) {
+            if (a >= st.slots) { r->rc = -2; r->eno = EINVAL; r->error = "index out of range"; return; }
+            emit_slot(r, (uint32_t)a);
+            return;
+        }
+        NEED(f_key(o, "key", &key), "index or key");
+        long idx = find_slot(key);
+        if (idx < 0) { r->rc = -1; r->eno = ENOENT; return; }
+        emit_slot(r, (uint32_t)idx);
+        return;
+    }
+    if (IS("global_epoch")) { r_u64(r, "epoch", atomic_load_explicit(&st.H->epoch, memory_order_acquire)); return; }
+    if (IS("shard_claim_ex") || IS("shard_claim")) {
+        uint64_t id, pid = (uint64_t)getpid(), intent, prio, dur, at = mono_ns();
+        NEED(f_u64(o, "shard_id", &id), "shard_id");
+        NEED(f_u64(o, "intent", &intent), "intent");
+        NEED(f_u64(o, "priority", &prio), "priority");
+        NEED(f_u64(o, "duration", &dur), "duration");
+        if (IS("shard_claim_ex")) {
+            NEED(f_u64(o, "pid", &pid), "pid");
+            NEED(f_u64(o, "claimed_at", &at), "claimed_at");
+        }
+        DONE(shard_claim_ex((uint32_t)id, (uint32_t)pid, (uint8_t)intent, (uint8_t)prio, dur, at, &eno));
+    }
+    if (IS("shard_rebid")) {
+        uint64_t id, intent, prio, dur;
+        NEED(f_u64(o, "shard_id", &id), "shard_id");
+        NEED(f_u64(o, "intent", &intent), "intent");
+        NEED(f_u64(o, "priority", &prio), "priority");
+        NEED(f_u64(o, "duration", &dur), "duration");
+        DONE(shard_rebid((uint32_t)id, (uint8_t)intent, (uint8_t)prio, dur, &eno));
+    }
+    if (IS("shard_release")) {
+        NEED(f_u64(o, "shard_id", &a), "shard_id");
+        DONE(shard_release((uint32_t)a, &eno));
+    }
+    if (IS("shard_election")) {
+        uint64_t now;
+        int nrc = f_u64(o, "now", &now);
+        if (nrc == -2) NEED(-2, "now");
+        if (nrc == -1) now = mono_ns();
+        struct shard_bid *w = shard_election(now);
+        r_int(r, "shard_id", w ? atomic_load_explicit(&w->shard_id, memory_order_acquire) : 0);
+        r_int(r, "intent", w ? w->intent : 0);
+        r_u64(r, "now", now);
+        return;
+    }
+    if (IS("shard_table")) {
+        buf_str(&r->extra, ",\"bids\":[");
+        for (unsigned i = 0; i < N_BIDS; i++) {
+            struct shard_bid *bd = &st.H->bids[i];
+            buf_fmt(&r->extra,
+                    "%s{\"index\":%u,\"shard_id\":%u,\"pid\":%u,\"intent\":%u,\"priority\":%u,"
+                    "\"duration\":\"%llu\",\"claimed_at\":\"%llu\"}",
+                    i ? "," : "", i, atomic_load_explicit(&bd->shard_id, memory_order_acquire), bd->pid,
+                    bd->intent, bd->priority, (unsigned long long)bd->duration,
+                    (unsigned long long)bd->claimed_at);
+        }
+        buf_str(&r->extra, "]");
+        return;
+    }
+    if (IS("shard_now")) { r_u64(r, "now", mono_ns()); return; }
+    if (IS("hold_odd")) {
+        struct slot *s = target_slot(o, r);
+        if (!s) return;
+        if (!seq_lock(s)) { r->rc = -1; r->eno = EAGAIN; return; }
+        r_u64(r, "epoch", atomic_load_explicit(&s->epoch, memory_order_acquire));
+        return;
+    }
+    if (IS("release_odd")) {
+        struct slot *s = target_slot(o, r);
+        if (!s) return;
+        uint64_t e = atomic_load_explicit(&s->epoch, memory_order_acquire);
+        if (!(e & 1u)) { r->rc = -1; r->eno = EINVAL; r->error = "epoch is not odd"; return; }
+        seq_unlock(s);
+        r_u64(r, "epoch", e + 1);
+        return;
+    }
+    if (IS("sleep")) {
+        NEED(f_u64(o, "ms", &a), "ms");
+        sleep_ms(a);
+        return;
+    }
+    if (IS("torture_write")) { cmd_torture_write(o, r); return; }
+    if (IS("torture_read")) { cmd_torture_read(o, r); return; }
+    if (IS("bench")) { cmd_bench(o, r); return; }
+    r->rc = -2;
+    r->eno = EINVAL;
+    r->error = "unknown op";
+#undef IS
+#undef DONE
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening and creating (FORMAT.md sections 1 and 4)                         */
+/* ------------------------------------------------------------------------ */
+
+static void fail_start(int eno, const char *msg) {
+    Buf b = {0};
+    buf_fmt(&b, "{\"ready\":false,\"errno\":\"%s\",\"error\":", errno_name(eno));
+    buf_jstr(&b, (const uint8_t *)msg, strlen(msg));
+    buf_str(&b, "}\n");
+    fwrite(b.p, 1, b.n, stdout);
+    fflush(stdout);
+    exit(1);
+}
+
+static char *target_path(const char *target) {
+    static char path[4096];
+    st.is_path = strchr(target, '/') != NULL;
+    if (st.is_path) snprintf(path, sizeof path, "%s", target);
+    else snprintf(path, sizeof path, "/dev/shm/%s", target); /* shm_open(NAME) on Linux */
+    return path;
+}
+
+static void map_store(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, st.fd, 0);
+    if (p == MAP_FAILED) fail_start(errno, "mmap failed");
+    st.base = p;
+    st.size = size;
+    st.H = (struct header *)p;
+}
+
+static void set_geometry(uint32_t slots, uint32_t maxv, bool emb) {
+    st.slots = slots;
+    st.maxv = maxv;
+    st.emb = emb;
+    st.slot_sz = emb ? SLOT_EMBED : SLOT_BASE;
+    size_t arena_start = HDR_SIZE + (size_t)slots * st.slot_sz;
+    st.arena = st.base + arena_start;
+    st.arena_sz = (size_t)slots * maxv;
+    st.arena_room = st.size - arena_start;
+}
+
+static void create_store(const char *target, uint64_t slots, uint64_t maxv, bool emb) {
+    if (slots == 0 || maxv == 0 || slots > UINT32_MAX || maxv > UINT32_MAX)
+        fail_start(ENOTSUP, "slots and max_val_sz must be > 0");
+    const char *path = target_path(target);
+    size_t size = HDR_SIZE + (size_t)slots * (emb ? SLOT_EMBED : SLOT_BASE) + (size_t)slots * maxv;
+    if (size > UINT32_MAX) fail_start(EINVAL, "store too large for the 32-bit val_sz field");
+    /* SPLINTER_DEFAULT_UMASK (octal) is the umask during creation only. */
+    const char *um = getenv("SPLINTER_DEFAULT_UMASK");
+    mode_t old = 0;
+    bool swap = false;
+    if (um && *um) {
+        char *e;
+        unsigned long m = strtoul(um, &e, 8);
+        if (!*e && m <= 0777) {
+            old = umask((mode_t)m);
+            swap = true;
+        }
+    }
+    st.fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    int oe = errno;
+    if (swap) umask(old);
+    if (st.fd < 0) fail_start(oe, oe == EEXIST ? "store already exists" : "cannot create store");
+    if (ftruncate(st.fd, (off_t)size) != 0) fail_start(errno, "ftruncate failed");
+    map_store(size);
+    set_geometry((uint32_t)slots, (uint32_t)maxv, emb);
+    struct header *H = st.H;
+    H->magic = SPL_MAGIC;
+    H->version = SPL_VERSION;
+    H->slots = (uint32_t)slots;
+    H->max_val_sz = (uint32_t)maxv;
+    H->val_sz = (uint32_t)size;
+    atomic_store_explicit(&H->val_brk, 0, memory_order_relaxed);
+    atomic_store_explicit(&H->epoch, 1, memory_order_relaxed);
+    atomic_store_explicit(&H->core_flags, CF_AUTO_SCRUB | CF_HYBRID_SCRUB, memory_order_relaxed);
+    for (unsigned b = 0; b < 64; b++) atomic_store_explicit(&H->bloom_watches[b], 0xFF, memory_order_relaxed);
+    atomic_store_explicit(&H->owner_fd, -1, memory_order_relaxed);
+    atomic_store_explicit(&H->owner_pid, 0, memory_order_relaxed);
+    for (uint32_t i = 0; i < st.slots; i++) {
+        struct slot *s = slot_at(i);
+        s->val_off = (uint32_t)((size_t)i * maxv);
+        atomic_store_explicit(&s->type_flag, T_VOID, memory_order_relaxed);
+    }
+    atomic_thread_fence(memory_order_release);
+}
+
+static void open_store(const char *target) {
+    const char *path = target_path(target);
+    st.fd = open(path, O_RDWR | O_CLOEXEC);
+    if (st.fd < 0) fail_start(errno, "cannot open store");
+    struct stat sb;
+    if (fstat(st.fd, &sb) != 0) fail_start(errno, "fstat failed");
+    if ((size_t)sb.st_size < HDR_SIZE) fail_start(EINVAL, "file smaller than the header");
+    map_store((size_t)sb.st_size);
+    if (st.H->magic != SPL_MAGIC || st.H->version != SPL_VERSION) fail_start(EINVAL, "bad magic or version");
+    uint64_t slots = st.H->slots, maxv = st.H->max_val_sz;
+    /* Nothing in the header says which build wrote it: the exact file size does. */
+    if (st.size == HDR_SIZE + slots * (SLOT_BASE + maxv)) set_geometry((uint32_t)slots, (uint32_t)maxv, false);
+    else if (st.size == HDR_SIZE + slots * (SLOT_EMBED + maxv)) set_geometry((uint32_t)slots, (uint32_t)maxv, true);
+    else fail_start(EINVAL, "file size matches neither slot layout");
+    if (slots == 0 || maxv == 0) fail_start(EINVAL, "zero geometry");
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: splinter-peer create TARGET SLOTS MAXVAL [--embeddings]\n"
+            "       splinter-peer open TARGET\n"
+            "then one JSON command per line on stdin; see test/peer/README.md\n");
+    exit(2);
+}
+
+static uint64_t parse_arg_u64(const char *s) {
+    char *e;
+    errno = 0;
+    unsigned long long v = strtoull(s, &e, 10);
+    if (errno || *e || !*s || *s == '-') usage();
+    return v;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) usage();
+    if (strcmp(argv[1], "create") == 0) {
+        if (argc < 5 || argc > 6) usage();
+        bool emb = false;
+        if (argc == 6) {
+            if (strcmp(argv[5], "--embeddings") != 0) usage();
+            emb = true;
+        }
+        create_store(argv[2], parse_arg_u64(argv[3]), parse_arg_u64(argv[4]), emb);
+    } else if (strcmp(argv[1], "open") == 0) {
+        if (argc != 3) usage();
+        open_store(argv[2]);
+    } else usage();
+
+    printf("{\"ready\":true,\"slots\":%u,\"max_val_sz\":%u,\"embeddings\":%s}\n", st.slots, st.maxv,
+           st.emb ? "true" : "false");
+    fflush(stdout);
+
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        Parser ps = {line, line + n, NULL};
+        skip_ws(&ps);
+        if (ps.p == ps.end) continue; /* blank line: not a command */
+        Resp r = {0};
+        JV *o = parse_value(&ps, 0);
+        if (o) {
+            skip_ws(&ps);
+            if (ps.p != ps.end) { o = NULL; ps.err = "trailing characters"; }
+        }
+        if (!o || o->t != J_OBJ) {
+            r.rc = -2;
+            r.eno = EINVAL;
+            r.error = o ? "command must be a JSON object" : ps.err;
+        } else {
+            dispatch(o, &r);
+        }
+        emit(&r);
+        free(r.extra.p);
+        pool_free();
+    }
+    free(line);
+    if (st.is_path) msync(st.base, st.size, MS_SYNC);
+    munmap(st.base, st.size);
+    close(st.fd);
+    return 0;
+}
