@@ -1631,9 +1631,10 @@ static void dispatch(JV *o, Resp *r) {
             uint8_t *bytes;
             size_t n;
             if (v->t != J_STR || hex_decode(v->s, v->n, &bytes, &n) != 0) NEED(-2, "values_hex");
-            char name[128];
-            if (order == 0) snprintf(name, sizeof name, "%s", key);
-            else snprintf(name, sizeof name, "%s.%u", key, order);
+            size_t cap = strlen(key) + 16;
+            char *name = palloc(cap);
+            if (order == 0) snprintf(name, cap, "%s", key);
+            else snprintf(name, cap, "%s.%u", key, order);
             if (op_set(name, bytes, n, &eno) != 0) {
                 r->rc = -1;
                 r->eno = eno;
@@ -1647,8 +1648,9 @@ static void dispatch(JV *o, Resp *r) {
         NEED(f_key(o, "key", &key), "key");
         NEED(f_u64(o, "orders", &a), "orders");
         for (uint64_t ord = 1; ord < a && ord < 256; ord++) {
-            char name[128];
-            snprintf(name, sizeof name, "%s.%llu", key, (unsigned long long)ord);
+            size_t cap = strlen(key) + 24;
+            char *name = palloc(cap);
+            snprintf(name, cap, "%s.%llu", key, (unsigned long long)ord);
             op_unset(name, &eno);
         }
         op_unset(key, &eno);
