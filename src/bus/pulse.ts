@@ -25,13 +25,14 @@ function pulseBits(m: StoreMemory, word: number, base: number, viaLabels: boolea
  * each of its labels is bound to. Zero masks (the common case) cost four loads.
  */
 export function pulseSlot(m: StoreMemory, slotByte: number): void {
-  const u32 = m.u32;
+  const i32 = m.i32;
   const w = (slotByte + SLOT.watcher_mask) >>> 2;
   const b = (slotByte + SLOT.bloom) >>> 2;
-  const watchLo = Atomics.load(u32, w);
-  const watchHi = Atomics.load(u32, w + 1);
-  const bloomLo = Atomics.load(u32, b);
-  const bloomHi = Atomics.load(u32, b + 1);
+  // Plain loads: a registration racing this write may or may not see it pulse, as with C's relaxed loads.
+  const watchLo = i32[w]!;
+  const watchHi = i32[w + 1]!;
+  const bloomLo = i32[b]!;
+  const bloomHi = i32[b + 1]!;
   if ((watchLo | watchHi | bloomLo | bloomHi) === 0) return;
   pulseBits(m, watchLo, 0, false);
   pulseBits(m, watchHi, 32, false);

@@ -1,43 +1,52 @@
 /**
  * FNV-1a 64 over bytes, computed in two 32-bit halves so the hot path does no BigInt
- * arithmetic. prime = 2^40 + 0x1b3, so h × prime = h × 0x1b3 + (h << 40).
+ * arithmetic. prime = 2^40 + 0x1b3, so h × prime = h × 0x1b3 + (h << 40); the low half
+ * is multiplied in 16-bit limbs so every intermediate stays a small integer.
  */
-export const FNV_OFFSET_HI = 0xcbf29ce4;
-export const FNV_OFFSET_LO = 0x84222325;
+export const FNV_OFFSET_HI = 0xcbf29ce4 | 0;
+export const FNV_OFFSET_LO = 0x84222325 | 0;
 const FNV_PRIME_LOW = 0x1b3;
-const TWO_POW_32 = 4294967296;
 
-/** Result slots of the last hash, reused so hashing allocates nothing. */
+/**
+ * Result slots of the last hash, reused so hashing allocates nothing. Signed int32 halves:
+ * they compare directly with Int32Array reads of the stored hash and never box.
+ */
 export interface HashHalves {
   hi: number;
   lo: number;
 }
 
-/** Hashes `bytes[0..length)` into `out` (unsigned 32-bit halves). */
+/** Hashes `bytes[0..length)` into `out` (signed int32 halves). */
 export function fnv1a64Into(bytes: Uint8Array, length: number, out: HashHalves): void {
   let hi = FNV_OFFSET_HI;
   let lo = FNV_OFFSET_LO;
   for (let i = 0; i < length; i++) {
-    lo = (lo ^ bytes[i]!) >>> 0;
-    const low = lo * FNV_PRIME_LOW; // < 2^41: exact in a double
-    const carry = Math.floor(low / TWO_POW_32);
-    hi = (Math.imul(hi, FNV_PRIME_LOW) + carry + (lo << 8)) >>> 0;
-    lo = low >>> 0;
+    lo ^= bytes[i]!;
+    const low16 = (lo & 0xffff) * FNV_PRIME_LOW;
+    const high16 = (lo >>> 16) * FNV_PRIME_LOW + (low16 >>> 16);
+    hi = (Math.imul(hi, FNV_PRIME_LOW) + (high16 >>> 16) + (lo << 8)) | 0;
+    lo = (low16 & 0xffff) | (high16 << 16);
   }
   out.hi = hi;
   out.lo = lo;
+}
+
+/** The u64 a pair of int32 halves stands for. */
+export function halvesToBigInt(hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 /** FNV-1a 64 as a bigint (for snapshots and tests; not for hot paths). */
 export function fnv1a64(bytes: Uint8Array): bigint {
   const out: HashHalves = { hi: 0, lo: 0 };
   fnv1a64Into(bytes, bytes.length, out);
-  return (BigInt(out.hi) << 32n) | BigInt(out.lo);
+  return halvesToBigInt(out.hi, out.lo);
 }
 
-/** (hi·2^32 + lo) mod n for 1 ≤ n < 2^32, exact in doubles: the slot a probe starts at. */
+/** (hi·2^32 + lo) mod n for 1 ≤ n < 2^32 (halves as signed or unsigned 32-bit): the slot a probe starts at. */
 export function homeSlot(hi: number, lo: number, n: number): number {
-  let r = hi % n;
+  lo >>>= 0;
+  let r = (hi >>> 0) % n;
   r = (r * 65536 + (lo >>> 16)) % n;
   return (r * 65536 + (lo & 0xffff)) % n;
 }

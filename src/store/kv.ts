@@ -15,6 +15,7 @@ import {
   SPL_SYS_HYBRID_SCRUB,
   type Mop,
 } from '../layout/constants.js';
+import { halvesToBigInt } from '../layout/fnv1a.js';
 import type { Backoff } from './backoff.js';
 import type { KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
@@ -88,7 +89,7 @@ function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, l
 function claimHomeRegion(m: StoreMemory, index: number, slotByte: number, keepLength: number): number {
   const home = m.homeOffset(index);
   const w = (slotByte + SLOT.val_off) >>> 2;
-  const offset = Atomics.load(m.u32, w);
+  const offset = m.u32[w]!; // we hold the slot: no writer of ours moves it
   if (offset !== home) {
     if (keepLength > m.maxValueSize) return -1;
     if (keepLength > 0 && offset <= m.arenaSize - keepLength) {
@@ -101,7 +102,7 @@ function claimHomeRegion(m: StoreMemory, index: number, slotByte: number, keepLe
 
 /** Zeroes what the mop mode says before a new value of `length` bytes is written. */
 function scrub(m: StoreMemory, regionStart: number, length: number): void {
-  const flags = Atomics.load(m.u8, HEADER.core_flags);
+  const flags = m.u8[HEADER.core_flags]!; // a mode change racing a set may apply either way, as in C
   let bytes = 0;
   if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) bytes = Math.min(Math.ceil(length / SCRUB_LINE) * SCRUB_LINE, m.maxValueSize);
   else if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) bytes = m.maxValueSize;
@@ -122,7 +123,7 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
   copyBytes(m.u8, keyAt, ctx.key.bytes, 0, ctx.key.length);
   m.u8.fill(0, keyAt + ctx.key.length, keyAt + KEY_MAX); // C's strncpy pads with zeros
   // The hash goes last: a finder that matches it must see the key bytes already there.
-  Atomics.store(m.u64, slotByte >>> 3, (BigInt(ctx.key.hash.hi) << 32n) | BigInt(ctx.key.hash.lo));
+  Atomics.store(m.u64, slotByte >>> 3, halvesToBigInt(ctx.key.hash.hi, ctx.key.hash.lo));
 }
 
 /** After a write: release, wake watchers, move the global epoch (the order C uses). */
@@ -253,8 +254,9 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined
     const epochW = (slotByte + SLOT.epoch) >>> 2;
     const before = Atomics.load(u32, epochW);
     if ((before & 1) === 0) {
-      const offset = Atomics.load(u32, (slotByte + SLOT.val_off) >>> 2);
-      const length = Atomics.load(u32, (slotByte + SLOT.val_len) >>> 2);
+      // Plain loads, once each: the bound check and the copy use these locals, the epoch check validates them.
+      const offset = u32[(slotByte + SLOT.val_off) >>> 2]!;
+      const length = u32[(slotByte + SLOT.val_len) >>> 2]!;
       if (length > m.arenaSize || offset > m.arenaSize - length) {
         if (Atomics.load(u32, epochW) === before) throw outOfArena(m, index, offset, length);
       } else {
@@ -378,12 +380,12 @@ export function listKeys(ctx: KvContext): string[] {
   for (let index = 0; index < m.slots; index++) {
     const slotByte = m.slotByte(index);
     const w = slotByte >>> 2;
-    const lo = Atomics.load(m.u32, w);
-    const hi = Atomics.load(m.u32, w + 1);
+    const lo = Atomics.load(m.i32, w);
+    const hi = Atomics.load(m.i32, w + 1);
     if ((lo | hi) === 0 || Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2) === 0) continue;
     const key = readStoredKey(ctx, index);
     // An unset or a new owner meanwhile: the key read may be half-cleared, so leave it out.
-    if (Atomics.load(m.u32, w) === lo && Atomics.load(m.u32, w + 1) === hi) keys.push(key);
+    if (Atomics.load(m.i32, w) === lo && Atomics.load(m.i32, w + 1) === hi) keys.push(key);
   }
   return keys;
 }

@@ -13,18 +13,22 @@ export function keyBytesMatch(m: StoreMemory, slotByte: number, key: KeyCodec): 
   return u8[at + length] === 0;
 }
 
+/*
+ * Probing reads hashes with plain Int32Array loads: Atomics.load is a call in V8 and costs
+ * several times more, and a stale hash here is harmless because every use is confirmed
+ * under the seqlock (a writer's CAS, a reader's second epoch load) before it counts.
+ */
+
 /** Hash and key bytes both match: the slot holds this key now. */
 export function slotHoldsKey(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
   const w = slotByte >>> 2;
-  return (
-    Atomics.load(m.u32, w) === key.hash.lo && Atomics.load(m.u32, w + 1) === key.hash.hi && keyBytesMatch(m, slotByte, key)
-  );
+  return m.i32[w] === key.hash.lo && m.i32[w + 1] === key.hash.hi && keyBytesMatch(m, slotByte, key);
 }
 
 /** The hash still equals the key's: used after a seqlock read to reject a slot unset meanwhile. */
 export function hashStillMatches(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
   const w = slotByte >>> 2;
-  return Atomics.load(m.u32, w) === key.hash.lo && Atomics.load(m.u32, w + 1) === key.hash.hi;
+  return m.i32[w] === key.hash.lo && m.i32[w + 1] === key.hash.hi;
 }
 
 /** The first slot on the key's probe path that holds it (what C readers see), or -1. */
@@ -32,12 +36,12 @@ export function findKey(m: StoreMemory, key: KeyCodec): number {
   const n = m.slots;
   const hashLo = key.hash.lo;
   const hashHi = key.hash.hi;
-  const u32 = m.u32;
+  const i32 = m.i32;
   let index = homeSlot(hashHi, hashLo, n);
   for (let probed = 0; probed < n; probed++) {
     const slotByte = m.slotsStart + index * m.slotSize;
     const w = slotByte >>> 2;
-    if (Atomics.load(u32, w) === hashLo && Atomics.load(u32, w + 1) === hashHi && keyBytesMatch(m, slotByte, key)) {
+    if (i32[w] === hashLo && i32[w + 1] === hashHi && keyBytesMatch(m, slotByte, key)) {
       return index;
     }
     if (++index === n) index = 0;
@@ -56,14 +60,14 @@ export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe): 
   const n = m.slots;
   const hashLo = key.hash.lo;
   const hashHi = key.hash.hi;
-  const u32 = m.u32;
+  const i32 = m.i32;
   let index = homeSlot(hashHi, hashLo, n);
   let empty = -1;
   for (let probed = 0; probed < n; probed++) {
     const slotByte = m.slotsStart + index * m.slotSize;
     const w = slotByte >>> 2;
-    const lo = Atomics.load(u32, w);
-    const hi = Atomics.load(u32, w + 1);
+    const lo = i32[w]!;
+    const hi = i32[w + 1]!;
     if (lo === hashLo && hi === hashHi && keyBytesMatch(m, slotByte, key)) {
       out.match = index;
       out.empty = empty;

@@ -15,7 +15,8 @@ export function tryLock(u32: Uint32Array, epochW32: number): boolean {
 
 /** Releases a slot we hold: epoch+1 makes it even again and tells readers the value changed. */
 export function unlock(u32: Uint32Array, u64: BigUint64Array, epochW32: number): void {
-  if (Atomics.load(u32, epochW32) !== LOW_MAX) {
+  // A plain read: we hold the lock, so no other writer changes the epoch.
+  if (u32[epochW32] !== LOW_MAX) {
     Atomics.add(u32, epochW32, 1);
   } else {
     Atomics.add(u64, epochW32 >>> 1, 1n); // the rare carry into the high word

@@ -121,8 +121,8 @@ export function rawView(ctx: KvContext, keyText: string): RawView | undefined {
       const hashHi = ctx.key.hash.hi;
       const stillValid = (): boolean =>
         Atomics.load(m.u32, epochW) === before &&
-        Atomics.load(m.u32, slotByte >>> 2) === hashLo &&
-        Atomics.load(m.u32, (slotByte >>> 2) + 1) === hashHi;
+        Atomics.load(m.i32, slotByte >>> 2) === hashLo &&
+        Atomics.load(m.i32, (slotByte >>> 2) + 1) === hashHi;
       if (length > m.arenaSize || offset > m.arenaSize - length) {
         if (stillValid()) throw outOfArena(m, index, offset, length);
       } else if (stillValid()) {

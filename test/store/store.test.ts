@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { HEADER, SLOT } from '../../src/layout/constants.js';
 import { Store } from '../../src/index.js';
-import { throwsCode } from '../helpers/assert.js';
+import { throwsCode, type Test } from '../helpers/assert.js';
 import { copyFixture, shmName, tempDir } from '../helpers/fixtures.js';
 
 t.test('shm: create, reopen from another handle, unlink', async (t) => {
@@ -106,7 +106,7 @@ t.test('SPLINTER_DEFAULT_UMASK applies during creation', async (t) => {
 });
 
 /** Writes a store file whose bytes were changed by `damage`. */
-function damaged(t: Parameters<Parameters<typeof t.test>[1]>[0], damage: (bytes: Buffer) => Buffer): string {
+function damaged(t: Test, damage: (bytes: Buffer) => Buffer): string {
   const file = copyFixture(t, 'basic-16x128');
   fs.writeFileSync(file, damage(fs.readFileSync(file)));
   return file;
