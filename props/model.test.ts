@@ -1,0 +1,78 @@
+/**
+ * Model-based test: random sequences of key-value operations on ONE /dev/shm store shared
+ * by our library and the C peer at the same time, each step run by one side chosen at
+ * random, checked after every step against a slot-level model (props/model/slot-model.ts)
+ * that places keys as each side does (C's duplicate keys of FORMAT.md §9 Q1 included) and
+ * renders the exact bytes the store must hold.
+ *
+ * One store and one peer process per geometry serve every run: between runs the file is
+ * overwritten with the image it had when created (both mappings see it at once).
+ *
+ * Runs: SPLINTER_PROPS_RUNS (default 200 per geometry); replay a failure with the
+ * SPLINTER_PROPS_SEED / SPLINTER_PROPS_PATH / SPLINTER_PROPS_REPLAY it prints (props/lib/run.ts).
+ */
+import fs from 'node:fs';
+import fc from 'fast-check';
+import t from 'tap';
+import { Store } from '../src/index.js';
+import { shmName } from '../test/helpers/fixtures.js';
+import { Peer } from '../test/helpers/peer.js';
+import { checkInvariants, commandArbitrary, type Cmd, type Real } from './model/commands.js';
+import { keySpace } from './model/keys.js';
+import { SlotModel } from './model/slot-model.js';
+import { storeBytes, type Geo } from './lib/layout.js';
+import { AtLeast, checkProperty, parameters, replayPath } from './lib/run.js';
+
+const DEFAULT_RUNS = 200;
+const MIN_COMMANDS = 30;
+const MAX_COMMANDS = 60;
+
+const geometries: Geo[] = [
+  // 8 slots of 16 bytes: fills up fast (ENOSPC), appends reach the limit; hybrid scrub covers the whole region.
+  { slots: 8, maxValueSize: 16 },
+  // 13 slots (not a power of two) of 100 bytes: hybrid scrub rounds up to 64 or 128, capped at 100.
+  { slots: 13, maxValueSize: 100 },
+];
+
+for (const geo of geometries) {
+  t.test(`model: ${geo.slots} slots × ${geo.maxValueSize} B, our library and the C peer on one store`, async (t) => {
+    const name = shmName(t, `model-${geo.slots}x${geo.maxValueSize}`);
+    const file = `/dev/shm/${name}`;
+    const store = Store.create(name, geo);
+    t.teardown(() => store.close());
+    const fresh = new Uint8Array(fs.readFileSync(file));
+    t.equal(fresh.length, storeBytes(geo), 'the store is header + slots + arena bytes');
+    const peer = Peer.open(name);
+    t.teardown(async () => {
+      await peer.close();
+    });
+    const ready = await peer.ready;
+    t.same(ready, { ready: true, slots: geo.slots, max_val_sz: geo.maxValueSize, embeddings: false }, 'the peer opened it');
+
+    const keys = keySpace(geo.slots);
+    const real: Real = { store, peer, geo, file, fresh };
+    const fd = fs.openSync(file, 'r+');
+    t.teardown(() => fs.closeSync(fd));
+    const setup = (): { model: SlotModel; real: Real } => {
+      // Back to the image as created, in place (no truncation under the two live mappings).
+      fs.writeSync(fd, fresh, 0, fresh.length, 0);
+      const model = new SlotModel(geo);
+      checkInvariants(model, real);
+      return { model, real };
+    };
+
+    const replay = replayPath();
+    const commands = new AtLeast<Cmd>(
+      fc.commands([commandArbitrary(geo, keys)], {
+        maxCommands: MAX_COMMANDS,
+        size: 'max',
+        ...(replay === undefined ? {} : { replayPath: replay }),
+      }),
+      MIN_COMMANDS,
+    );
+    const property = fc.asyncProperty(commands, async (cmds) => {
+      await fc.asyncModelRun(setup, cmds);
+    });
+    await checkProperty(t, `${geo.slots}x${geo.maxValueSize}`, property, parameters(DEFAULT_RUNS));
+  });
+}

@@ -1,0 +1,572 @@
+/**
+ * The model-test commands: one class per operation, each executed by one side (our library
+ * 'ts' or the C peer 'c') on the one store both share, its result checked against what the
+ * slot model predicts for that side, then the model updated, then every invariant checked.
+ *
+ * Adding an operation: subclass Step, implement `apply` (predict from the model, run on
+ * r.store or r.peer, compare, update the model) and `describe`, give its arbitrary a
+ * weight in `commandArbitrary`, and extend SlotModel (and its `render`) with its effect.
+ */
+import fs from 'node:fs';
+import fc from 'fast-check';
+import { isSplinterError, type SplinterErrorCode, type Store } from '../../src/index.js';
+import type { Peer, PeerAnswer } from '../../test/helpers/peer.js';
+import { describeDifferences, hex, sameBytes, unhex, utf8, type Geo } from '../lib/layout.js';
+import { validKey, type KeySpace } from './keys.js';
+import type { Side, SlotModel } from './slot-model.js';
+
+export interface Real {
+  store: Store;
+  peer: Peer;
+  geo: Geo;
+  /** The store's file (/dev/shm/NAME): what both sides really left, read after every step. */
+  file: string;
+  /** The image of the store as created, to reset it between runs and to render the model. */
+  fresh: Uint8Array;
+}
+
+export type Cmd = fc.AsyncCommand<SlotModel, Real>;
+
+// ── Display ─────────────────────────────────────────────────────────────────
+
+export function showKey(key: string): string {
+  const chars = [...key];
+  if (chars.length > 8 && chars.every((c) => c === chars[0])) return `${JSON.stringify(chars[0])}×${chars.length}`;
+  if (chars.length > 8 && chars.slice(0, -1).every((c) => c === chars[0])) {
+    return `${JSON.stringify(chars[0])}×${chars.length - 1}+${JSON.stringify(chars.at(-1))}`;
+  }
+  return JSON.stringify(key);
+}
+
+export interface Payload {
+  bytes: Uint8Array;
+  /** When set, our library is handed this string (it must store its UTF-8 bytes). */
+  text?: string;
+}
+
+function showPayload(p: Payload): string {
+  if (p.text !== undefined) return `text ${JSON.stringify(p.text.length > 12 ? `${p.text.slice(0, 12)}…` : p.text)} (${p.bytes.length}B)`;
+  const h = hex(p.bytes);
+  return `${p.bytes.length}B ${h.length > 16 ? `${h.slice(0, 16)}…` : h}`;
+}
+
+function show(x: unknown): string {
+  if (x instanceof Uint8Array) return `bytes ${hex(x)}`;
+  if (typeof x === 'bigint') return `${x}n`;
+  return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? hex(v) : v)) ?? String(x);
+}
+
+// ── What the runs reached ───────────────────────────────────────────────────
+
+/** Counts of the situations the runs reached, so the test can prove its generators reach them. */
+export const reached = new Map<string, number>();
+
+export function note(label: string): void {
+  reached.set(label, (reached.get(label) ?? 0) + 1);
+}
+
+/** The situations every default run of the model test must reach at least once. */
+export const MUST_REACH = [
+  'set: multi-byte UTF-8 key',
+  'set: the empty key',
+  'set: 63-byte key',
+  'EINVAL: key refused (64+ bytes, NUL, lone surrogate)',
+  'set: key placed past its home slot (collision)',
+  'set: C duplicates a key past a hole (Q1)',
+  'set: ours updates the first copy of a C duplicate',
+  'unset: a stale C duplicate becomes visible',
+  'ENOSPC: ours',
+  'ENOSPC: C',
+  'set: 1-byte value',
+  'set: maxValueSize value',
+  'set: binary value (NUL or high bytes)',
+  'set: refused length (EMSGSIZE / EINVAL)',
+  'append: exactly to maxValueSize',
+  'append: EMSGSIZE ours',
+  'append: EMSGSIZE C',
+  'unset: with mop off (stale key bytes stay)',
+  'purge',
+  'get: key present',
+] as const;
+
+// ── Checks ──────────────────────────────────────────────────────────────────
+
+class Mismatch extends Error {
+  override name = 'Mismatch';
+}
+
+function fail(what: string): never {
+  throw new Mismatch(what);
+}
+
+/** `fn` must throw a SplinterError with one of `codes`; anything else (or nothing) fails. */
+function expectThrows(what: string, fn: () => unknown, codes: SplinterErrorCode[]): void {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (error) {
+    if (isSplinterError(error) && codes.includes(error.code)) return;
+    fail(`${what}: expected SplinterError ${codes.join('|')}, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  }
+  fail(`${what}: expected SplinterError ${codes.join('|')}, but it returned ${show(result)}`);
+}
+
+function expectPeer(what: string, answer: PeerAnswer, rc: number, errno?: string): void {
+  if (answer.rc !== rc || (errno !== undefined && answer.errno !== errno)) {
+    fail(`${what}: the C peer answered ${JSON.stringify(answer)}, model expects rc ${rc}${errno ? ` ${errno}` : ''}`);
+  }
+}
+
+function equal(what: string, actual: unknown, expected: unknown): void {
+  const same = actual instanceof Uint8Array || expected instanceof Uint8Array
+    ? sameBytes(actual as Uint8Array, expected as Uint8Array) || (actual === undefined && expected === undefined)
+    : show(actual) === show(expected);
+  if (!same) fail(`${what}: got ${show(actual)}, model expects ${show(expected)}`);
+}
+
+/**
+ * After every step: the file holds exactly the image the model renders (header epoch and
+ * flags, every slot field, every arena byte), and our library reads every key of the
+ * model's key → value map with its value and epoch, and lists the keys in slot order.
+ */
+export function checkInvariants(m: SlotModel, r: Real): void {
+  const actual = new Uint8Array(fs.readFileSync(r.file));
+  const difference = describeDifferences(r.geo, actual, m.render(r.fresh));
+  if (difference !== undefined) fail(`the store's bytes differ from the model: ${difference}`);
+  for (const [key, expected] of m.view()) {
+    equal(`invariant: get(${showKey(key)})`, r.store.get(key), expected.value);
+    equal(`invariant: getEpoch(${showKey(key)})`, r.store.getEpoch(key), expected.epoch);
+  }
+  equal('invariant: keys()', r.store.keys(), m.list().map((k) => new TextDecoder().decode(k)));
+}
+
+// ── Commands ────────────────────────────────────────────────────────────────
+
+abstract class Step implements Cmd {
+  constructor(readonly side: Side) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(m: SlotModel, r: Real): Promise<void> {
+    try {
+      await this.apply(m, r);
+      checkInvariants(m, r);
+    } catch (error) {
+      if (error instanceof Mismatch) {
+        error.message += `\n  after ${this.toString()}\n  model now:\n${m.describe()}`;
+      }
+      throw error;
+    }
+  }
+
+  protected abstract apply(m: SlotModel, r: Real): Promise<void>;
+  protected abstract describe(): string;
+
+  toString(): string {
+    return `${this.side}:${this.describe()}`;
+  }
+}
+
+/** A step on one key; a key our library refuses is never sent to the peer (it would store it truncated, Q2). */
+abstract class KeyStep extends Step {
+  readonly bytes: Uint8Array;
+  readonly valid: boolean;
+
+  constructor(side: Side, readonly key: string) {
+    const valid = validKey(key);
+    super(valid ? side : 'ts');
+    this.valid = valid;
+    this.bytes = utf8(key);
+  }
+
+  protected get keyHex(): string {
+    return hex(this.bytes);
+  }
+}
+
+export class SetCmd extends KeyStep {
+  constructor(side: Side, key: string, readonly value: Payload) {
+    super(side, key);
+  }
+
+  protected describe(): string {
+    return `set(${showKey(this.key)}, ${showPayload(this.value)})`;
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const len = this.value.bytes.length;
+    const lengthOk = len >= 1 && len <= r.geo.maxValueSize;
+    const what = this.toString();
+    if (this.side === 'ts') {
+      const call = (): void => r.store.set(this.key, this.value.text ?? this.value.bytes);
+      if (!this.valid || !lengthOk) {
+        note(this.valid ? 'set: refused length (EMSGSIZE / EINVAL)' : 'EINVAL: key refused (64+ bytes, NUL, lone surrogate)');
+        expectThrows(what, call, [...(lengthOk ? [] : ['EMSGSIZE' as const]), ...(this.valid ? [] : ['EINVAL' as const])]);
+        return;
+      }
+      const index = m.placeForSet('ts', this.bytes);
+      if (index < 0) {
+        note('ENOSPC: ours');
+        return expectThrows(what, call, ['ENOSPC']);
+      }
+      call();
+      this.noteSet(m, index);
+      m.set(index, this.bytes, this.value.bytes);
+      return;
+    }
+    const answer = await r.peer.send({ op: 'set', key_hex: this.keyHex, value_hex: hex(this.value.bytes) });
+    if (!lengthOk) note('set: refused length (EMSGSIZE / EINVAL)');
+    if (len === 0) return expectPeer(what, answer, -1, 'EINVAL');
+    if (!lengthOk) return expectPeer(what, answer, -1, 'EMSGSIZE');
+    const index = m.placeForSet('c', this.bytes);
+    if (index < 0) {
+      note('ENOSPC: C');
+      return expectPeer(what, answer, -1, 'ENOSPC');
+    }
+    expectPeer(what, answer, 0);
+    this.noteSet(m, index);
+    m.set(index, this.bytes, this.value.bytes);
+  }
+
+  private noteSet(m: SlotModel, index: number): void {
+    const v = this.value.bytes;
+    if (this.bytes.length > [...this.key].length) note('set: multi-byte UTF-8 key');
+    if (this.bytes.length === 0) note('set: the empty key');
+    if (this.bytes.length === 63) note('set: 63-byte key');
+    if (index !== m.probePath(this.bytes)[0]) note('set: key placed past its home slot (collision)');
+    const first = m.find(this.bytes);
+    if (first >= 0 && first !== index) note('set: C duplicates a key past a hole (Q1)');
+    if (this.side === 'ts' && m.copies(this.bytes).length > 1) note('set: ours updates the first copy of a C duplicate');
+    if (v.length === 1) note('set: 1-byte value');
+    if (v.length === m.geo.maxValueSize) note('set: maxValueSize value');
+    if (v.some((b) => b === 0 || b >= 0x80)) note('set: binary value (NUL or high bytes)');
+  }
+}
+
+export type GetVariant = 'get' | 'getString' | 'getInto' | 'rawView';
+
+export class GetCmd extends KeyStep {
+  constructor(side: Side, key: string, readonly variant: GetVariant, readonly targetSize: number) {
+    super(side, key);
+  }
+
+  protected describe(): string {
+    if (this.side === 'c') return `get(${showKey(this.key)})`;
+    return `${this.variant}(${showKey(this.key)}${this.variant === 'getInto' ? `, ${this.targetSize}B target` : ''})`;
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const index = this.valid ? m.find(this.bytes) : -1;
+    const expected = index >= 0 ? m.valueAt(index) : undefined;
+    if (expected !== undefined) note('get: key present');
+    if (this.side === 'c') {
+      const answer = await r.peer.send({ op: 'get', key_hex: this.keyHex });
+      if (expected === undefined) return expectPeer(what, answer, -1, 'ENOENT');
+      expectPeer(what, answer, 0);
+      return equal(what, unhex(String(answer['value_hex'])), expected);
+    }
+    const store = r.store;
+    switch (this.variant) {
+      case 'get':
+        if (!this.valid) return expectThrows(what, () => store.get(this.key), ['EINVAL']);
+        return equal(what, store.get(this.key), expected);
+      case 'getString':
+        if (!this.valid) return expectThrows(what, () => store.getString(this.key), ['EINVAL']);
+        return equal(what, store.getString(this.key), expected && new TextDecoder().decode(expected));
+      case 'getInto': {
+        const target = new Uint8Array(this.targetSize).fill(0xa5);
+        if (!this.valid) return expectThrows(what, () => store.getInto(this.key, target), ['EINVAL']);
+        if (expected !== undefined && expected.length > target.length) {
+          expectThrows(what, () => store.getInto(this.key, target), ['EMSGSIZE']);
+        } else {
+          equal(what, store.getInto(this.key, target), expected?.length ?? -1);
+          if (expected !== undefined) equal(`${what} bytes`, target.subarray(0, expected.length), expected);
+        }
+        return equal(`${what}: bytes past the value untouched`, target.subarray(expected?.length ?? 0).every((b) => b === 0xa5), true);
+      }
+      case 'rawView': {
+        if (!this.valid) return expectThrows(what, () => store.rawView(this.key), ['EINVAL']);
+        const view = store.rawView(this.key);
+        if (expected === undefined) return equal(what, view, undefined);
+        if (view === undefined) return fail(`${what}: undefined, model expects ${hex(expected)}`);
+        equal(`${what} bytes`, view.bytes, expected);
+        equal(`${what} epoch`, view.epoch, m.slots[index]!.epoch);
+        return equal(`${what} stillValid()`, view.stillValid(), true);
+      }
+    }
+  }
+}
+
+export class UnsetCmd extends KeyStep {
+  protected describe(): string {
+    return `unset(${showKey(this.key)})`;
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    if (!this.valid) return expectThrows(what, () => r.store.unset(this.key), ['EINVAL']);
+    const index = m.find(this.bytes);
+    if (this.side === 'ts') {
+      const removed = r.store.unset(this.key);
+      equal(what, removed, index < 0 ? undefined : m.slots[index]!.len);
+    } else {
+      const answer = await r.peer.send({ op: 'unset', key_hex: this.keyHex });
+      if (index < 0) expectPeer(what, answer, -1, 'ENOENT');
+      else expectPeer(what, answer, m.slots[index]!.len);
+    }
+    if (index >= 0) {
+      if (m.copies(this.bytes).length > 1) note('unset: a stale C duplicate becomes visible');
+      if (m.mop === 0) note('unset: with mop off (stale key bytes stay)');
+      m.unset(index);
+    }
+  }
+}
+
+/** 'fill' appends exactly what the value still has room for, 'overflow' one byte more. */
+export type AppendSizing = 'as-is' | 'fill' | 'overflow';
+
+export class AppendCmd extends KeyStep {
+  constructor(side: Side, key: string, readonly data: Payload, readonly sizing: AppendSizing) {
+    super(side, key);
+  }
+
+  protected describe(): string {
+    const size = this.sizing === 'as-is' ? showPayload(this.data) : `${this.sizing} to the limit with ${showPayload(this.data)}`;
+    return `append(${showKey(this.key)}, ${size})`;
+  }
+
+  /** The data actually appended: sized from the model for 'fill' / 'overflow'. */
+  private dataFor(m: SlotModel, index: number): Payload {
+    if (this.sizing === 'as-is' || index < 0) return this.data;
+    const room = m.geo.maxValueSize - m.slots[index]!.len + (this.sizing === 'overflow' ? 1 : 0);
+    if (room <= 0) return this.data;
+    const source = this.data.bytes.length > 0 ? this.data.bytes : new Uint8Array([0x5a]);
+    return { bytes: Uint8Array.from({ length: room }, (_, i) => source[i % source.length]!) };
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const index = this.valid ? m.find(this.bytes) : -1;
+    const data = this.dataFor(m, index);
+    const len = data.bytes.length;
+    const tooLong = index >= 0 && m.slots[index]!.len + len > m.geo.maxValueSize;
+    if (this.side === 'ts') {
+      const call = (): number => r.store.append(this.key, data.text ?? data.bytes);
+      if (len === 0 || !this.valid) return expectThrows(what, call, ['EINVAL']);
+      if (index < 0) return expectThrows(what, call, ['ENOENT']);
+      // Ours refuses before taking the seqlock: the slot epoch does not move (C's does).
+      if (tooLong) {
+        note('append: EMSGSIZE ours');
+        return expectThrows(what, call, ['EMSGSIZE']);
+      }
+      equal(what, call(), m.append(index, data.bytes));
+      if (m.slots[index]!.len === m.geo.maxValueSize) note('append: exactly to maxValueSize');
+      return;
+    }
+    const answer = await r.peer.send({ op: 'append', key_hex: this.keyHex, value_hex: hex(data.bytes) });
+    if (len === 0) return expectPeer(what, answer, -2, 'EINVAL');
+    if (index < 0) return expectPeer(what, answer, -1, 'ENOENT');
+    if (tooLong) {
+      note('append: EMSGSIZE C');
+      expectPeer(what, answer, -1, 'EMSGSIZE');
+      return m.refusedAppendC(index);
+    }
+    expectPeer(what, answer, 0);
+    equal(`${what} new_len`, answer['new_len'], m.append(index, data.bytes));
+    if (m.slots[index]!.len === m.geo.maxValueSize) note('append: exactly to maxValueSize');
+  }
+}
+
+/** has + getEpoch (ours) or get_epoch (C): the exact slot epoch, 0 when missing. */
+export class EpochCmd extends KeyStep {
+  protected describe(): string {
+    return this.side === 'ts' ? `has+getEpoch(${showKey(this.key)})` : `get_epoch(${showKey(this.key)})`;
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    if (!this.valid) {
+      expectThrows(`${what} has`, () => r.store.has(this.key), ['EINVAL']);
+      return expectThrows(`${what} getEpoch`, () => r.store.getEpoch(this.key), ['EINVAL']);
+    }
+    const index = m.find(this.bytes);
+    const epoch = index < 0 ? 0n : m.slots[index]!.epoch;
+    if (index >= 0 && epoch === 0n) fail(`${what}: the model has a present key with epoch 0`);
+    if (this.side === 'ts') {
+      equal(`${what} has`, r.store.has(this.key), index >= 0);
+      return equal(`${what} getEpoch`, r.store.getEpoch(this.key), epoch);
+    }
+    const answer = await r.peer.send({ op: 'get_epoch', key_hex: this.keyHex });
+    expectPeer(what, answer, 0);
+    equal(what, answer['epoch'], String(epoch));
+  }
+}
+
+/** slotSnapshot (ours) or slot (C): the slot index and fields of the first copy. */
+export class InspectCmd extends KeyStep {
+  protected describe(): string {
+    return `${this.side === 'ts' ? 'slotSnapshot' : 'slot'}(${showKey(this.key)})`;
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    if (!this.valid) return expectThrows(what, () => r.store.slotSnapshot(this.key), ['EINVAL']);
+    const index = m.find(this.bytes);
+    const s = index >= 0 ? m.slots[index]! : undefined;
+    if (this.side === 'ts') {
+      const snap = r.store.slotSnapshot(this.key);
+      if (s === undefined) return equal(what, snap, undefined);
+      return equal(
+        what,
+        snap && { ...snap },
+        {
+          index,
+          key: this.key,
+          hash: s.hash,
+          epoch: s.epoch,
+          valueOffset: index * m.geo.maxValueSize,
+          valueLength: s.len,
+          typeFlag: 1,
+          userFlag: 0,
+          watcherMask: 0n,
+          ctime: 0n,
+          atime: 0n,
+          bloom: 0n,
+        },
+      );
+    }
+    const answer = await r.peer.send({ op: 'slot', key_hex: this.keyHex });
+    if (s === undefined) return expectPeer(what, answer, -1, 'ENOENT');
+    expectPeer(what, answer, 0);
+    const { index: i, hash, epoch, val_off, val_len } = answer;
+    equal(what, { i, hash, epoch, val_off, val_len }, {
+      i: index,
+      hash: String(s.hash),
+      epoch: String(s.epoch),
+      val_off: index * m.geo.maxValueSize,
+      val_len: s.len,
+    });
+  }
+}
+
+export class KeysCmd extends Step {
+  protected describe(): string {
+    return this.side === 'ts' ? 'keys()' : 'list';
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const expected = m.list();
+    if (this.side === 'ts') {
+      const keys = r.store.keys();
+      return equal(this.toString(), keys, expected.map((k) => new TextDecoder().decode(k)));
+    }
+    const answer = await r.peer.send({ op: 'list' });
+    expectPeer(this.toString(), answer, 0);
+    equal(this.toString(), answer['keys_hex'], expected.map(hex));
+  }
+}
+
+/** set_mop(mode) then get_mop; mode 3 is refused (EINVAL / rc -1). */
+export class MopCmd extends Step {
+  constructor(side: Side, readonly mode: 0 | 1 | 2 | 3) {
+    super(side);
+  }
+
+  protected describe(): string {
+    return `setMop(${this.mode})+getMop`;
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const mode = this.mode;
+    if (this.side === 'ts') {
+      if (mode === 3) expectThrows(what, () => r.store.setMop(mode as never), ['EINVAL']);
+      else r.store.setMop(mode);
+    } else {
+      const answer = await r.peer.send({ op: 'set_mop', mode });
+      expectPeer(what, answer, mode === 3 ? -1 : 0, mode === 3 ? 'EINVAL' : undefined);
+    }
+    if (mode !== 3) m.setMop(mode);
+    if (this.side === 'ts') return equal(what, r.store.getMop(), m.mop);
+    const answer = await r.peer.send({ op: 'get_mop' });
+    equal(what, answer['mode'], m.mop);
+  }
+}
+
+export class PurgeCmd extends Step {
+  protected describe(): string {
+    return 'purge';
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    if (this.side === 'ts') r.store.purge();
+    else expectPeer(this.toString(), await r.peer.send({ op: 'purge' }), 0);
+    note('purge');
+    m.purge();
+  }
+}
+
+// ── Arbitraries ─────────────────────────────────────────────────────────────
+
+function bytes(minLength: number, maxLength: number): fc.Arbitrary<Payload> {
+  return fc.uint8Array({ minLength, maxLength }).map((b) => ({ bytes: b }));
+}
+
+function text(minLength: number, maxLength: number): fc.Arbitrary<Payload> {
+  return fc.string({ unit: 'grapheme', minLength, maxLength }).map((s) => ({ bytes: utf8(s), text: s }));
+}
+
+/** Values: 1 byte, exactly maxValueSize, any binary length between, UTF-8 text, and refused lengths. */
+export function valueArbitrary(maxv: number): fc.Arbitrary<Payload> {
+  return fc.oneof(
+    { weight: 2, arbitrary: bytes(1, 1) },
+    { weight: 2, arbitrary: bytes(maxv, maxv) },
+    { weight: 5, arbitrary: bytes(1, maxv) },
+    { weight: 2, arbitrary: text(1, Math.min(maxv, 24)) },
+    { weight: 1, arbitrary: text(maxv, maxv + 8) }, // often longer than maxv bytes: EMSGSIZE
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<Payload>(
+        { bytes: new Uint8Array(0) },
+        { bytes: new Uint8Array(0), text: '' },
+        { bytes: new Uint8Array(maxv + 1).fill(7) },
+      ),
+    },
+  );
+}
+
+export function appendArbitrary(maxv: number): fc.Arbitrary<[Payload, AppendSizing]> {
+  const data = fc.oneof(
+    { weight: 5, arbitrary: bytes(1, 3) },
+    { weight: 2, arbitrary: bytes(1, maxv) },
+    { weight: 1, arbitrary: text(1, 3) },
+    { weight: 1, arbitrary: fc.constantFrom<Payload>({ bytes: new Uint8Array(0) }, { bytes: new Uint8Array(0), text: '' }) },
+  );
+  const sizing = fc.oneof(
+    { weight: 6, arbitrary: fc.constant<AppendSizing>('as-is') },
+    { weight: 1, arbitrary: fc.constantFrom<AppendSizing>('fill', 'overflow') },
+  );
+  return fc.tuple(data, sizing);
+}
+
+export function commandArbitrary(geo: Geo, keys: KeySpace): fc.Arbitrary<Cmd> {
+  const side = fc.constantFrom<Side>('ts', 'c');
+  const key = keys.arbitrary;
+  const maxv = geo.maxValueSize;
+  const variant = fc.constantFrom<GetVariant>('get', 'getString', 'getInto', 'rawView');
+  const targetSize = fc.oneof(fc.constant(maxv), fc.integer({ min: 0, max: maxv + 2 }));
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.tuple(side, key, valueArbitrary(maxv)).map(([s, k, v]): Cmd => new SetCmd(s, k, v)) },
+    { weight: 3, arbitrary: fc.tuple(side, key, variant, targetSize).map(([s, k, v, n]): Cmd => new GetCmd(s, k, v, n)) },
+    { weight: 3, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new UnsetCmd(s, k)) },
+    { weight: 3, arbitrary: fc.tuple(side, key, appendArbitrary(maxv)).map(([s, k, [d, z]]): Cmd => new AppendCmd(s, k, d, z)) },
+    { weight: 2, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new EpochCmd(s, k)) },
+    { weight: 1, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new InspectCmd(s, k)) },
+    { weight: 1, arbitrary: side.map((s): Cmd => new KeysCmd(s)) },
+    { weight: 1, arbitrary: fc.tuple(side, fc.constantFrom<0 | 1 | 2 | 3>(0, 1, 2, 0, 1, 2, 3)).map(([s, n]): Cmd => new MopCmd(s, n)) },
+    { weight: 1, arbitrary: side.map((s): Cmd => new PurgeCmd(s)) },
+  );
+}

@@ -1,0 +1,249 @@
+/**
+ * A slot-level model of one store: which slot holds which key, each slot's epoch, value
+ * length, stored key bytes and value region, the global epoch and the mop flags. It places
+ * keys exactly as each side does (FORMAT.md §7 and §9 Q1), so it predicts C's duplicate
+ * keys, and it renders the whole file image the two sides must leave.
+ *
+ * Sides: 'ts' is our library, 'c' the C peer (libsplinter 1.2.0 semantics).
+ */
+import {
+  CF_AUTO_SCRUB,
+  CF_HYBRID_SCRUB,
+  H,
+  KEY_BYTES,
+  S,
+  TYPE_VOID,
+  arenaStart,
+  fnv1a64Oracle,
+  hex,
+  slotByte,
+  type Geo,
+} from '../lib/layout.js';
+
+export type Side = 'ts' | 'c';
+
+export interface ModelSlot {
+  /** FNV-1a 64 of the key; 0n = empty. */
+  hash: bigint;
+  /** The 64 key bytes as stored (stale bytes included: mop off leaves them). */
+  key: Uint8Array;
+  epoch: bigint;
+  len: number;
+  /** This slot's maxValueSize bytes of arena, as stored (scrub leftovers included). */
+  region: Uint8Array;
+}
+
+const U64 = 0xffffffffffffffffn;
+
+export class SlotModel {
+  readonly slots: ModelSlot[];
+  globalEpoch = 1n;
+  coreFlags = CF_AUTO_SCRUB | CF_HYBRID_SCRUB;
+
+  constructor(readonly geo: Geo) {
+    this.slots = Array.from({ length: geo.slots }, () => ({
+      hash: 0n,
+      key: new Uint8Array(KEY_BYTES),
+      epoch: 0n,
+      len: 0,
+      region: new Uint8Array(geo.maxValueSize),
+    }));
+  }
+
+  // ── Probing ───────────────────────────────────────────────────────────────
+
+  /** Slot indices in probe order for a key: hash mod slots, then linear, wrapping. */
+  probePath(key: Uint8Array): number[] {
+    const n = this.geo.slots;
+    const home = Number(fnv1a64Oracle(key) % BigInt(n));
+    return Array.from({ length: n }, (_, i) => (home + i) % n);
+  }
+
+  /** C's match: hash equal and the stored bytes are the key then NUL. */
+  holds(index: number, key: Uint8Array): boolean {
+    const s = this.slots[index]!;
+    if (s.hash === 0n || s.hash !== fnv1a64Oracle(key)) return false;
+    for (let i = 0; i < key.length; i++) if (s.key[i] !== key[i]) return false;
+    return s.key[key.length] === 0;
+  }
+
+  /** The first copy on the probe path (what both sides' readers see), or -1. */
+  find(key: Uint8Array): number {
+    for (const i of this.probePath(key)) if (this.holds(i, key)) return i;
+    return -1;
+  }
+
+  /** Every slot holding the key, in probe order. */
+  copies(key: Uint8Array): number[] {
+    return this.probePath(key).filter((i) => this.holds(i, key));
+  }
+
+  /**
+   * Where a set goes, or -1 for a full store. Ours: the key's slot anywhere on the path,
+   * else the first empty one. C (Q1): the first slot that is empty or matches.
+   */
+  placeForSet(side: Side, key: Uint8Array): number {
+    const path = this.probePath(key);
+    if (side === 'c') {
+      for (const i of path) if (this.slots[i]!.hash === 0n || this.holds(i, key)) return i;
+      return -1;
+    }
+    const match = this.find(key);
+    if (match >= 0) return match;
+    for (const i of path) if (this.slots[i]!.hash === 0n) return i;
+    return -1;
+  }
+
+  // ── Effects (FORMAT.md §7) ───────────────────────────────────────────────
+
+  get mop(): 0 | 1 | 2 {
+    if (this.coreFlags & CF_HYBRID_SCRUB) return 1;
+    if (this.coreFlags & CF_AUTO_SCRUB) return 2;
+    return 0;
+  }
+
+  setMop(mode: 0 | 1 | 2): void {
+    if (mode === 0) this.coreFlags &= ~(CF_AUTO_SCRUB | CF_HYBRID_SCRUB) & 0xff;
+    else if (mode === 1) this.coreFlags |= CF_AUTO_SCRUB | CF_HYBRID_SCRUB;
+    else this.coreFlags |= CF_AUTO_SCRUB; // Q4: HYBRID stays as it was
+  }
+
+  /** set into slot `index` (both sides write the same bytes once the slot is chosen). */
+  set(index: number, key: Uint8Array, value: Uint8Array): void {
+    const s = this.slots[index]!;
+    const maxv = this.geo.maxValueSize;
+    const mode = this.mop;
+    if (mode === 1) s.region.fill(0, 0, Math.min(Math.ceil(value.length / 64) * 64, maxv));
+    else if (mode === 2) s.region.fill(0);
+    s.region.set(value, 0);
+    s.len = value.length;
+    s.key.fill(0);
+    s.key.set(key, 0);
+    s.hash = fnv1a64Oracle(key);
+    s.epoch = (s.epoch + 2n) & U64;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+  }
+
+  /** unset of slot `index`; returns the old length. */
+  unset(index: number): number {
+    const s = this.slots[index]!;
+    const old = s.len;
+    s.hash = 0n;
+    if (this.coreFlags & CF_AUTO_SCRUB) {
+      s.region.fill(0);
+      s.key.fill(0);
+    } else {
+      s.key[0] = 0;
+    }
+    s.len = 0;
+    s.epoch = 2n;
+    return old;
+  }
+
+  /** append to slot `index`; returns the new length (the caller checked the limit). */
+  append(index: number, data: Uint8Array): number {
+    const s = this.slots[index]!;
+    s.region.set(data, s.len);
+    s.len += data.length;
+    s.epoch = (s.epoch + 2n) & U64;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    return s.len;
+  }
+
+  /** C's refused append: it took the seqlock, so the slot epoch moved by 2; nothing else. */
+  refusedAppendC(index: number): void {
+    const s = this.slots[index]!;
+    s.epoch = (s.epoch + 2n) & U64;
+  }
+
+  /** purge: every (even) slot is taken and released; unused arena bytes zeroed. */
+  purge(): void {
+    for (const s of this.slots) {
+      if (s.hash === 0n) s.region.fill(0);
+      else s.region.fill(0, s.len);
+      s.epoch = (s.epoch + 2n) & U64;
+    }
+  }
+
+  // ── Views ─────────────────────────────────────────────────────────────────
+
+  keyBytesAt(index: number): Uint8Array {
+    const k = this.slots[index]!.key;
+    const nul = k.indexOf(0);
+    return k.slice(0, nul < 0 ? KEY_BYTES : nul);
+  }
+
+  valueAt(index: number): Uint8Array {
+    const s = this.slots[index]!;
+    return s.region.slice(0, s.len);
+  }
+
+  /** C's list: slots with a hash and a non-empty value, in slot order (duplicates twice). */
+  list(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.slots.forEach((s, i) => {
+      if (s.hash !== 0n && s.len > 0) out.push(this.keyBytesAt(i));
+    });
+    return out;
+  }
+
+  /** The plain key → value map a reader sees (the first copy of each key on its probe path). */
+  view(): Map<string, { index: number; value: Uint8Array; epoch: bigint; keyBytes: Uint8Array }> {
+    const map = new Map<string, { index: number; value: Uint8Array; epoch: bigint; keyBytes: Uint8Array }>();
+    const seen = new Set<string>();
+    this.slots.forEach((s, i) => {
+      if (s.hash === 0n) return;
+      const keyBytes = this.keyBytesAt(i);
+      const id = hex(keyBytes);
+      if (seen.has(id)) return;
+      seen.add(id);
+      const first = this.find(keyBytes);
+      const text = new TextDecoder().decode(keyBytes);
+      map.set(text, { index: first, value: this.valueAt(first), epoch: this.slots[first]!.epoch, keyBytes });
+    });
+    return map;
+  }
+
+  /** Indices holding more than one copy of a key (C's Q1 duplicates), for toString/debugging. */
+  duplicates(): string[] {
+    const by = new Map<string, number[]>();
+    this.slots.forEach((s, i) => {
+      if (s.hash === 0n) return;
+      const id = new TextDecoder().decode(this.keyBytesAt(i));
+      by.set(id, [...(by.get(id) ?? []), i]);
+    });
+    return [...by].filter(([, is]) => is.length > 1).map(([k, is]) => `${JSON.stringify(k)}@${is.join('/')}`);
+  }
+
+  /** The whole store image: the fresh image's header with the epoch and flags, then slots and arena. */
+  render(fresh: Uint8Array): Uint8Array {
+    const g = this.geo;
+    const out = new Uint8Array(fresh.length);
+    out.set(fresh.subarray(0, slotByte(0)));
+    const dv = new DataView(out.buffer);
+    dv.setBigUint64(H.epoch, this.globalEpoch, true);
+    out[H.core_flags] = this.coreFlags;
+    const arena = arenaStart(g);
+    this.slots.forEach((s, i) => {
+      const at = slotByte(i);
+      dv.setBigUint64(at + S.hash, s.hash, true);
+      dv.setBigUint64(at + S.epoch, s.epoch, true);
+      dv.setUint32(at + S.val_off, i * g.maxValueSize, true);
+      dv.setUint32(at + S.val_len, s.len, true);
+      out[at + S.type_flag] = TYPE_VOID;
+      out.set(s.key, at + S.key);
+      out.set(s.region, arena + i * g.maxValueSize);
+    });
+    return out;
+  }
+
+  /** One line per used slot, for failure reports. */
+  describe(): string {
+    const rows = this.slots.map((s, i) => {
+      if (s.hash === 0n) return `  [${i}] empty epoch ${s.epoch}`;
+      const k = new TextDecoder().decode(this.keyBytesAt(i));
+      return `  [${i}] ${JSON.stringify(k)} len ${s.len} epoch ${s.epoch} value ${hex(this.valueAt(i))}`;
+    });
+    return `global epoch ${this.globalEpoch}, mop flags ${this.coreFlags}\n${rows.join('\n')}`;
+  }
+}

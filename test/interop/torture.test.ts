@@ -1,0 +1,466 @@
+/**
+ * Concurrency torture: splinter-ts and the C peer (standing in for libsplinter) on one
+ * /dev/shm store at the same time, each in its own process.
+ *
+ *  a. the C peer writes one key while our processes read it (get, getInto);
+ *  b. one of our processes writes while C peers read (torture_read);
+ *  c. several of our writers on one key, read by ours and by C; and our writers racing to
+ *     insert the same new keys while another process opens holes on their probe paths;
+ *  d. a dead writer: a slot left odd makes every operation end in EAGAIN, quickly, and
+ *     retrainSlot frees it.
+ *
+ * Every value is a torture value (test/peer/README.md): seq, filler, FNV-1a checksum, so a
+ * torn copy cannot pass. Per-case duration: SPLINTER_TORTURE_SECONDS (default 2.5).
+ * SPLINTER_TORTURE_REPORT=file.json also writes the figures there.
+ */
+import fs from 'node:fs';
+import t from 'tap';
+import { isSplinterError, SplinterError, Store } from '../../src/index.js';
+import { HEADER, SLOT, SLOT_SIZE } from '../../src/layout/constants.js';
+import { shmName, toHex } from '../helpers/fixtures.js';
+import type { Peer, PeerAnswer } from '../helpers/peer.js';
+import { newTortureCheck, tortureValue, verifyTorture } from '../helpers/torture-value.js';
+import { Fleet } from './children.js';
+import type { ChurnerReport, InserterReport } from './torture-insert.js';
+import type { ReaderReport } from './torture-reader.js';
+import type { WriterReport } from './torture-writer.js';
+
+const SECONDS = (() => {
+  const raw = process.env['SPLINTER_TORTURE_SECONDS'];
+  const value = raw === undefined || raw === '' ? 2.5 : Number(raw);
+  if (!(value > 0) || !Number.isFinite(value)) throw new Error(`SPLINTER_TORTURE_SECONDS must be a positive number, received ${raw}`);
+  return value;
+})();
+/** How long a child may take to start (tsx compiles on the fly) and, on top of the run, to answer. */
+const START_TIMEOUT_MS = 20_000;
+const ANSWER_TIMEOUT_MS = SECONDS * 1000 + 20_000;
+const GEOMETRY = { slots: 64, maxValueSize: 512 };
+const KEY = 'torture/key';
+
+interface Figure {
+  direction: string;
+  reader: string;
+  reads: number;
+  readsPerSecond: number;
+  eagain: number;
+  eagainRate: number;
+  torn: number;
+  regressions: number;
+}
+const figures: Figure[] = [];
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const pct = (n: number): string => `${(n * 100).toFixed(n < 0.001 ? 4 : 2)}%`;
+
+function record(t: Tap.Test, direction: string, reader: string, r: { reads: number; eagain: number; torn: number; regressions: number }, seconds: number): void {
+  const attempts = r.reads + r.eagain;
+  const figure: Figure = {
+    direction,
+    reader,
+    reads: r.reads,
+    readsPerSecond: r.reads / seconds,
+    eagain: r.eagain,
+    eagainRate: attempts === 0 ? 0 : r.eagain / attempts,
+    torn: r.torn,
+    regressions: r.regressions,
+  };
+  figures.push(figure);
+  t.comment(
+    `${direction} | ${reader}: ${fmt(figure.readsPerSecond)} reads/s (${fmt(r.reads)} in ${seconds.toFixed(2)} s), ` +
+      `EAGAIN ${fmt(r.eagain)} (${pct(figure.eagainRate)}), torn ${r.torn}, regressions ${r.regressions}`,
+  );
+}
+
+namespace Tap {
+  export type Test = Parameters<Parameters<typeof t.test>[1]>[0];
+}
+
+/** A fleet whose processes are killed when the test ends, however it ends. */
+function fleetFor(t: Tap.Test): Fleet {
+  const fleet = new Fleet(START_TIMEOUT_MS);
+  t.teardown(() => fleet.killAll());
+  return fleet;
+}
+
+/** The store for one case, on /dev/shm, closed and unlinked at teardown; `seed` is written as seq 0. */
+function tortureStore(t: Tap.Test, label: string, geometry = GEOMETRY, seedKey: string | undefined = KEY): { name: string; store: Store } {
+  const name = shmName(t, label);
+  const store = Store.create(name, geometry);
+  t.teardown(() => store.close());
+  if (seedKey !== undefined) store.set(seedKey, tortureValue(0, geometry.maxValueSize));
+  return { name, store };
+}
+
+function cReadReport(a: PeerAnswer): ReaderReport {
+  return {
+    reads: Number(a['reads']),
+    eagain: Number(a['eagain']),
+    torn: Number(a['torn']),
+    regressions: Number(a['regressions']),
+    missing: Number(a['missing']),
+    missingAfterSeen: Number(a['missing']),
+    errors: a.rc === 0 ? 0 : 1,
+    maxSeq: Number(a['max_seq']),
+    writersSeen: 1,
+    seconds: SECONDS,
+    tornSamples: [],
+    errorSamples: a.rc === 0 ? [] : [JSON.stringify(a)],
+  };
+}
+
+function checkReader(t: Tap.Test, who: string, r: ReaderReport, { regressionsMatter = true } = {}): void {
+  t.ok(r.reads > 0, `${who}: read the key (${r.reads} reads)`);
+  t.equal(r.torn, 0, `${who}: no torn value accepted`, { samples: r.tornSamples });
+  if (regressionsMatter) t.equal(r.regressions, 0, `${who}: seq never went back`);
+  t.equal(r.missingAfterSeen, 0, `${who}: the key never went missing`);
+  t.equal(r.errors, 0, `${who}: no error other than EAGAIN`, { samples: r.errorSamples });
+}
+
+/** The value of KEY as the store holds it now: verified, with its seq. */
+function finalSeq(t: Tap.Test, bytes: Uint8Array | undefined, maxValueSize: number, who: string): number {
+  const check = newTortureCheck();
+  if (bytes === undefined) {
+    t.fail(`${who}: the key is gone`);
+    return -1;
+  }
+  t.ok(verifyTorture(bytes, bytes.length, maxValueSize, check), `${who}: the final value is intact (${check.verdict})`);
+  return check.seq;
+}
+
+t.test('the torture encoding agrees with the C peer', async (t) => {
+  const { name, store } = tortureStore(t, 'torture-enc', { slots: 8, maxValueSize: 100 }, undefined);
+  const fleet = fleetFor(t);
+  const peer = fleet.openPeer(name);
+  await fleet.ready();
+  // C encodes, ours verifies.
+  const w = await Fleet.ask(peer, { op: 'torture_write', key: 'enc/c', seconds: 0.01 }, ANSWER_TIMEOUT_MS);
+  t.equal(w.rc, 0, 'torture_write ran');
+  const last = Number(w['last_seq']);
+  t.equal(finalSeq(t, store.get('enc/c'), 100, 'C value read by ours'), last, 'ours reads the seq C wrote last');
+  // Ours encodes, C verifies (torture_read checks every copy it accepts).
+  for (const seq of [0, 1, 84, 85, 2 ** 40 + 3, 2 ** 52 + 12345]) {
+    store.set('enc/ours', tortureValue(seq, 100));
+    const r = await Fleet.ask(peer, { op: 'torture_read', key: 'enc/ours', seconds: 0.002 }, ANSWER_TIMEOUT_MS);
+    t.ok(Number(r['reads']) > 0 && r['torn'] === 0 && r['max_seq'] === String(seq), `seq ${seq}: C accepts our value`, { answer: r });
+  }
+  // The u64 arithmetic agrees with a BigInt reference, wrap-around included.
+  const check = newTortureCheck();
+  for (const seq of [0n, 1n, 0xffffffffn, 0x1_0000_0001n, 2n ** 63n + 5n, 2n ** 64n - 1n]) {
+    const length = 16 + Number(((seq * 7n) % 2n ** 64n) % 85n);
+    const ref = new Uint8Array(length);
+    new DataView(ref.buffer).setBigUint64(0, seq, true);
+    for (let j = 8; j < length - 8; j++) ref[j] = Number((seq * 31n + BigInt(j)) & 0xffn);
+    let h = 14695981039346656037n;
+    for (let j = 0; j < length - 8; j++) h = ((h ^ BigInt(ref[j]!)) * 1099511628211n) & (2n ** 64n - 1n);
+    new DataView(ref.buffer).setBigUint64(length - 8, h, true);
+    t.ok(verifyTorture(ref, length, 100, check), `seq ${seq}: the reference value verifies (${check.verdict})`);
+    t.equal(check.seqHi * 2 ** 32 + check.seqLo, Number(seq), `seq ${seq}: seq read back`);
+    // Corrupt one byte: it must fail.
+    ref[length >> 1]! ^= 0x40;
+    t.notOk(verifyTorture(ref, length, 100, check), `seq ${seq}: one flipped byte is caught (${check.verdict})`);
+  }
+  t.notOk(verifyTorture(new Uint8Array(100), 15, 100, check), 'a 15-byte value is refused');
+  await fleet.shutdown();
+});
+
+t.test('a. the C peer writes, our processes read', async (t) => {
+  const { name, store } = tortureStore(t, 'torture-a');
+  const fleet = fleetFor(t);
+  const writer = fleet.openPeer(name);
+  const readers = [
+    fleet.child('ours reader 1 (get)', 'torture-reader.ts', { target: name, key: KEY, mode: 'get' }),
+    fleet.child('ours reader 2 (getInto)', 'torture-reader.ts', { target: name, key: KEY, mode: 'getInto' }),
+  ];
+  await fleet.ready();
+  const [w, ...reports] = await Promise.all([
+    Fleet.ask(writer, { op: 'torture_write', key: KEY, seconds: SECONDS }, ANSWER_TIMEOUT_MS, 'C writer'),
+    ...readers.map((r) => r.request<ReaderReport>({ op: 'run', seconds: SECONDS }, ANSWER_TIMEOUT_MS)),
+  ]);
+  t.equal(w.rc, 0, 'C writer ran');
+  t.ok(Number(w['writes']) > 0, `C writer: ${fmt(Number(w['writes']) / SECONDS)} sets/s, ${w['eagain']} refused`);
+  t.comment(`C writer: ${fmt(Number(w['writes']))} sets (${fmt(Number(w['writes']) / SECONDS)}/s), ${w['eagain']} refused, last seq ${w['last_seq']}`);
+  for (const [i, r] of reports.entries()) {
+    const who = readers[i]!.label;
+    checkReader(t, who, r);
+    record(t, 'C writes → ours reads', who, r, r.seconds);
+  }
+  t.equal(finalSeq(t, store.get(KEY), GEOMETRY.maxValueSize, 'after the run'), Number(w['last_seq']), 'ours reads the last seq C wrote');
+  await fleet.shutdown();
+});
+
+t.test('b. our process writes, C peers read', async (t) => {
+  const { name } = tortureStore(t, 'torture-b');
+  const fleet = fleetFor(t);
+  const writer = fleet.child('ours writer', 'torture-writer.ts', { target: name, key: KEY, writerId: 0 });
+  const readers = [fleet.openPeer(name), fleet.openPeer(name)];
+  await fleet.ready();
+  const [w, ...answers] = await Promise.all([
+    writer.request<WriterReport>({ op: 'run', seconds: SECONDS }, ANSWER_TIMEOUT_MS),
+    ...readers.map((p, i) => Fleet.ask(p, { op: 'torture_read', key: KEY, seconds: SECONDS }, ANSWER_TIMEOUT_MS, `C reader ${i + 1}`)),
+  ]);
+  t.ok(w.writes > 0, `ours writer: ${fmt(w.writes)} sets`);
+  t.equal(w.errors, 0, 'ours writer: no error other than EAGAIN', { samples: w.errorSamples });
+  t.comment(`ours writer: ${fmt(w.writes)} sets (${fmt(w.writes / w.seconds)}/s), EAGAIN ${w.eagain}, last seq ${w.lastSeq}`);
+  for (const [i, a] of answers.entries()) {
+    const who = `C reader ${i + 1} (torture_read)`;
+    t.equal(a.rc, 0, `${who} ran`);
+    const r = cReadReport(a);
+    checkReader(t, who, r);
+    record(t, 'ours writes → C reads', who, r, SECONDS);
+  }
+  const last = await Fleet.ask(readers[0]!, { op: 'get', key: KEY }, ANSWER_TIMEOUT_MS);
+  const bytes = typeof last['value_hex'] === 'string' ? new Uint8Array(Buffer.from(last['value_hex'], 'hex')) : undefined;
+  t.equal(finalSeq(t, bytes, GEOMETRY.maxValueSize, 'C get after the run'), w.lastSeq, 'C reads the last seq ours wrote');
+  await fleet.shutdown();
+});
+
+t.test('c. several of our writers on one key, read by ours and by C', async (t) => {
+  const { name, store } = tortureStore(t, 'torture-c1');
+  const fleet = fleetFor(t);
+  const writers = [1, 2].map((id) =>
+    fleet.child(`ours writer ${id}`, 'torture-writer.ts', { target: name, key: KEY, writerId: id }),
+  );
+  const reader = fleet.child('ours reader (getInto)', 'torture-reader.ts', { target: name, key: KEY, mode: 'getInto' });
+  const cReader = fleet.openPeer(name);
+  await fleet.ready();
+  const [ws, r, c] = await Promise.all([
+    Promise.all(writers.map((w) => w.request<WriterReport>({ op: 'run', seconds: SECONDS }, ANSWER_TIMEOUT_MS))),
+    reader.request<ReaderReport>({ op: 'run', seconds: SECONDS }, ANSWER_TIMEOUT_MS),
+    Fleet.ask(cReader, { op: 'torture_read', key: KEY, seconds: SECONDS }, ANSWER_TIMEOUT_MS, 'C reader'),
+  ]);
+  for (const [i, w] of ws.entries()) {
+    t.ok(w.writes > 0, `ours writer ${i + 1}: ${fmt(w.writes)} sets`);
+    t.equal(w.errors, 0, `ours writer ${i + 1}: no error other than EAGAIN`, { samples: w.errorSamples });
+    t.comment(`ours writer ${i + 1}: ${fmt(w.writes)} sets (${fmt(w.writes / w.seconds)}/s), EAGAIN ${w.eagain}`);
+  }
+  // Seqs carry the writer id in bits 40+: ours checks monotonicity per writer.
+  checkReader(t, 'ours reader', r);
+  t.comment(`ours reader saw ${r.writersSeen} writers (the seed counts as writer 0)`);
+  record(t, '2 ours write → ours reads', 'ours reader (getInto)', r, r.seconds);
+  // torture_read checks one global order, which two interleaved writers do not keep: only tearing counts.
+  t.equal(c.rc, 0, 'C reader ran');
+  const cr = cReadReport(c);
+  checkReader(t, 'C reader', cr, { regressionsMatter: false });
+  record(t, '2 ours write → C reads', 'C reader (torture_read)', { ...cr, regressions: 0 }, SECONDS);
+  t.comment(`C reader: ${cr.regressions} cross-writer seq drops (expected with two writers, not counted)`);
+  const lastSeqs = ws.map((w) => w.lastSeq);
+  t.ok(lastSeqs.includes(finalSeq(t, store.get(KEY), GEOMETRY.maxValueSize, 'after the run')), 'the final value is the last of one writer');
+  await fleet.shutdown();
+});
+
+t.test('c. our writers race to insert the same new keys while holes open on their path', async (t) => {
+  const geometry = { slots: 32, maxValueSize: 64 };
+  const FILLERS = 22;
+  const PER_GEN = 8;
+  const PERIOD_NS = 40_000n;
+  const { name, store } = tortureStore(t, 'torture-c2', geometry, undefined);
+  const fleet = fleetFor(t);
+  const inserters = [1, 2].map((id) =>
+    fleet.child(`ours inserter ${id}`, 'torture-insert.ts', { target: name, role: 'inserter', writerId: id }),
+  );
+  const churner = fleet.child('ours churner', 'torture-insert.ts', { target: name, role: 'churner', fillers: FILLERS });
+  const peer = fleet.openPeer(name);
+  await fleet.ready();
+  const churned = churner.request<ChurnerReport>({ op: 'run', seconds: SECONDS }, ANSWER_TIMEOUT_MS);
+  const check = newTortureCheck();
+  const totals = { gens: 0, sets: 0, eagain: 0, enospc: 0, failed: 0, late: 0, errors: 0 };
+  const trouble = { missing: 0, torn: 0, duplicated: 0, reappeared: 0 };
+  const duplicateSamples: string[] = [];
+  const started = performance.now();
+  let gen = 0;
+  // The last generation stays in the store for the final scan.
+  for (let last = false; !last; gen++) {
+    last = performance.now() - started >= SECONDS * 1000;
+    const start = process.hrtime.bigint() + 3_000_000n;
+    const command = { op: 'gen', gen, start: String(start), period: String(PERIOD_NS), count: PER_GEN };
+    const reports = await Promise.all(inserters.map((c) => c.request<InserterReport>(command, ANSWER_TIMEOUT_MS)));
+    totals.gens++;
+    for (const r of reports) {
+      totals.sets += r.sets;
+      totals.eagain += r.eagain;
+      totals.enospc += r.enospc;
+      totals.failed += r.failed;
+      totals.late += r.late;
+      totals.errors += r.errors;
+      if (r.errors > 0) duplicateSamples.push(...r.errorSamples);
+    }
+    const seen = new Set<string>();
+    for (const key of store.keys()) {
+      if (seen.has(key)) {
+        trouble.duplicated++;
+        if (duplicateSamples.length < 5) duplicateSamples.push(`gen ${gen}: ${key} listed twice`);
+      }
+      seen.add(key);
+    }
+    for (let r = 0; r < PER_GEN; r++) {
+      const key = `race/${gen}/${r}`;
+      const value = store.get(key);
+      if (value === undefined) trouble.missing++;
+      else if (!verifyTorture(value, value.length, geometry.maxValueSize, check)) trouble.torn++;
+      if (last) continue;
+      // An unset removes the first copy: a hidden second copy would show up now.
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          store.unset(key);
+          break;
+        } catch (error) {
+          if (!isSplinterError(error, 'EAGAIN')) throw error;
+        }
+      }
+      if (store.has(key)) trouble.reappeared++;
+    }
+  }
+  const c = await churned;
+  t.comment(
+    `insert race: ${totals.gens} generations × ${PER_GEN} new keys × 2 inserters; ${fmt(totals.sets)} sets, EAGAIN ${totals.eagain}, ` +
+      `ENOSPC ${totals.enospc}, late ${totals.late}; churner ${fmt(c.sets)} sets + ${fmt(c.unsets)} unsets ` +
+      `(${fmt((c.sets + c.unsets) / c.seconds)}/s), EAGAIN ${c.eagain}, ENOSPC ${c.enospc}`,
+  );
+  t.ok(totals.gens > 1 && totals.sets > 0, `the race ran (${totals.gens} generations)`);
+  t.equal(totals.errors + c.errors, 0, 'no error other than EAGAIN/ENOSPC', { samples: [...duplicateSamples, ...c.errorSamples] });
+  t.equal(totals.failed, 0, 'every new key was inserted by both racers');
+  t.equal(trouble.missing, 0, 'every new key was there after the race');
+  t.equal(trouble.torn, 0, 'every new key holds an intact value');
+  t.equal(trouble.duplicated, 0, 'keys() never listed a key twice after a race', { samples: duplicateSamples });
+  t.equal(trouble.reappeared, 0, 'no key came back after its unset (no hidden copy)');
+  t.equal(c.vanished + c.lingering, 0, 'the churner saw its own keys come and go as it asked');
+
+  // Final scan, slot by slot, through the C peer (its `slot` op) and through ours.
+  const keyAt = new Map<string, number>();
+  let scanned = 0;
+  let duplicates = 0;
+  for (let index = 0; index < geometry.slots; index++) {
+    const s = await Fleet.ask(peer, { op: 'slot', index }, ANSWER_TIMEOUT_MS);
+    if (s['hash'] === '0') continue;
+    scanned++;
+    const keyHex = String(s['key_hex']).replace(/(00)+$/, '');
+    const first = keyAt.get(keyHex);
+    if (first !== undefined) {
+      duplicates++;
+      t.fail(`key ${String(s['key'])} is in slot ${first} and in slot ${index}`);
+    } else keyAt.set(keyHex, index);
+  }
+  t.equal(duplicates, 0, `no key is stored twice (C's slot view of all ${geometry.slots} slots, ${scanned} in use)`);
+  const listed = store.keys();
+  t.equal(new Set(listed).size, listed.length, `keys() lists ${listed.length} keys, none twice`);
+  for (let r = 0; r < PER_GEN; r++) {
+    const key = `race/${gen - 1}/${r}`;
+    const snapshot = store.slotSnapshot(key);
+    const cIndex = keyAt.get(toHex(new TextEncoder().encode(key)));
+    t.ok(snapshot !== undefined && snapshot.index === cIndex, `${key}: ours and C find it in the same slot (${snapshot?.index}, ${cIndex})`);
+  }
+  await fleet.shutdown();
+});
+
+/** The operations that must give up with EAGAIN on a slot held odd; each returns what it got. */
+function heldOddOps(store: Store, key: string): Array<[string, () => unknown]> {
+  return [
+    ['get', () => store.get(key)],
+    ['getString', () => store.getString(key)],
+    ['getInto', () => store.getInto(key, new Uint8Array(store.maxValueSize))],
+    ['set', () => store.set(key, 'new value')],
+    ['unset', () => store.unset(key)],
+    ['append', () => store.append(key, '+')],
+  ];
+}
+
+function expectEagainQuickly(t: Tap.Test, store: Store, key: string, what: string): void {
+  for (const [op, run] of heldOddOps(store, key)) {
+    const started = performance.now();
+    let outcome: string;
+    try {
+      const got = run();
+      outcome = `returned ${got instanceof Uint8Array ? `bytes ${toHex(got)}` : JSON.stringify(got)}`;
+    } catch (error) {
+      outcome = isSplinterError(error) ? error.code : `threw ${String(error)}`;
+    }
+    const ms = performance.now() - started;
+    t.equal(outcome, 'EAGAIN', `${what}: ${op} gives up with EAGAIN`);
+    t.ok(ms < 500, `${what}: ${op} gave up after ${ms.toFixed(1)} ms (budget 2 ms)`);
+  }
+}
+
+type Retrainable = Store & { retrainSlot?: (key: string) => void };
+
+t.test('d. a dead writer: a slot left odd', async (t) => {
+  t.test('held odd by the C peer', async (t) => {
+    const { name, store } = tortureStore(t, 'torture-d1', { slots: 16, maxValueSize: 64 }, undefined);
+    store.set('dead/key', 'hello');
+    store.set('dead/other', 'alive');
+    const fleet = fleetFor(t);
+    const peer = fleet.openPeer(name);
+    await fleet.ready();
+    const held = await Fleet.ask(peer, { op: 'hold_odd', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
+    t.equal(held.rc, 0, `the C peer holds the slot odd (epoch ${held['epoch']})`);
+    const quick = Store.open(name, { contentionBudgetMs: 2 });
+    t.teardown(() => quick.close());
+    expectEagainQuickly(t, quick, 'dead/key', 'C writer died inside');
+    t.equal(quick.getString('dead/other'), 'alive', 'the other keys are unaffected');
+    t.equal(quick.getEpoch('dead/key'), BigInt(String(held['epoch'])), 'getEpoch reports the odd epoch without waiting');
+    const slot = await Fleet.ask(peer, { op: 'slot', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
+    t.equal(slot['val_len'], 5, 'the refused set, unset and append left the value alone');
+    t.equal(slot['stable'], false, 'the slot is still held');
+    const retrain = (quick as Retrainable).retrainSlot;
+    if (typeof retrain !== 'function') {
+      t.test('retrainSlot frees the slot', { todo: 'store.retrainSlot is not implemented yet' }, (t) => t.end());
+      const released = await Fleet.ask(peer, { op: 'release_odd', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
+      t.equal(released.rc, 0, 'released by the peer instead');
+    } else {
+      retrain.call(quick, 'dead/key');
+      t.equal(quick.getEpoch('dead/key'), 4n, 'retrainSlot leaves epoch 4');
+    }
+    t.equal(quick.getString('dead/key'), 'hello', 'the key reads again, with its value');
+    quick.set('dead/key', 'again');
+    const after = await Fleet.ask(peer, { op: 'get', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
+    t.equal(after['value_hex'], toHex(new TextEncoder().encode('again')), 'and C reads what ours writes after');
+    await fleet.shutdown();
+  });
+
+  t.test('held odd through our own mapping, with a half-written value', async (t) => {
+    const geometry = { slots: 16, maxValueSize: 64 };
+    const owner = Store.createShared(geometry);
+    t.teardown(() => owner.close());
+    owner.set('dead/key', 'hello');
+    const store = Store.attach(owner.buffer!, { contentionBudgetMs: 2 });
+    t.teardown(() => store.close());
+    const snapshot = store.slotSnapshot('dead/key')!;
+    const words = new Uint32Array(owner.buffer!);
+    const epochW = (HEADER.size + snapshot.index * SLOT_SIZE + SLOT.epoch) >>> 2;
+    const bytes = new Uint8Array(owner.buffer!);
+    const valueAt = HEADER.size + geometry.slots * SLOT_SIZE + snapshot.valueOffset;
+    // A writer that died inside: epoch odd, and half of a longer value written.
+    t.equal(Atomics.compareExchange(words, epochW, Number(snapshot.epoch), Number(snapshot.epoch) + 1), Number(snapshot.epoch), 'epoch taken odd');
+    bytes.set(new TextEncoder().encode('HALF-WR'), valueAt);
+    Atomics.store(words, (HEADER.size + snapshot.index * SLOT_SIZE + SLOT.val_len) >>> 2, 7);
+    expectEagainQuickly(t, store, 'dead/key', 'our writer died inside');
+    t.throws(() => store.rawView('dead/key'), SplinterError, 'rawView refuses it too');
+    const retrain = (store as Retrainable).retrainSlot;
+    if (typeof retrain !== 'function') {
+      t.test('retrainSlot frees the slot', { todo: 'store.retrainSlot is not implemented yet' }, (t) => t.end());
+      Atomics.add(words, epochW, 1);
+    } else {
+      const globalBefore = store.epoch;
+      retrain.call(store, 'dead/key');
+      t.equal(Atomics.load(words, epochW), 4, 'retrainSlot leaves epoch 4');
+      t.equal(store.epoch, globalBefore + 1n, 'and moves the global epoch by 1');
+    }
+    // What the dead writer left is what the slot holds now: readable, and writable again.
+    t.equal(store.getString('dead/key'), 'HALF-WR', 'the key reads again');
+    store.set('dead/key', 'fresh');
+    t.equal(owner.getString('dead/key'), 'fresh', 'and takes new values');
+  });
+  t.end();
+});
+
+t.test('torture figures', async (t) => {
+  t.comment(`Torture figures (${SECONDS} s per case, ${new Date().toISOString()}):`);
+  for (const f of figures) {
+    t.comment(
+      `  ${f.direction.padEnd(24)} ${f.reader.padEnd(26)} ${fmt(f.readsPerSecond).padStart(11)} reads/s  ` +
+        `EAGAIN ${pct(f.eagainRate).padStart(8)}  torn ${f.torn}  regressions ${f.regressions}`,
+    );
+  }
+  const report = process.env['SPLINTER_TORTURE_REPORT'];
+  if (report !== undefined && report !== '') fs.writeFileSync(report, `${JSON.stringify({ seconds: SECONDS, figures }, null, 2)}\n`);
+  t.pass(`${figures.length} reader figures`);
+});
