@@ -71,7 +71,7 @@ function checkValueLength(m: StoreMemory, length: number): void {
 }
 
 /** Copies without allocating for short values; `set` handles overlap for long ones. */
-function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, length: number): void {
+export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, length: number): void {
   if (length <= 64) {
     for (let i = 0; i < length; i++) dst[at + i] = src[from + i]!;
   } else if (from === 0 && src.length === length) {
@@ -86,7 +86,7 @@ function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, l
  * of a value that C relocated (FORMAT.md §9 Q3), so no write of ours lands in another
  * slot's bytes. Returns the home offset, or -1 when the value is too long to move home.
  */
-function claimHomeRegion(m: StoreMemory, index: number, slotByte: number, keepLength: number): number {
+export function claimHomeRegion(m: StoreMemory, index: number, slotByte: number, keepLength: number): number {
   const home = m.homeOffset(index);
   const w = (slotByte + SLOT.val_off) >>> 2;
   const offset = m.u32[w]!; // we hold the slot: no writer of ours moves it
@@ -127,7 +127,7 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
 }
 
 /** After a write: release, wake watchers, move the global epoch (the order C uses). */
-function publish(m: StoreMemory, slotByte: number): void {
+export function publish(m: StoreMemory, slotByte: number): void {
   unlock(m.u32, m.u64, m.epochW32(slotByte));
   pulseSlot(m, slotByte);
   bumpGlobalEpoch(m.u32, m.globalEpochW32);

@@ -1,5 +1,5 @@
 import { SplinterError } from '../errors.js';
-import { HEADER, SLOT } from '../layout/constants.js';
+import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
 import { contested, outOfArena, readStoredKey, type KvContext } from './kv.js';
 import type { StoreMemory } from './memory.js';
 import { findKey, hashStillMatches } from './probe.js';
@@ -19,6 +19,8 @@ export interface HeaderSnapshot {
   valSz: number;
   ownerFd: number;
   ownerPid: number;
+  /** bloom_watches: for each label bit, the signal group it pulses (255 = none). */
+  labelGroups: number[];
 }
 
 export interface SlotSnapshot {
@@ -53,6 +55,7 @@ export function headerSnapshot(m: StoreMemory): HeaderSnapshot {
     valSz: Atomics.load(u32, HEADER.val_sz >>> 2),
     ownerFd: Atomics.load(i32, HEADER.owner_fd >>> 2),
     ownerPid: Atomics.load(i32, HEADER.owner_pid >>> 2),
+    labelGroups: Array.from({ length: SPLINTER_BLOOM_BITS }, (_, b) => Atomics.load(u8, HEADER.bloom_watches + b)),
   };
 }
 

@@ -1,5 +1,11 @@
+import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../bus/labels.js';
+import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../bus/signals.js';
 import { SplinterError } from '../errors.js';
-import { HEADER, SLOT, type Mop } from '../layout/constants.js';
+import { HEADER, SLOT, type IntOp, type Mop } from '../layout/constants.js';
+import { getBigUint, integerOp, setNamedType } from './biguint.js';
+import { getEmbedding, setEmbedding } from './embeddings.js';
+import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from './slot-meta.js';
+import { checkOrders, checkTandemValues, tandemKey } from './tandem.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
 import { Backoff } from './backoff.js';
 import { sharedArrayBufferBacking, type Backing } from './backing.js';
@@ -352,5 +358,141 @@ export class Store implements Disposable {
   purge(): void {
     this.live();
     purge(this.memory);
+  }
+
+  // ── Slot features ──────────────────────────────────────────────────────────
+
+  /** Replaces the slot's type (SlotType bits); naming a value shorter than 8 bytes BIGUINT converts it to a u64. */
+  setNamedType(key: string, mask: number): void {
+    this.live();
+    setNamedType(this.kv, key, mask);
+  }
+
+  /** AND, OR, XOR, NOT, INC or DEC on a BIGUINT value, wrapping at 2^64 (EPROTOTYPE if not BIGUINT). */
+  integerOp(key: string, op: IntOp, operand: bigint = 0n): void {
+    this.live();
+    integerOp(this.kv, key, op, operand);
+  }
+
+  /** The u64 of a BIGUINT value, or undefined when the key is missing. */
+  getBigUint(key: string): bigint | undefined {
+    this.live();
+    return getBigUint(this.kv, key);
+  }
+
+  /** Sets the slot's ctime or atime to `time − offset`; no epoch moves. */
+  setSlotTime(key: string, which: SlotTime, time: bigint, offset: bigint = 0n): void {
+    this.live();
+    setSlotTime(this.kv, key, which, time, offset);
+  }
+
+  /** Adds label bits to a key (its writes then also pulse the groups those labels are bound to). */
+  setLabel(key: string, mask: bigint): void {
+    this.live();
+    changeLabels(this.kv, key, mask, true);
+  }
+
+  unsetLabel(key: string, mask: bigint): void {
+    this.live();
+    changeLabels(this.kv, key, mask, false);
+  }
+
+  /** Keys carrying every bit of `mask`, in slot order, with their epochs. */
+  enumerateMatches(mask: bigint): LabelMatch[] {
+    this.live();
+    return enumerateMatches(this.kv, mask);
+  }
+
+  /** Stores a key's 768-float embedding (stores created with embeddings: true; else ENOTSUP). */
+  setEmbedding(key: string, vector: Float32Array): void {
+    this.live();
+    setEmbedding(this.kv, key, vector);
+  }
+
+  /** A copy of a key's embedding, or undefined when the key is missing. */
+  getEmbedding(key: string): Float32Array | undefined {
+    this.live();
+    return getEmbedding(this.kv, key);
+  }
+
+  /**
+   * Sets `baseKey` to values[0] and `baseKey.1`, `baseKey.2`, … to the rest. Every key and value
+   * is checked before anything is written; the orders are written one by one, not atomically.
+   */
+  setTandem(baseKey: string, values: Array<Uint8Array | string>): void {
+    this.live();
+    const checked = checkTandemValues(values);
+    for (let order = 0; order < checked.length; order++) this.kv.key.encode(tandemKey(baseKey, order));
+    for (const value of checked) {
+      const length = typeof value === 'string' ? Buffer.byteLength(value) : value instanceof Uint8Array ? value.length : -1;
+      if (length < 0) throw new SplinterError('EINVAL', `a tandem value must be a Uint8Array or a string, received ${describe(value)}`);
+      if (length < 1 || length > this.maxValueSize) {
+        throw new SplinterError('EMSGSIZE', `a value is 1..${this.maxValueSize} bytes in this store, received ${length} bytes`);
+      }
+    }
+    checked.forEach((value, order) => this.set(tandemKey(baseKey, order), value));
+  }
+
+  /** Removes `baseKey` and its orders 1..orders-1 (missing ones are skipped). */
+  unsetTandem(baseKey: string, orders: number): void {
+    this.live();
+    const count = checkOrders(orders);
+    for (let order = 0; order < count; order++) this.kv.key.encode(tandemKey(baseKey, order));
+    for (let order = 0; order < count; order++) unsetKey(this.kv, tandemKey(baseKey, order));
+  }
+
+  /** Wakes the key's watchers without changing its value (slot epoch +2, no global epoch change). */
+  bumpSlot(key: string): void {
+    this.live();
+    bumpSlot(this.kv, key);
+  }
+
+  /** Resets the slot epoch to 4 and clears its embedding; also frees a slot a dead writer left odd. */
+  retrainSlot(key: string): void {
+    this.live();
+    retrainSlot(this.kv, key);
+  }
+
+  /** Marks the key's slot BINARY with its length set to maxValueSize, as C's set_as_system. */
+  setAsSystem(key: string): void {
+    this.live();
+    setAsSystem(this.kv, key);
+  }
+
+  // ── Signal groups ──────────────────────────────────────────────────────────
+
+  /** From now on, writes to `key` add 1 to signal group `group` (0..63). */
+  watchRegister(key: string, group: number): void {
+    this.live();
+    setWatcherBit(this.kv, key, group, true);
+  }
+
+  watchUnregister(key: string, group: number): void {
+    this.live();
+    setWatcherBit(this.kv, key, group, false);
+  }
+
+  /** Binds every label bit of `mask` to signal group `group`. */
+  watchLabelRegister(mask: bigint, group: number): void {
+    this.live();
+    bindLabels(this.kv, mask, group);
+  }
+
+  /** Unbinds the label bits of `mask` from any group. */
+  watchLabelUnregister(mask: bigint): void {
+    this.live();
+    bindLabels(this.kv, mask, undefined);
+  }
+
+  /** Adds 1 to each group the key pulses, without writing it. */
+  pulseKeygroup(key: string): void {
+    this.live();
+    pulseKeygroup(this.kv, key);
+  }
+
+  /** The counter of signal group `group` (0..63). */
+  getSignalCount(group: number): bigint {
+    this.live();
+    return signalCount(this.memory, group);
   }
 }

@@ -1,5 +1,5 @@
 /** Applies fixture ops to one of our stores, checking each result against the C return code. */
-import { isSplinterError, type Store } from '../../src/index.js';
+import { isSplinterError, type IntOp, type Store } from '../../src/index.js';
 import { fromHex, type FixtureOp } from './fixtures.js';
 
 export type Replayer = (store: Store, op: FixtureOp) => void;
@@ -43,7 +43,53 @@ const replayers: Record<string, Replayer> = {
   purge(store) {
     store.purge();
   },
+  set_label(store, op) {
+    expectOutcome(op, () => store.setLabel(op.key!, BigInt(op.mask!)));
+  },
+  unset_label(store, op) {
+    expectOutcome(op, () => store.unsetLabel(op.key!, BigInt(op.mask!)));
+  },
+  watch_register(store, op) {
+    expectOutcome(op, () => store.watchRegister(op.key!, op.group!));
+  },
+  watch_unregister(store, op) {
+    expectOutcome(op, () => store.watchUnregister(op.key!, op.group!));
+  },
+  watch_label_register(store, op) {
+    expectOutcome(op, () => store.watchLabelRegister(BigInt(op.mask!), op.group!));
+  },
+  bump_slot(store, op) {
+    expectOutcome(op, () => store.bumpSlot(op.key!));
+  },
+  pulse_keygroup(store, op) {
+    expectOutcome(op, () => store.pulseKeygroup(op.key!));
+  },
+  set_named_type(store, op) {
+    expectOutcome(op, () => store.setNamedType(op.key!, Number(op.mask)));
+  },
+  integer_op(store, op) {
+    expectOutcome(op, () => store.integerOp(op.key!, op.int_op as IntOp, BigInt(op.operand ?? '0')));
+  },
+  set_slot_time(store, op) {
+    expectOutcome(op, () =>
+      store.setSlotTime(op.key!, op.mode === 0 ? 'ctime' : 'atime', BigInt(op.time!), BigInt(op.offset ?? 0)),
+    );
+  },
+  set_as_system(store, op) {
+    expectOutcome(op, () => store.setAsSystem(op.key!));
+  },
+  retrain_slot(store, op) {
+    expectOutcome(op, () => store.retrainSlot(op.key!));
+  },
+  set_embedding(store, op) {
+    expectOutcome(op, () => store.setEmbedding(op.key!, embeddingRule(op.seed!)));
+  },
 };
+
+/** The fixtures' embedding rule: v[i] = seed + i × 0.25, as float32. */
+export function embeddingRule(seed: number): Float32Array {
+  return Float32Array.from({ length: 768 }, (_, i) => seed + i * 0.25);
+}
 
 /** Registers the replay of another op kind (slot features, shards). */
 export function addReplayer(op: string, replayer: Replayer): void {

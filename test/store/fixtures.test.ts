@@ -5,7 +5,7 @@ import t from 'tap';
 import { Store } from '../../src/index.js';
 import { expectedState } from '../helpers/expectations.js';
 import { copyFixture, firstDifference, fixtureNames, loadFixture, tempDir, toHex } from '../helpers/fixtures.js';
-import { canReplay, replayOp } from '../helpers/replay.js';
+import { canReplay, embeddingRule, replayOp } from '../helpers/replay.js';
 
 const names = fixtureNames();
 
@@ -33,6 +33,30 @@ for (const name of names) {
       t.ok(epoch > 0n && epoch % 2n === 0n, `epoch of ${JSON.stringify(key)} is even and non-zero (${epoch})`);
     }
     t.same(new Set(store.keys()), new Set([...expected.values].filter(([, v]) => v.length > 0).map(([k]) => k)), 'keys()');
+    for (const [key, meta] of expected.meta) {
+      const slot = store.slotSnapshot(key)!;
+      t.match(
+        slot,
+        { typeFlag: meta.type, bloom: meta.bloom, watcherMask: meta.watchers, ctime: meta.ctime, atime: meta.atime },
+        `metadata of ${JSON.stringify(key)}`,
+      );
+      if (store.embeddings) {
+        const vector = store.getEmbedding(key)!;
+        const expectedVector = meta.embeddingSeed === undefined ? new Float32Array(768) : embeddingRule(meta.embeddingSeed);
+        t.same([...vector], [...expectedVector], `embedding of ${JSON.stringify(key)}`);
+      }
+    }
+    for (let group = 0; group < 64; group++) {
+      if (store.getSignalCount(group) !== expected.signals[group]) {
+        t.fail(`signal group ${group}: ${store.getSignalCount(group)}, expected ${expected.signals[group]}`);
+      }
+    }
+    t.same(
+      store.headerSnapshot().labelGroups,
+      Array.from({ length: 64 }, (_, b) => expected.labelGroups.get(b) ?? 0xff),
+      'label → group bindings',
+    );
+    t.equal(store.getMop(), expected.mop, 'mop mode');
     for (const op of f.ops) {
       if (op.op === 'unset' && op.key !== undefined && !expected.values.has(op.key)) {
         t.equal(store.get(op.key), undefined, `unset key ${op.key} is gone`);

@@ -1,0 +1,46 @@
+/** Signal groups (FORMAT.md §7): which slots pulse which of the 64 group counters. */
+import { SplinterError } from '../errors.js';
+import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS } from '../layout/constants.js';
+import { describe, type KvContext } from '../store/kv.js';
+import { lockExistingKey, requireSlot } from '../store/locate.js';
+import type { StoreMemory } from '../store/memory.js';
+import { unlock } from '../store/seqlock.js';
+import { pulseSlot } from './pulse.js';
+
+export function checkGroup(group: unknown, what: string): number {
+  if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group >= SPLINTER_MAX_GROUPS) {
+    throw new SplinterError('EINVAL', `${what}: a signal group is an integer 0..${SPLINTER_MAX_GROUPS - 1}, received ${describe(group)}`);
+  }
+  return group;
+}
+
+/** watch_register / watch_unregister: this key's writes pulse `group` (or stop). */
+export function setWatcherBit(ctx: KvContext, keyText: string, group: number, on: boolean): void {
+  const what = on ? 'watchRegister' : 'watchUnregister';
+  checkGroup(group, what);
+  const m = ctx.m;
+  const index = requireSlot(ctx, keyText, what);
+  const at = (m.slotByte(index) + SLOT.watcher_mask) >>> 3;
+  const bit = 1n << BigInt(group);
+  if (on) Atomics.or(m.u64, at, bit);
+  else Atomics.and(m.u64, at, ~bit & 0xffffffffffffffffn);
+}
+
+/** pulse_keygroup: pulses the key's groups without writing it. */
+export function pulseKeygroup(ctx: KvContext, keyText: string): void {
+  const m = ctx.m;
+  pulseSlot(m, m.slotByte(requireSlot(ctx, keyText, 'pulseKeygroup')));
+}
+
+/** bump_slot: takes the seqlock, pulses, releases: watchers of the key wake, the value is unchanged. */
+export function bumpSlot(ctx: KvContext, keyText: string): void {
+  const m = ctx.m;
+  const slotByte = m.slotByte(lockExistingKey(ctx, keyText, 'bumpSlot'));
+  pulseSlot(m, slotByte);
+  unlock(m.u32, m.u64, m.epochW32(slotByte));
+}
+
+export function signalCount(m: StoreMemory, group: number): bigint {
+  checkGroup(group, 'getSignalCount');
+  return Atomics.load(m.u64, (HEADER.signal_groups + group * SIGNAL_GROUP_STRIDE) >>> 3);
+}

@@ -1,0 +1,157 @@
+/** Named slot types and integer operations on BIGUINT values (FORMAT.md §7 set_named_type, integer_op). */
+import { SplinterError } from '../errors.js';
+import { IntOp, SLOT, SlotType } from '../layout/constants.js';
+import { bumpGlobalEpoch, unlock } from './seqlock.js';
+import { claimHomeRegion, contested, describe, outOfArena, type KvContext } from './kv.js';
+import { lockExistingKey } from './locate.js';
+import { findKey, hashStillMatches } from './probe.js';
+import { readU64LE, toU64, U64_MAX, writeU64LE } from './u64-bytes.js';
+
+const U64_BYTES = 8;
+const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
+
+/**
+ * The u64 a short value becomes when it is named BIGUINT: text that starts with a digit is
+ * parsed like C's strtoull(s, 0, 0) (0x… hex, 0… octal, else decimal; the longest valid
+ * prefix; saturating at 2^64-1), anything else is its bytes read little-endian.
+ */
+export function promoteToU64(bytes: Uint8Array): bigint {
+  const length = bytes.indexOf(0) >= 0 ? bytes.indexOf(0) : bytes.length;
+  if (length === 0 || !isDigit(bytes[0]!)) {
+    let n = 0n;
+    for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+    return n;
+  }
+  let base = 10n;
+  let i = 0;
+  const hexDigit = (b: number): number =>
+    isDigit(b) ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : b >= 0x41 && b <= 0x46 ? b - 0x37 : -1;
+  if (bytes[0] === 0x30) {
+    if ((bytes[1] === 0x78 || bytes[1] === 0x58) && i + 2 < length && hexDigit(bytes[2]!) >= 0) {
+      base = 16n;
+      i = 2;
+    } else {
+      base = 8n;
+    }
+  }
+  let n = 0n;
+  for (; i < length; i++) {
+    const digit = base === 16n ? hexDigit(bytes[i]!) : isDigit(bytes[i]!) ? bytes[i]! - 0x30 : -1;
+    if (digit < 0 || BigInt(digit) >= base) break;
+    n = n * base + BigInt(digit);
+    if (n > U64_MAX) return U64_MAX; // strtoull saturates with ERANGE
+  }
+  return n;
+}
+
+/** set_named_type: replaces the slot's type; naming a short value BIGUINT promotes it in place. */
+export function setNamedType(ctx: KvContext, keyText: string, mask: number): void {
+  const m = ctx.m;
+  if (!Number.isInteger(mask) || mask < 0 || mask > 0xff) {
+    throw new SplinterError('EINVAL', `a type mask is a byte of SlotType bits (0..255), received ${describe(mask)}`);
+  }
+  const biguint = (mask & SlotType.BIGUINT) !== 0;
+  if (biguint && m.maxValueSize < U64_BYTES) {
+    throw new SplinterError(
+      'EMSGSIZE',
+      `setNamedType "${keyText}": a BIGUINT value is 8 bytes, and this store's values are at most ${m.maxValueSize} bytes`,
+    );
+  }
+  const index = lockExistingKey(ctx, keyText, 'setNamedType');
+  const slotByte = m.slotByte(index);
+  const lengthW = (slotByte + SLOT.val_len) >>> 2;
+  const length = m.u32[lengthW]!;
+  if (biguint && length < U64_BYTES) {
+    // C relocates the value into slot 0's region (FORMAT.md §9 Q3); we promote where it lives.
+    const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
+    if (offset > m.arenaSize - length) {
+      unlock(m.u32, m.u64, m.epochW32(slotByte));
+      throw outOfArena(m, index, offset, length);
+    }
+    const value = promoteToU64(m.u8.slice(m.arenaStart + offset, m.arenaStart + offset + length));
+    const home = claimHomeRegion(m, index, slotByte, 0);
+    writeU64LE(m.u8, m.arenaStart + home, value);
+    m.u32[lengthW] = U64_BYTES;
+  }
+  Atomics.store(m.u8, slotByte + SLOT.type_flag, mask);
+  unlock(m.u32, m.u64, m.epochW32(slotByte));
+  bumpGlobalEpoch(m.u32, m.globalEpochW32);
+}
+
+const OPS: ReadonlySet<number> = new Set(Object.values(IntOp));
+
+/** integer_op: AND, OR, XOR, NOT, INC, DEC on a BIGUINT value, wrapping at 2^64. */
+export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: bigint | number = 0n): void {
+  const m = ctx.m;
+  if (!OPS.has(op)) throw new SplinterError('EINVAL', `integerOp takes IntOp 0..5 (AND OR XOR NOT INC DEC), received ${describe(op)}`);
+  const by = toU64(operand, 'the integerOp operand');
+  const index = lockExistingKey(ctx, keyText, 'integerOp');
+  const slotByte = m.slotByte(index);
+  if ((m.u8[slotByte + SLOT.type_flag]! & SlotType.BIGUINT) === 0) {
+    unlock(m.u32, m.u64, m.epochW32(slotByte));
+    throw new SplinterError(
+      'EPROTOTYPE',
+      `integerOp "${keyText}": the slot's type is ${m.u8[slotByte + SLOT.type_flag]}, it must include BIGUINT (4); use setNamedType first`,
+    );
+  }
+  // A value C relocated is brought home first, so the result is written in this slot's own bytes.
+  let offset = claimHomeRegion(m, index, slotByte, U64_BYTES);
+  if (offset < 0) offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
+  if (offset > m.arenaSize - U64_BYTES) {
+    unlock(m.u32, m.u64, m.epochW32(slotByte));
+    throw outOfArena(m, index, offset, U64_BYTES);
+  }
+  const at = m.arenaStart + offset;
+  const value = readU64LE(m.u8, at);
+  let result: bigint;
+  switch (op) {
+    case IntOp.AND:
+      result = value & by;
+      break;
+    case IntOp.OR:
+      result = value | by;
+      break;
+    case IntOp.XOR:
+      result = value ^ by;
+      break;
+    case IntOp.NOT:
+      result = ~value & U64_MAX;
+      break;
+    case IntOp.INC:
+      result = (value + by) & U64_MAX;
+      break;
+    default:
+      result = (value - by) & U64_MAX;
+  }
+  writeU64LE(m.u8, at, result);
+  unlock(m.u32, m.u64, m.epochW32(slotByte));
+  bumpGlobalEpoch(m.u32, m.globalEpochW32);
+}
+
+/** The u64 integerOp works on (8 bytes at val_off), read under the seqlock; undefined when missing. */
+export function getBigUint(ctx: KvContext, keyText: string): bigint | undefined {
+  const m = ctx.m;
+  ctx.key.encode(keyText);
+  ctx.backoff.reset();
+  for (;;) {
+    const index = findKey(m, ctx.key);
+    if (index < 0) return undefined;
+    const slotByte = m.slotByte(index);
+    const epochW = m.epochW32(slotByte);
+    const before = Atomics.load(m.u32, epochW);
+    if ((before & 1) === 0) {
+      const type = m.u8[slotByte + SLOT.type_flag]!;
+      const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
+      const inArena = offset <= m.arenaSize - U64_BYTES;
+      const value = inArena ? readU64LE(m.u8, m.arenaStart + offset) : 0n;
+      if (Atomics.load(m.u32, epochW) === before && hashStillMatches(m, slotByte, ctx.key)) {
+        if ((type & SlotType.BIGUINT) === 0) {
+          throw new SplinterError('EPROTOTYPE', `getBigUint "${keyText}": the slot's type is ${type}, not BIGUINT (4)`);
+        }
+        if (!inArena) throw outOfArena(m, index, offset, U64_BYTES);
+        return value;
+      }
+    }
+    if (!ctx.backoff.next()) throw contested('getBigUint', keyText, ctx.backoff.budgetMs);
+  }
+}

@@ -1,0 +1,56 @@
+/** 768-float embeddings stored after the key in stores built with embeddings (3200-byte slots). */
+import { SplinterError } from '../errors.js';
+import { SLOT, SPLINTER_EMBED_DIM } from '../layout/constants.js';
+import { contested, describe, type KvContext } from './kv.js';
+import { lockExistingKey } from './locate.js';
+import { findKey, hashStillMatches } from './probe.js';
+import { bumpGlobalEpoch, unlock } from './seqlock.js';
+
+const EMBED_BYTES = SPLINTER_EMBED_DIM * 4;
+
+function requireEmbeddings(ctx: KvContext, what: string): void {
+  if (!ctx.m.embeddings) {
+    throw new SplinterError('ENOTSUP', `${what}: this store has 128-byte slots without embeddings (create it with embeddings: true)`);
+  }
+}
+
+/** set_embedding: copies the vector under the slot's seqlock; slot and global epochs move. */
+export function setEmbedding(ctx: KvContext, keyText: string, vector: Float32Array): void {
+  requireEmbeddings(ctx, 'setEmbedding');
+  if (!(vector instanceof Float32Array) || vector.length !== SPLINTER_EMBED_DIM) {
+    throw new SplinterError(
+      'EINVAL',
+      `setEmbedding needs a Float32Array of ${SPLINTER_EMBED_DIM} values, received ${vector instanceof Float32Array ? `${vector.length} values` : describe(vector)}`,
+    );
+  }
+  const m = ctx.m;
+  const index = lockExistingKey(ctx, keyText, 'setEmbedding');
+  const slotByte = m.slotByte(index);
+  m.u8.set(new Uint8Array(vector.buffer, vector.byteOffset, EMBED_BYTES), slotByte + SLOT.embedding);
+  unlock(m.u32, m.u64, m.epochW32(slotByte));
+  bumpGlobalEpoch(m.u32, m.globalEpochW32);
+}
+
+/** get_embedding: a seqlock-checked copy of the vector; undefined when the key is missing. */
+export function getEmbedding(ctx: KvContext, keyText: string): Float32Array | undefined {
+  requireEmbeddings(ctx, 'getEmbedding');
+  const m = ctx.m;
+  ctx.key.encode(keyText);
+  ctx.backoff.reset();
+  const out = new Float32Array(SPLINTER_EMBED_DIM);
+  const outBytes = new Uint8Array(out.buffer);
+  for (;;) {
+    const index = findKey(m, ctx.key);
+    if (index < 0) return undefined;
+    const slotByte = m.slotByte(index);
+    const epochW = m.epochW32(slotByte);
+    const before = Atomics.load(m.u32, epochW);
+    if ((before & 1) === 0) {
+      const start = slotByte + SLOT.embedding;
+      outBytes.set(m.u8.subarray(start, start + EMBED_BYTES));
+      // Equal even epochs around the copy, and still this key: the vector is whole.
+      if (Atomics.load(m.u32, epochW) === before && hashStillMatches(m, slotByte, ctx.key)) return out;
+    }
+    if (!ctx.backoff.next()) throw contested('getEmbedding', keyText, ctx.backoff.budgetMs);
+  }
+}

@@ -1,0 +1,59 @@
+/** Slot metadata of FORMAT.md §7: times, the system flag, retrain. */
+import { pulseSlot } from '../bus/pulse.js';
+import { SplinterError } from '../errors.js';
+import { SLOT, SlotType } from '../layout/constants.js';
+import { describe, type KvContext } from './kv.js';
+import { awaitEvenEpoch, requireSlot } from './locate.js';
+import { keyBytesMatch } from './probe.js';
+import { bumpGlobalEpoch } from './seqlock.js';
+import { toU64, U64_MAX } from './u64-bytes.js';
+
+export type SlotTime = 'ctime' | 'atime';
+
+/** set_slot_time: ctime or atime = time − offset (u64, wrapping); clients own these fields. No epoch change. */
+export function setSlotTime(ctx: KvContext, keyText: string, which: SlotTime, time: bigint | number, offset: bigint | number = 0n): void {
+  const m = ctx.m;
+  if (which !== 'ctime' && which !== 'atime') {
+    throw new SplinterError('EINVAL', `setSlotTime takes 'ctime' or 'atime', received ${describe(which)}`);
+  }
+  const value = (toU64(time, 'time') - toU64(offset, 'offset')) & U64_MAX;
+  const index = requireSlot(ctx, keyText, 'setSlotTime');
+  awaitEvenEpoch(ctx, index, keyText, 'setSlotTime');
+  const field = which === 'ctime' ? SLOT.ctime : SLOT.atime;
+  Atomics.store(m.u64, (m.slotByte(index) + field) >>> 3, value);
+}
+
+/**
+ * set_as_system: marks a key's slot BINARY with val_len = maxValueSize, as C does: the slot
+ * is found by scanning from slot 0 (not from the key's home slot) and no epoch moves.
+ */
+export function setAsSystem(ctx: KvContext, keyText: string): void {
+  const m = ctx.m;
+  ctx.key.encode(keyText);
+  for (let index = 0; index < m.slots; index++) {
+    const slotByte = m.slotByte(index);
+    const w = slotByte >>> 2;
+    if (m.i32[w] === ctx.key.hash.lo && m.i32[w + 1] === ctx.key.hash.hi && keyBytesMatch(m, slotByte, ctx.key)) {
+      Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.BINARY);
+      Atomics.store(m.u32, (slotByte + SLOT.val_len) >>> 2, m.maxValueSize);
+      return;
+    }
+  }
+  throw new SplinterError('ENOENT', `setAsSystem "${keyText}": no such key`);
+}
+
+/**
+ * retrain_slot: stores epoch 3, zeroes the embedding, stores epoch 4. Stored, not CAS'd: this
+ * is how a slot stuck odd by a writer that died inside its seqlock is freed.
+ */
+export function retrainSlot(ctx: KvContext, keyText: string): void {
+  const m = ctx.m;
+  const index = requireSlot(ctx, keyText, 'retrainSlot');
+  const slotByte = m.slotByte(index);
+  const epoch64 = (slotByte + SLOT.epoch) >>> 3;
+  Atomics.store(m.u64, epoch64, 3n); // odd: readers back off while the embedding is cleared
+  if (m.embeddings) m.u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
+  Atomics.store(m.u64, epoch64, 4n);
+  bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  pulseSlot(m, slotByte);
+}
