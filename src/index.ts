@@ -6,3 +6,14 @@ export type { Geometry } from './layout/geometry.js';
 export { nativeMmapAvailable } from './store/native-mmap.js';
 export type { LabelMatch } from './bus/labels.js';
 export type { SlotTime } from './store/slot-meta.js';
+export {
+  Shards,
+  type ShardBidSnapshot,
+  type ShardClaim,
+  type ShardRebid,
+  type ShardAdviceOptions,
+  type ShardElection,
+} from './shard/shards.js';
+export { calibratedClock, monotonicClock, SHARD_FOREVER, type ShardClock, type ClockPair } from './shard/clock.js';
+export type { Advice } from './store/native-mmap.js';
+export type { KeyChange, PollOptions, WatchOptions } from './bus/watch.js';

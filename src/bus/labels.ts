@@ -11,10 +11,12 @@ export function changeLabels(ctx: KvContext, keyText: string, mask: bigint, on: 
   const what = on ? 'setLabel' : 'unsetLabel';
   const bits = toU64(mask, `${what} mask`);
   const m = ctx.m;
-  const at = (m.slotByte(requireSlot(ctx, keyText, what)) + SLOT.bloom) >>> 3;
+  const index = requireSlot(ctx, keyText, what);
+  const at = (m.slotByte(index) + SLOT.bloom) >>> 3;
   if (on) Atomics.or(m.u64, at, bits);
   else Atomics.and(m.u64, at, ~bits & U64_MAX);
   bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  ctx.notify(index, true);
 }
 
 /** watch_label_register: every label bit in `mask` pulses `group` from now on (or none, with undefined). */

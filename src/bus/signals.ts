@@ -29,15 +29,19 @@ export function setWatcherBit(ctx: KvContext, keyText: string, group: number, on
 /** pulse_keygroup: pulses the key's groups without writing it. */
 export function pulseKeygroup(ctx: KvContext, keyText: string): void {
   const m = ctx.m;
-  pulseSlot(m, m.slotByte(requireSlot(ctx, keyText, 'pulseKeygroup')));
+  const index = requireSlot(ctx, keyText, 'pulseKeygroup');
+  pulseSlot(m, m.slotByte(index));
+  ctx.notify(index, false);
 }
 
 /** bump_slot: takes the seqlock, pulses, releases: watchers of the key wake, the value is unchanged. */
 export function bumpSlot(ctx: KvContext, keyText: string): void {
   const m = ctx.m;
-  const slotByte = m.slotByte(lockExistingKey(ctx, keyText, 'bumpSlot'));
+  const index = lockExistingKey(ctx, keyText, 'bumpSlot');
+  const slotByte = m.slotByte(index);
   pulseSlot(m, slotByte);
   unlock(m.u32, m.u64, m.epochW32(slotByte));
+  ctx.notify(index, false);
 }
 
 export function signalCount(m: StoreMemory, group: number): bigint {

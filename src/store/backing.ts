@@ -3,6 +3,8 @@ import type { Advice } from './native-mmap.js';
 /** Where a store's bytes live. Everything above this interface sees only `bytes`. */
 export interface Backing {
   readonly kind: 'shm' | 'file' | 'shared';
+  /** What names the same store in every process: "dev-ino" of the file; undefined in shared mode. */
+  readonly identity: string | undefined;
   /** The whole store, header first. */
   readonly bytes: Uint8Array;
   /** Makes writes durable where that means something (file mode); a no-op elsewhere. */
@@ -17,6 +19,7 @@ export interface Backing {
 export function sharedArrayBufferBacking(buffer: SharedArrayBuffer): Backing {
   return {
     kind: 'shared',
+    identity: undefined,
     bytes: new Uint8Array(buffer),
     flush() {},
     advise: undefined,

@@ -76,6 +76,7 @@ export function setNamedType(ctx: KvContext, keyText: string, mask: number): voi
   Atomics.store(m.u8, slotByte + SLOT.type_flag, mask);
   unlock(m.u32, m.u64, m.epochW32(slotByte));
   bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  ctx.notify(index, true);
 }
 
 const OPS: ReadonlySet<number> = new Set(Object.values(IntOp));
@@ -126,6 +127,7 @@ export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: b
   writeU64LE(m.u8, at, result);
   unlock(m.u32, m.u64, m.epochW32(slotByte));
   bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  ctx.notify(index, true);
 }
 
 /** The u64 integerOp works on (8 bytes at val_off), read under the seqlock; undefined when missing. */

@@ -29,6 +29,7 @@ export function setEmbedding(ctx: KvContext, keyText: string, vector: Float32Arr
   m.u8.set(new Uint8Array(vector.buffer, vector.byteOffset, EMBED_BYTES), slotByte + SLOT.embedding);
   unlock(m.u32, m.u64, m.epochW32(slotByte));
   bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  ctx.notify(index, true);
 }
 
 /** get_embedding: a seqlock-checked copy of the vector; undefined when the key is missing. */

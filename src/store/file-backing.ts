@@ -31,8 +31,10 @@ function mappedBacking(target: ResolvedTarget, fd: number, size: number): Backin
   const mapping = mapShared(fd, size);
   const bytes = new Uint8Array(mapping.buffer, mapping.byteOffset, size);
   const persistent = target.kind === 'file';
+  const { dev, ino } = fs.fstatSync(fd);
   return {
     kind: target.kind,
+    identity: `${dev}-${ino}`,
     bytes,
     flush() {
       if (persistent) syncMapping(mapping);

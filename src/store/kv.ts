@@ -40,6 +40,8 @@ export class KvContext {
   readonly valueScratch: Uint8Array;
   /** The copy the last `get` allocated. */
   lastCopy: Uint8Array | undefined;
+  /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
+  notify: (index: number, dirty: boolean) => void = () => {};
 
   constructor(
     readonly m: StoreMemory,
@@ -126,11 +128,13 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
   Atomics.store(m.u64, slotByte >>> 3, halvesToBigInt(ctx.key.hash.hi, ctx.key.hash.lo));
 }
 
-/** After a write: release, wake watchers, move the global epoch (the order C uses). */
-export function publish(m: StoreMemory, slotByte: number): void {
+/** After a write: release, pulse the slot's groups, move the global epoch, notify (the order C uses). */
+export function publish(ctx: KvContext, index: number, slotByte: number): void {
+  const m = ctx.m;
   unlock(m.u32, m.u64, m.epochW32(slotByte));
   pulseSlot(m, slotByte);
   bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  ctx.notify(index, true);
 }
 
 /**
@@ -151,7 +155,7 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
         // unset takes no lock in C: the key may have left between the probe and the CAS.
         if (slotHoldsKey(m, slotByte, ctx.key)) {
           writeLocked(ctx, probe.match, slotByte, value, length, false);
-          publish(m, slotByte);
+          publish(ctx, probe.match, slotByte);
           return;
         }
         unlock(m.u32, m.u64, m.epochW32(slotByte));
@@ -162,7 +166,7 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
         // Another writer may have filled it since the probe: then look again.
         if (Atomics.load(m.u64, slotByte >>> 3) === 0n) {
           writeLocked(ctx, probe.empty, slotByte, value, length, true);
-          publish(m, slotByte);
+          publish(ctx, probe.empty, slotByte);
           removeRacedCopies(ctx, value, length);
           return;
         }
@@ -188,11 +192,14 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number): v
   const keeperByte = m.slotByte(keeper);
   if (lockHoldingKey(ctx, keeperByte)) {
     writeLocked(ctx, keeper, keeperByte, value, length, false);
-    publish(m, keeperByte);
+    publish(ctx, keeper, keeperByte);
   }
   for (const other of others) {
     const slotByte = m.slotByte(other);
-    if (lockHoldingKey(ctx, slotByte)) clearLocked(m, other, slotByte);
+    if (lockHoldingKey(ctx, slotByte)) {
+      clearLocked(m, other, slotByte);
+      ctx.notify(other, false);
+    }
   }
 }
 
@@ -313,6 +320,7 @@ export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
       if (slotHoldsKey(m, slotByte, ctx.key)) {
         const length = Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2);
         clearLocked(m, index, slotByte);
+        ctx.notify(index, false);
         return length;
       }
       unlock(m.u32, m.u64, m.epochW32(slotByte));
@@ -344,7 +352,7 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
         const home = claimHomeRegion(m, index, slotByte, current);
         copyBytes(m.u8, m.arenaStart + home + current, data, 0, length);
         Atomics.store(m.u32, lengthW, current + length);
-        publish(m, slotByte);
+        publish(ctx, index, slotByte);
         return current + length;
       }
       unlock(m.u32, m.u64, m.epochW32(slotByte));
@@ -407,7 +415,8 @@ export function getMop(m: StoreMemory): Mop {
 }
 
 /** purge: zero what no value uses, slot by slot, skipping slots a writer holds. */
-export function purge(m: StoreMemory): void {
+export function purge(ctx: KvContext): void {
+  const m = ctx.m;
   for (let index = 0; index < m.slots; index++) {
     const slotByte = m.slotByte(index);
     if (!tryLock(m.u32, m.epochW32(slotByte))) continue;
@@ -417,6 +426,7 @@ export function purge(m: StoreMemory): void {
     if (home >= 0 && length < m.maxValueSize) m.u8.fill(0, m.arenaStart + home + length, m.arenaStart + home + m.maxValueSize);
     unlock(m.u32, m.u64, m.epochW32(slotByte));
   }
+  ctx.notify(-1, false); // every slot epoch moved: wake waiters once
 }
 
 export function describe(value: unknown): string {

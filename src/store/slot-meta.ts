@@ -56,4 +56,5 @@ export function retrainSlot(ctx: KvContext, keyText: string): void {
   Atomics.store(m.u64, epoch64, 4n);
   bumpGlobalEpoch(m.u32, m.globalEpochW32);
   pulseSlot(m, slotByte);
+  ctx.notify(index, true);
 }

@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import { dirtyWords, markDirty } from '../bus/dirty.js';
 import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../bus/labels.js';
+import { acquireLine, DEFAULT_POLL_INTERVAL_MS, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
+import { removeSidecar } from '../bus/sidecar.js';
+import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
 import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../bus/signals.js';
 import { SplinterError } from '../errors.js';
 import { HEADER, SLOT, type IntOp, type Mop } from '../layout/constants.js';
@@ -38,6 +43,7 @@ import {
 } from './snapshot.js';
 import { resolveTarget } from './target.js';
 import { validateStore } from './validate.js';
+import { Shards } from '../shard/shards.js';
 
 /** Geometry asked of create: `embeddings` defaults to false. */
 export interface CreateGeometry {
@@ -49,6 +55,12 @@ export interface CreateGeometry {
 export interface StoreOptions {
   /** How long a contested slot is retried before EAGAIN, in ms (default 5). */
   contentionBudgetMs?: number;
+  /**
+   * How often waiters look for changes made by writers that cannot ring our doorbell (C
+   * processes), in ms (default 4). Writers of ours wake waiters at once. The first handle a
+   * process opens on a store sets it for that process.
+   */
+  pollIntervalMs?: number;
 }
 
 const DEFAULT_CONTENTION_BUDGET_MS = 5;
@@ -82,12 +94,21 @@ function checkGeometry(geometry: unknown): Geometry {
   return { slots: slots!, maxValueSize: maxValueSize!, embeddings };
 }
 
-function checkOptions(options: StoreOptions | undefined): number {
+interface CheckedOptions {
+  budgetMs: number;
+  pollIntervalMs: number;
+}
+
+function checkOptions(options: StoreOptions | undefined): CheckedOptions {
   const budget = options?.contentionBudgetMs ?? DEFAULT_CONTENTION_BUDGET_MS;
   if (typeof budget !== 'number' || !(budget >= 0) || !Number.isFinite(budget)) {
     throw new SplinterError('EINVAL', `contentionBudgetMs must be a finite number ≥ 0, received ${describe(budget)}`);
   }
-  return budget;
+  const interval = options?.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  if (typeof interval !== 'number' || !(interval >= 1) || !Number.isFinite(interval)) {
+    throw new SplinterError('EINVAL', `pollIntervalMs must be a finite number ≥ 1, received ${describe(interval)}`);
+  }
+  return { budgetMs: budget, pollIntervalMs: interval };
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -108,12 +129,21 @@ export class Store implements Disposable {
 
   /** @internal */ readonly memory: StoreMemory;
   /** @internal */ readonly kv: KvContext;
+  /** @internal */ readonly line: BusLine;
+  /** @internal */ readonly endOnClose = new Set<{ end(reason?: unknown): void }>();
+  /** @internal */ readonly sabWords: Int32Array | undefined;
   private backing: Backing | undefined;
 
-  private constructor(backing: Backing, geometry: Geometry, target: string | undefined, budgetMs: number) {
+  private constructor(backing: Backing, geometry: Geometry, target: string | undefined, options: CheckedOptions) {
     this.backing = backing;
-    this.memory = new StoreMemory(backing.bytes, geometry);
-    this.kv = new KvContext(this.memory, new KeyCodec(), new Backoff(budgetMs));
+    const memory = (this.memory = new StoreMemory(backing.bytes, geometry));
+    this.kv = new KvContext(this.memory, new KeyCodec(), new Backoff(options.budgetMs));
+    const line = (this.line = acquireLine(backing, options.pollIntervalMs));
+    this.kv.notify = (index, dirty) => {
+      if (dirty) markDirty(memory, index);
+      line.ring();
+    };
+    this.sabWords = backing.kind === 'shared' ? new Int32Array(memory.u32.buffer, memory.u32.byteOffset, SAB_SEQUENCE_W32 + 1) : undefined;
     this.slots = geometry.slots;
     this.maxValueSize = geometry.maxValueSize;
     this.embeddings = geometry.embeddings;
@@ -128,16 +158,16 @@ export class Store implements Disposable {
   static create(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
     const g = checkGeometry(geometry);
-    const budget = checkOptions(options);
+    const checked = checkOptions(options);
     const size = storeSize(g.slots, g.maxValueSize, g.embeddings);
     const backing = createFileBacking(resolved, size, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
-    return new Store(backing, g, target, budget);
+    return new Store(backing, g, target, checked);
   }
 
   /** Opens an existing store, validating its header and size first: ENOENT, or ECORRUPT for a foreign file. */
   static open(target: string, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
-    const budget = checkOptions(options);
+    const checked = checkOptions(options);
     const where = resolved.kind === 'shm' ? `shared-memory store "${target}"` : `store file ${target}`;
     const deadline = performance.now() + OPEN_INIT_WAIT_MS;
     for (;;) {
@@ -153,7 +183,7 @@ export class Store implements Disposable {
         throw new SplinterError('ECORRUPT', `${where} is 0 bytes; a store is at least ${HEADER.size} bytes (its header)`);
       }
       const geometry = validateStore(opened.backing.bytes, where);
-      return new Store(opened.backing, geometry, target, budget);
+      return new Store(opened.backing, geometry, target, checked);
     }
   }
 
@@ -194,11 +224,11 @@ export class Store implements Disposable {
   /** A new store over a fresh SharedArrayBuffer; share `store.buffer` with workers. */
   static createShared(geometry: CreateGeometry, options?: StoreOptions): Store {
     const g = checkGeometry(geometry);
-    const budget = checkOptions(options);
+    const checked = checkOptions(options);
     const buffer = new SharedArrayBuffer(storeSize(g.slots, g.maxValueSize, g.embeddings));
     const backing = sharedArrayBufferBacking(buffer);
     initialiseStore(new StoreMemory(backing.bytes, g));
-    return new Store(backing, g, undefined, budget);
+    return new Store(backing, g, undefined, checked);
   }
 
   /** Opens the store in a SharedArrayBuffer another thread created (validated like a file). */
@@ -213,7 +243,16 @@ export class Store implements Disposable {
 
   /** Removes a store's shared-memory object or file; open handles keep their mapping. */
   static unlink(target: string): void {
-    unlinkTarget(resolveTarget(target));
+    const resolved = resolveTarget(target);
+    let identity: string | undefined;
+    try {
+      const { dev, ino } = fs.statSync(resolved.path);
+      identity = `${dev}-${ino}`;
+    } catch {
+      // unlinkTarget reports the missing target
+    }
+    unlinkTarget(resolved);
+    if (identity !== undefined) removeSidecar(identity);
   }
 
   /** Flushes (file mode) and releases this handle; every later call throws ECLOSED. Closing twice is harmless. */
@@ -221,6 +260,9 @@ export class Store implements Disposable {
     const backing = this.backing;
     if (backing === undefined) return;
     this.backing = undefined;
+    // End this handle's polls (rejected with ECLOSED) and watch iterators (done) before letting go.
+    for (const subscription of [...this.endOnClose]) subscription.end();
+    releaseLine(backing, this.line);
     backing.release();
   }
 
@@ -357,7 +399,7 @@ export class Store implements Disposable {
   /** Zeroes every byte of the arena that no value uses. */
   purge(): void {
     this.live();
-    purge(this.memory);
+    purge(this.kv);
   }
 
   // ── Slot features ──────────────────────────────────────────────────────────
@@ -494,5 +536,48 @@ export class Store implements Disposable {
   getSignalCount(group: number): bigint {
     this.live();
     return signalCount(this.memory, group);
+  }
+
+  // ── Logic Shards ───────────────────────────────────────────────────────────
+
+  private shardsHandle: Shards | undefined;
+
+  /** The Logic Shard bid table, its election and cooperative madvise (docs/shards.md); ECLOSED once closed. */
+  get shards(): Shards {
+    this.live();
+    return (this.shardsHandle ??= new Shards(this.memory, () => this.live().advise));
+  }
+
+  // ── Bus ────────────────────────────────────────────────────────────────────
+
+  /** Resolves true when the key's epoch changes (set, unset, creation…), false at `timeout` ms; rejects on abort. */
+  poll(key: string, options?: PollOptions): Promise<boolean> {
+    return poll(this, key, options); // checks liveness itself, so a closed store rejects rather than throws
+  }
+
+  /** Blocks this thread until the key changes (true) or `timeoutMs` passes (false). */
+  pollSync(key: string, timeoutMs: number): boolean {
+    return pollSync(this.busHost(), key, timeoutMs);
+  }
+
+  /** Changes of one or many keys as `{ key, epoch }`, until aborted, returned from, or the store closes. */
+  watch(keys: string | string[], options?: WatchOptions): AsyncIterableIterator<KeyChange> {
+    return watch(this.busHost(), keys, options);
+  }
+
+  /** The counter of signal group `group` (0..63) each time it changes. */
+  signals(group: number, options?: WatchOptions): AsyncIterableIterator<bigint> {
+    return signals(this.busHost(), group, options);
+  }
+
+  /** The 16 words of the event-bus dirty mask (bit i mod 1024 set when slot i was written while a bus was armed). */
+  dirtySlots(): bigint[] {
+    this.live();
+    return dirtyWords(this.memory);
+  }
+
+  private busHost(): BusHost {
+    this.live();
+    return this;
   }
 }

@@ -1,0 +1,344 @@
+/**
+ * One bus line per store per process, shared by every handle on that store: the writer side
+ * (`ring`, called after each write) and the waiting side (the one waiter of this process that
+ * every poll, watch and signals subscription on the store hangs from).
+ *
+ * How a waiter wakes:
+ * - shm/file stores: writers of ours in other processes ring a FIFO we listen on (through the
+ *   event loop: no thread, no CPU while idle); writers in this process kick us directly; writers
+ *   that cannot ring (C processes) are caught by a slow fallback poll (`pollIntervalMs`).
+ * - SharedArrayBuffer stores: writers notify a word of the header padding and we wait on it
+ *   with Atomics.waitAsync (every writer of such a store is ours).
+ * - low-latency subscriptions: the waiter also checks on every turn of the event loop
+ *   (setImmediate), trading a core for the fastest wake-up.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import type { Backing } from '../store/backing.js';
+import {
+  ARMED_COUNT,
+  ENTRY,
+  entryBase,
+  fifoPath,
+  makeFifo,
+  mapSidecar,
+  MAX_WAITERS,
+  processAlive,
+} from './sidecar.js';
+
+/** Something a waiter re-checks whenever the store may have changed. */
+export interface Subscription {
+  readonly lowLatency: boolean;
+  /** Looks for changes now; called on every wake (spurious wakes are fine). */
+  check(): void;
+}
+
+/** SharedArrayBuffer stores only: two words of the event-bus padding (C never reads padding, and never sees these stores). */
+export const SAB_WAITERS_W32 = 4360 >>> 2;
+export const SAB_SEQUENCE_W32 = 4364 >>> 2;
+/**
+ * shm/file stores: a header padding byte (after user_flags, never read by C) that a waiter of
+ * ours sets once it has created the doorbell table, so writers look for the table only then.
+ */
+export const BUS_PRESENT_BYTE = 26;
+
+export const DEFAULT_POLL_INTERVAL_MS = 4;
+const KEEPALIVE_MS = 2 ** 30;
+const SAB_WAIT_SLICE_MS = 1000;
+const oneByte = new Uint8Array([1]);
+const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+
+export class BusLine {
+  refs = 0;
+  private table: Int32Array | undefined;
+  private tableTried = false;
+  private readonly header: Uint8Array;
+  private readonly sab: Int32Array | undefined;
+  private readonly writerFds = new Map<number, { token: number; fd: number }>();
+  private waiter: LocalWaiter | undefined;
+
+  constructor(
+    readonly identity: string | undefined,
+    backing: Backing,
+    readonly pollIntervalMs: number,
+  ) {
+    const bytes = backing.bytes;
+    this.header = bytes;
+    if (identity === undefined) this.sab = new Int32Array(bytes.buffer, bytes.byteOffset, SAB_SEQUENCE_W32 + 1);
+  }
+
+  /** The doorbell table, mapped (and created) on first need; undefined when it cannot be. */
+  doorbellTable(): Int32Array | undefined {
+    if (!this.tableTried && this.identity !== undefined) {
+      this.tableTried = true;
+      this.table = mapSidecar(this.identity);
+    }
+    return this.table;
+  }
+
+  /** Called after every write of ours: cheap when nobody waits (one or two plain loads). */
+  ring(): void {
+    const waiter = this.waiter;
+    if (waiter !== undefined && waiter.armed) waiter.kick();
+    if (this.sab === undefined) {
+      let table = this.table;
+      // Until some waiter of ours has set up the table, one padding byte says there is nobody to ring.
+      if (table === undefined && this.header[BUS_PRESENT_BYTE] !== 0) table = this.doorbellTable();
+      if (table !== undefined && table[ARMED_COUNT] !== 0) this.ringOthers(table);
+    } else if (this.sab[SAB_WAITERS_W32] !== 0) {
+      // Bump, then notify: a waiter that read the old sequence either sees the new one or is woken.
+      Atomics.add(this.sab, SAB_SEQUENCE_W32, 1);
+      Atomics.notify(this.sab, SAB_SEQUENCE_W32);
+    }
+  }
+
+  private ringOthers(table: Int32Array): void {
+    for (let entry = 0; entry < MAX_WAITERS; entry++) {
+      const base = entryBase(entry);
+      const pid = table[base + ENTRY.pid]!;
+      if (pid === 0 || pid === process.pid || table[base + ENTRY.armed] === 0) continue;
+      const token = table[base + ENTRY.token]!;
+      if (token === 0) continue;
+      // Only the writer that flips pending 0 → 1 writes to the FIFO: one byte per wake, however many writes.
+      if (Atomics.compareExchange(table, base + ENTRY.pending, 0, 1) !== 0) continue;
+      this.writeDoorbell(table, entry, pid, token);
+    }
+  }
+
+  private writeDoorbell(table: Int32Array, entry: number, pid: number, token: number): void {
+    let cached = this.writerFds.get(entry);
+    if (cached !== undefined && cached.token !== token) {
+      fs.closeSync(cached.fd);
+      this.writerFds.delete(entry);
+      cached = undefined;
+    }
+    try {
+      if (cached === undefined) {
+        cached = { token, fd: fs.openSync(fifoPath(this.identity!, pid, token), O_WRONLY | O_NONBLOCK) };
+        this.writerFds.set(entry, cached);
+      }
+      fs.writeSync(cached.fd, oneByte);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') return; // the pipe is full: the waiter has wake-ups queued already
+      if (cached !== undefined) {
+        fs.closeSync(cached.fd);
+        this.writerFds.delete(entry);
+      }
+      // No reader or no FIFO: a waiter that died without cleaning up frees its entry here.
+      if (!processAlive(pid) && Atomics.compareExchange(table, entryBase(entry) + ENTRY.pid, pid, 0) === pid) {
+        if (Atomics.exchange(table, entryBase(entry) + ENTRY.armed, 0) !== 0) Atomics.sub(table, ARMED_COUNT, 1);
+        fs.rmSync(fifoPath(this.identity!, pid, token), { force: true });
+      } else {
+        Atomics.store(table, entryBase(entry) + ENTRY.pending, 0);
+      }
+    }
+  }
+
+  /** The waiting side of this process on this store, created on first use. */
+  waiterSide(): LocalWaiter {
+    if (this.waiter === undefined) {
+      const table = this.doorbellTable();
+      // Tell writers (ours, in any process) that a table exists; C never reads this padding byte.
+      if (table !== undefined) Atomics.store(this.header, BUS_PRESENT_BYTE, 1);
+      this.waiter = new LocalWaiter(this, table, this.sab);
+    }
+    return this.waiter;
+  }
+
+  /** Last handle closed: stop waiting, leave the table, close the FIFOs. */
+  dispose(): void {
+    this.waiter?.dispose();
+    this.waiter = undefined;
+    for (const { fd } of this.writerFds.values()) fs.closeSync(fd);
+    this.writerFds.clear();
+  }
+}
+
+/** The one waiter of this process on one store. */
+export class LocalWaiter {
+  armed = false;
+  private readonly subscriptions = new Set<Subscription>();
+  private lowLatencyCount = 0;
+  private scheduled = false;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private fallback: NodeJS.Timeout | undefined;
+  private spinning = false;
+  private entry = -1;
+  private token = 0;
+  private socket: net.Socket | undefined;
+  private keepWriterFd = -1;
+  private sabWaiting = false;
+  private disposed = false;
+
+  constructor(
+    private readonly line: BusLine,
+    private readonly table: Int32Array | undefined,
+    private readonly sab: Int32Array | undefined,
+  ) {}
+
+  add(subscription: Subscription): void {
+    this.subscriptions.add(subscription);
+    if (subscription.lowLatency) this.lowLatencyCount++;
+    if (!this.armed) this.arm();
+    if (subscription.lowLatency) this.spin();
+  }
+
+  remove(subscription: Subscription): void {
+    if (!this.subscriptions.delete(subscription)) return;
+    if (subscription.lowLatency) this.lowLatencyCount--;
+    if (this.subscriptions.size === 0) this.disarm();
+  }
+
+  /** A write in this process: check once, soon (many writes in a row coalesce into one check). */
+  kick(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.checkAll();
+    });
+  }
+
+  checkAll(): void {
+    for (const subscription of [...this.subscriptions]) subscription.check();
+  }
+
+  private arm(): void {
+    this.armed = true;
+    // A pending wait keeps the process alive, as a pending timer would; nothing else of ours is ref'd.
+    this.keepAlive = setInterval(() => {}, KEEPALIVE_MS);
+    if (this.sab !== undefined) {
+      Atomics.add(this.sab, SAB_WAITERS_W32, 1);
+      this.waitOnSab();
+      return;
+    }
+    this.fallback = setInterval(() => this.checkAll(), this.line.pollIntervalMs);
+    this.fallback.unref();
+    const table = this.table;
+    if (table === undefined) return;
+    if (this.entry < 0) this.register(table);
+    if (this.entry >= 0) {
+      const base = entryBase(this.entry);
+      Atomics.store(table, base + ENTRY.pending, 0);
+      Atomics.store(table, base + ENTRY.armed, 1);
+      Atomics.add(table, ARMED_COUNT, 1); // after armed = 1: a writer that counts us finds us ready
+    }
+  }
+
+  private disarm(): void {
+    this.armed = false;
+    clearInterval(this.keepAlive);
+    clearInterval(this.fallback);
+    this.keepAlive = this.fallback = undefined;
+    if (this.sab !== undefined) {
+      Atomics.sub(this.sab, SAB_WAITERS_W32, 1);
+      Atomics.add(this.sab, SAB_SEQUENCE_W32, 1);
+      Atomics.notify(this.sab, SAB_SEQUENCE_W32); // lets our own pending waitAsync finish
+      return;
+    }
+    const table = this.table;
+    if (table !== undefined && this.entry >= 0) {
+      const base = entryBase(this.entry);
+      if (Atomics.exchange(table, base + ENTRY.armed, 0) !== 0) Atomics.sub(table, ARMED_COUNT, 1);
+    }
+  }
+
+  /** Claims an entry of the table and listens on a FIFO of our own; without one, polling still works. */
+  private register(table: Int32Array): void {
+    const identity = this.line.identity!;
+    for (let entry = 0; entry < MAX_WAITERS; entry++) {
+      const base = entryBase(entry);
+      if (Atomics.compareExchange(table, base + ENTRY.pid, 0, process.pid) !== 0) continue;
+      const token = (Math.random() * 0x7fffffff) | 1;
+      const path = fifoPath(identity, process.pid, token);
+      if (!makeFifo(path)) {
+        Atomics.store(table, base + ENTRY.pid, 0);
+        return;
+      }
+      const readFd = fs.openSync(path, O_RDONLY | O_NONBLOCK);
+      // Our own write end keeps the FIFO from reporting end-of-file between writers.
+      this.keepWriterFd = fs.openSync(path, O_WRONLY | O_NONBLOCK);
+      const socket = new net.Socket({ fd: readFd, readable: true, writable: false });
+      socket.on('data', () => {
+        // Clear pending before checking: a write after our check rings again.
+        Atomics.store(table, base + ENTRY.pending, 0);
+        this.checkAll();
+      });
+      socket.on('error', () => {});
+      socket.unref();
+      this.socket = socket;
+      this.entry = entry;
+      this.token = token;
+      Atomics.store(table, base + ENTRY.token, token); // last: writers use an entry only once it has a token
+      return;
+    }
+  }
+
+  private waitOnSab(): void {
+    if (this.sabWaiting || !this.armed || this.disposed) return;
+    const sab = this.sab!;
+    const seen = Atomics.load(sab, SAB_SEQUENCE_W32);
+    this.checkAll();
+    const result = Atomics.waitAsync(sab, SAB_SEQUENCE_W32, seen, SAB_WAIT_SLICE_MS);
+    if (!result.async) {
+      queueMicrotask(() => this.waitOnSab());
+      return;
+    }
+    this.sabWaiting = true;
+    void result.value.then(() => {
+      this.sabWaiting = false;
+      if (this.armed && !this.disposed) this.waitOnSab();
+    });
+  }
+
+  private spin(): void {
+    if (this.spinning) return;
+    this.spinning = true;
+    const turn = (): void => {
+      if (this.lowLatencyCount === 0 || this.disposed) {
+        this.spinning = false;
+        return;
+      }
+      this.checkAll();
+      setImmediate(turn);
+    };
+    setImmediate(turn);
+  }
+
+  dispose(): void {
+    if (this.armed) this.disarm();
+    this.disposed = true;
+    this.subscriptions.clear();
+    const table = this.table;
+    if (table !== undefined && this.entry >= 0) {
+      const base = entryBase(this.entry);
+      Atomics.store(table, base + ENTRY.token, 0);
+      this.socket?.destroy();
+      if (this.keepWriterFd >= 0) fs.closeSync(this.keepWriterFd);
+      fs.rmSync(fifoPath(this.line.identity!, process.pid, this.token), { force: true });
+      Atomics.store(table, base + ENTRY.pid, 0);
+      this.entry = -1;
+    }
+  }
+}
+
+const lines = new Map<string | SharedArrayBuffer, BusLine>();
+
+/** The bus line of a store for this process (one per store, shared by all its handles). */
+export function acquireLine(backing: Backing, pollIntervalMs: number): BusLine {
+  const key = backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer);
+  let line = lines.get(key);
+  if (line === undefined) {
+    line = new BusLine(backing.identity, backing, pollIntervalMs);
+    lines.set(key, line);
+  }
+  line.refs++;
+  return line;
+}
+
+export function releaseLine(backing: Backing, line: BusLine): void {
+  if (--line.refs > 0) return;
+  lines.delete(backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer));
+  line.dispose();
+}

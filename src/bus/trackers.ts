@@ -1,0 +1,92 @@
+/** What a subscription watches, each able to say cheaply whether it changed since last seen. */
+import { HEADER, SIGNAL_GROUP_STRIDE } from '../layout/constants.js';
+import type { KvContext } from '../store/kv.js';
+import { findKey } from '../store/probe.js';
+
+export interface Tracker {
+  /** True when the watched thing changed since the last call that returned true (or since creation). */
+  changed(): boolean;
+}
+
+/**
+ * A key's (slot, epoch) pair. The slot is cached and confirmed by its hash on every look, so a
+ * check costs a few loads; a key that moved or went away is looked up again. A change is any
+ * difference, backwards too (unset, retrain); an odd epoch (a writer inside) is not reported
+ * until the writer leaves.
+ */
+export class KeyTracker implements Tracker {
+  private slot = -1;
+  private hashLo = 0;
+  private hashHi = 0;
+  private seenSlot = -1;
+  private seenEpochLo = 0;
+
+  constructor(
+    private readonly kv: KvContext,
+    readonly key: string,
+  ) {
+    this.sample();
+    this.seenSlot = this.slot;
+    this.seenEpochLo = this.currentLo;
+  }
+
+  private currentLo = 0;
+
+  private sample(): void {
+    const m = this.kv.m;
+    let slot = this.slot;
+    if (slot >= 0) {
+      const w = m.slotByte(slot) >>> 2;
+      if (m.i32[w] !== this.hashLo || m.i32[w + 1] !== this.hashHi) slot = -1;
+    }
+    if (slot < 0) {
+      const codec = this.kv.key;
+      codec.encode(this.key);
+      slot = findKey(m, codec);
+      this.hashLo = codec.hash.lo;
+      this.hashHi = codec.hash.hi;
+    }
+    this.slot = slot;
+    this.currentLo = slot < 0 ? 0 : Atomics.load(m.u32, m.epochW32(m.slotByte(slot)));
+  }
+
+  changed(): boolean {
+    this.sample();
+    if (this.slot === this.seenSlot && this.currentLo === this.seenEpochLo) return false;
+    if (this.slot >= 0 && (this.currentLo & 1) !== 0) return false; // a writer is inside: report when it leaves
+    this.seenSlot = this.slot;
+    this.seenEpochLo = this.currentLo;
+    return true;
+  }
+
+  /** The key's slot epoch now (0n when missing). */
+  epoch(): bigint {
+    const m = this.kv.m;
+    return this.slot < 0 ? 0n : Atomics.load(m.u64, m.epochW32(m.slotByte(this.slot)) >>> 1);
+  }
+}
+
+/** A signal group's counter. */
+export class SignalTracker implements Tracker {
+  private readonly word: number;
+  private seen: bigint;
+
+  constructor(
+    private readonly kv: KvContext,
+    group: number,
+  ) {
+    this.word = (HEADER.signal_groups + group * SIGNAL_GROUP_STRIDE) >>> 3;
+    this.seen = this.count();
+  }
+
+  count(): bigint {
+    return Atomics.load(this.kv.m.u64, this.word);
+  }
+
+  changed(): boolean {
+    const now = this.count();
+    if (now === this.seen) return false;
+    this.seen = now;
+    return true;
+  }
+}

@@ -1,0 +1,166 @@
+/** What a command runs with: the parsed invocation, where output goes, and the open stores. */
+import fs from 'node:fs';
+import { isSplinterError } from '../errors.js';
+import { Store } from '../store/store.js';
+import { STORE_ENV, type Env, type Invocation } from './parse.js';
+import { CliFailure, UsageError } from './usage-error.js';
+import { storedKey } from './values.js';
+
+/** Where a command's output goes: the process streams, or a test's buffers. */
+export interface Io {
+  /** Text to stdout, as is. */
+  out(text: string): void;
+  /** Bytes to stdout, unchanged. */
+  bytes(data: Uint8Array): void;
+  /** One line to stderr. */
+  err(line: string): void;
+  readonly stdinIsTTY: boolean;
+  readonly stdoutIsTTY: boolean;
+  /** All of stdin. */
+  readStdin(): Promise<Uint8Array>;
+}
+
+/** The stores a run (one command, or an interactive session) has open, by target. */
+export class Session {
+  /** The store `use` selected in the interactive mode. */
+  current: string | undefined;
+  /** Lines entered in the interactive mode, oldest first. */
+  readonly history: string[] = [];
+  private readonly open = new Map<string, Store>();
+
+  constructor(
+    readonly env: Env,
+    readonly interactive: boolean,
+  ) {}
+
+  /** The open store for `target`, opening it on first use. */
+  store(target: string): Store {
+    const cached = this.open.get(target);
+    if (cached !== undefined && !cached.closed) return cached;
+    let store: Store;
+    try {
+      store = Store.open(target);
+    } catch (error) {
+      if (isSplinterError(error, 'ENOENT')) {
+        throw new CliFailure(`${error.message.replace(/^ENOENT: /, '')} (create it with: splinter init ${target})`);
+      }
+      throw error;
+    }
+    this.open.set(target, store);
+    return store;
+  }
+
+  /** Closes (and forgets) one store, e.g. before `doctor --repair` reads it raw. */
+  forget(target: string): void {
+    this.open.get(target)?.close();
+    this.open.delete(target);
+  }
+
+  closeAll(): void {
+    for (const store of this.open.values()) store.close();
+    this.open.clear();
+  }
+}
+
+export class Context {
+  constructor(
+    readonly inv: Invocation,
+    readonly io: Io,
+    readonly session: Session,
+    readonly signal: AbortSignal,
+  ) {}
+
+  get command(): string {
+    return this.inv.command ?? '';
+  }
+
+  get json(): boolean {
+    return this.inv.globals.json;
+  }
+
+  get prefix(): string {
+    return this.inv.globals.prefix;
+  }
+
+  /** The selected store's target: --use, else `use` in the interactive mode, else $SPLINTER_STORE. */
+  target(): string {
+    const { store, storeFrom } = this.inv.globals;
+    const target = storeFrom === 'option' ? store : (this.session.current ?? store);
+    if (target === undefined) {
+      throw new UsageError(`no store selected: pass --use NAME|PATH, or set ${STORE_ENV}=NAME|PATH`, this.command);
+    }
+    return target;
+  }
+
+  store(): Store {
+    return this.session.store(this.target());
+  }
+
+  /** Positional argument `i` as a stored key (prefix prepended, checked). */
+  key(i: number): string {
+    return storedKey(this.prefix, this.arg(i), this.command);
+  }
+
+  arg(i: number): string {
+    const value = this.inv.args[i];
+    if (value === undefined) throw new UsageError(`${this.command} needs more arguments`, this.command);
+    return value;
+  }
+
+  /** A stored key as shown to the user: without the prefix. */
+  shown(stored: string): string {
+    const prefix = this.prefix;
+    return prefix !== '' && stored.startsWith(prefix) ? stored.slice(prefix.length) : stored;
+  }
+
+  /** True when a stored key belongs to the current namespace. */
+  inNamespace(stored: string): boolean {
+    return stored.startsWith(this.prefix);
+  }
+
+  /** " (in namespace PREFIX)" for messages, or ''. */
+  namespaceNote(): string {
+    return this.prefix === '' ? '' : ` (key prefix ${JSON.stringify(this.prefix)})`;
+  }
+
+  option(name: string): string | number | true | undefined {
+    return this.inv.options[name];
+  }
+
+  flag(name: string): boolean {
+    return this.inv.options[name] === true;
+  }
+
+  line(text = ''): void {
+    this.io.out(`${text}\n`);
+  }
+
+  /** Writes one JSON document (bigints as decimal strings). */
+  jsonOut(value: unknown, pretty = true): void {
+    this.line(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), pretty ? 2 : undefined));
+  }
+
+  /** The value of set/append: the argument, --file, or stdin. */
+  async valueBytes(argIndex: number): Promise<Uint8Array | string> {
+    const file = this.option('file');
+    const given = this.inv.args[argIndex];
+    if (typeof file === 'string') {
+      if (given !== undefined) throw new UsageError(`${this.command} takes a VALUE or --file, not both`, this.command);
+      try {
+        return new Uint8Array(fs.readFileSync(file));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
+        throw new CliFailure(`cannot read ${file}: ${why}`);
+      }
+    }
+    if (given !== undefined && given !== '-') return given;
+    if (this.session.interactive) {
+      throw new UsageError(`${this.command} needs a VALUE (or --file PATH) in the interactive mode`, this.command);
+    }
+    if (this.io.stdinIsTTY) {
+      throw new UsageError(`${this.command} needs a VALUE: an argument, --file PATH, or data piped to stdin`, this.command);
+    }
+    return this.io.readStdin();
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * `doctor`: a read-only diagnosis of a store's bytes, and the repairs it may make when asked.
+ *
+ * Slot checks are made on two samples taken `waitMs` apart, and a slot is reported only when
+ * what was wrong with it in the first sample still holds in the second, unchanged: a live
+ * store that other processes are writing gives no false alarms from a write in flight.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HEADER } from '../layout/constants.js';
+import { fnv1a64 } from '../layout/fnv1a.js';
+import type { Offsets } from '../layout/geometry.js';
+import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
+import { probeDistance } from './internal.js';
+
+export type FindingKind =
+  | 'truncated' // smaller than a header
+  | 'magic' // not a Splinter store
+  | 'version' // another format version
+  | 'geometry' // zero slots or value size
+  | 'size' // the file size does not match the header's geometry
+  | 'val-sz' // the header's recorded size (val_sz) is not the file size
+  | 'odd-epoch' // a slot stayed locked (odd epoch) across the wait
+  | 'duplicate-key' // a second, stale copy of a key (FORMAT.md §9 Q1)
+  | 'hash-mismatch' // the stored hash is not FNV-1a 64 of the stored key
+  | 'key-unterminated' // 64 key bytes and no NUL
+  | 'value-out-of-arena' // val_off/val_len point outside the arena, or past max_val_sz
+  | 'value-overlap' // a relocated value overlaps another live value (FORMAT.md §9 Q3)
+  | 'relocated' // note: a value lives outside its own region (C's BIGUINT promotion)
+  | 'busy'; // note: a slot was odd in both samples but its epoch moved (a busy writer, not a dead one)
+
+export type Repair = 'retrain' | 'release' | 'remove-duplicate';
+
+export interface Finding {
+  kind: FindingKind;
+  /** Damage counts for the exit code; a note does not. */
+  severity: 'damage' | 'note';
+  message: string;
+  slot?: number;
+  key?: string;
+  /** For odd-epoch: the odd epoch seen and for how long it stayed. */
+  epoch?: bigint;
+  stuckMs?: number;
+  /** What --repair would do about it (undefined: nothing it can do). */
+  repair?: Repair;
+}
+
+export interface Diagnosis {
+  path: string;
+  size: number;
+  /** Undefined when the header or size is too broken to scan slots. */
+  slots?: number;
+  maxValueSize?: number;
+  embeddings?: boolean;
+  liveKeys: number;
+  waitedMs: number;
+  findings: Finding[];
+}
+
+const utf8 = new TextDecoder();
+const keyText = (slot: RawSlot): string => utf8.decode(slot.key);
+const show = (key: string): string => JSON.stringify(key);
+
+interface Suspect {
+  first: RawSlot;
+  reasons: Set<'odd' | 'hash' | 'unterminated' | 'arena'>;
+}
+
+function sameSlot(a: RawSlot, b: RawSlot): boolean {
+  return (
+    a.hash === b.hash &&
+    a.epoch === b.epoch &&
+    a.valOff === b.valOff &&
+    a.valLen === b.valLen &&
+    Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) === 0 &&
+    a.keyTerminated === b.keyTerminated
+  );
+}
+
+/** Diagnoses the store file at `path` (a /dev/shm object or a persistent file). */
+export async function diagnose(path: string, where: string, waitMs: number): Promise<Diagnosis> {
+  const raw = RawStore.open(path);
+  try {
+    return await diagnoseOpen(raw, where, waitMs);
+  } finally {
+    raw.close();
+  }
+}
+
+async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promise<Diagnosis> {
+  const findings: Finding[] = [];
+  const result: Diagnosis = { path: raw.path, size: raw.size, liveKeys: 0, waitedMs: 0, findings };
+  const header: RawHeader | undefined = raw.size >= HEADER.size ? raw.header() : undefined;
+  const geometry = checkGeometry(raw.size, header, where);
+  if (!geometry.ok) {
+    findings.push({ kind: geometry.kind, severity: 'damage', message: geometry.message });
+    return result;
+  }
+  const { slots, maxValueSize, embeddings } = geometry.geometry;
+  Object.assign(result, { slots, maxValueSize, embeddings });
+  const o = geometry.offsets;
+  if (header!.valSz !== raw.size) {
+    findings.push({
+      kind: 'val-sz',
+      severity: 'damage',
+      message: `the header records the store's size as ${header!.valSz} bytes (val_sz), but ${where} is ${raw.size} bytes`,
+    });
+  }
+
+  // First sample: every slot.
+  const suspects = new Map<number, Suspect>();
+  const copies = new Map<string, RawSlot[]>();
+  const live: RawSlot[] = [];
+  const suspect = (slot: RawSlot, reason: 'odd' | 'hash' | 'unterminated' | 'arena'): void => {
+    const entry = suspects.get(slot.index) ?? { first: slot, reasons: new Set() };
+    entry.reasons.add(reason);
+    suspects.set(slot.index, entry);
+  };
+  forEachSlot(raw, o, slots, (slot) => {
+    if ((slot.epoch & 1n) === 1n) suspect(slot, 'odd');
+    if (slot.valLen > maxValueSize || slot.valLen > o.arenaSize || slot.valOff > o.arenaSize - slot.valLen) suspect(slot, 'arena');
+    if (slot.hash === 0n) return;
+    if (!slot.keyTerminated) {
+      suspect(slot, 'unterminated');
+      return;
+    }
+    if (fnv1a64(slot.key) !== slot.hash) {
+      suspect(slot, 'hash');
+      return;
+    }
+    live.push(slot);
+    const id = `${slot.hash}:${Buffer.from(slot.key).toString('hex')}`;
+    const list = copies.get(id);
+    if (list === undefined) copies.set(id, [slot]);
+    else list.push(slot);
+  });
+
+  const started = performance.now();
+  if (suspects.size > 0 || [...copies.values()].some((c) => c.length > 1)) await sleep(waitMs);
+  else await sleep(Math.min(waitMs, 10)); // nothing to confirm: only a token wait
+  const elapsed = Math.round(performance.now() - started);
+  result.waitedMs = elapsed;
+
+  // Second sample: only what looked wrong.
+  for (const [index, { first, reasons }] of [...suspects].sort((a, b) => a[0] - b[0])) {
+    const second = raw.slot(o, index);
+    if (second === undefined) continue;
+    const unchanged = sameSlot(first, second);
+    const key = first.hash !== 0n && first.keyTerminated ? keyText(first) : undefined;
+    const named = key === undefined ? `slot ${index}` : `slot ${index} (${show(key)})`;
+    if (reasons.has('odd')) {
+      if (second.epoch === first.epoch) {
+        findings.push({
+          kind: 'odd-epoch',
+          severity: 'damage',
+          slot: index,
+          ...(key === undefined ? {} : { key }),
+          epoch: first.epoch,
+          stuckMs: elapsed,
+          message:
+            `${named} has stayed locked (odd epoch ${first.epoch}) for at least ${elapsed} ms: ` +
+            'a writer died inside the seqlock, or is stalled; readers and writers of this slot get EAGAIN',
+          repair: first.hash !== 0n && key !== undefined ? 'retrain' : 'release',
+        });
+      } else if ((second.epoch & 1n) === 1n) {
+        findings.push({
+          kind: 'busy',
+          severity: 'note',
+          slot: index,
+          ...(key === undefined ? {} : { key }),
+          message: `${named} was being written in both samples (epoch ${first.epoch}, then ${second.epoch}): busy, not stuck`,
+        });
+      }
+    }
+    if (!unchanged) continue; // the slot changed: whatever else was wrong was a write in flight
+    if (reasons.has('arena')) {
+      findings.push({
+        kind: 'value-out-of-arena',
+        severity: 'damage',
+        slot: index,
+        ...(key === undefined ? {} : { key }),
+        message:
+          `${named} points its value at arena offset ${first.valOff} + ${first.valLen} bytes; ` +
+          `the arena is ${o.arenaSize} bytes and a value at most ${maxValueSize}: reading it would leave the store`,
+      });
+    }
+    if (reasons.has('unterminated')) {
+      findings.push({
+        kind: 'key-unterminated',
+        severity: 'damage',
+        slot: index,
+        message: `slot ${index} holds a key with no NUL in its 64 bytes (${JSON.stringify(keyText(first))}…): no lookup can match it`,
+      });
+    }
+    if (reasons.has('hash')) {
+      const stored = keyText(first);
+      const truncated = first.key.length === 63 ? '; a 63-byte key: likely a longer key that a C writer truncated (FORMAT.md §9 Q2)' : '';
+      findings.push({
+        kind: 'hash-mismatch',
+        severity: 'damage',
+        slot: index,
+        key: stored,
+        message: `slot ${index} stores hash 0x${first.hash.toString(16)}, but FNV-1a 64 of its key ${show(stored)} is 0x${fnv1a64(first.key).toString(16)}: no lookup can find it${truncated}`,
+      });
+    }
+  }
+
+  // Duplicates: every copy after the first on the key's probe path is stale.
+  for (const group of copies.values()) {
+    if (group.length < 2) continue;
+    const now = group.map((c) => raw.slot(o, c.index)).filter((s): s is RawSlot => s !== undefined && s.hash === group[0]!.hash && Buffer.compare(Buffer.from(s.key), Buffer.from(group[0]!.key)) === 0);
+    if (now.length < 2) continue;
+    now.sort((a, b) => probeDistance(a.hash, a.index, slots) - probeDistance(b.hash, b.index, slots));
+    const [seen, ...stale] = now as [RawSlot, ...RawSlot[]];
+    const key = keyText(seen);
+    for (const copy of stale) {
+      findings.push({
+        kind: 'duplicate-key',
+        severity: 'damage',
+        slot: copy.index,
+        key,
+        message:
+          `${show(key)} is stored twice: readers see slot ${seen.index} (first on its probe path); slot ${copy.index} is a stale copy ` +
+          `(${copy.valLen} bytes, epoch ${copy.epoch}) that reappears when the key is unset (FORMAT.md §9 Q1)`,
+        repair: 'remove-duplicate',
+      });
+    }
+  }
+
+  // Values living outside their own region (C's BIGUINT relocation): overlapping a live value is damage.
+  checkRelocations(live, o, maxValueSize, findings);
+
+  result.liveKeys = live.length;
+  findings.sort((a, b) => (a.slot ?? -1) - (b.slot ?? -1));
+  return result;
+}
+
+function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, findings: Finding[]): void {
+  const relocated = live.filter((s) => s.valLen > 0 && s.valOff !== s.index * maxValueSize && s.valOff <= o.arenaSize - s.valLen);
+  for (const r of relocated) {
+    const key = keyText(r);
+    const end = r.valOff + r.valLen;
+    const overlapping = live.filter((s) => s !== r && s.valLen > 0 && s.valOff < end && r.valOff < s.valOff + s.valLen);
+    if (overlapping.length > 0) {
+      const others = overlapping.map((s) => `slot ${s.index} (${show(keyText(s))})`).join(', ');
+      findings.push({
+        kind: 'value-overlap',
+        severity: 'damage',
+        slot: r.index,
+        key,
+        message:
+          `slot ${r.index} (${show(key)}) keeps its ${r.valLen}-byte value at arena offset ${r.valOff}, overlapping the value of ${others}: ` +
+          'a write to one changes the other (C relocation of a short BIGUINT value, FORMAT.md §9 Q3)',
+      });
+    } else {
+      const owner = Math.floor(r.valOff / maxValueSize);
+      findings.push({
+        kind: 'relocated',
+        severity: 'note',
+        slot: r.index,
+        key,
+        message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valOff}, in slot ${owner}'s region (FORMAT.md §9 Q3); our writes move it home`,
+      });
+    }
+  }
+}

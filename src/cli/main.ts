@@ -1,0 +1,75 @@
+/**
+ * The `splinter` command: one-shot commands (`splinter get foo`), or the interactive mode
+ * (`splinter` alone on a terminal, or `splinter shell`). bin/splinter.mjs calls `runCli()`.
+ */
+import { pathToFileURL } from 'node:url';
+import { Session, type Io } from './context.js';
+import { parseArgs, type Env } from './parse.js';
+import { repl } from './repl.js';
+import { EXIT_USAGE, reportError, runInvocation } from './run.js';
+
+/** The process's own streams as an Io. */
+export function processIo(): Io {
+  return {
+    out: (text) => void process.stdout.write(text),
+    bytes: (data) => void process.stdout.write(data),
+    err: (line) => void process.stderr.write(`${line}\n`),
+    stdinIsTTY: process.stdin.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+  };
+}
+
+/** Runs the CLI on `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: readonly string[], env: Env = process.env, io: Io = processIo()): Promise<number> {
+  let inv;
+  try {
+    inv = parseArgs(argv, env);
+  } catch (error) {
+    return reportError(error, io, env);
+  }
+  const interactiveWanted = inv.command === 'shell' || (inv.command === undefined && !inv.globals.help && !inv.globals.version);
+  if (interactiveWanted) {
+    if (inv.command === undefined && !(io.stdinIsTTY && io.stdoutIsTTY)) {
+      io.err('splinter: no command given (run splinter help; splinter shell reads commands from stdin)');
+      return EXIT_USAGE;
+    }
+    return repl(inv, io, env);
+  }
+  const session = new Session(env, false);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runInvocation(inv, io, session, controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    session.closeAll();
+  }
+}
+
+/** Runs `main` on the process's arguments and exits with its code once stdout has drained. */
+export async function runCli(): Promise<void> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0); // `splinter export | head`: the reader left
+    throw error;
+  });
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // Leave at once even if a subscription left a handle behind, but only after stdout is written.
+  process.stdout.write('', () => process.exit(code));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runCli();
+}

@@ -1,0 +1,216 @@
+/**
+ * A read-only reader of a store's bytes through the layout constants, for `doctor` and
+ * `stats`: it trusts nothing in the header, so a damaged store can still be diagnosed.
+ * It reads the file (for /dev/shm objects the page cache is the shared memory itself),
+ * never maps it and never writes.
+ */
+import fs from 'node:fs';
+import {
+  HEADER,
+  KEY_MAX,
+  SHARD_BID,
+  SHARD_BID_SIZE,
+  SIGNAL_GROUP_STRIDE,
+  SLOT,
+  SPLINTER_BLOOM_BITS,
+  SPLINTER_MAGIC,
+  SPLINTER_MAX_BIDS,
+  SPLINTER_MAX_GROUPS,
+} from '../layout/constants.js';
+import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
+
+export interface RawHeader {
+  magic: number;
+  version: number;
+  slots: number;
+  maxValueSize: number;
+  epoch: bigint;
+  coreFlags: number;
+  userFlags: number;
+  valBrk: number;
+  valSz: number;
+  parseFailures: bigint;
+  ownerFd: number;
+  ownerPid: number;
+  labelGroups: number[];
+  signalCounts: bigint[];
+  bids: RawBid[];
+}
+
+export interface RawBid {
+  index: number;
+  shardId: number;
+  pid: number;
+  intent: number;
+  priority: number;
+  duration: bigint;
+  claimedAt: bigint;
+}
+
+export interface RawSlot {
+  index: number;
+  hash: bigint;
+  epoch: bigint;
+  valOff: number;
+  valLen: number;
+  typeFlag: number;
+  userFlag: number;
+  watcherMask: bigint;
+  ctime: bigint;
+  atime: bigint;
+  bloom: bigint;
+  /** The key bytes up to the first NUL (all 64 when there is none). */
+  key: Uint8Array;
+  /** False when the 64 key bytes hold no NUL. */
+  keyTerminated: boolean;
+}
+
+/** One open, read-only store file. */
+export class RawStore {
+  readonly size: number;
+  private readonly fd: number;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+  ) {
+    this.fd = fd;
+    this.size = fs.fstatSync(fd).size;
+  }
+
+  /** Opens `path` read-only; ENOENT and EACCES come back as Node errors. */
+  static open(path: string): RawStore {
+    const fd = fs.openSync(path, fs.constants.O_RDONLY);
+    if (!fs.fstatSync(fd).isFile()) {
+      fs.closeSync(fd);
+      throw Object.assign(new Error(`${path} is not a regular file`), { code: 'ENOTFILE' });
+    }
+    return new RawStore(path, fd);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+
+  read(position: number, length: number): Buffer {
+    const buffer = Buffer.alloc(Math.max(0, Math.min(length, this.size - position)));
+    let done = 0;
+    while (done < buffer.length) {
+      const n = fs.readSync(this.fd, buffer, done, buffer.length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === buffer.length ? buffer : buffer.subarray(0, done);
+  }
+
+  /** The header fields, read as they are (call only when size ≥ HEADER.size). */
+  header(): RawHeader {
+    const b = this.read(0, HEADER.size);
+    const signalCounts: bigint[] = [];
+    for (let g = 0; g < SPLINTER_MAX_GROUPS; g++) signalCounts.push(b.readBigUInt64LE(HEADER.signal_groups + g * SIGNAL_GROUP_STRIDE));
+    const bids: RawBid[] = [];
+    for (let i = 0; i < SPLINTER_MAX_BIDS; i++) {
+      const at = HEADER.shard_bids + i * SHARD_BID_SIZE;
+      bids.push({
+        index: i,
+        shardId: b.readUInt32LE(at + SHARD_BID.shard_id),
+        pid: b.readUInt32LE(at + SHARD_BID.pid),
+        intent: b.readUInt8(at + SHARD_BID.intent),
+        priority: b.readUInt8(at + SHARD_BID.priority),
+        duration: b.readBigUInt64LE(at + SHARD_BID.duration),
+        claimedAt: b.readBigUInt64LE(at + SHARD_BID.claimed_at),
+      });
+    }
+    return {
+      magic: b.readUInt32LE(HEADER.magic),
+      version: b.readUInt32LE(HEADER.version),
+      slots: b.readUInt32LE(HEADER.slots),
+      maxValueSize: b.readUInt32LE(HEADER.max_val_sz),
+      epoch: b.readBigUInt64LE(HEADER.epoch),
+      coreFlags: b.readUInt8(HEADER.core_flags),
+      userFlags: b.readUInt8(HEADER.user_flags),
+      valBrk: b.readUInt32LE(HEADER.val_brk),
+      valSz: b.readUInt32LE(HEADER.val_sz),
+      parseFailures: b.readBigUInt64LE(HEADER.parse_failures),
+      ownerFd: b.readInt32LE(HEADER.owner_fd),
+      ownerPid: b.readInt32LE(HEADER.owner_pid),
+      labelGroups: Array.from({ length: SPLINTER_BLOOM_BITS }, (_, i) => b.readUInt8(HEADER.bloom_watches + i)),
+      signalCounts,
+      bids,
+    };
+  }
+
+  /** Reads slots [from, from + count) of a store with offsets `o`. */
+  slots(o: Offsets, from: number, count: number): RawSlot[] {
+    const buffer = this.read(o.slotsStart + from * o.slotSize, count * o.slotSize);
+    const out: RawSlot[] = [];
+    for (let k = 0; k * o.slotSize + SLOT.key + KEY_MAX <= buffer.length && k < count; k++) {
+      out.push(decodeSlot(buffer, k * o.slotSize, from + k));
+    }
+    return out;
+  }
+
+  slot(o: Offsets, index: number): RawSlot | undefined {
+    return this.slots(o, index, 1)[0];
+  }
+}
+
+function decodeSlot(b: Buffer, at: number, index: number): RawSlot {
+  const keyField = b.subarray(at + SLOT.key, at + SLOT.key + KEY_MAX);
+  const nul = keyField.indexOf(0);
+  return {
+    index,
+    hash: b.readBigUInt64LE(at + SLOT.hash),
+    epoch: b.readBigUInt64LE(at + SLOT.epoch),
+    valOff: b.readUInt32LE(at + SLOT.val_off),
+    valLen: b.readUInt32LE(at + SLOT.val_len),
+    typeFlag: b.readUInt8(at + SLOT.type_flag),
+    userFlag: b.readUInt8(at + SLOT.user_flag),
+    watcherMask: b.readBigUInt64LE(at + SLOT.watcher_mask),
+    ctime: b.readBigUInt64LE(at + SLOT.ctime),
+    atime: b.readBigUInt64LE(at + SLOT.atime),
+    bloom: b.readBigUInt64LE(at + SLOT.bloom),
+    key: new Uint8Array(keyField.subarray(0, nul < 0 ? KEY_MAX : nul)),
+    keyTerminated: nul >= 0,
+  };
+}
+
+/** What the header and the file size say about the geometry. */
+export type GeometryCheck =
+  | { ok: true; geometry: Geometry; offsets: Offsets }
+  | { ok: false; kind: 'truncated' | 'magic' | 'version' | 'geometry' | 'size'; message: string };
+
+export function checkGeometry(size: number, header: RawHeader | undefined, where: string): GeometryCheck {
+  if (header === undefined || size < HEADER.size) {
+    return { ok: false, kind: 'truncated', message: `${where} is ${size} bytes; a store is at least ${HEADER.size} bytes (its header)` };
+  }
+  if (header.magic !== SPLINTER_MAGIC) {
+    const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
+    return { ok: false, kind: 'magic', message: `${where} has magic ${hex(header.magic)}, expected ${hex(SPLINTER_MAGIC)}: not a Splinter store` };
+  }
+  if (header.version !== 4) {
+    return { ok: false, kind: 'version', message: `${where} is format version ${header.version}; format version 4 is what this tool reads` };
+  }
+  if (header.slots === 0 || header.maxValueSize === 0) {
+    return { ok: false, kind: 'geometry', message: `${where} declares ${header.slots} slots of ${header.maxValueSize} bytes; both must be at least 1` };
+  }
+  const embeddings = detectEmbeddings(size, header.slots, header.maxValueSize);
+  if (embeddings === undefined) {
+    return {
+      ok: false,
+      kind: 'size',
+      message:
+        `the header says ${header.slots} slots × ${header.maxValueSize} bytes, which is ${storeSize(header.slots, header.maxValueSize, false)} bytes ` +
+        `(or ${storeSize(header.slots, header.maxValueSize, true)} with embeddings), but ${where} is ${size} bytes`,
+    };
+  }
+  const geometry = { slots: header.slots, maxValueSize: header.maxValueSize, embeddings };
+  return { ok: true, geometry, offsets: offsetsOf(geometry) };
+}
+
+/** Calls `visit` for every slot, reading `chunk` slots at a time. */
+export function forEachSlot(raw: RawStore, o: Offsets, slots: number, visit: (slot: RawSlot) => void, chunk = 4096): void {
+  for (let from = 0; from < slots; from += chunk) {
+    for (const slot of raw.slots(o, from, Math.min(chunk, slots - from))) visit(slot);
+  }
+}

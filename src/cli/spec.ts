@@ -1,0 +1,424 @@
+/**
+ * What each command accepts: its positional arguments, its options, and its help text.
+ * Pure data, shared by the parser, `help`, completion in the interactive mode and docs/cli.md.
+ */
+
+/** What a positional argument completes to in the interactive mode. */
+export type Completion = 'key' | 'command' | 'type' | 'math-op' | 'orders-mode' | 'mop' | 'shard-view' | 'none';
+
+export interface ArgSpec {
+  name: string;
+  optional?: boolean;
+  /** Takes every remaining positional. */
+  variadic?: boolean;
+  complete?: Completion;
+}
+
+export interface OptionSpec {
+  /** The long name without dashes; also the key in `Invocation.options`. */
+  name: string;
+  short?: string;
+  /** Other long names accepted for it (without dashes). */
+  aliases?: string[];
+  /** 'flag' takes no value; 'int' a non-negative integer; 'string' any value. */
+  kind: 'flag' | 'int' | 'string';
+  valueName?: string;
+  description: string;
+}
+
+export type CommandGroup = 'store' | 'read' | 'write' | 'bus' | 'health' | 'shell';
+
+export interface CommandSpec {
+  name: string;
+  aliases?: string[];
+  group: CommandGroup;
+  summary: string;
+  args: ArgSpec[];
+  options: OptionSpec[];
+  /** Extra lines for `help COMMAND`. */
+  details?: string[];
+  /** Example invocations (without the leading `splinter`). */
+  examples: string[];
+  /** Only meaningful inside the interactive mode. */
+  interactiveOnly?: boolean;
+}
+
+/** Options every command accepts, before or after the command name. */
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  {
+    name: 'use',
+    short: 'u',
+    kind: 'string',
+    valueName: 'NAME|PATH',
+    description: 'the store: a /dev/shm name, or a file path (with a /); default $SPLINTER_STORE',
+  },
+  {
+    name: 'prefix',
+    kind: 'string',
+    valueName: 'PREFIX',
+    description: 'key namespace: prepended to every key argument, stripped from listed names; default $SPLINTER_NS_PREFIX',
+  },
+  { name: 'json', kind: 'flag', description: 'machine-readable output (JSON; one object per line for watch)' },
+  { name: 'help', short: 'h', kind: 'flag', description: 'show help (for the command, when one is given)' },
+  { name: 'version', short: 'V', kind: 'flag', description: 'print the version' },
+];
+
+const fileOption: OptionSpec = {
+  name: 'file',
+  short: 'f',
+  kind: 'string',
+  valueName: 'PATH',
+  description: 'read the value from a file (its bytes, unchanged)',
+};
+
+export const COMMANDS: CommandSpec[] = [
+  // ── Session & store ─────────────────────────────────────────────────────────
+  {
+    name: 'init',
+    group: 'store',
+    summary: 'create a store (exclusive: an existing one is never touched)',
+    args: [{ name: 'NAME|PATH', optional: true, complete: 'none' }],
+    options: [
+      { name: 'slots', short: 's', kind: 'int', valueName: 'N', description: 'number of slots, fixed for the life of the store (default 1024)' },
+      {
+        name: 'max-value',
+        short: 'l',
+        aliases: ['length', 'maxlen'],
+        kind: 'int',
+        valueName: 'N',
+        description: 'largest value in bytes, fixed for the life of the store (default 4096)',
+      },
+      { name: 'embeddings', short: 'e', kind: 'flag', description: 'the embeddings layout: 768 float32 per slot, as a C build with embeddings' },
+    ],
+    details: ['Without NAME|PATH the store of --use / $SPLINTER_STORE is created.'],
+    examples: ['init demo', 'init /var/lib/agents/bus.spl --slots 4096 --max-value 8192'],
+  },
+  {
+    name: 'use',
+    group: 'store',
+    summary: 'select the store for the following commands (interactive), or check that one opens',
+    args: [{ name: 'NAME|PATH', complete: 'none' }],
+    options: [],
+    details: ['In a one-shot call it only checks that the store opens: select a store with --use or $SPLINTER_STORE.'],
+    examples: ['use demo'],
+  },
+  {
+    name: 'config',
+    group: 'store',
+    summary: 'show the store header, or set the mop (scrub) mode',
+    args: [
+      { name: 'mop', optional: true, complete: 'mop' },
+      { name: 'MODE', optional: true, complete: 'mop' },
+    ],
+    options: [],
+    details: ['MODE is 0 (off), 1 (hybrid: scrub the lines a value uses) or 2 (full: scrub the whole value region).'],
+    examples: ['config', 'config mop 2'],
+  },
+  {
+    name: 'caps',
+    group: 'store',
+    summary: 'print version and capabilities, one key=value per line',
+    args: [],
+    options: [],
+    examples: ['caps'],
+  },
+  // ── Reading ────────────────────────────────────────────────────────────────
+  {
+    name: 'get',
+    group: 'read',
+    summary: "print a key's value, by its type: BIGUINT as a number, JSON pretty, binary as hex, text as text",
+    args: [{ name: 'KEY', complete: 'key' }],
+    options: [{ name: 'raw', short: 'r', kind: 'flag', description: 'write the value bytes to stdout unchanged (no newline)' }],
+    examples: ['get foo', 'get --raw blob > blob.bin', 'get --json counter'],
+  },
+  {
+    name: 'head',
+    group: 'read',
+    summary: "show a key's slot metadata (not its value)",
+    args: [{ name: 'KEY', complete: 'key' }],
+    options: [],
+    examples: ['head foo'],
+  },
+  {
+    name: 'list',
+    aliases: ['ls'],
+    group: 'read',
+    summary: 'list keys with epoch, length and type, most recently updated (highest epoch) first',
+    args: [{ name: 'PATTERN', optional: true, complete: 'none' }],
+    options: [{ name: 'limit', short: 'n', kind: 'int', valueName: 'N', description: 'show at most N keys' }],
+    details: ['PATTERN is a glob (* and ?); without * or ? it matches keys that contain it.'],
+    examples: ['list', 'list "user:*"', 'list --limit 10'],
+  },
+  {
+    name: 'export',
+    group: 'read',
+    summary: 'the whole store as JSON: header, every key with its value (lossless) and metadata',
+    args: [{ name: 'FORMAT', optional: true, complete: 'none' }],
+    options: [{ name: 'compact', kind: 'flag', description: 'one line of JSON instead of indented' }],
+    details: [
+      'FORMAT is json (the only one). A value is "utf8" text when its bytes are valid UTF-8, otherwise "base64".',
+      'With a prefix, only the keys in that namespace are exported, with the prefix stripped.',
+    ],
+    examples: ['export > dump.json', 'export --compact | jq .keys[0]'],
+  },
+  {
+    name: 'type',
+    group: 'read',
+    summary: "show a key's named type, or set it (void, bigint, biguint, json, binary, img, audio, vartext)",
+    args: [
+      { name: 'KEY', complete: 'key' },
+      { name: 'TYPE', optional: true, complete: 'type' },
+    ],
+    options: [],
+    details: ['Naming a value shorter than 8 bytes biguint converts it to a u64 (text such as "42" or "0x10" is parsed).'],
+    examples: ['type counter', 'type counter biguint'],
+  },
+  // ── Writing ────────────────────────────────────────────────────────────────
+  {
+    name: 'set',
+    group: 'write',
+    summary: 'set a key to a value: from the argument, --file, or stdin',
+    args: [
+      { name: 'KEY', complete: 'key' },
+      { name: 'VALUE', optional: true, complete: 'none' },
+    ],
+    options: [fileOption, { name: 'type', short: 't', kind: 'string', valueName: 'TYPE', description: 'then set its named type' }],
+    details: ['Without VALUE and --file, or with VALUE "-", the value is read from stdin.'],
+    examples: ['set foo "hello, world"', 'set config --file config.json --type json', 'echo -n 42 | splinter set counter - --type biguint'],
+  },
+  {
+    name: 'append',
+    group: 'write',
+    summary: "append to an existing key's value",
+    args: [
+      { name: 'KEY', complete: 'key' },
+      { name: 'VALUE', optional: true, complete: 'none' },
+    ],
+    options: [fileOption],
+    examples: ['append log " more text"'],
+  },
+  {
+    name: 'unset',
+    aliases: ['rm', 'del'],
+    group: 'write',
+    summary: 'delete a key (with -r, also its tandem orders KEY.1, KEY.2, …)',
+    args: [{ name: 'KEY', complete: 'key' }],
+    options: [{ name: 'recursive', short: 'r', kind: 'flag', description: 'also delete KEY.1, KEY.2, … up to the first missing order' }],
+    examples: ['unset foo', 'unset -r car'],
+  },
+  {
+    name: 'math',
+    group: 'write',
+    summary: 'inc, dec, and, or, xor or not on a biguint key (wrapping at 2^64)',
+    args: [
+      { name: 'KEY', complete: 'key' },
+      { name: 'OP', complete: 'math-op' },
+      { name: 'VALUE', optional: true, complete: 'none' },
+    ],
+    options: [],
+    details: ['VALUE is decimal, 0x hex, 0o octal or 0b binary; inc and dec default to 1; not takes none.'],
+    examples: ['math counter inc', 'math counter dec 5', 'math flags or 0x4'],
+  },
+  {
+    name: 'label',
+    group: 'write',
+    summary: "add label bits to a key's 64-bit label mask",
+    args: [
+      { name: 'KEY', complete: 'key' },
+      { name: 'MASK', complete: 'none' },
+    ],
+    options: [],
+    details: ['MASK is a non-zero number (0x1, 0b101, 8); "bit:N" names the single bit N (0..63).'],
+    examples: ['label job:7 0x1', 'label job:7 bit:3'],
+  },
+  {
+    name: 'unlabel',
+    group: 'write',
+    summary: "remove label bits from a key's label mask",
+    args: [
+      { name: 'KEY', complete: 'key' },
+      { name: 'MASK', complete: 'none' },
+    ],
+    options: [],
+    examples: ['unlabel job:7 0x1'],
+  },
+  {
+    name: 'bind',
+    group: 'bus',
+    summary: 'make writes to keys carrying the label bits of MASK pulse signal group GROUP (0..63, or "none")',
+    args: [
+      { name: 'MASK', complete: 'none' },
+      { name: 'GROUP', complete: 'none' },
+    ],
+    options: [{ name: 'bloom', short: 'b', kind: 'flag', description: 'label-to-group binding (the only kind; accepted for splinterctl users)' }],
+    examples: ['bind 0x1 5', 'bind bit:3 none'],
+  },
+  {
+    name: 'bump',
+    group: 'bus',
+    summary: "advance a key's epoch and pulse its groups, without changing its value",
+    args: [{ name: 'KEY', complete: 'key' }],
+    options: [],
+    examples: ['bump job:7'],
+  },
+  {
+    name: 'retrain',
+    group: 'write',
+    summary: "reset a key's epoch to 4 and zero its embedding; also frees a slot a dead writer left locked",
+    args: [{ name: 'KEY', complete: 'key' }],
+    options: [],
+    examples: ['retrain doc:42'],
+  },
+  {
+    name: 'orders',
+    group: 'write',
+    summary: 'tandem keys: show KEY, KEY.1, KEY.2, …; set them from values; or unset COUNT of them',
+    args: [
+      { name: 'show|set|unset', complete: 'orders-mode' },
+      { name: 'KEY', optional: true, complete: 'key' },
+      { name: 'VALUE|COUNT', optional: true, variadic: true, complete: 'none' },
+    ],
+    options: [],
+    details: ['orders show KEY; orders set KEY VALUE0 VALUE1 …; orders unset KEY COUNT (KEY is order 0).'],
+    examples: ['orders set car red fast', 'orders show car', 'orders unset car 2'],
+  },
+  {
+    name: 'watch',
+    group: 'bus',
+    summary: 'print changes to keys (or pulses of a signal group) as they happen, until Ctrl-C',
+    args: [{ name: 'KEY', optional: true, variadic: true, complete: 'key' }],
+    options: [
+      { name: 'group', short: 'g', kind: 'int', valueName: 'G', description: 'watch signal group G (0..63) instead of keys' },
+      { name: 'oneshot', kind: 'flag', description: 'exit after the first change' },
+      { name: 'timeout', kind: 'int', valueName: 'MS', description: 'stop after MS milliseconds; exit 1 if nothing changed' },
+    ],
+    examples: ['watch status', 'watch a b c --json', 'watch --group 3 --oneshot'],
+  },
+  {
+    name: 'shard',
+    group: 'bus',
+    summary: 'show the Logic Shard bid table and the elected sovereign',
+    args: [{ name: 'table|who', optional: true, complete: 'shard-view' }],
+    options: [{ name: 'all', short: 'a', kind: 'flag', description: 'also show the free bid records' }],
+    examples: ['shard', 'shard who'],
+  },
+  // ── Health ─────────────────────────────────────────────────────────────────
+  {
+    name: 'doctor',
+    group: 'health',
+    summary: 'check a store for damage: stuck (odd) epochs, duplicate keys, hash/key mismatches, values outside the arena, a header that lies',
+    args: [{ name: 'NAME|PATH', optional: true, complete: 'none' }],
+    options: [
+      { name: 'wait', short: 'w', kind: 'int', valueName: 'MS', description: 'how long a slot must stay odd to count as stuck (default 100)' },
+      { name: 'repair', kind: 'flag', description: 'free stuck slots (retrain) and remove stale duplicate copies' },
+      { name: 'verbose', short: 'v', kind: 'flag', description: 'also print notes that are not damage' },
+    ],
+    details: [
+      'Reads the file directly and never writes unless --repair is given. Exits 1 when it finds damage',
+      '(after --repair: when damage remains).',
+    ],
+    examples: ['doctor', 'doctor /var/lib/agents/bus.spl --wait 500', 'doctor --repair'],
+  },
+  {
+    name: 'stats',
+    group: 'health',
+    summary: 'load factor, probe chains, value-size histogram, types, signal counts',
+    args: [],
+    options: [],
+    examples: ['stats', 'stats --json'],
+  },
+  // ── Shell ──────────────────────────────────────────────────────────────────
+  {
+    name: 'help',
+    group: 'shell',
+    summary: 'list the commands, or show one command',
+    args: [{ name: 'COMMAND', optional: true, complete: 'command' }],
+    options: [],
+    examples: ['help', 'help watch'],
+  },
+  {
+    name: 'shell',
+    aliases: ['repl'],
+    group: 'shell',
+    summary: 'the interactive mode (also what `splinter` alone opens on a terminal); reads commands from stdin otherwise',
+    args: [],
+    options: [],
+    examples: ['shell', 'splinter --use demo shell < commands.txt'],
+  },
+  {
+    name: 'uuid',
+    group: 'shell',
+    summary: 'print a random UUID (v4)',
+    args: [],
+    options: [],
+    examples: ['uuid'],
+  },
+  {
+    name: 'hist',
+    aliases: ['history'],
+    group: 'shell',
+    summary: 'show the command history, filtered by PATTERN',
+    args: [{ name: 'PATTERN', optional: true, complete: 'none' }],
+    options: [],
+    examples: ['hist set'],
+    interactiveOnly: true,
+  },
+  {
+    name: 'clear',
+    aliases: ['cls'],
+    group: 'shell',
+    summary: 'clear the screen',
+    args: [],
+    options: [],
+    examples: ['clear'],
+    interactiveOnly: true,
+  },
+  {
+    name: 'exit',
+    aliases: ['quit'],
+    group: 'shell',
+    summary: 'leave the interactive mode (Ctrl-D too)',
+    args: [],
+    options: [],
+    examples: ['exit'],
+    interactiveOnly: true,
+  },
+];
+
+const byName = new Map<string, CommandSpec>();
+for (const spec of COMMANDS) {
+  byName.set(spec.name, spec);
+  for (const alias of spec.aliases ?? []) byName.set(alias, spec);
+}
+
+/** The command called `name` or one of its aliases. */
+export function findCommand(name: string): CommandSpec | undefined {
+  return byName.get(name);
+}
+
+/** Every name and alias, for completion and hints. */
+export function commandNames(interactive: boolean): string[] {
+  return COMMANDS.filter((c) => interactive || !c.interactiveOnly).flatMap((c) => [c.name, ...(c.aliases ?? [])]);
+}
+
+export const GROUP_TITLES: Record<CommandGroup, string> = {
+  store: 'Store',
+  read: 'Reading',
+  write: 'Writing',
+  bus: 'Signals and shards',
+  health: 'Health',
+  shell: 'Shell',
+};
+
+/** `COMMAND ARGS [options]` as shown in usage lines. */
+export function usageLine(spec: CommandSpec): string {
+  const args = spec.args.map((a) => {
+    const name = a.variadic ? `${a.name}…` : a.name;
+    return a.optional ? `[${name}]` : name;
+  });
+  const options = spec.options.map((o) => {
+    const flag = o.short !== undefined ? `-${o.short}|--${o.name}` : `--${o.name}`;
+    return `[${flag}${o.kind === 'flag' ? '' : ` ${o.valueName ?? 'VALUE'}`}]`;
+  });
+  return ['splinter', spec.name, ...args, ...options].join(' ');
+}

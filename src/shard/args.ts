@@ -1,0 +1,51 @@
+/** Argument checks of the Logic Shard calls: each failure is EINVAL naming what was expected and received. */
+import { SplinterError } from '../errors.js';
+import { Intent } from '../layout/constants.js';
+import { describe } from '../store/kv.js';
+
+const U32_MAX = 0xffffffff;
+const INTENT_NAMES = Object.entries(Intent)
+  .map(([name, value]) => `${value} ${name}`)
+  .join(', ');
+
+function isU32(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= U32_MAX;
+}
+
+/** A shard id: 1..2^32-1 (0 marks a free record). */
+export function checkId(id: unknown): number {
+  if (!isU32(id) || id === 0) {
+    throw new SplinterError(
+      'EINVAL',
+      `a shard id is an integer from 1 to ${U32_MAX} (0 marks a free bid record), received ${describe(id)}`,
+    );
+  }
+  return id;
+}
+
+export function checkIntent(intent: unknown): Intent {
+  if (typeof intent !== 'number' || !Number.isInteger(intent) || intent < Intent.NONE || intent > Intent.DONTNEED) {
+    throw new SplinterError('EINVAL', `an intent is one of ${INTENT_NAMES}, received ${describe(intent)}`);
+  }
+  return intent as Intent;
+}
+
+export function checkPriority(priority: unknown): number {
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 255) {
+    throw new SplinterError('EINVAL', `a priority is an integer from 0 to 255 (higher wins), received ${describe(priority)}`);
+  }
+  return priority;
+}
+
+export function checkPid(pid: unknown): number {
+  if (!isU32(pid)) throw new SplinterError('EINVAL', `a pid is an integer from 0 to ${U32_MAX}, received ${describe(pid)}`);
+  return pid;
+}
+
+/** The options object of claim, rebid and madvise. */
+export function checkObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) {
+    throw new SplinterError('EINVAL', `${what} must be an object, received ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}

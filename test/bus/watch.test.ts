@@ -1,0 +1,176 @@
+/** poll, pollSync, watch and signals, in one process and across processes. */
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import t from 'tap';
+import { isSplinterError, Store, type KeyChange } from '../../src/index.js';
+import { throwsCode } from '../helpers/assert.js';
+import { shmName } from '../helpers/fixtures.js';
+
+const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const makers = {
+  shm: (t: Parameters<typeof shmName>[0]) => Store.create(shmName(t), { slots: 32, maxValueSize: 64 }),
+  shared: () => Store.createShared({ slots: 32, maxValueSize: 64 }),
+};
+
+for (const [kind, make] of Object.entries(makers)) {
+  t.test(`${kind}: poll resolves true on change, false on timeout, rejects on abort`, async (t) => {
+    const store = make(t);
+    t.teardown(() => store.close());
+    store.set('k', 'v1');
+    t.equal(await store.poll('k', { timeout: 30 }), false, 'nothing changed: false after the timeout');
+    setTimeout(() => store.set('k', 'v2'), 15);
+    t.equal(await store.poll('k', { timeout: 2000 }), true, 'a set is a change');
+    setTimeout(() => store.unset('k'), 15);
+    t.equal(await store.poll('k', { timeout: 2000 }), true, 'an unset is a change (the epoch goes back to 2)');
+    setTimeout(() => store.set('k', 'back'), 15);
+    t.equal(await store.poll('k', { timeout: 2000 }), true, 'creation of a missing key is a change');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 15);
+    await t.rejects(store.poll('k', { signal: controller.signal }), { name: 'AbortError' }, 'abort rejects with an AbortError');
+    await t.rejects(store.poll('k', { signal: AbortSignal.abort(new Error('mine')) }), { message: 'mine' }, 'an already aborted signal, with its reason');
+    t.equal(await store.poll('k', { timeout: 0 }), false, 'timeout 0 checks once');
+    await t.rejects(store.poll('k', { timeout: -1 }), { code: 'EINVAL' });
+  });
+
+  t.test(`${kind}: watch over several keys, coalescing, return()`, async (t) => {
+    const store = make(t);
+    t.teardown(() => store.close());
+    store.set('a', '1');
+    const changes = store.watch(['a', 'b']);
+    store.set('a', '2');
+    store.set('a', '3');
+    store.set('b', 'new');
+    const first = await changes.next();
+    const second = await changes.next();
+    t.same(
+      [first.value, second.value],
+      [
+        { key: 'a', epoch: store.getEpoch('a') },
+        { key: 'b', epoch: 2n },
+      ],
+      'two writes to a coalesce into one change with the latest epoch; b reports its creation',
+    );
+    setTimeout(() => store.unset('b'), 10);
+    t.same((await changes.next()).value, { key: 'b', epoch: 0n }, 'an unset reports epoch 0');
+    t.same(await changes.return!(), { value: undefined, done: true });
+    t.same(await changes.next(), { value: undefined, done: true }, 'ended after return()');
+  });
+
+  t.test(`${kind}: abort and close end watch iterators; close rejects polls`, async (t) => {
+    const store = make(t);
+    const controller = new AbortController();
+    const aborted = store.watch('x', { signal: controller.signal });
+    const pending = aborted.next();
+    controller.abort();
+    t.same(await pending, { value: undefined, done: true }, 'abort ends the iteration');
+    const iterator = store.watch(['x', 'y']);
+    const pull = iterator.next();
+    const signals = store.signals(0);
+    const signalPull = signals.next();
+    const poll = store.poll('x');
+    store.close();
+    t.same(await pull, { value: undefined, done: true }, 'close ends watch');
+    t.same(await signalPull, { value: undefined, done: true }, 'close ends signals');
+    await t.rejects(poll, { code: 'ECLOSED' });
+    throwsCode(t, () => store.watch('x'), 'ECLOSED', 'watch on a closed store');
+  });
+
+  t.test(`${kind}: signals yields the group counter as it changes`, async (t) => {
+    const store = make(t);
+    t.teardown(() => store.close());
+    store.set('s', 'v');
+    store.watchRegister('s', 7);
+    const counts = store.signals(7);
+    store.set('s', 'w');
+    t.equal((await counts.next()).value, 1n, 'a write to a watched key pulses its group');
+    store.pulseKeygroup('s');
+    store.bumpSlot('s');
+    t.equal((await counts.next()).value, 3n, 'pulse and bump pulse too (coalesced)');
+    await counts.return!();
+    throwsCode(t, () => store.signals(64), 'EINVAL', 'group 64');
+  });
+
+  t.test(`${kind}: pollSync`, async (t) => {
+    const store = make(t);
+    t.teardown(() => store.close());
+    store.set('k', 'v');
+    const started = performance.now();
+    t.equal(store.pollSync('k', 30), false, 'times out');
+    t.ok(performance.now() - started >= 29, 'after the timeout');
+    throwsCode(t, () => store.pollSync('k', Number.NaN), 'EINVAL', 'NaN timeout');
+  });
+}
+
+t.test('pollSync wakes on a write from a worker (SharedArrayBuffer)', async (t) => {
+  const store = Store.createShared({ slots: 8, maxValueSize: 64 });
+  store.set('from-main', 'x');
+  const worker = new Worker(new URL('../helpers/ts-worker.mjs', import.meta.url), {
+    workerData: { script: pathToFileURL(path.join(children, '..', '..', 'store', 'children', 'worker.ts')).href, buffer: store.buffer },
+  });
+  t.equal(store.pollSync('from-worker', 20_000), true, 'the worker created the key');
+  await worker.terminate();
+  t.equal(store.getString('from-worker'), 'worker saw x');
+});
+
+t.test('watch a store from another process, including a key created after the watch began', async (t) => {
+  const name = shmName(t);
+  const store = Store.create(name, { slots: 64, maxValueSize: 64 });
+  t.teardown(() => store.close());
+  store.set('existing', 'v');
+  const changes = store.watch(['existing', 'later']);
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(children, 'setter.ts'), name, '300', 'existing=v2', 'later=born'], {
+    stdio: 'inherit',
+  });
+  const seen: KeyChange[] = [];
+  for await (const change of changes) {
+    seen.push(change);
+    if (seen.some((c) => c.key === 'later')) break;
+  }
+  await new Promise((resolve) => child.once('exit', resolve));
+  t.same(
+    seen.map((c) => c.key),
+    ['existing', 'later'],
+    'both changes reported, in the order they happened',
+  );
+  t.equal(seen[1]!.epoch, 2n, 'the new key reports its first epoch');
+  t.equal(store.getString('later'), 'born');
+});
+
+t.test('no timer, FIFO or wait keeps a process alive after close', async (t) => {
+  const name = shmName(t);
+  const store = Store.create(name, { slots: 16, maxValueSize: 16 });
+  t.teardown(() => store.close());
+  const started = performance.now();
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(children, 'watch-then-close.ts'), name], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  t.same(JSON.parse(out), ['ECLOSED', true, true], 'poll rejected, watch and signals ended');
+  t.ok(performance.now() - started < 15_000, 'the child exited by itself');
+});
+
+t.test('writes mark the dirty mask when an event bus is armed', async (t) => {
+  const store = Store.createShared({ slots: 1100, maxValueSize: 8 });
+  t.same(store.dirtySlots(), Array(16).fill(0n), 'clean after creation');
+  store.set('a', '1');
+  t.same(store.dirtySlots(), Array(16).fill(0n), 'no event bus armed (owner_fd -1): nothing marked');
+  new Int32Array(store.buffer!, 4352, 1)[0] = 7; // as if a C process had armed its event bus
+  store.set('a', '2');
+  const index = store.slotSnapshot('a')!.index;
+  const words = store.dirtySlots();
+  const bit = index % 1024;
+  t.equal((words[bit >> 6]! >> BigInt(bit & 63)) & 1n, 1n, `bit ${bit} set for slot ${index}`);
+  t.equal(words.reduce((n, w) => n + w.toString(2).split('1').length - 1, 0), 1, 'and only that bit');
+});
+
+t.test('bad arguments', async (t) => {
+  const store = Store.createShared({ slots: 8, maxValueSize: 8 });
+  throwsCode(t, () => store.watch([]), 'EINVAL', 'no keys');
+  throwsCode(t, () => store.watch(['k'.repeat(64)]), 'EINVAL', 'a key too long');
+  await t.rejects(store.poll('k', { timeout: Number.NaN }), { code: 'EINVAL' });
+  t.ok(isSplinterError(await store.poll('k', { timeout: 'x' as unknown as number }).catch((e: unknown) => e), 'EINVAL'));
+});
