@@ -70,4 +70,9 @@ export class Peer {
   kill(): void {
     this.child.kill('SIGKILL');
   }
+
+  /** The peer's process id (for reading its CPU time in /proc). */
+  get pid(): number {
+    return this.child.pid!;
+  }
 }

@@ -608,6 +608,34 @@ static int op_get_embedding(const char *key, uint8_t *out, int *eno) {
 
 /* ---- Logic Shard bids (FORMAT.md section 8) ---- */
 
+/* The shard clock: CLOCK_MONOTONIC ns by default; "cycles" switches to the CPU counter the C
+ * library itself uses (rdtsc on x86-64, cntvct_el0 on arm64), so tests can mix clock domains. */
+static bool shard_cycles = false;
+
+static bool cycles_available(void) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    return true;
+#else
+    return false;
+#endif
+}
+
+static uint64_t cycles_now(void) {
+#if defined(__x86_64__)
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+#elif defined(__aarch64__)
+    uint64_t v;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    return mono_ns();
+#endif
+}
+
+static uint64_t shard_now(void) { return shard_cycles ? cycles_now() : mono_ns(); }
+
 static int shard_claim_ex(uint32_t id, uint32_t pid, uint8_t intent, uint8_t prio, uint64_t duration,
                           uint64_t claimed_at, int *eno) {
     if (id == 0) { *eno = EINVAL; return -2; }
@@ -644,7 +672,7 @@ static int shard_rebid(uint32_t id, uint8_t intent, uint8_t prio, uint64_t durat
     rec->intent = intent;
     rec->priority = prio;
     rec->duration = duration;
-    rec->claimed_at = mono_ns();
+    rec->claimed_at = shard_now();
     atomic_thread_fence(memory_order_release);
     *eno = 0;
     return 0;
@@ -1661,6 +1689,27 @@ static void dispatch(JV *o, Resp *r) {
         NEED(f_u64(o, "timeout_ms", &a), "timeout_ms");
         DONE(op_poll(key, a, &eno));
     }
+    if (IS("pong")) {
+        /* Benchmark responder: `count` times, wait for `key` to change with C's poll, then copy its value to `pong_key`. */
+        const char *pong_key = NULL;
+        NEED(f_key(o, "key", &key), "key");
+        NEED(f_key(o, "pong_key", &pong_key), "pong_key");
+        NEED(f_u64(o, "count", &a), "count");
+        NEED(f_u64(o, "timeout_ms", &b), "timeout_ms");
+        uint8_t *buf = palloc(st.maxv);
+        uint64_t answered = 0;
+        while (answered < a) {
+            if (op_poll(key, b, &eno) != 0) {
+                if (eno == EAGAIN) continue; /* a writer was inside: look again */
+                break;
+            }
+            size_t n = 0;
+            if (op_get(key, buf, &n, &eno) != 0 || op_set(pong_key, buf, n, &eno) != 0) break;
+            answered++;
+        }
+        r_u64(r, "answered", answered);
+        DONE(answered == a ? 0 : -1);
+    }
     if (IS("header")) { emit_header(r); return; }
     if (IS("slot")) {
         if (f_u64(o, "index", &a) == 0) {
@@ -1676,7 +1725,7 @@ static void dispatch(JV *o, Resp *r) {
     }
     if (IS("global_epoch")) { r_u64(r, "epoch", atomic_load_explicit(&st.H->epoch, memory_order_acquire)); return; }
     if (IS("shard_claim_ex") || IS("shard_claim")) {
-        uint64_t id, pid = (uint64_t)getpid(), intent, prio, dur, at = mono_ns();
+        uint64_t id, pid = (uint64_t)getpid(), intent, prio, dur, at = shard_now();
         NEED(f_u64(o, "shard_id", &id), "shard_id");
         NEED(f_u64(o, "intent", &intent), "intent");
         NEED(f_u64(o, "priority", &prio), "priority");
@@ -1703,7 +1752,7 @@ static void dispatch(JV *o, Resp *r) {
         uint64_t now;
         int nrc = f_u64(o, "now", &now);
         if (nrc == -2) NEED(-2, "now");
-        if (nrc == -1) now = mono_ns();
+        if (nrc == -1) now = shard_now();
         struct shard_bid *w = shard_election(now);
         r_int(r, "shard_id", w ? atomic_load_explicit(&w->shard_id, memory_order_acquire) : 0);
         r_int(r, "intent", w ? w->intent : 0);
@@ -1724,7 +1773,24 @@ static void dispatch(JV *o, Resp *r) {
         buf_str(&r->extra, "]");
         return;
     }
-    if (IS("shard_now")) { r_u64(r, "now", mono_ns()); return; }
+    if (IS("shard_now")) {
+        /* a calibration pair: the shard clock read between two CLOCK_MONOTONIC reads */
+        uint64_t m0 = mono_ns(), now = shard_now(), m1 = mono_ns();
+        r_u64(r, "now", now);
+        r_u64(r, "monotonic_ns", m0 + (m1 - m0) / 2);
+        r_u64(r, "monotonic_spread_ns", m1 - m0);
+        return;
+    }
+    if (IS("shard_clock")) {
+        JV *v = jget(o, "clock");
+        if (v && v->t == J_STR && strcmp(v->s, "monotonic") == 0) shard_cycles = false;
+        else if (v && v->t == J_STR && strcmp(v->s, "cycles") == 0) {
+            if (!cycles_available()) { r->rc = -1; r->eno = ENOTSUP; return; }
+            shard_cycles = true;
+        } else if (v) NEED(-2, "clock");
+        buf_fmt(&r->extra, ",\"clock\":\"%s\"", shard_cycles ? "cycles" : "monotonic");
+        return;
+    }
     if (IS("hold_odd")) {
         struct slot *s = target_slot(o, r);
         if (!s) return;

@@ -1,0 +1,15 @@
+/** Bench child: sets KEY to the monotonic time (8 bytes LE, ns) COUNT times, 2–6 ms apart. */
+import { Store } from '../../src/index.js';
+
+const [target, key, countText] = process.argv.slice(2);
+const store = Store.open(target!);
+const stamp = new Uint8Array(8);
+const view = new DataView(stamp.buffer);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+await sleep(300); // let the watcher arm
+for (let i = 0; i < Number(countText); i++) {
+  await sleep(2 + Math.random() * 4);
+  view.setBigUint64(0, process.hrtime.bigint(), true);
+  store.set(key!, stamp);
+}
+store.close();
