@@ -1,80 +1,164 @@
 /**
- * First key-value benchmark: set and get of 64-byte values over 1000 keys, round-robin,
- * in a 1024 × 4096 shm store; ns/op, median of 5 repetitions, with the C peer's figure
- * for the same workload in the same run when the peer is built (`npm run peer`).
+ * Key-value benchmarks: our library and the C peer (bench mode) on the same workloads, in one
+ * run, interleaved: median of REPETITIONS runs of ITERATIONS ops each, over 1000 keys
+ * round-robin in a 1024 × 4096 store. Prints a table (ns/op, ops/s, ours/C, bytes allocated
+ * per op on our side) and the same as JSON on the last line.
  */
 import fs from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { Store } from '../src/index.js';
 import { Peer, peerBinary } from '../test/helpers/peer.js';
 
 const SLOTS = 1024;
 const MAX_VALUE = 4096;
 const KEYS = 1000;
-const VALUE_SIZE = 64;
-const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 1_000_000);
-const REPETITIONS = 5;
+const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 500_000);
+const REPETITIONS = Number(process.env['BENCH_REPETITIONS'] ?? 5);
+const ALLOCATION_OPS = 20_000;
+
+interface Workload {
+  name: string;
+  /** The C peer's workload and value size, or undefined when it has none. */
+  c: { workload: string; valueSize: number; keys?: number } | undefined;
+  /** Ops per call of `run` (keys() lists 1000 keys per call but counts as one op). */
+  prepare(store: Store): void;
+  run(store: Store, i: number): number;
+}
+
+const keys = Array.from({ length: KEYS }, (_, i) => `bench/${i}`);
+const missKeys = Array.from({ length: KEYS }, (_, i) => `bench-miss/${i}`);
+const value64 = new Uint8Array(64).fill(0x61);
+const value1k = new Uint8Array(1024).fill(0x62);
+const target = new Uint8Array(MAX_VALUE);
+const fill = (store: Store, value: Uint8Array): void => keys.forEach((key) => store.set(key, value));
+
+const workloads: Workload[] = [
+  { name: 'set 64 B', c: { workload: 'set', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s, i) => (s.set(keys[i % KEYS]!, value64), 1) },
+  { name: 'set 1 KiB', c: { workload: 'set', valueSize: 1024 }, prepare: (s) => fill(s, value1k), run: (s, i) => (s.set(keys[i % KEYS]!, value1k), 1) },
+  { name: 'get 64 B (copy)', c: { workload: 'get', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s, i) => s.get(keys[i % KEYS]!)!.length },
+  { name: 'getInto 64 B', c: { workload: 'get', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s, i) => s.getInto(keys[i % KEYS]!, target) },
+  { name: 'getEpoch', c: { workload: 'get_epoch', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s, i) => Number(s.getEpoch(keys[i % KEYS]!) & 1n) },
+  { name: 'has', c: { workload: 'has', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s, i) => (s.has(keys[i % KEYS]!) ? 1 : 0) },
+  {
+    name: 'append 1 B',
+    c: { workload: 'append', valueSize: 64 },
+    prepare: (s) => fill(s, value64),
+    run: (s, i) => {
+      const key = keys[i % KEYS]!;
+      try {
+        return s.append(key, value64.subarray(0, 1));
+      } catch {
+        s.unset(key); // full: start the value again, as the C side does
+        s.set(key, value64);
+        return 0;
+      }
+    },
+  },
+  {
+    name: 'unset + set 64 B',
+    c: { workload: 'unset_set', valueSize: 64 },
+    prepare: (s) => fill(s, value64),
+    run: (s, i) => {
+      const key = keys[i % KEYS]!;
+      s.unset(key);
+      s.set(key, value64);
+      return 1;
+    },
+  },
+  { name: 'miss (get of a missing key)', c: { workload: 'miss', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s, i) => s.getInto(missKeys[i % KEYS]!, target) },
+  { name: 'keys() over 1000 keys', c: { workload: 'list', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s) => s.keys().length },
+];
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+let sink = 0;
 
-function timeIt(fn: (i: number) => void): number {
-  for (let i = 0; i < Math.min(ITERATIONS, 100_000); i++) fn(i); // warm up the JIT
+function iterationsOf(w: Workload): number {
+  return w.name.startsWith('keys()') || w.name.startsWith('miss') ? Math.max(1000, ITERATIONS / 50) : ITERATIONS;
+}
+
+function timeOurs(store: Store, w: Workload): number {
+  const n = iterationsOf(w);
+  for (let i = 0; i < Math.min(n, 50_000); i++) sink += w.run(store, i); // JIT warm-up
   const start = process.hrtime.bigint();
-  for (let i = 0; i < ITERATIONS; i++) fn(i);
-  return Number(process.hrtime.bigint() - start) / ITERATIONS;
+  for (let i = 0; i < n; i++) sink += w.run(store, i);
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+/** Heap bytes allocated per op, measured between two GCs with none in between (else NaN). */
+function allocatedPerOp(store: Store, w: Workload, gc: () => void): number {
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ['gc'] });
+  for (let i = 0; i < ALLOCATION_OPS; i++) sink += w.run(store, i);
+  gc();
+  const before = v8.getHeapStatistics().used_heap_size;
+  collections = 0;
+  for (let i = 0; i < ALLOCATION_OPS; i++) sink += w.run(store, i);
+  const after = v8.getHeapStatistics().used_heap_size;
+  observer.disconnect();
+  return collections > 0 ? Number.NaN : Math.max(0, (after - before) / ALLOCATION_OPS);
+}
+
+function memoryPerHandle(name: string, gc: () => void): number {
+  gc();
+  const before = v8.getHeapStatistics().used_heap_size;
+  const handles = Array.from({ length: 50 }, () => Store.open(name));
+  for (const h of handles) h.getInto(keys[0]!, target);
+  gc();
+  const after = v8.getHeapStatistics().used_heap_size;
+  handles.forEach((h) => h.close());
+  return (after - before) / handles.length;
 }
 
 async function main(): Promise<void> {
-  const name = `splinter-bench-${process.pid}`;
+  v8.setFlagsFromString('--expose-gc');
+  const gc = (await import('node:vm')).runInNewContext('gc') as () => void;
+  const name = `splinter-bench-kv-${process.pid}`;
   const store = Store.create(name, { slots: SLOTS, maxValueSize: MAX_VALUE });
-  const keys = Array.from({ length: KEYS }, (_, i) => `bench/${i}`);
-  const value = new Uint8Array(VALUE_SIZE).fill(0x61);
-  const target = new Uint8Array(MAX_VALUE);
-  for (const key of keys) store.set(key, value);
-  let sink = 0;
-  const workloads: Record<string, (i: number) => void> = {
-    set: (i) => store.set(keys[i % KEYS]!, value),
-    get: (i) => (sink += store.get(keys[i % KEYS]!)!.length),
-    getInto: (i) => (sink += store.getInto(keys[i % KEYS]!, target)),
-    getEpoch: (i) => (sink += Number(store.getEpoch(keys[i % KEYS]!) & 1n)),
-  };
-  const peerWorkload: Record<string, string> = { set: 'set', get: 'get', getInto: 'get', getEpoch: 'get_epoch' };
-
-  let peer: Peer | undefined;
   const peerName = `${name}-c`;
-  if (fs.existsSync(peerBinary)) {
-    peer = Peer.create(peerName, SLOTS, MAX_VALUE);
-    await peer.ready;
-  }
-
-  const rows: Array<Record<string, string | number>> = [];
-  for (const [workload, fn] of Object.entries(workloads)) {
-    const ours: number[] = [];
-    const c: number[] = [];
+  const peer = fs.existsSync(peerBinary) ? Peer.create(peerName, SLOTS, MAX_VALUE) : undefined;
+  if (peer) await peer.ready;
+  const ours = new Map<string, number[]>();
+  const c = new Map<string, number[]>();
+  try {
     for (let r = 0; r < REPETITIONS; r++) {
-      ours.push(timeIt(fn));
-      if (peer) {
-        const answer = await peer.send({ op: 'bench', workload: peerWorkload[workload], iterations: ITERATIONS, keys: KEYS, value_size: VALUE_SIZE });
-        c.push(Number(answer['ns_per_op']));
+      for (const w of workloads) {
+        w.prepare(store);
+        (ours.get(w.name) ?? ours.set(w.name, []).get(w.name)!).push(timeOurs(store, w));
+        if (peer && w.c) {
+          const answer = await peer.send({ op: 'bench', workload: w.c.workload, iterations: iterationsOf(w), keys: KEYS, value_size: w.c.valueSize });
+          if (answer.rc !== 0) throw new Error(`C bench ${w.c.workload}: ${JSON.stringify(answer)}`);
+          (c.get(w.name) ?? c.set(w.name, []).get(w.name)!).push(Number(answer['ns_per_op']));
+        }
       }
     }
-    const oursNs = median(ours);
-    const row: Record<string, string | number> = { workload: `${workload} 64 B`, 'ours ns/op': oursNs.toFixed(1) };
+    const rows = workloads.map((w) => {
+      w.prepare(store);
+      const oursNs = median(ours.get(w.name)!);
+      const cNs = c.has(w.name) ? median(c.get(w.name)!) : undefined;
+      return {
+        workload: w.name,
+        'ours ns/op': Number(oursNs.toFixed(1)),
+        'ours ops/s': Math.round(1e9 / oursNs),
+        'C ns/op': cNs === undefined ? null : Number(cNs.toFixed(1)),
+        'ours/C': cNs === undefined ? null : Number((oursNs / cNs).toFixed(2)),
+        'bytes alloc/op': Number(allocatedPerOp(store, w, gc).toFixed(1)),
+      };
+    });
+    const perHandle = Math.round(memoryPerHandle(name, gc));
+    console.log(`${SLOTS} slots × ${MAX_VALUE} B, ${KEYS} keys round-robin, median of ${REPETITIONS}; node ${process.version}`);
+    console.table(rows);
+    console.log(`JS heap per open store handle: ${perHandle} bytes (plus the shared mapping, ${store.buffer?.byteLength ?? 'not on the heap'})`);
+    console.log(JSON.stringify({ rows, heapBytesPerHandle: perHandle, sink: sink > 0 }));
+  } finally {
+    store.close();
+    Store.unlink(name);
     if (peer) {
-      const cNs = median(c);
-      row['C peer ns/op'] = cNs.toFixed(1);
-      row['ours/C'] = (oursNs / cNs).toFixed(2);
+      await peer.close();
+      Store.unlink(peerName);
     }
-    rows.push(row);
   }
-  store.close();
-  Store.unlink(name);
-  if (peer) {
-    await peer.close();
-    Store.unlink(peerName);
-  }
-  console.log(`${SLOTS} slots × ${MAX_VALUE} B, ${KEYS} keys round-robin, ${ITERATIONS} ops per repetition, median of ${REPETITIONS}`);
-  console.table(rows);
-  console.log(JSON.stringify({ rows, sink: sink > 0 }));
 }
 
 await main();

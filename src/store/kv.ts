@@ -138,8 +138,9 @@ export function publish(ctx: KvContext, index: number, slotByte: number): void {
 }
 
 /**
- * set: overwrite the key where it is, else take the first empty slot on its path.
- * Unlike C (FORMAT.md §9 Q1) the whole path is searched first, so no duplicate is made.
+ * set: like C, takes the first slot on the key's path that holds the key or is empty. Unlike
+ * C (FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole path,
+ * and any other copy (one past a hole, or a racing writer's) is removed: no duplicate stays.
  */
 export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, length: number): void {
   const m = ctx.m;
@@ -180,9 +181,11 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
 }
 
 /**
- * Two writers can insert one new key into two different holes when an unset opens a hole
- * between their probes. Whoever inserted looks again: the copy first on the probe path
- * (the one readers see) keeps the value just written, every other copy is removed.
+ * After writing a key into an empty slot, other copies may exist: the key may sit past a hole
+ * (an unset opened it after the key was placed), or another writer inserted it into another
+ * hole at the same time. Every inserter scans the whole path after publishing, so of two racing
+ * inserters at least one sees the other. The copy first on the path (the one readers see) keeps
+ * the value just written; every other copy is removed.
  */
 function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number): void {
   const m = ctx.m;

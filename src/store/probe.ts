@@ -55,14 +55,18 @@ export interface WriterProbe {
   empty: number;
 }
 
-/** One full pass over the probe path: the key's slot if anywhere on it, else the first empty slot. */
+/**
+ * A writer's probe: walks the key's path to the first slot that holds the key or is empty,
+ * as C's set does (both -1 when the path has neither: the store is full).
+ */
 export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe): void {
   const n = m.slots;
   const hashLo = key.hash.lo;
   const hashHi = key.hash.hi;
   const i32 = m.i32;
   let index = homeSlot(hashHi, hashLo, n);
-  let empty = -1;
+  out.match = -1;
+  out.empty = -1;
   for (let probed = 0; probed < n; probed++) {
     const slotByte = m.slotsStart + index * m.slotSize;
     const w = slotByte >>> 2;
@@ -70,14 +74,14 @@ export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe): 
     const hi = i32[w + 1]!;
     if (lo === hashLo && hi === hashHi && keyBytesMatch(m, slotByte, key)) {
       out.match = index;
-      out.empty = empty;
       return;
     }
-    if (empty < 0 && (lo | hi) === 0) empty = index;
+    if ((lo | hi) === 0) {
+      out.empty = index;
+      return;
+    }
     if (++index === n) index = 0;
   }
-  out.match = -1;
-  out.empty = empty;
 }
 
 /** Every slot holding the key, in probe order from its home slot (normally one). */
