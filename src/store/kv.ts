@@ -40,6 +40,8 @@ export class KvContext {
   readonly valueScratch: Uint8Array;
   /** The copy the last `get` allocated. */
   lastCopy: Uint8Array | undefined;
+  /** keys()'s memory of decoded names, made on first use. */
+  slotNames: SlotNames | undefined;
   /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
   notify: (index: number, dirty: boolean) => void = () => {};
 
@@ -384,19 +386,36 @@ export function readStoredKey(ctx: KvContext, index: number): string {
   return utf8Decoder.decode(scratch.subarray(0, length));
 }
 
+/** Decoded key names by slot, remembered with the hash they were decoded under. */
+interface SlotNames {
+  hashLo: Int32Array;
+  hashHi: Int32Array;
+  names: Array<string | undefined>;
+}
+
 /** list: keys of slots with a hash and a non-empty value, in slot order. */
 export function listKeys(ctx: KvContext): string[] {
   const m = ctx.m;
+  const i32 = m.i32;
+  const names = (ctx.slotNames ??= { hashLo: new Int32Array(m.slots), hashHi: new Int32Array(m.slots), names: new Array(m.slots) });
   const keys: string[] = [];
   for (let index = 0; index < m.slots; index++) {
-    const slotByte = m.slotByte(index);
+    const slotByte = m.slotsStart + index * m.slotSize;
     const w = slotByte >>> 2;
-    const lo = Atomics.load(m.i32, w);
-    const hi = Atomics.load(m.i32, w + 1);
-    if ((lo | hi) === 0 || Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2) === 0) continue;
-    const key = readStoredKey(ctx, index);
-    // An unset or a new owner meanwhile: the key read may be half-cleared, so leave it out.
-    if (Atomics.load(m.i32, w) === lo && Atomics.load(m.i32, w + 1) === hi) keys.push(key);
+    const lo = i32[w]!;
+    const hi = i32[w + 1]!;
+    if ((lo | hi) === 0 || m.u32[(slotByte + SLOT.val_len) >>> 2] === 0) continue;
+    // The same hash in the same slot is the same key: decode each key once per handle.
+    let key = names.names[index];
+    if (key === undefined || names.hashLo[index] !== lo || names.hashHi[index] !== hi) {
+      key = readStoredKey(ctx, index);
+      // An unset or a new owner meanwhile: the key read may be half-cleared, so leave it out.
+      if (Atomics.load(i32, w) !== lo || Atomics.load(i32, w + 1) !== hi) continue;
+      names.names[index] = key;
+      names.hashLo[index] = lo;
+      names.hashHi[index] = hi;
+    }
+    keys.push(key);
   }
   return keys;
 }
