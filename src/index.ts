@@ -6,13 +6,13 @@ export type { Geometry } from './layout/geometry.js';
 export { nativeMmapAvailable } from './store/native-mmap.js';
 export type { LabelMatch } from './bus/labels.js';
 export type { SlotTime } from './store/slot-meta.js';
-export {
+export type {
   Shards,
-  type ShardBidSnapshot,
-  type ShardClaim,
-  type ShardRebid,
-  type ShardAdviceOptions,
-  type ShardElection,
+  ShardBidSnapshot,
+  ShardClaim,
+  ShardRebid,
+  ShardAdviceOptions,
+  ShardElection,
 } from './shard/shards.js';
 export { calibratedClock, monotonicClock, SHARD_FOREVER, type ShardClock, type ClockPair } from './shard/clock.js';
 export type { Advice } from './store/native-mmap.js';

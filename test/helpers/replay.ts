@@ -1,5 +1,5 @@
 /** Applies fixture ops to one of our stores, checking each result against the C return code. */
-import { isSplinterError, type IntOp, type Store } from '../../src/index.js';
+import { isSplinterError, type Intent, type IntOp, type Store } from '../../src/index.js';
 import { fromHex, type FixtureOp } from './fixtures.js';
 
 export type Replayer = (store: Store, op: FixtureOp) => void;
@@ -83,6 +83,31 @@ const replayers: Record<string, Replayer> = {
   },
   set_embedding(store, op) {
     expectOutcome(op, () => store.setEmbedding(op.key!, embeddingRule(op.seed!)));
+  },
+  shard_claim_ex(store, op) {
+    expectOutcome(op, () =>
+      store.shards.claim({
+        id: op.shard_id!,
+        pid: op.pid!,
+        intent: op.intent as Intent,
+        priority: op.priority!,
+        duration: BigInt(op.duration!),
+        claimedAt: BigInt(op.claimed_at!),
+      }),
+    );
+  },
+  shard_claim(store, op) {
+    expectOutcome(op, () =>
+      store.shards.claim({ id: op.shard_id!, intent: op.intent as Intent, priority: op.priority!, duration: BigInt(op.duration!) }),
+    );
+  },
+  shard_rebid(store, op) {
+    expectOutcome(op, () =>
+      store.shards.rebid(op.shard_id!, { intent: op.intent as Intent, priority: op.priority!, duration: BigInt(op.duration!) }),
+    );
+  },
+  shard_release(store, op) {
+    expectOutcome(op, () => store.shards.release(op.shard_id!));
   },
 };
 
