@@ -108,7 +108,9 @@ for (const [kind, make] of Object.entries(makers)) {
 t.test('pollSync wakes on a write from a worker (SharedArrayBuffer)', async (t) => {
   const store = Store.createShared({ slots: 8, maxValueSize: 64 });
   store.set('from-main', 'x');
+  // execArgv: [] keeps tap's own loaders out of the worker (ts-worker.mjs registers tsx itself).
   const worker = new Worker(new URL('../helpers/ts-worker.mjs', import.meta.url), {
+    execArgv: [],
     workerData: { script: pathToFileURL(path.join(children, '..', '..', 'store', 'children', 'worker.ts')).href, buffer: store.buffer },
   });
   t.equal(store.pollSync('from-worker', 20_000), true, 'the worker created the key');

@@ -30,7 +30,9 @@ t.test('SharedArrayBuffer: a store shared with a worker thread', async (t) => {
   const store = Store.createShared({ slots: 8, maxValueSize: 64 });
   store.set('from-main', 'hello');
   store.set('counter-log', 'm');
+  // execArgv: [] keeps tap's own loaders out of the worker (ts-worker.mjs registers tsx itself).
   const worker = new Worker(new URL('../helpers/ts-worker.mjs', import.meta.url), {
+    execArgv: [],
     workerData: { script: pathToFileURL(path.join(children, 'worker.ts')).href, buffer: store.buffer },
   });
   const message = await new Promise((resolve, reject) => {
