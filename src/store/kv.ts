@@ -17,6 +17,7 @@ import {
 } from '../layout/constants.js';
 import { halvesToBigInt } from '../layout/fnv1a.js';
 import type { Backoff } from './backoff.js';
+import { Copier } from './copy.js';
 import type { KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 import {
@@ -45,12 +46,16 @@ export class KvContext {
   /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
   notify: (index: number, dirty: boolean) => void = () => {};
 
+  /** Copies in and out of the store (one per handle, remembers the caller's last buffer). */
+  readonly copier: Copier;
+
   constructor(
     readonly m: StoreMemory,
     readonly key: KeyCodec,
     readonly backoff: Backoff,
   ) {
     this.valueScratch = new Uint8Array(m.maxValueSize + 4);
+    this.copier = new Copier(m.u8, m.i32);
   }
 }
 
@@ -104,13 +109,19 @@ export function claimHomeRegion(m: StoreMemory, index: number, slotByte: number,
   return home;
 }
 
-/** Zeroes what the mop mode says before a new value of `length` bytes is written. */
+/**
+ * Zeroes what the mop mode says around a new value of `length` bytes: C zeroes from the region
+ * start, then copies the value over the first `length` bytes, so zeroing only the tail leaves
+ * the same bytes for less work.
+ */
 function scrub(m: StoreMemory, regionStart: number, length: number): void {
   const flags = m.u8[HEADER.core_flags]!; // a mode change racing a set may apply either way, as in C
-  let bytes = 0;
-  if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) bytes = Math.min(Math.ceil(length / SCRUB_LINE) * SCRUB_LINE, m.maxValueSize);
-  else if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) bytes = m.maxValueSize;
-  if (bytes > 0) m.u8.fill(0, regionStart, regionStart + bytes);
+  let end = 0;
+  if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) end = Math.min(Math.ceil(length / SCRUB_LINE) * SCRUB_LINE, m.maxValueSize);
+  else if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) end = m.maxValueSize;
+  const u8 = m.u8;
+  if (end - length > 32) u8.fill(0, regionStart + length, regionStart + end);
+  else for (let i = length; i < end; i++) u8[regionStart + i] = 0;
 }
 
 /** Writes the value and, for a slot that was empty, the key and its hash; the caller holds the slot. */
@@ -119,7 +130,7 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
   const home = claimHomeRegion(m, index, slotByte, 0);
   const regionStart = m.arenaStart + home;
   scrub(m, regionStart, length);
-  copyBytes(m.u8, regionStart, value, 0, length);
+  ctx.copier.in(regionStart, value, length);
   Atomics.store(m.u32, (slotByte + SLOT.val_len) >>> 2, length);
   if (!fresh) return;
   if (m.embeddings) m.u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
@@ -272,19 +283,15 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined
       if (length > m.arenaSize || offset > m.arenaSize - length) {
         if (Atomics.load(u32, epochW) === before) throw outOfArena(m, index, offset, length);
       } else {
-        let target = into;
-        if (target === undefined) target = ctx.lastCopy = new Uint8Array(length);
-        else if (length > target.length) {
-          if (Atomics.load(u32, epochW) === before) {
-            throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${target.length}`);
-          }
-          target = undefined;
-        }
-        if (target !== undefined) {
-          copyBytes(target, 0, u8, m.arenaStart + offset, length);
-          // Same even epoch after the copy: no writer entered meanwhile; the hash rules out an unset.
-          if (Atomics.load(u32, epochW) === before && hashStillMatches(m, slotByte, ctx.key)) return length;
-        }
+        const start = m.arenaStart + offset;
+        let copied = true;
+        if (into === undefined) ctx.lastCopy = u8.slice(start, start + length);
+        else if (length <= into.length) ctx.copier.out(into, start, length);
+        else if (Atomics.load(u32, epochW) === before) {
+          throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
+        } else copied = false;
+        // Same even epoch after the copy: no writer entered meanwhile; the hash rules out an unset.
+        if (copied && Atomics.load(u32, epochW) === before && hashStillMatches(m, slotByte, ctx.key)) return length;
       }
     }
     if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
@@ -355,7 +362,7 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
           tooLongToAppend(m, keyText, current, length);
         }
         const home = claimHomeRegion(m, index, slotByte, current);
-        copyBytes(m.u8, m.arenaStart + home + current, data, 0, length);
+        ctx.copier.in(m.arenaStart + home + current, data, length);
         Atomics.store(m.u32, lengthW, current + length);
         publish(ctx, index, slotByte);
         return current + length;
