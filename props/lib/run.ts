@@ -6,6 +6,8 @@
  *   SPLINTER_PROPS_SEED=S          replay: the seed a failure printed
  *   SPLINTER_PROPS_PATH=P          replay: the path a failure printed (with its seed)
  *   SPLINTER_PROPS_REPLAY=R        replay: the replayPath a model failure printed (fc.commands)
+ *
+ * Long runs need tap's per-file timeout (120 s in .taprc) lifted: `npx tap -t 0 props/…`.
  */
 import fc from 'fast-check';
 import type { Test } from 'tap';
@@ -30,8 +32,8 @@ export function replayPath(): string | undefined {
 /** fc.assert's parameters for this run: runs, and the seed/path to replay if given. */
 export function parameters<T>(defaultRuns: number, extra: fc.Parameters<T> = {}): fc.Parameters<T> {
   const params: fc.Parameters<T> = { numRuns: numRuns(defaultRuns), verbose: fc.VerbosityLevel.Verbose, ...extra };
-  const seed = envInt('SPLINTER_PROPS_SEED');
-  if (seed !== undefined) params.seed = seed;
+  // Always an explicit seed, so a suite can name it (e.g. in a hang report) before fast-check ends.
+  params.seed = envInt('SPLINTER_PROPS_SEED') ?? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
   const path = process.env['SPLINTER_PROPS_PATH'];
   if (path !== undefined && path !== '') params.path = path;
   return params;
@@ -46,15 +48,25 @@ export async function checkProperty<T>(
   label: string,
   property: fc.IAsyncProperty<T> | fc.IProperty<T>,
   params: fc.Parameters<T>,
+  extraReplay?: (details: fc.RunDetails<T>) => string,
 ): Promise<fc.RunDetails<T>> {
   const started = performance.now();
   const details = await fc.check(property, params);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (details.failed) {
     const report = fc.defaultReportMessage(details) ?? 'property failed (no report)';
-    const replay = `replay with SPLINTER_PROPS_SEED=${details.seed} SPLINTER_PROPS_PATH=${JSON.stringify(details.counterexamplePath ?? '')}`;
-    process.stderr.write(`\n${label} FAILED:\n${report}\n${replay}\n`);
-    t.fail(`${label}: ${report}\n${replay}`, { diagnostic: true });
+    const error = details.errorInstance;
+    const errorText = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const replay =
+      `SPLINTER_PROPS_SEED=${details.seed} SPLINTER_PROPS_PATH=${JSON.stringify(details.counterexamplePath ?? '')}` +
+      (extraReplay === undefined ? '' : ` ${extraReplay(details)}`);
+    process.stderr.write(`\n${label} FAILED\n${report}\nError of the shrunk counterexample:\n${errorText}\nReplay: ${replay}\n`);
+    t.fail(`${label}: property failed (seed ${details.seed}, path ${details.counterexamplePath ?? ''})`, {
+      diagnostic: true,
+      report,
+      error: errorText,
+      replay,
+    });
   } else {
     t.pass(`${label}: ${details.numRuns} runs, ${details.numSkips} skipped, ${seconds} s (seed ${details.seed})`);
   }

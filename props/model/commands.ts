@@ -12,8 +12,8 @@ import fc from 'fast-check';
 import { isSplinterError, type SplinterErrorCode, type Store } from '../../src/index.js';
 import type { Peer, PeerAnswer } from '../../test/helpers/peer.js';
 import { describeDifferences, hex, sameBytes, unhex, utf8, type Geo } from '../lib/layout.js';
-import { validKey, type KeySpace } from './keys.js';
-import type { Side, SlotModel } from './slot-model.js';
+import { EDGE_KEYS, validKey, type KeySpace } from './keys.js';
+import type { Side, SlotModel, StepRule } from './slot-model.js';
 
 export interface Real {
   store: Store;
@@ -45,7 +45,10 @@ export interface Payload {
 }
 
 function showPayload(p: Payload): string {
-  if (p.text !== undefined) return `text ${JSON.stringify(p.text.length > 12 ? `${p.text.slice(0, 12)}…` : p.text)} (${p.bytes.length}B)`;
+  if (p.text !== undefined) {
+    const chars = [...p.text];
+    return `text ${JSON.stringify(chars.slice(0, 12).join(''))}${chars.length > 12 ? '…' : ''} (${p.bytes.length}B)`;
+  }
   const h = hex(p.bytes);
   return `${p.bytes.length}B ${h.length > 16 ? `${h.slice(0, 16)}…` : h}`;
 }
@@ -74,6 +77,7 @@ export const MUST_REACH = [
   'set: key placed past its home slot (collision)',
   'set: C duplicates a key past a hole (Q1)',
   'set: ours updates the first copy of a C duplicate',
+  'set: ours moves a key past a hole into it (other copies removed)',
   'unset: a stale C duplicate becomes visible',
   'ENOSPC: ours',
   'ENOSPC: C',
@@ -145,6 +149,12 @@ export function checkInvariants(m: SlotModel, r: Real): void {
 abstract class Step implements Cmd {
   constructor(readonly side: Side) {}
 
+  /** A fresh copy per run (fast-check clones commands), so what a run resolved is shown for that run. */
+  [fc.cloneMethod](): this {
+    const copy = Object.create(Object.getPrototypeOf(this) as object) as this;
+    return Object.assign(copy, this);
+  }
+
   check(): boolean {
     return true;
   }
@@ -169,30 +179,63 @@ abstract class Step implements Cmd {
   }
 }
 
+/**
+ * Where a step's key comes from: a literal key, or a rule resolved against the model when
+ * the step runs (the n-th key in that situation, else the fallback), so that sequences keep
+ * reaching the rare situations (a hole in front of a key, C's duplicates) at every size.
+ */
+export type KeySource = { key: string } | { rule: StepRule; n: number; fallback: string; pool: readonly string[] };
+
 /** A step on one key; a key our library refuses is never sent to the peer (it would store it truncated, Q2). */
 abstract class KeyStep extends Step {
-  readonly bytes: Uint8Array;
-  readonly valid: boolean;
+  key: string;
+  bytes: Uint8Array;
+  valid: boolean;
+  /** Set when a rule found its key in the run that used this command instance. */
+  private resolvedByRule = false;
 
-  constructor(side: Side, readonly key: string) {
+  constructor(side: Side, readonly source: KeySource) {
+    const key = 'key' in source ? source.key : source.fallback;
     const valid = validKey(key);
     super(valid ? side : 'ts');
+    this.key = key;
     this.valid = valid;
     this.bytes = utf8(key);
+  }
+
+  override async run(m: SlotModel, r: Real): Promise<void> {
+    if ('rule' in this.source) {
+      const rule = this.source.rule;
+      const candidates = rule === 'absent' ? this.source.pool.filter((k) => m.find(utf8(k)) < 0) : m.targets(rule);
+      const key = candidates.length > 0 ? candidates[this.source.n % candidates.length]! : this.source.fallback;
+      this.resolvedByRule = candidates.length > 0;
+      if (this.resolvedByRule) note(`target: ${this.source.rule}`);
+      this.key = key;
+      this.bytes = utf8(key);
+      this.valid = validKey(key);
+    }
+    return super.run(m, r);
   }
 
   protected get keyHex(): string {
     return hex(this.bytes);
   }
+
+  /** The key as shown: literal, or "rule#n→key" once resolved in the run that failed. */
+  protected get shownKey(): string {
+    if ('key' in this.source) return showKey(this.key);
+    const key = this.resolvedByRule ? showKey(this.key) : `none, fallback ${showKey(this.source.fallback)}`;
+    return `${this.source.rule}#${this.source.n}→${key}`;
+  }
 }
 
 export class SetCmd extends KeyStep {
-  constructor(side: Side, key: string, readonly value: Payload) {
-    super(side, key);
+  constructor(side: Side, source: KeySource, readonly value: Payload) {
+    super(side, source);
   }
 
   protected describe(): string {
-    return `set(${showKey(this.key)}, ${showPayload(this.value)})`;
+    return `set(${this.shownKey}, ${showPayload(this.value)})`;
   }
 
   protected async apply(m: SlotModel, r: Real): Promise<void> {
@@ -212,8 +255,10 @@ export class SetCmd extends KeyStep {
         return expectThrows(what, call, ['ENOSPC']);
       }
       call();
+      const fresh = m.slots[index]!.hash === 0n;
       this.noteSet(m, index);
       m.set(index, this.bytes, this.value.bytes);
+      if (fresh && m.oursAfterInsert(this.bytes, this.value.bytes).length > 0) note('set: ours moves a key past a hole into it (other copies removed)');
       return;
     }
     const answer = await r.peer.send({ op: 'set', key_hex: this.keyHex, value_hex: hex(this.value.bytes) });
@@ -237,8 +282,8 @@ export class SetCmd extends KeyStep {
     if (this.bytes.length === 63) note('set: 63-byte key');
     if (index !== m.probePath(this.bytes)[0]) note('set: key placed past its home slot (collision)');
     const first = m.find(this.bytes);
-    if (first >= 0 && first !== index) note('set: C duplicates a key past a hole (Q1)');
-    if (this.side === 'ts' && m.copies(this.bytes).length > 1) note('set: ours updates the first copy of a C duplicate');
+    if (this.side === 'c' && first >= 0 && first !== index) note('set: C duplicates a key past a hole (Q1)');
+    if (this.side === 'ts' && index === first && m.copies(this.bytes).length > 1) note('set: ours updates the first copy of a C duplicate');
     if (v.length === 1) note('set: 1-byte value');
     if (v.length === m.geo.maxValueSize) note('set: maxValueSize value');
     if (v.some((b) => b === 0 || b >= 0x80)) note('set: binary value (NUL or high bytes)');
@@ -248,13 +293,13 @@ export class SetCmd extends KeyStep {
 export type GetVariant = 'get' | 'getString' | 'getInto' | 'rawView';
 
 export class GetCmd extends KeyStep {
-  constructor(side: Side, key: string, readonly variant: GetVariant, readonly targetSize: number) {
-    super(side, key);
+  constructor(side: Side, source: KeySource, readonly variant: GetVariant, readonly targetSize: number) {
+    super(side, source);
   }
 
   protected describe(): string {
-    if (this.side === 'c') return `get(${showKey(this.key)})`;
-    return `${this.variant}(${showKey(this.key)}${this.variant === 'getInto' ? `, ${this.targetSize}B target` : ''})`;
+    if (this.side === 'c') return `get(${this.shownKey})`;
+    return `${this.variant}(${this.shownKey}${this.variant === 'getInto' ? `, ${this.targetSize}B target` : ''})`;
   }
 
   protected async apply(m: SlotModel, r: Real): Promise<void> {
@@ -302,7 +347,7 @@ export class GetCmd extends KeyStep {
 
 export class UnsetCmd extends KeyStep {
   protected describe(): string {
-    return `unset(${showKey(this.key)})`;
+    return `unset(${this.shownKey})`;
   }
 
   protected async apply(m: SlotModel, r: Real): Promise<void> {
@@ -329,13 +374,13 @@ export class UnsetCmd extends KeyStep {
 export type AppendSizing = 'as-is' | 'fill' | 'overflow';
 
 export class AppendCmd extends KeyStep {
-  constructor(side: Side, key: string, readonly data: Payload, readonly sizing: AppendSizing) {
-    super(side, key);
+  constructor(side: Side, source: KeySource, readonly data: Payload, readonly sizing: AppendSizing) {
+    super(side, source);
   }
 
   protected describe(): string {
     const size = this.sizing === 'as-is' ? showPayload(this.data) : `${this.sizing} to the limit with ${showPayload(this.data)}`;
-    return `append(${showKey(this.key)}, ${size})`;
+    return `append(${this.shownKey}, ${size})`;
   }
 
   /** The data actually appended: sized from the model for 'fill' / 'overflow'. */
@@ -383,7 +428,7 @@ export class AppendCmd extends KeyStep {
 /** has + getEpoch (ours) or get_epoch (C): the exact slot epoch, 0 when missing. */
 export class EpochCmd extends KeyStep {
   protected describe(): string {
-    return this.side === 'ts' ? `has+getEpoch(${showKey(this.key)})` : `get_epoch(${showKey(this.key)})`;
+    return `${this.side === 'ts' ? 'has+getEpoch' : 'get_epoch'}(${this.shownKey})`;
   }
 
   protected async apply(m: SlotModel, r: Real): Promise<void> {
@@ -408,7 +453,7 @@ export class EpochCmd extends KeyStep {
 /** slotSnapshot (ours) or slot (C): the slot index and fields of the first copy. */
 export class InspectCmd extends KeyStep {
   protected describe(): string {
-    return `${this.side === 'ts' ? 'slotSnapshot' : 'slot'}(${showKey(this.key)})`;
+    return `${this.side === 'ts' ? 'slotSnapshot' : 'slot'}(${this.shownKey})`;
   }
 
   protected async apply(m: SlotModel, r: Real): Promise<void> {
@@ -419,10 +464,10 @@ export class InspectCmd extends KeyStep {
     if (this.side === 'ts') {
       const snap = r.store.slotSnapshot(this.key);
       if (s === undefined) return equal(what, snap, undefined);
-      return equal(
-        what,
-        snap && { ...snap },
-        {
+      // Only the fields the model knows, picked from the snapshot (new fields may be added).
+      const pick = (o: object | undefined, keys: string[]): object | undefined =>
+        o && Object.fromEntries(keys.map((k) => [k, (o as Record<string, unknown>)[k]]));
+      const expected = {
           index,
           key: this.key,
           hash: s.hash,
@@ -435,8 +480,8 @@ export class InspectCmd extends KeyStep {
           ctime: 0n,
           atime: 0n,
           bloom: 0n,
-        },
-      );
+        };
+      return equal(what, pick(snap, Object.keys(expected)), expected);
     }
     const answer = await r.peer.send({ op: 'slot', key_hex: this.keyHex });
     if (s === undefined) return expectPeer(what, answer, -1, 'ENOENT');
@@ -525,7 +570,7 @@ export function valueArbitrary(maxv: number): fc.Arbitrary<Payload> {
     { weight: 2, arbitrary: bytes(1, 1) },
     { weight: 2, arbitrary: bytes(maxv, maxv) },
     { weight: 5, arbitrary: bytes(1, maxv) },
-    { weight: 2, arbitrary: text(1, Math.min(maxv, 24)) },
+    { weight: 2, arbitrary: text(1, Math.max(1, Math.floor(maxv / 4))) }, // graphemes of up to 4+ bytes
     { weight: 1, arbitrary: text(maxv, maxv + 8) }, // often longer than maxv bytes: EMSGSIZE
     {
       weight: 1,
@@ -552,16 +597,37 @@ export function appendArbitrary(maxv: number): fc.Arbitrary<[Payload, AppendSizi
   return fc.tuple(data, sizing);
 }
 
+/**
+ * Literal keys, or rules the model resolves when the step runs, weighted per kind of step:
+ * e.g. sets aim at keys past a hole (where C duplicates), unsets at keys in front of others.
+ */
+export function keySourceArbitrary(keys: KeySpace, rules: Partial<Record<StepRule, number>>, literal = 6): fc.Arbitrary<KeySource> {
+  const n = fc.nat(15);
+  const fallback = fc.constantFrom(...keys.pool);
+  const pool = [...keys.pool, ...EDGE_KEYS];
+  // Cross-shrink: a failing step aimed by a rule shrinks towards a literal key where it can.
+  return fc.oneof(
+    { withCrossShrink: true },
+    { weight: literal, arbitrary: keys.arbitrary.map((key): KeySource => ({ key })) },
+    ...Object.entries(rules).map(([rule, weight]) => ({
+      weight,
+      arbitrary: fc.tuple(n, fallback).map(([i, f]): KeySource => ({ rule: rule as StepRule, n: i, fallback: f, pool })),
+    })),
+  );
+}
+
 export function commandArbitrary(geo: Geo, keys: KeySpace): fc.Arbitrary<Cmd> {
   const side = fc.constantFrom<Side>('ts', 'c');
-  const key = keys.arbitrary;
+  const setKey = keySourceArbitrary(keys, { 'past-hole': 3, absent: 5, duplicated: 3, displaced: 1 });
+  const unsetKey = keySourceArbitrary(keys, { blocker: 3, duplicated: 2, displaced: 1 });
+  const key = keySourceArbitrary(keys, { duplicated: 1, displaced: 1 });
   const maxv = geo.maxValueSize;
   const variant = fc.constantFrom<GetVariant>('get', 'getString', 'getInto', 'rawView');
   const targetSize = fc.oneof(fc.constant(maxv), fc.integer({ min: 0, max: maxv + 2 }));
   return fc.oneof(
-    { weight: 6, arbitrary: fc.tuple(side, key, valueArbitrary(maxv)).map(([s, k, v]): Cmd => new SetCmd(s, k, v)) },
+    { weight: 6, arbitrary: fc.tuple(side, setKey, valueArbitrary(maxv)).map(([s, k, v]): Cmd => new SetCmd(s, k, v)) },
     { weight: 3, arbitrary: fc.tuple(side, key, variant, targetSize).map(([s, k, v, n]): Cmd => new GetCmd(s, k, v, n)) },
-    { weight: 3, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new UnsetCmd(s, k)) },
+    { weight: 4, arbitrary: fc.tuple(side, unsetKey).map(([s, k]): Cmd => new UnsetCmd(s, k)) },
     { weight: 3, arbitrary: fc.tuple(side, key, appendArbitrary(maxv)).map(([s, k, [d, z]]): Cmd => new AppendCmd(s, k, d, z)) },
     { weight: 2, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new EpochCmd(s, k)) },
     { weight: 1, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new InspectCmd(s, k)) },

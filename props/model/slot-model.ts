@@ -22,6 +22,11 @@ import {
 
 export type Side = 'ts' | 'c';
 
+export type TargetRule = 'displaced' | 'blocker' | 'past-hole' | 'duplicated';
+
+/** Target rules resolved by the step itself, from its key pool: 'absent' = a pool key not in the store (fills it up). */
+export type StepRule = TargetRule | 'absent';
+
 export interface ModelSlot {
   /** FNV-1a 64 of the key; 0n = empty. */
   hash: bigint;
@@ -79,19 +84,28 @@ export class SlotModel {
   }
 
   /**
-   * Where a set goes, or -1 for a full store. Ours: the key's slot anywhere on the path,
-   * else the first empty one. C (Q1): the first slot that is empty or matches.
+   * Where a set goes, or -1 for a full store: on both sides the first slot on the probe path
+   * that is empty or holds the key (C: FORMAT.md §7; ours since a4c9e4f, docs/format.md Q1).
+   * C stops there, so a key past a hole gets a second copy in the hole (Q1); ours then
+   * removes the other copies (`oursAfterInsert`).
    */
-  placeForSet(side: Side, key: Uint8Array): number {
-    const path = this.probePath(key);
-    if (side === 'c') {
-      for (const i of path) if (this.slots[i]!.hash === 0n || this.holds(i, key)) return i;
-      return -1;
-    }
-    const match = this.find(key);
-    if (match >= 0) return match;
-    for (const i of path) if (this.slots[i]!.hash === 0n) return i;
+  placeForSet(_side: Side, key: Uint8Array): number {
+    for (const i of this.probePath(key)) if (this.slots[i]!.hash === 0n || this.holds(i, key)) return i;
     return -1;
+  }
+
+  /**
+   * Ours, after writing a key into an EMPTY slot: if other copies exist (the key sat past a
+   * hole, or C duplicated it), the first copy on the path (the one just written) is written
+   * again (a second publish: epochs move again) and every other copy is cleared like an unset.
+   * Returns the slots cleared.
+   */
+  oursAfterInsert(key: Uint8Array, value: Uint8Array): number[] {
+    const [keeper, ...others] = this.copies(key);
+    if (keeper === undefined || others.length === 0) return [];
+    this.set(keeper, key, value);
+    for (const other of others) this.unset(other);
+    return others;
   }
 
   // ── Effects (FORMAT.md §7) ───────────────────────────────────────────────
@@ -163,6 +177,42 @@ export class SlotModel {
       else s.region.fill(0, s.len);
       s.epoch = (s.epoch + 2n) & U64;
     }
+  }
+
+  // ── Targets: keys in situations worth steering steps at ──────────────────────
+
+  /**
+   * Keys (in slot order, each once) in a situation a targeted step aims at:
+   * - 'displaced': its first copy sits past its home slot (it collided when set);
+   * - 'blocker': it sits on a displaced key's probe path in front of it (unset it: a hole);
+   * - 'past-hole': an empty slot lies on its path before its first copy (a C set duplicates it, Q1);
+   * - 'duplicated': it has two or more copies (C made them).
+   */
+  targets(rule: TargetRule): string[] {
+    const out = new Set<string>();
+    const decoder = new TextDecoder();
+    this.slots.forEach((s, i) => {
+      if (s.hash === 0n) return;
+      const key = this.keyBytesAt(i);
+      const path = this.probePath(key);
+      const first = this.find(key);
+      const before = path.slice(0, path.indexOf(first));
+      switch (rule) {
+        case 'displaced':
+          if (before.length > 0) out.add(decoder.decode(key));
+          break;
+        case 'blocker':
+          for (const j of before) if (this.slots[j]!.hash !== 0n) out.add(decoder.decode(this.keyBytesAt(j)));
+          break;
+        case 'past-hole':
+          if (before.some((j) => this.slots[j]!.hash === 0n)) out.add(decoder.decode(key));
+          break;
+        case 'duplicated':
+          if (this.copies(key).length > 1) out.add(decoder.decode(key));
+          break;
+      }
+    });
+    return [...out];
   }
 
   // ── Views ─────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ import { bumpGlobalEpoch, unlock } from './seqlock.js';
 import { claimHomeRegion, contested, describe, outOfArena, type KvContext } from './kv.js';
 import { lockExistingKey } from './locate.js';
 import { findKey, hashStillMatches } from './probe.js';
+import { evacuateRelocated } from './relocation.js';
 import { readU64LE, toU64, U64_MAX, writeU64LE } from './u64-bytes.js';
 
 const U64_BYTES = 8;
@@ -57,6 +58,7 @@ export function setNamedType(ctx: KvContext, keyText: string, mask: number): voi
       `setNamedType "${keyText}": a BIGUINT value is 8 bytes, and this store's values are at most ${m.maxValueSize} bytes`,
     );
   }
+  evacuateRelocated(ctx);
   const index = lockExistingKey(ctx, keyText, 'setNamedType');
   const slotByte = m.slotByte(index);
   const lengthW = (slotByte + SLOT.val_len) >>> 2;
@@ -86,6 +88,7 @@ export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: b
   const m = ctx.m;
   if (!OPS.has(op)) throw new SplinterError('EINVAL', `integerOp takes IntOp 0..5 (AND OR XOR NOT INC DEC), received ${describe(op)}`);
   const by = toU64(operand, 'the integerOp operand');
+  evacuateRelocated(ctx);
   const index = lockExistingKey(ctx, keyText, 'integerOp');
   const slotByte = m.slotByte(index);
   if ((m.u8[slotByte + SLOT.type_flag]! & SlotType.BIGUINT) === 0) {

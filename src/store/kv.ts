@@ -18,6 +18,7 @@ import {
 import { halvesToBigInt } from '../layout/fnv1a.js';
 import type { Backoff } from './backoff.js';
 import { Copier } from './copy.js';
+import { evacuateRelocated } from './relocation.js';
 import type { KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 import {
@@ -43,6 +44,8 @@ export class KvContext {
   lastCopy: Uint8Array | undefined;
   /** keys()'s memory of decoded names, made on first use. */
   slotNames: SlotNames | undefined;
+  /** val_brk when relocated values were last moved home (relocation.ts). */
+  seenValBrk = 0;
   /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
   notify: (index: number, dirty: boolean) => void = () => {};
 
@@ -54,7 +57,7 @@ export class KvContext {
     readonly key: KeyCodec,
     readonly backoff: Backoff,
   ) {
-    this.valueScratch = new Uint8Array(m.maxValueSize + 4);
+    this.valueScratch = new Uint8Array(Math.max(m.maxValueSize, U64_BYTES) + 4);
     this.copier = new Copier(m.u8, m.i32);
   }
 }
@@ -66,10 +69,17 @@ export function contested(what: string, key: string, budgetMs: number): Splinter
   );
 }
 
+const U64_BYTES = 8;
+
+/** True when a value of `length` bytes at arena offset `offset` cannot be a sound value of this store. */
+export function valueOutOfBounds(m: StoreMemory, offset: number, length: number): boolean {
+  return length > m.maxStoredLength || length > m.arenaSize || offset > m.arenaSize - length;
+}
+
 export function outOfArena(m: StoreMemory, index: number, offset: number, length: number): SplinterError {
   return new SplinterError(
     'ECORRUPT',
-    `slot ${index} points its value at arena offset ${offset} + ${length} bytes, past the ${m.arenaSize}-byte arena`,
+    `slot ${index} points its value at arena offset ${offset} + ${length} bytes; values are at most ${m.maxValueSize} bytes inside the ${m.arenaSize}-byte arena`,
   );
 }
 
@@ -159,6 +169,7 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
   const m = ctx.m;
   checkValueLength(m, length);
   ctx.key.encode(keyText);
+  evacuateRelocated(ctx);
   const probe = ctx.probe;
   ctx.backoff.reset();
   for (;;) {
@@ -280,7 +291,7 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined
       // Plain loads, once each: the bound check and the copy use these locals, the epoch check validates them.
       const offset = u32[(slotByte + SLOT.val_off) >>> 2]!;
       const length = u32[(slotByte + SLOT.val_len) >>> 2]!;
-      if (length > m.arenaSize || offset > m.arenaSize - length) {
+      if (valueOutOfBounds(m, offset, length)) {
         if (Atomics.load(u32, epochW) === before) throw outOfArena(m, index, offset, length);
       } else {
         const start = m.arenaStart + offset;
@@ -322,6 +333,7 @@ export function getString(ctx: KvContext, keyText: string): string | undefined {
 export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
   const m = ctx.m;
   ctx.key.encode(keyText);
+  evacuateRelocated(ctx);
   ctx.backoff.reset();
   for (;;) {
     const index = findKey(m, ctx.key);
@@ -346,6 +358,7 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
   const m = ctx.m;
   if (length === 0) throw new SplinterError('EINVAL', `append "${keyText}": the data to append is empty`);
   ctx.key.encode(keyText);
+  evacuateRelocated(ctx);
   ctx.backoff.reset();
   for (;;) {
     const index = findKey(m, ctx.key);
@@ -446,6 +459,7 @@ export function getMop(m: StoreMemory): Mop {
 /** purge: zero what no value uses, slot by slot, skipping slots a writer holds. */
 export function purge(ctx: KvContext): void {
   const m = ctx.m;
+  evacuateRelocated(ctx);
   for (let index = 0; index < m.slots; index++) {
     const slotByte = m.slotByte(index);
     if (!tryLock(m.u32, m.epochW32(slotByte))) continue;

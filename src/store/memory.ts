@@ -20,6 +20,8 @@ export class StoreMemory {
   readonly totalSize: number;
   /** u32 index of the low word of the global epoch. */
   readonly globalEpochW32: number;
+  /** The longest val_len a sound store holds: maxValueSize, or 8 for a BIGUINT C relocated into a store of shorter values. */
+  readonly maxStoredLength: number;
 
   constructor(bytes: Uint8Array, geometry: Geometry) {
     const { buffer, byteOffset } = bytes;
@@ -37,6 +39,7 @@ export class StoreMemory {
     this.arenaSize = o.arenaSize;
     this.totalSize = o.totalSize;
     this.globalEpochW32 = HEADER.epoch >>> 2;
+    this.maxStoredLength = Math.max(geometry.maxValueSize, 8);
   }
 
   /** Byte offset of slot `index`. */

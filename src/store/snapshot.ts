@@ -1,6 +1,6 @@
 import { SplinterError } from '../errors.js';
 import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
-import { contested, outOfArena, readStoredKey, type KvContext } from './kv.js';
+import { contested, outOfArena, readStoredKey, valueOutOfBounds, type KvContext } from './kv.js';
 import type { StoreMemory } from './memory.js';
 import { findKey, hashStillMatches } from './probe.js';
 
@@ -126,7 +126,7 @@ export function rawView(ctx: KvContext, keyText: string): RawView | undefined {
         Atomics.load(m.u32, epochW) === before &&
         Atomics.load(m.i32, slotByte >>> 2) === hashLo &&
         Atomics.load(m.i32, (slotByte >>> 2) + 1) === hashHi;
-      if (length > m.arenaSize || offset > m.arenaSize - length) {
+      if (valueOutOfBounds(m, offset, length)) {
         if (stillValid()) throw outOfArena(m, index, offset, length);
       } else if (stillValid()) {
         const start = m.arenaStart + offset;

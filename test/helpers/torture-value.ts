@@ -138,7 +138,8 @@ export function verifyTorture(buf: Uint8Array, length: number, maxValueSize: num
     }
   }
   fnv1a64Into(buf, end, scratchHash);
-  if (readU32LE(buf, end) !== scratchHash.lo || readU32LE(buf, end + 4) !== scratchHash.hi) {
+  // The halves may come back signed or unsigned: compare them as unsigned 32-bit.
+  if (readU32LE(buf, end) !== scratchHash.lo >>> 0 || readU32LE(buf, end + 4) !== scratchHash.hi >>> 0) {
     out.verdict = 'checksum';
     return false;
   }

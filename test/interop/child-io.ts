@@ -1,16 +1,10 @@
 /**
- * The child side of the torture protocol: one JSON config in argv[2]; the child prints
- * `{"ready":true}` once its store is open, runs on each stdin line it is sent, prints one
- * JSON answer line per command, and exits when stdin closes. A watchdog ends the process
- * if the parent goes quiet for too long, so an orphan never spins forever.
+ * The child side of the torture protocol: the child prints `{"ready":true}` once it is
+ * loaded, runs each stdin line it is sent, prints one JSON answer line per command (or
+ * `{"error":…}`), and exits when stdin closes. A watchdog ends the process if the parent
+ * goes quiet for too long, so an orphan never lingers.
  */
 import readline from 'node:readline';
-
-export function childConfig<T>(): T {
-  const raw = process.argv[2];
-  if (raw === undefined) throw new Error('usage: node --import tsx <script> <json-config>');
-  return JSON.parse(raw) as T;
-}
 
 export function reply(message: unknown): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);

@@ -1,6 +1,6 @@
 /**
- * The parent side of the torture processes: spawns our child scripts (TypeScript through
- * tsx) and the C peer, talks JSON lines to them with a timeout on every answer, and kills
+ * The parent side of the torture processes: spawns our child script (TypeScript through
+ * tsx) and C peers, talks JSON lines to them with a timeout on every answer, and kills
  * whatever is still running when the test ends, whether it passed or not.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -96,18 +96,59 @@ export class Child {
   }
 }
 
-/** Every process a test started, so that teardown can end them all. */
-export class Fleet {
+/**
+ * A few of our torture processes (test/interop/torture-child.ts), started once and reused by
+ * every case: each command says which role to play on which store. A child that died or was
+ * killed (a timeout) is replaced by a fresh one the next time children are taken.
+ */
+export class ChildPool {
   private readonly children: Child[] = [];
+  private spawned = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly readyTimeoutMs: number,
+    private readonly idleLimitMs: number,
+  ) {
+    for (let i = 0; i < size; i++) this.children.push(this.spawn());
+  }
+
+  private spawn(): Child {
+    this.spawned++;
+    return new Child(`ours #${this.spawned}`, 'torture-child.ts', { idleLimitMs: this.idleLimitMs }, this.readyTimeoutMs);
+  }
+
+  /** `n` ready children (n ≤ size). */
+  async take(n: number): Promise<Child[]> {
+    if (n > this.size) throw new Error(`the pool has ${this.size} children, ${n} were asked for`);
+    for (let i = 0; i < n; i++) if (!this.children[i]!.running) this.children[i] = this.spawn();
+    const taken = this.children.slice(0, n);
+    await Promise.all(taken.map((c) => c.ready));
+    return taken;
+  }
+
+  /** Asks every child to drop its handle on a store (at the end of a case). */
+  async release(target: string): Promise<void> {
+    await Promise.all(
+      this.children.filter((c) => c.running).map((c) => c.request({ op: 'close', target }, 5000).catch(() => undefined)),
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(this.children.map((c) => c.close()));
+    this.killAll();
+  }
+
+  killAll(): void {
+    for (const c of this.children) c.kill();
+  }
+}
+
+/** The C peers a test started, so that teardown can end them all. */
+export class Fleet {
   private readonly peers: Peer[] = [];
 
   constructor(private readonly readyTimeoutMs: number) {}
-
-  child(label: string, script: string, config: object): Child {
-    const child = new Child(label, script, config, this.readyTimeoutMs);
-    this.children.push(child);
-    return child;
-  }
 
   openPeer(target: string): Peer {
     const peer = Peer.open(target);
@@ -120,25 +161,18 @@ export class Fleet {
     return within(peer.send(command), timeoutMs, `${label} ${String(command['op'])}`, () => peer.kill());
   }
 
-  /** Waits for every child and peer to be ready. */
+  /** Waits for every peer to be ready. */
   async ready(): Promise<void> {
-    await Promise.all([
-      ...this.children.map((c) => c.ready),
-      ...this.peers.map((p) => within(p.ready, this.readyTimeoutMs, 'C peer start', () => p.kill())),
-    ]);
+    await Promise.all(this.peers.map((p) => within(p.ready, this.readyTimeoutMs, 'C peer start', () => p.kill())));
   }
 
-  /** Ends everything politely, then by force. Safe to call twice. */
+  /** Ends every peer politely (EOF), then by force. Safe to call twice. */
   async shutdown(): Promise<void> {
-    await Promise.all([
-      ...this.children.map((c) => c.close()),
-      ...this.peers.map((p) => within(p.close(), 5000, 'C peer exit', () => p.kill()).catch(() => undefined)),
-    ]);
+    await Promise.all(this.peers.map((p) => within(p.close(), 5000, 'C peer exit', () => p.kill()).catch(() => undefined)));
     this.killAll();
   }
 
   killAll(): void {
-    for (const c of this.children) c.kill();
     for (const p of this.peers) p.kill();
   }
 }

@@ -1,24 +1,17 @@
 /**
- * The insert race, two roles:
+ * The insert race, two roles (run by torture-child.ts):
  *  - inserter: for generation g inserts the new keys race/g/0 … race/g/(count-1), key r at
  *    the agreed CLOCK_MONOTONIC instant start + r × period, so two inserters hit each new
  *    key at the same moment;
  *  - churner: sets and unsets filler keys at random all the time, opening and filling holes
- *    on the probe paths the inserters walk.
+ *    on the probe paths the inserters walk, until its time is up or the key ctl/stop appears.
  * Values are torture values (seq = writerId × 2^40 + g × count + r), so the survivor can be
  * verified.
  */
-import { isSplinterError, Store } from '../../src/index.js';
+import os from 'node:os';
+import { isSplinterError, type Store } from '../../src/index.js';
 import { encodeTorture } from '../helpers/torture-value.js';
-import { childConfig, errorText, monoNs, Samples, serve } from './child-io.js';
-
-export interface InsertConfig {
-  target: string;
-  role: 'inserter' | 'churner';
-  writerId?: number;
-  /** churner: how many filler keys it toggles. */
-  fillers?: number;
-}
+import { errorText, monoNs, Samples } from './child-io.js';
 
 export interface InserterReport {
   gen: number;
@@ -27,8 +20,10 @@ export interface InserterReport {
   enospc: number;
   /** Keys this inserter could not set at all (every retry contested). */
   failed: number;
-  /** Keys it reached more than one period after their instant (it was descheduled). */
+  /** Keys it reached more than one period after their instant (it was descheduled): skipped. */
   late: number;
+  /** Per key: when its set began and ended, in ns after the generation's start instant (-1: skipped). */
+  spans: number[];
   errors: number;
   errorSamples: string[];
 }
@@ -47,14 +42,21 @@ export interface ChurnerReport {
   seconds: number;
 }
 
-const config = childConfig<InsertConfig>();
-const store = Store.open(config.target);
-const M = store.maxValueSize;
-const buf = new Uint8Array(M);
 const RETRIES = 50;
+/** The parent sets this key to end the churn before its time is up. */
+const STOP_KEY = 'ctl/stop';
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
-function insertGeneration(gen: number, start: bigint, period: bigint, count: number): InserterReport {
-  const writerId = config.writerId ?? 1;
+export function insertGeneration(
+  store: Store,
+  writerId: number,
+  gen: number,
+  start: bigint,
+  period: bigint,
+  count: number,
+): InserterReport {
+  const M = store.maxValueSize;
+  const buf = new Uint8Array(M);
   const errorSamples = new Samples();
   let sets = 0;
   let eagain = 0;
@@ -62,11 +64,21 @@ function insertGeneration(gen: number, start: bigint, period: bigint, count: num
   let failed = 0;
   let late = 0;
   let errors = 0;
+  const spans: number[] = [];
+  // Sleep until shortly before the start, so the other inserter gets a core to reach it too.
+  const sleepNs = Number(start - monoNs()) - 1_500_000;
+  if (sleepNs > 0) Atomics.wait(sleepCell, 0, 0, sleepNs / 1e6);
   for (let r = 0; r < count; r++) {
     const at = start + BigInt(r) * period;
     let now = monoNs();
-    if (now > at + period) late++;
+    // Too late for this key's instant: leave it to the other inserter and catch up.
+    if (now >= at + period) {
+      late++;
+      spans.push(-1, -1);
+      continue;
+    }
     while (now < at) now = monoNs();
+    spans.push(Number(now - start));
     const key = `race/${gen}/${r}`;
     const length = encodeTorture(writerId * 2 ** 40 + gen * count + r, M, buf);
     const value = buf.subarray(0, length);
@@ -86,13 +98,23 @@ function insertGeneration(gen: number, start: bigint, period: bigint, count: num
         }
       }
     }
+    spans.push(Number(monoNs() - start));
     if (!done) failed++;
   }
-  return { gen, sets, eagain, enospc, failed, late, errors, errorSamples: errorSamples.items };
+  return { gen, sets, eagain, enospc, failed, late, spans, errors, errorSamples: errorSamples.items };
 }
 
-function churn(seconds: number): ChurnerReport {
-  const fillers = config.fillers ?? 16;
+export function churn(store: Store, fillers: number, seconds: number): ChurnerReport {
+  const M = store.maxValueSize;
+  const buf = new Uint8Array(M);
+  // Lowest CPU priority while churning: on a small machine the inserters must win a core
+  // the moment they wake. Restored afterwards where the system allows it.
+  const priority = os.getPriority();
+  try {
+    os.setPriority(19);
+  } catch {
+    // not permitted here: churn at normal priority
+  }
   const present = new Array<boolean>(fillers).fill(false);
   const keys = Array.from({ length: fillers }, (_, i) => `fill/${i}`);
   const value = buf.subarray(0, encodeTorture(7, M, buf));
@@ -107,7 +129,7 @@ function churn(seconds: number): ChurnerReport {
   let x = (process.pid * 2654435761) >>> 0 || 1;
   const started = monoNs();
   const end = started + BigInt(Math.round(seconds * 1e9));
-  while (monoNs() < end) {
+  while (monoNs() < end && !store.has(STOP_KEY)) {
     for (let k = 0; k < 32; k++) {
       x ^= x << 13;
       x ^= x >>> 17;
@@ -136,14 +158,10 @@ function churn(seconds: number): ChurnerReport {
       }
     }
   }
+  try {
+    os.setPriority(priority);
+  } catch {
+    // stays low: the churn is the last role a test gives this process
+  }
   return { sets, unsets, eagain, enospc, vanished, lingering, errors, errorSamples: errorSamples.items, seconds: Number(monoNs() - started) / 1e9 };
 }
-
-serve((line) => {
-  const command = JSON.parse(line) as { op: string; gen?: number; start?: string; period?: string; count?: number; seconds?: number };
-  if (config.role === 'inserter' && command.op === 'gen') {
-    return insertGeneration(command.gen!, BigInt(command.start!), BigInt(command.period!), command.count!);
-  }
-  if (config.role === 'churner' && command.op === 'run') return churn(command.seconds!);
-  throw new Error(`${config.role} does not know op ${command.op}`);
-});

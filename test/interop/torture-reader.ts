@@ -1,19 +1,13 @@
 /**
- * A torture reader process: reads one key in a loop with splinter-ts (get or getInto),
- * verifies every value it accepts (length, filler, checksum) and that seq never goes
- * back for any one writer, and reports its counts. The writer id is seq / 2^40 (0 for a
- * single writer counting 1, 2, 3, …).
+ * The reader role: reads one key in a loop with splinter-ts (get or getInto), verifies every
+ * value it accepts (length, filler, checksum) and that seq never goes back for any one
+ * writer, and counts. The writer id is seq / 2^40 (0 for a single writer counting 1, 2, 3, …).
  */
-import { isSplinterError, Store } from '../../src/index.js';
+import { isSplinterError, type Store } from '../../src/index.js';
 import { newTortureCheck, verifyTorture } from '../helpers/torture-value.js';
-import { childConfig, errorText, monoNs, Samples, serve } from './child-io.js';
+import { errorText, monoNs, Samples } from './child-io.js';
 
-export interface ReaderConfig {
-  target: string;
-  key: string;
-  mode: 'get' | 'getInto';
-  contentionBudgetMs?: number;
-}
+export type ReadMode = 'get' | 'getInto';
 
 export interface ReaderReport {
   reads: number;
@@ -31,11 +25,8 @@ export interface ReaderReport {
   errorSamples: string[];
 }
 
-const config = childConfig<ReaderConfig>();
-const store = Store.open(config.target, config.contentionBudgetMs === undefined ? {} : { contentionBudgetMs: config.contentionBudgetMs });
-const M = store.maxValueSize;
-
-function run(seconds: number): ReaderReport {
+export function runReader(store: Store, key: string, mode: ReadMode, seconds: number): ReaderReport {
+  const M = store.maxValueSize;
   const buf = new Uint8Array(M);
   const check = newTortureCheck();
   const lastSeq = new Float64Array(1 << 16).fill(-1); // per writer id (seqHi >>> 8)
@@ -50,7 +41,6 @@ function run(seconds: number): ReaderReport {
   let errors = 0;
   let maxSeq = 0;
   let seen = false;
-  const { key, mode } = config;
   const started = monoNs();
   const end = started + BigInt(Math.round(seconds * 1e9));
   while (monoNs() < end) {
@@ -86,8 +76,7 @@ function run(seconds: number): ReaderReport {
         continue;
       }
       const writer = check.seqHi >>> 8;
-      const previous = lastSeq[writer]!;
-      if (check.seq < previous) regressions++;
+      if (check.seq < lastSeq[writer]!) regressions++;
       else lastSeq[writer] = check.seq;
       if (check.seq > maxSeq) maxSeq = check.seq;
     }
@@ -109,9 +98,3 @@ function run(seconds: number): ReaderReport {
     errorSamples: errorSamples.items,
   };
 }
-
-serve((line) => {
-  const command = JSON.parse(line) as { op: string; seconds: number };
-  if (command.op !== 'run') throw new Error(`unknown op ${command.op}`);
-  return run(command.seconds);
-});

@@ -1,18 +1,10 @@
 /**
- * A torture writer process: sets one key with splinter-ts in a loop, seq = writerId × 2^40
- * + n for n = 1, 2, 3, … (n advances only when the set succeeded), counting EAGAIN.
+ * The writer role: sets one key with splinter-ts in a loop, seq = writerId × 2^40 + n for
+ * n = 1, 2, 3, … (n advances only when the set succeeded), counting EAGAIN.
  */
-import { isSplinterError, Store } from '../../src/index.js';
+import { isSplinterError, type Store } from '../../src/index.js';
 import { encodeTortureHalves } from '../helpers/torture-value.js';
-import { childConfig, errorText, monoNs, Samples, serve } from './child-io.js';
-
-export interface WriterConfig {
-  target: string;
-  key: string;
-  /** 0..65535; 0 makes the plain 1, 2, 3, … sequence the C peer's torture_read expects. */
-  writerId: number;
-  contentionBudgetMs?: number;
-}
+import { errorText, monoNs, Samples } from './child-io.js';
 
 export interface WriterReport {
   writes: number;
@@ -24,17 +16,15 @@ export interface WriterReport {
   errorSamples: string[];
 }
 
-const config = childConfig<WriterConfig>();
-const store = Store.open(config.target, config.contentionBudgetMs === undefined ? {} : { contentionBudgetMs: config.contentionBudgetMs });
-const M = store.maxValueSize;
-
-function run(seconds: number): WriterReport {
+/** `writerId` 0..65535; 0 makes the plain 1, 2, 3, … sequence the C peer's torture_read expects. */
+export function runWriter(store: Store, key: string, writerId: number, seconds: number): WriterReport {
+  const M = store.maxValueSize;
   const buf = new Uint8Array(M);
   // One view per length, so the loop allocates nothing.
   const views: Uint8Array[] = [];
   for (let length = 0; length <= M; length++) views.push(buf.subarray(0, length));
   const errorSamples = new Samples();
-  const idHigh = config.writerId * 256; // writerId × 2^40 = (writerId × 2^8) × 2^32
+  const idHigh = writerId * 256; // writerId × 2^40 = (writerId × 2^8) × 2^32
   let n = 1;
   let writes = 0;
   let eagain = 0;
@@ -47,7 +37,7 @@ function run(seconds: number): WriterReport {
       const hi = idHigh + Math.floor(n / 4294967296);
       const length = encodeTortureHalves(hi, n >>> 0, M, buf);
       try {
-        store.set(config.key, views[length]!);
+        store.set(key, views[length]!);
         writes++;
         lastSeq = hi * 4294967296 + (n >>> 0);
         n++;
@@ -62,9 +52,3 @@ function run(seconds: number): WriterReport {
   }
   return { writes, eagain, errors, lastSeq, seconds: Number(monoNs() - started) / 1e9, errorSamples: errorSamples.items };
 }
-
-serve((line) => {
-  const command = JSON.parse(line) as { op: string; seconds: number };
-  if (command.op !== 'run') throw new Error(`unknown op ${command.op}`);
-  return run(command.seconds);
-});
