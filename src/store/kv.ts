@@ -171,9 +171,10 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
   ctx.key.encode(keyText);
   evacuateRelocated(ctx);
   const probe = ctx.probe;
+  let passBusyEmpty = false;
   ctx.backoff.reset();
   for (;;) {
-    probeForWrite(m, ctx.key, probe);
+    probeForWrite(m, ctx.key, probe, passBusyEmpty);
     if (probe.match >= 0) {
       const slotByte = m.slotByte(probe.match);
       if (tryLock(m.u32, m.epochW32(slotByte))) {
@@ -200,7 +201,12 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
     } else {
       throw new SplinterError('ENOSPC', `no free slot for "${keyText}": all ${m.slots} slots hold keys`);
     }
-    if (!ctx.backoff.next()) throw contested('set', keyText, ctx.backoff.budgetMs);
+    if (!ctx.backoff.next()) {
+      // An empty slot busy for the whole budget may hold a writer that died: look past it once more.
+      if (probe.match >= 0 || passBusyEmpty) throw contested('set', keyText, ctx.backoff.budgetMs);
+      passBusyEmpty = true;
+      ctx.backoff.reset();
+    }
   }
 }
 

@@ -57,9 +57,11 @@ export interface WriterProbe {
 
 /**
  * A writer's probe: walks the key's path to the first slot that holds the key or is empty,
- * as C's set does (both -1 when the path has neither: the store is full).
+ * as C's set does (both -1 when the path has neither: the store is full). With
+ * `passBusyEmpty`, an empty slot whose epoch is odd (a writer inside, maybe one that died)
+ * is passed over, as C passes over every busy slot.
  */
-export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe): void {
+export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe, passBusyEmpty = false): void {
   const n = m.slots;
   const hashLo = key.hash.lo;
   const hashHi = key.hash.hi;
@@ -76,7 +78,7 @@ export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe): 
       out.match = index;
       return;
     }
-    if ((lo | hi) === 0) {
+    if ((lo | hi) === 0 && !(passBusyEmpty && (Atomics.load(m.u32, (slotByte + SLOT.epoch) >>> 2) & 1) !== 0)) {
       out.empty = index;
       return;
     }
@@ -86,6 +88,9 @@ export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe): 
 
 /** Every slot holding the key, in probe order from its home slot (normally one). */
 export function findAllCopies(m: StoreMemory, key: KeyCodec): number[] {
+  // An acquire load after our publish (a release): the plain loads below cannot be answered
+  // before the publish is visible, even on weakly ordered CPUs, so two racing inserters see each other.
+  Atomics.load(m.i32, 0);
   const copies: number[] = [];
   const n = m.slots;
   let index = homeSlot(key.hash.hi, key.hash.lo, n);
