@@ -141,7 +141,7 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
   const regionStart = m.arenaStart + home;
   scrub(m, regionStart, length);
   ctx.copier.in(regionStart, value, length);
-  Atomics.store(m.u32, (slotByte + SLOT.val_len) >>> 2, length);
+  m.u32[(slotByte + SLOT.val_len) >>> 2] = length; // plain: the release add that follows publishes it
   if (!fresh) return;
   if (m.embeddings) m.u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
   const keyAt = slotByte + SLOT.key;

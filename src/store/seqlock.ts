@@ -7,7 +7,7 @@ const LOW_MAX = 0xffffffff;
 
 /** Takes the slot: CAS of an even epoch e to e+1. False when odd (a writer is inside) or lost. */
 export function tryLock(u32: Uint32Array, epochW32: number): boolean {
-  const e = Atomics.load(u32, epochW32);
+  const e = u32[epochW32]!; // a plain load is enough: a stale value only makes the CAS fail
   if ((e & 1) !== 0) return false;
   // CAS, not store: a writer of another process may take the slot between our load and here.
   return Atomics.compareExchange(u32, epochW32, e, e + 1) === e;
