@@ -7,7 +7,7 @@ import { nativeMmapAvailable } from '../store/native-mmap.js';
 import type { SlotSnapshot } from '../store/snapshot.js';
 import { Store } from '../store/store.js';
 import { resolveTarget } from '../store/target.js';
-import type { Context } from './context.js';
+import { CLI_CONTENTION_BUDGET_MS, type Context } from './context.js';
 import { diagnose, type Diagnosis, type Finding } from './doctor.js';
 import { homeOf, probeDistance, releaseOddSlot, removeStaleCopy, slotIndexOf } from './internal.js';
 import { collectStats, renderStats } from './stats.js';
@@ -42,17 +42,30 @@ function notFound(ctx: Context, key: string): CliFailure {
   return new CliFailure(`${ctx.command} ${JSON.stringify(ctx.shown(key))}: no such key${ctx.namespaceNote()}`);
 }
 
+/** EAGAIN from the library, said in the command's words. */
+function busy(command: string, key: string, error: unknown): unknown {
+  if (!isSplinterError(error, 'EAGAIN')) return error;
+  return new CliFailure(
+    `${command} ${JSON.stringify(key)}: the slot stayed locked (odd epoch) for ${CLI_CONTENTION_BUDGET_MS} ms: ` +
+      'a writer is inside it, or died there (splinter doctor finds stuck slots)',
+  );
+}
+
 /** A slot snapshot and the value read under the same slot epoch (retried a few times under contention). */
-function readEntry(store: Store, key: string): { snapshot: SlotSnapshot; value: Uint8Array } | undefined {
+function readEntry(ctx: Context, store: Store, key: string): { snapshot: SlotSnapshot; value: Uint8Array } | undefined {
   let last: { snapshot: SlotSnapshot; value: Uint8Array } | undefined;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const before = store.slotSnapshot(key);
-    if (before === undefined) return undefined;
-    const value = store.get(key);
-    const after = store.slotSnapshot(key);
-    if (value === undefined || after === undefined) continue;
-    last = { snapshot: after, value };
-    if (after.epoch === before.epoch && after.index === before.index) return last;
+  try {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const before = store.slotSnapshot(key);
+      if (before === undefined) return undefined;
+      const value = store.get(key);
+      const after = store.slotSnapshot(key);
+      if (value === undefined || after === undefined) return undefined;
+      last = { snapshot: after, value };
+      if (after.epoch === before.epoch && after.index === before.index) return last;
+    }
+  } catch (error) {
+    throw busy(ctx.command, ctx.shown(key), error);
   }
   return last;
 }
@@ -223,9 +236,9 @@ function renderValue(store: Store, key: string, typeFlag: number, value: Uint8Ar
 }
 
 const get: Handler = (ctx) => {
-  const store = ctx.store();
   const key = ctx.key(0);
-  const entry = readEntry(store, key);
+  const store = ctx.store();
+  const entry = readEntry(ctx, store, key);
   if (entry === undefined) throw notFound(ctx, key);
   if (ctx.flag('raw')) {
     ctx.io.bytes(entry.value);
@@ -239,8 +252,8 @@ const get: Handler = (ctx) => {
 };
 
 const head: Handler = (ctx) => {
-  const store = ctx.store();
   const key = ctx.key(0);
+  const store = ctx.store();
   const s = store.slotSnapshot(key);
   if (s === undefined) throw notFound(ctx, key);
   const home = homeOf(s.hash, store.slots);
@@ -310,7 +323,7 @@ const exportStore: Handler = (ctx) => {
   const h = store.headerSnapshot();
   const keys: Record<string, unknown>[] = [];
   for (const { key } of listed(ctx, store, undefined)) {
-    const entry = readEntry(store, key);
+    const entry = readEntry(ctx, store, key);
     if (entry === undefined) continue;
     const s = entry.snapshot;
     const item: Record<string, unknown> = {
@@ -360,11 +373,11 @@ const exportStore: Handler = (ctx) => {
 };
 
 const type: Handler = (ctx) => {
-  const store = ctx.store();
   const key = ctx.key(0);
   const wanted = ctx.inv.args[1];
-  if (wanted !== undefined) {
-    const mask = parseType(wanted, 'type');
+  const mask = wanted === undefined ? undefined : parseType(wanted, 'type');
+  const store = ctx.store();
+  if (mask !== undefined) {
     if (!store.has(key)) throw notFound(ctx, key);
     store.setNamedType(key, mask);
     if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), type: typeName(mask), typeFlag: mask });
@@ -379,28 +392,28 @@ const type: Handler = (ctx) => {
 // ── Writing ──────────────────────────────────────────────────────────────────
 
 const set: Handler = async (ctx) => {
-  const store = ctx.store();
   const key = ctx.key(0);
   const typeText = ctx.option('type');
   const mask = typeof typeText === 'string' ? parseType(typeText, 'set') : undefined;
   const value = await ctx.valueBytes(1);
+  const store = ctx.store();
   store.set(key, value);
   if (mask !== undefined) store.setNamedType(key, mask);
   if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), length: typeof value === 'string' ? Buffer.byteLength(value) : value.length, epoch: store.getEpoch(key) });
 };
 
 const append: Handler = async (ctx) => {
-  const store = ctx.store();
   const key = ctx.key(0);
   const data = await ctx.valueBytes(1);
+  const store = ctx.store();
   if (!store.has(key)) throw notFound(ctx, key);
   const length = store.append(key, data);
   if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), length });
 };
 
 const unset: Handler = (ctx) => {
-  const store = ctx.store();
   const key = ctx.key(0);
+  const store = ctx.store();
   if (!store.has(key)) throw notFound(ctx, key);
   let bytes = 0;
   const removed: string[] = [];
@@ -441,7 +454,6 @@ const MATH_OPS: Record<string, IntOp> = {
 export const MATH_OP_NAMES = ['inc', 'dec', 'and', 'or', 'xor', 'not'];
 
 const math: Handler = (ctx) => {
-  const store = ctx.store();
   const key = ctx.key(0);
   const opName = ctx.arg(1).toLowerCase();
   const op = MATH_OPS[opName];
@@ -456,6 +468,7 @@ const math: Handler = (ctx) => {
   } else {
     operand = parseU64(valueText, 'the math VALUE', 'math');
   }
+  const store = ctx.store();
   const s = store.slotSnapshot(key);
   if (s === undefined) throw notFound(ctx, key);
   if ((s.typeFlag & SlotType.BIGUINT) === 0) {
@@ -469,9 +482,9 @@ const math: Handler = (ctx) => {
 
 function labelHandler(on: boolean): Handler {
   return (ctx) => {
-    const store = ctx.store();
     const key = ctx.key(0);
     const mask = parseMask(ctx.arg(1), ctx.command);
+    const store = ctx.store();
     if (!store.has(key)) throw notFound(ctx, key);
     if (on) store.setLabel(key, mask);
     else store.unsetLabel(key, mask);
@@ -481,11 +494,12 @@ function labelHandler(on: boolean): Handler {
 }
 
 const bind: Handler = (ctx) => {
-  const store = ctx.store();
   const mask = parseMask(ctx.arg(0), 'bind');
   const groupText = ctx.arg(1);
-  if (/^(none|off|-)$/i.test(groupText)) store.watchLabelUnregister(mask);
-  else store.watchLabelRegister(mask, parseGroup(groupText, 'bind'));
+  const group = /^(none|off|-)$/i.test(groupText) ? undefined : parseGroup(groupText, 'bind');
+  const store = ctx.store();
+  if (group === undefined) store.watchLabelUnregister(mask);
+  else store.watchLabelRegister(mask, group);
   if (ctx.json) {
     const groups = store.headerSnapshot().labelGroups;
     ctx.jsonOut(Object.fromEntries(groups.flatMap((group, bit) => (group < 64 ? [[bit, group]] : []))));
@@ -494,8 +508,8 @@ const bind: Handler = (ctx) => {
 
 function keyed(action: (store: Store, key: string) => void): Handler {
   return (ctx) => {
-    const store = ctx.store();
     const key = ctx.key(0);
+    const store = ctx.store();
     if (!store.has(key)) throw notFound(ctx, key);
     action(store, key);
     if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), epoch: store.getEpoch(key) });
@@ -503,7 +517,6 @@ function keyed(action: (store: Store, key: string) => void): Handler {
 }
 
 const orders: Handler = (ctx) => {
-  const store = ctx.store();
   const [first, second] = ctx.inv.args;
   const modes = ['show', 'set', 'unset'];
   const mode = modes.includes(first!) && second !== undefined ? first! : 'show';
@@ -516,6 +529,7 @@ const orders: Handler = (ctx) => {
   if (mode === 'set') {
     if (rest.length === 0) throw new UsageError('orders set needs KEY and at least one VALUE (VALUE0 is the base key)', 'orders');
     if (rest.length > 255) throw new UsageError(`orders set takes at most 255 values, received ${rest.length}`, 'orders');
+    const store = ctx.store();
     store.setTandem(key, rest);
     if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), orders: rest.length });
     else ctx.line(`set ${showKey(ctx.shown(key))} and ${rest.length - 1} order${rest.length === 2 ? '' : 's'}`);
@@ -525,10 +539,11 @@ const orders: Handler = (ctx) => {
     if (rest.length !== 1) throw new UsageError('orders unset needs KEY and COUNT', 'orders');
     const count = Number(parseU64(rest[0]!, 'COUNT', 'orders'));
     if (count < 1 || count > 255) throw new UsageError(`COUNT is 1..255 (the base key is order 0), received ${rest[0]}`, 'orders');
-    store.unsetTandem(key, count);
+    ctx.store().unsetTandem(key, count);
     if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), orders: count });
     return;
   }
+  const store = ctx.store();
   const found: Array<{ order: number; key: string; length: number; preview: string }> = [];
   for (let order = 0; order < 256; order++) {
     const orderKey = order === 0 ? key : `${key}.${order}`;
@@ -556,12 +571,12 @@ function clock(): string {
 }
 
 const watch: Handler = async (ctx) => {
-  const store = ctx.store();
   const group = ctx.option('group') as number | undefined;
   const keys = ctx.inv.args.map((_, i) => ctx.key(i));
   if (group === undefined && keys.length === 0) throw new UsageError('watch needs KEY… or --group G', 'watch');
   if (group !== undefined && keys.length > 0) throw new UsageError('watch takes KEY… or --group G, not both', 'watch');
   if (group !== undefined) parseGroup(group, 'watch');
+  const store = ctx.store();
   const bus = store as unknown as Partial<BusApi>;
   const needed = group === undefined ? 'watch' : 'signals';
   if (typeof bus[needed] !== 'function') {
@@ -586,14 +601,14 @@ const watch: Handler = async (ctx) => {
     } else {
       for await (const change of bus.watch!(keys, { signal: controller.signal })) {
         events++;
-        const value = store.get(change.key);
+        const entry = readEntry(ctx, store, change.key);
+        const number = entry !== undefined && entry.snapshot.typeFlag & SlotType.BIGUINT ? store.getBigUint(change.key) : undefined;
         if (ctx.json) {
-          ctx.jsonOut(
-            { time: new Date().toISOString(), key: ctx.shown(change.key), epoch: change.epoch, ...(value === undefined ? { unset: true } : encodeValue(value)) },
-            false,
-          );
+          const value = entry === undefined ? { unset: true } : { ...encodeValue(entry.value), ...(number === undefined ? {} : { number }) };
+          ctx.jsonOut({ time: new Date().toISOString(), key: ctx.shown(change.key), epoch: change.epoch, ...value }, false);
         } else {
-          ctx.line(`${clock()}  ${showKey(ctx.shown(change.key))}  epoch ${change.epoch}  ${value === undefined ? '(unset)' : preview(value)}`);
+          const shown = entry === undefined ? '(unset)' : number !== undefined ? number.toString() : preview(entry.value);
+          ctx.line(`${clock()}  ${showKey(ctx.shown(change.key))}  epoch ${change.epoch}  ${shown}`);
         }
         if (oneshot) break;
       }
@@ -615,9 +630,9 @@ interface ShardsApi {
 }
 
 const shard: Handler = (ctx) => {
-  const store = ctx.store();
   const view = ctx.inv.args[0] ?? 'table';
   if (view !== 'table' && view !== 'who') throw new UsageError(`shard shows table or who, received ${JSON.stringify(view)}`, 'shard');
+  const store = ctx.store();
   let shards: Partial<ShardsApi> | undefined;
   try {
     shards = (store as unknown as { shards?: Partial<ShardsApi> }).shards;
@@ -696,7 +711,7 @@ const doctor: Handler = async (ctx) => {
   let after: Diagnosis | undefined;
   if (ctx.flag('repair') && report.damage.some((f) => f.repair !== undefined)) {
     ctx.session.forget(target);
-    const store = Store.open(target);
+    const store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS });
     try {
       for (const f of report.damage.filter((d) => d.kind === 'odd-epoch')) {
         let done = false;

@@ -6,6 +6,13 @@ import { STORE_ENV, type Env, type Invocation } from './parse.js';
 import { CliFailure, UsageError } from './usage-error.js';
 import { storedKey } from './values.js';
 
+/**
+ * How long the CLI retries a slot that a writer holds before it reports EAGAIN. Longer than the
+ * library's default (5 ms): a person or a script asked for this one value, and a C writer in a
+ * tight loop leaves a slot even only for moments.
+ */
+export const CLI_CONTENTION_BUDGET_MS = 500;
+
 /** Where a command's output goes: the process streams, or a test's buffers. */
 export interface Io {
   /** Text to stdout, as is. */
@@ -39,7 +46,7 @@ export class Session {
     if (cached !== undefined && !cached.closed) return cached;
     let store: Store;
     try {
-      store = Store.open(target);
+      store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS });
     } catch (error) {
       if (isSplinterError(error, 'ENOENT')) {
         throw new CliFailure(`${error.message.replace(/^ENOENT: /, '')} (create it with: splinter init ${target})`);

@@ -249,7 +249,7 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
         key,
         message:
           `slot ${r.index} (${show(key)}) keeps its ${r.valLen}-byte value at arena offset ${r.valOff}, overlapping the value of ${others}: ` +
-          'a write to one changes the other (C relocation of a short BIGUINT value, FORMAT.md §9 Q3)',
+          "a write to one changes the other (what C's relocation of short BIGUINT values can do, FORMAT.md §9 Q3)",
       });
     } else {
       const owner = Math.floor(r.valOff / maxValueSize);
@@ -258,7 +258,7 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
         severity: 'note',
         slot: r.index,
         key,
-        message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valOff}, in slot ${owner}'s region (FORMAT.md §9 Q3); our writes move it home`,
+        message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valOff}, in slot ${owner}'s region (C's BIGUINT relocation, FORMAT.md §9 Q3)`,
       });
     }
   }

@@ -231,6 +231,8 @@ export function complete(line: string, session: Session, env: Env): [string[], s
       if (!c.startsWith(current)) continue;
       out.push(quoted || showKey(c) !== c ? JSON.stringify(c) : c);
     }
+    // One candidate: complete the word and move on to the next, as a shell does.
+    if (out.length === 1) out[0] = `${out[0]!} `;
     return [out.sort(), tail];
   };
 

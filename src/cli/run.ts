@@ -21,7 +21,8 @@ export function reportError(error: unknown, io: Io, env: Readonly<Record<string,
     return EXIT_USAGE;
   }
   if (error instanceof CliFailure || isSplinterError(error)) {
-    io.err(`splinter: ${error.message}`);
+    const hint = isSplinterError(error, 'EAGAIN') ? ' (splinter doctor finds slots stuck locked)' : '';
+    io.err(`splinter: ${error.message}${hint}`);
     return EXIT_FAILED;
   }
   const message = error instanceof Error ? error.message : String(error);

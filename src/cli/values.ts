@@ -160,9 +160,12 @@ export function preview(bytes: Uint8Array, max = 60): string {
   return `0x${shown}${bytes.length > max / 2 ? '…' : ''}`;
 }
 
-/** A value in the lossless JSON encoding of `export` and `--json`: utf8 text when valid, else base64. */
+/**
+ * A value in the lossless JSON encoding of `export` and `--json`: "utf8" when the bytes are
+ * valid UTF-8 without control characters (tab, newline and CR allowed), else "base64".
+ */
 export function encodeValue(bytes: Uint8Array): { encoding: 'utf8' | 'base64'; value: string } {
-  const text = utf8OrUndefined(bytes);
+  const text = printableText(bytes);
   if (text !== undefined) return { encoding: 'utf8', value: text };
   return { encoding: 'base64', value: Buffer.from(bytes).toString('base64') };
 }

@@ -1,0 +1,42 @@
+/** What `npm run build` makes runs: bin/splinter.mjs over dist/, without tsx and without the sources. */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { Store } from '../../src/index.js';
+import { repoRoot, shmName, tempDir } from '../helpers/fixtures.js';
+
+t.setTimeout(300_000);
+
+t.test('the build output runs as an installed package would', async (t) => {
+  // A package root as npm installs it: package.json, bin/, dist/ (built here exactly as `npm run build` does).
+  const root = tempDir(t);
+  fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
+  fs.mkdirSync(path.join(root, 'bin'));
+  fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.mjs'), path.join(root, 'bin', 'splinter.mjs'));
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], { cwd: repoRoot, timeout: 240_000 });
+  t.ok(fs.existsSync(path.join(root, 'dist', 'cli', 'main.js')), 'dist/cli/main.js was built');
+
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['NODE_OPTIONS', 'SPLINTER_CLI_FROM', 'SPLINTER_STORE', 'SPLINTER_NS_PREFIX']) delete env[k];
+  const name = shmName(t, 'cli-build');
+  t.teardown(() => {
+    try {
+      Store.unlink(name);
+    } catch {
+      // not created
+    }
+  });
+  const run = (...args: string[]): string => execFileSync(process.execPath, [path.join(root, 'bin', 'splinter.mjs'), ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  t.match(run('--version'), /^splinter-ts \d+\.\d+\.\d+\n$/);
+  t.match(run('init', name, '--slots', '8', '--max-value', '32'), /^created /);
+  run('--use', name, 'set', 'k', 'built');
+  t.equal(run('--use', name, 'get', 'k'), 'built\n');
+  // The launcher is plain JavaScript and the package's own: it ships (npm includes "bin" files).
+  t.equal(fs.readFileSync(path.join(root, 'bin', 'splinter.mjs'), 'utf8').startsWith('#!/usr/bin/env node\n'), true);
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+  t.same(pkg.bin, { splinter: 'bin/splinter.mjs' });
+  t.ok((fs.statSync(path.join(repoRoot, 'bin', 'splinter.mjs')).mode & 0o111) !== 0, 'the launcher is executable');
+});
