@@ -18,6 +18,7 @@ import {
   SPLINTER_MAX_GROUPS,
 } from '../layout/constants.js';
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
+import type { BidRecord } from '../shard/bids.js';
 
 export interface RawHeader {
   magic: number;
@@ -37,15 +38,8 @@ export interface RawHeader {
   bids: RawBid[];
 }
 
-export interface RawBid {
-  index: number;
-  shardId: number;
-  pid: number;
-  intent: number;
-  priority: number;
-  duration: bigint;
-  claimedAt: bigint;
-}
+/** A bid record as read from the raw header (the same shape the library reads). */
+export type RawBid = BidRecord;
 
 export interface RawSlot {
   index: number;

@@ -7,16 +7,11 @@
 import { SplinterError } from '../errors.js';
 import { HEADER, SHARD_BID, SHARD_BID_SIZE, SPLINTER_MAX_BIDS } from '../layout/constants.js';
 import type { StoreMemory } from '../store/memory.js';
+import type { Bid } from './election.js';
 
 /** One record as read: `index` is its position in the table (0..31). */
-export interface BidRecord {
+export interface BidRecord extends Bid {
   index: number;
-  shardId: number;
-  pid: number;
-  intent: number;
-  priority: number;
-  duration: bigint;
-  claimedAt: bigint;
 }
 
 /** The fields a claim or a rebid writes. */

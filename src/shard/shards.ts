@@ -8,7 +8,7 @@ import type { Intent } from '../layout/constants.js';
 import type { StoreMemory } from '../store/memory.js';
 import { pageSize as nativePageSize } from '../store/native-mmap.js';
 import { checkId, checkIntent, checkObject, checkPid, checkPriority } from './args.js';
-import { BidTable, type BidFields } from './bids.js';
+import { BidTable, type BidFields, type BidRecord } from './bids.js';
 import { monotonicClock, readClock, toU64, type ShardClock } from './clock.js';
 import { electIndex, isExpired } from './election.js';
 import { adviceRange, checkAdvice, checkTimeout, cooperativeAdvise, type Advice } from './madvise.js';
@@ -55,16 +55,8 @@ export interface ShardElection {
   intent: Intent;
 }
 
-export interface ShardBidSnapshot {
-  /** Beyond API.md: the record's position in the table, 0..31. */
-  index: number;
-  /** 0 = a free record. */
-  shardId: number;
-  pid: number;
-  intent: number;
-  priority: number;
-  duration: bigint;
-  claimedAt: bigint;
+/** A record (`index`, beyond API.md, is its position 0..31; shardId 0 is a free record), judged at a `now`. */
+export interface ShardBidSnapshot extends BidRecord {
   /** `now - claimedAt >= duration` (u64) at the `now` the table was judged at. */
   expired: boolean;
   /** This record won the election at that `now`. */

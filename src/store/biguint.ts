@@ -2,10 +2,10 @@
 import { SplinterError } from '../errors.js';
 import { IntOp, SLOT, SlotType } from '../layout/constants.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
-import { claimHomeRegion, contested, describe, outOfArena, type KvContext } from './kv.js';
+import { claimHomeRegion, describe, outOfArena, type KvContext } from './kv.js';
 import { lockExistingKey } from './locate.js';
-import { findKey, hashStillMatches } from './probe.js';
 import { evacuateRelocated } from './relocation.js';
+import { readKeySlot } from './seqlock-read.js';
 import { readU64LE, toU64, U64_MAX, writeU64LE } from './u64-bytes.js';
 
 const U64_BYTES = 8;
@@ -136,27 +136,15 @@ export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: b
 /** The u64 integerOp works on (8 bytes at val_off), read under the seqlock; undefined when missing. */
 export function getBigUint(ctx: KvContext, keyText: string): bigint | undefined {
   const m = ctx.m;
-  ctx.key.encode(keyText);
-  ctx.backoff.reset();
-  for (;;) {
-    const index = findKey(m, ctx.key);
-    if (index < 0) return undefined;
-    const slotByte = m.slotByte(index);
-    const epochW = m.epochW32(slotByte);
-    const before = Atomics.load(m.u32, epochW);
-    if ((before & 1) === 0) {
-      const type = m.u8[slotByte + SLOT.type_flag]!;
-      const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
-      const inArena = offset <= m.arenaSize - U64_BYTES;
-      const value = inArena ? readU64LE(m.u8, m.arenaStart + offset) : 0n;
-      if (Atomics.load(m.u32, epochW) === before && hashStillMatches(m, slotByte, ctx.key)) {
-        if ((type & SlotType.BIGUINT) === 0) {
-          throw new SplinterError('EPROTOTYPE', `getBigUint "${keyText}": the slot's type is ${type}, not BIGUINT (4)`);
-        }
-        if (!inArena) throw outOfArena(m, index, offset, U64_BYTES);
-        return value;
-      }
+  return readKeySlot(ctx, keyText, 'getBigUint', (index, slotByte, stable) => {
+    const type = m.u8[slotByte + SLOT.type_flag]!;
+    const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
+    const inArena = offset <= m.arenaSize - U64_BYTES;
+    const value = inArena ? readU64LE(m.u8, m.arenaStart + offset) : 0n;
+    if ((type & SlotType.BIGUINT) === 0 && stable()) {
+      throw new SplinterError('EPROTOTYPE', `getBigUint "${keyText}": the slot's type is ${type}, not BIGUINT (4)`);
     }
-    if (!ctx.backoff.next()) throw contested('getBigUint', keyText, ctx.backoff.budgetMs);
-  }
+    if (!inArena && stable()) throw outOfArena(m, index, offset, U64_BYTES);
+    return value;
+  });
 }

@@ -1,10 +1,10 @@
 /** 768-float embeddings stored after the key in stores built with embeddings (3200-byte slots). */
 import { SplinterError } from '../errors.js';
 import { SLOT, SPLINTER_EMBED_DIM } from '../layout/constants.js';
-import { contested, describe, type KvContext } from './kv.js';
+import { describe, type KvContext } from './kv.js';
 import { lockExistingKey } from './locate.js';
-import { findKey, hashStillMatches } from './probe.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
+import { readKeySlot } from './seqlock-read.js';
 
 const EMBED_BYTES = SPLINTER_EMBED_DIM * 4;
 
@@ -36,22 +36,8 @@ export function setEmbedding(ctx: KvContext, keyText: string, vector: Float32Arr
 export function getEmbedding(ctx: KvContext, keyText: string): Float32Array | undefined {
   requireEmbeddings(ctx, 'getEmbedding');
   const m = ctx.m;
-  ctx.key.encode(keyText);
-  ctx.backoff.reset();
-  const out = new Float32Array(SPLINTER_EMBED_DIM);
-  const outBytes = new Uint8Array(out.buffer);
-  for (;;) {
-    const index = findKey(m, ctx.key);
-    if (index < 0) return undefined;
-    const slotByte = m.slotByte(index);
-    const epochW = m.epochW32(slotByte);
-    const before = Atomics.load(m.u32, epochW);
-    if ((before & 1) === 0) {
-      const start = slotByte + SLOT.embedding;
-      outBytes.set(m.u8.subarray(start, start + EMBED_BYTES));
-      // Equal even epochs around the copy, and still this key: the vector is whole.
-      if (Atomics.load(m.u32, epochW) === before && hashStillMatches(m, slotByte, ctx.key)) return out;
-    }
-    if (!ctx.backoff.next()) throw contested('getEmbedding', keyText, ctx.backoff.budgetMs);
-  }
+  return readKeySlot(ctx, keyText, 'getEmbedding', (_index, slotByte) => {
+    const start = slotByte + SLOT.embedding;
+    return new Float32Array(m.u8.slice(start, start + EMBED_BYTES).buffer);
+  });
 }

@@ -3,6 +3,7 @@ import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
 import { contested, outOfArena, readStoredKey, valueOutOfBounds, type KvContext } from './kv.js';
 import type { StoreMemory } from './memory.js';
 import { findKey, hashStillMatches } from './probe.js';
+import { readKeySlot } from './seqlock-read.js';
 
 export interface HeaderSnapshot {
   magic: number;
@@ -108,33 +109,17 @@ export interface RawView {
 /** A zero-copy view of a value (C's get_raw_ptr), with the epoch to validate it against. */
 export function rawView(ctx: KvContext, keyText: string): RawView | undefined {
   const m = ctx.m;
-  ctx.key.encode(keyText);
-  ctx.backoff.reset();
-  for (;;) {
-    const index = findKey(m, ctx.key);
-    if (index < 0) return undefined;
-    const slotByte = m.slotByte(index);
-    const epochW = m.epochW32(slotByte);
-    const before = Atomics.load(m.u32, epochW);
-    if ((before & 1) === 0) {
-      const offset = Atomics.load(m.u32, (slotByte + SLOT.val_off) >>> 2);
-      const length = Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2);
-      const epoch = Atomics.load(m.u64, (slotByte + SLOT.epoch) >>> 3);
-      const hashLo = ctx.key.hash.lo;
-      const hashHi = ctx.key.hash.hi;
-      const stillValid = (): boolean =>
-        Atomics.load(m.u32, epochW) === before &&
-        Atomics.load(m.i32, slotByte >>> 2) === hashLo &&
-        Atomics.load(m.i32, (slotByte >>> 2) + 1) === hashHi;
-      if (valueOutOfBounds(m, offset, length)) {
-        if (stillValid()) throw outOfArena(m, index, offset, length);
-      } else if (stillValid()) {
-        const start = m.arenaStart + offset;
-        return { bytes: m.u8.subarray(start, start + length), epoch, stillValid };
-      }
+  return readKeySlot(ctx, keyText, 'rawView', (index, slotByte, stable) => {
+    const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
+    const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!;
+    if (valueOutOfBounds(m, offset, length)) {
+      if (stable()) throw outOfArena(m, index, offset, length);
+      return undefined;
     }
-    if (!ctx.backoff.next()) throw contested('rawView', keyText, ctx.backoff.budgetMs);
-  }
+    const start = m.arenaStart + offset;
+    const epoch = Atomics.load(m.u64, (slotByte + SLOT.epoch) >>> 3);
+    return { bytes: m.u8.subarray(start, start + length), epoch, stillValid: stable };
+  });
 }
 
 export function noSuchKey(what: string, keyText: string): SplinterError {
