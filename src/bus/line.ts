@@ -29,8 +29,8 @@ import {
 /** Something a waiter re-checks whenever the store may have changed. */
 export interface Subscription {
   readonly lowLatency: boolean;
-  /** Looks for changes now; called on every wake (spurious wakes are fine). */
-  check(): void;
+  /** Looks for changes now; called on every wake (spurious wakes are fine). True when it delivered one. */
+  check(): boolean;
 }
 
 /** SharedArrayBuffer stores only: two words of the event-bus padding (C never reads padding, and never sees these stores). */
@@ -42,7 +42,9 @@ export const SAB_SEQUENCE_W32 = 4364 >>> 2;
  */
 export const BUS_PRESENT_BYTE = 26;
 
-export const DEFAULT_POLL_INTERVAL_MS = 4;
+export const DEFAULT_POLL_INTERVAL_MS = 10;
+/** How long one low-latency slice may hold the event loop before letting other work run. */
+const SPIN_SLICE_MS = 0.5;
 const KEEPALIVE_MS = 2 ** 30;
 const SAB_WAIT_SLICE_MS = 1000;
 const oneByte = new Uint8Array([1]);
@@ -200,8 +202,14 @@ export class LocalWaiter {
     });
   }
 
-  checkAll(): void {
-    for (const subscription of [...this.subscriptions]) subscription.check();
+  /** Checks every subscription; true when any delivered a change. */
+  checkAll(): boolean {
+    let delivered = false;
+    // A subscription may end (and leave the set) while we check: iterate over a copy only then.
+    for (const subscription of this.subscriptions.size === 1 ? this.subscriptions : [...this.subscriptions]) {
+      if (subscription.check()) delivered = true;
+    }
+    return delivered;
   }
 
   private arm(): void {
@@ -292,6 +300,11 @@ export class LocalWaiter {
     });
   }
 
+  /**
+   * Low-latency mode: each turn of the event loop checks in a tight loop for up to
+   * SPIN_SLICE_MS, returning as soon as a change is delivered (so its reader runs at once),
+   * then lets the event loop run other work before the next slice.
+   */
   private spin(): void {
     if (this.spinning) return;
     this.spinning = true;
@@ -300,7 +313,10 @@ export class LocalWaiter {
         this.spinning = false;
         return;
       }
-      this.checkAll();
+      const until = performance.now() + SPIN_SLICE_MS;
+      while (!this.checkAll() && performance.now() < until && this.lowLatencyCount > 0) {
+        // spinning: the caller asked to trade a core for latency
+      }
       setImmediate(turn);
     };
     setImmediate(turn);

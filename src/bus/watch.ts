@@ -86,7 +86,9 @@ export function poll(host: BusHost, key: string, options: PollOptions = {}): Pro
     const subscription: Subscription = {
       lowLatency: options.lowLatency === true,
       check: () => {
-        if (tracker.changed()) finish(() => resolve(true));
+        if (!tracker.changed()) return false;
+        finish(() => resolve(true));
+        return true;
       },
     };
     const closer = { end: () => finish(() => reject(closedError())) };
@@ -152,10 +154,12 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
     this.deliver();
   }
 
-  private deliver(): void {
-    if (this.ended) return;
+  private deliver(): boolean {
+    if (this.ended) return false;
     this.collect(this.queue);
+    if (this.queue.length === 0) return false;
     while (this.queue.length > 0 && this.pulls.length > 0) this.pulls.shift()!({ value: this.queue.shift()!, done: false });
+    return true;
   }
 
   next(): Promise<IteratorResult<T>> {

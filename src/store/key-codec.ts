@@ -1,6 +1,6 @@
 import { SplinterError } from '../errors.js';
 import { KEY_MAX_BYTES } from '../layout/constants.js';
-import { fnv1a64Into, type HashHalves } from '../layout/fnv1a.js';
+import { fnv1a64Into, homeSlot, type HashHalves } from '../layout/fnv1a.js';
 
 const utf8 = new TextEncoder();
 
@@ -10,6 +10,7 @@ interface EncodedKey {
   readonly length: number;
   readonly hashLo: number;
   readonly hashHi: number;
+  readonly home: number;
 }
 
 /** Keys remembered per handle; past this many distinct keys the memory starts over. */
@@ -24,11 +25,13 @@ export class KeyCodec {
   bytes: Uint8Array;
   length = 0;
   readonly hash: HashHalves = { hi: 0, lo: 0 };
+  /** The slot the current key's probe starts at (hash mod slots: a 64-bit modulo, worth remembering). */
+  home = 0;
   /** 3 bytes per UTF-16 unit covers any key short enough to accept. */
   private readonly scratch = new Uint8Array(KEY_MAX_BYTES * 3 + 3);
   private readonly cache = new Map<string, EncodedKey>();
 
-  constructor() {
+  constructor(private readonly slots: number) {
     this.bytes = this.scratch;
   }
 
@@ -40,6 +43,7 @@ export class KeyCodec {
       this.length = known.length;
       this.hash.lo = known.hashLo;
       this.hash.hi = known.hashHi;
+      this.home = known.home;
       return;
     }
     this.encodeNew(key);
@@ -61,7 +65,8 @@ export class KeyCodec {
     }
     const length = i < units ? this.encodeSlow(key) : i;
     fnv1a64Into(scratch, length, this.hash);
-    const entry: EncodedKey = { bytes: scratch.slice(0, length), length, hashLo: this.hash.lo, hashHi: this.hash.hi };
+    this.home = homeSlot(this.hash.hi, this.hash.lo, this.slots);
+    const entry: EncodedKey = { bytes: scratch.slice(0, length), length, hashLo: this.hash.lo, hashHi: this.hash.hi, home: this.home };
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, entry);
     this.bytes = entry.bytes;

@@ -1,5 +1,4 @@
 import { KEY_MAX, SLOT } from '../layout/constants.js';
-import { homeSlot } from '../layout/fnv1a.js';
 import type { KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 
@@ -33,17 +32,17 @@ export function hashStillMatches(m: StoreMemory, slotByte: number, key: KeyCodec
 
 /** The first slot on the key's probe path that holds it (what C readers see), or -1. */
 export function findKey(m: StoreMemory, key: KeyCodec): number {
+  // Everything the loop reads is hoisted into locals: this loop is most of a lookup's cost.
   const n = m.slots;
+  const i32 = m.i32;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
   const hashLo = key.hash.lo;
   const hashHi = key.hash.hi;
-  const i32 = m.i32;
-  let index = homeSlot(hashHi, hashLo, n);
+  let index = key.home;
   for (let probed = 0; probed < n; probed++) {
-    const slotByte = m.slotsStart + index * m.slotSize;
-    const w = slotByte >>> 2;
-    if (i32[w] === hashLo && i32[w + 1] === hashHi && keyBytesMatch(m, slotByte, key)) {
-      return index;
-    }
+    const w = (slotsStart + index * slotSize) >>> 2;
+    if (i32[w] === hashLo && i32[w + 1] === hashHi && keyBytesMatch(m, w << 2, key)) return index;
     if (++index === n) index = 0;
   }
   return -1;
@@ -63,22 +62,23 @@ export interface WriterProbe {
  */
 export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe, passBusyEmpty = false): void {
   const n = m.slots;
+  const i32 = m.i32;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
   const hashLo = key.hash.lo;
   const hashHi = key.hash.hi;
-  const i32 = m.i32;
-  let index = homeSlot(hashHi, hashLo, n);
+  let index = key.home;
   out.match = -1;
   out.empty = -1;
   for (let probed = 0; probed < n; probed++) {
-    const slotByte = m.slotsStart + index * m.slotSize;
-    const w = slotByte >>> 2;
+    const w = (slotsStart + index * slotSize) >>> 2;
     const lo = i32[w]!;
     const hi = i32[w + 1]!;
-    if (lo === hashLo && hi === hashHi && keyBytesMatch(m, slotByte, key)) {
+    if (lo === hashLo && hi === hashHi && keyBytesMatch(m, w << 2, key)) {
       out.match = index;
       return;
     }
-    if ((lo | hi) === 0 && !(passBusyEmpty && (Atomics.load(m.u32, (slotByte + SLOT.epoch) >>> 2) & 1) !== 0)) {
+    if ((lo | hi) === 0 && !(passBusyEmpty && (Atomics.load(m.u32, w + (SLOT.epoch >>> 2)) & 1) !== 0)) {
       out.empty = index;
       return;
     }
@@ -93,7 +93,7 @@ export function findAllCopies(m: StoreMemory, key: KeyCodec): number[] {
   Atomics.load(m.i32, 0);
   const copies: number[] = [];
   const n = m.slots;
-  let index = homeSlot(key.hash.hi, key.hash.lo, n);
+  let index = key.home;
   for (let probed = 0; probed < n; probed++) {
     if (slotHoldsKey(m, m.slotByte(index), key)) copies.push(index);
     if (++index === n) index = 0;

@@ -57,7 +57,7 @@ export interface StoreOptions {
   contentionBudgetMs?: number;
   /**
    * How often waiters look for changes made by writers that cannot ring our doorbell (C
-   * processes), in ms (default 4). Writers of ours wake waiters at once. The first handle a
+   * processes), in ms (default 10). Writers of ours wake waiters at once. The first handle a
    * process opens on a store sets it for that process.
    */
   pollIntervalMs?: number;
@@ -137,7 +137,7 @@ export class Store implements Disposable {
   private constructor(backing: Backing, geometry: Geometry, target: string | undefined, options: CheckedOptions) {
     this.backing = backing;
     const memory = (this.memory = new StoreMemory(backing.bytes, geometry));
-    this.kv = new KvContext(this.memory, new KeyCodec(), new Backoff(options.budgetMs));
+    this.kv = new KvContext(this.memory, new KeyCodec(geometry.slots), new Backoff(options.budgetMs));
     const line = (this.line = acquireLine(backing, options.pollIntervalMs));
     this.kv.notify = (index, dirty) => {
       if (dirty) markDirty(memory, index);
