@@ -2,6 +2,8 @@
  * Bus benchmarks, across processes, each beside the C peer's polling in the same run:
  * wake latency (p50/p99 over ≥ 200 events), ping-pong round trips, and the CPU used by a
  * process watching 100 idle keys. `BENCH_EVENTS` and `BENCH_IDLE_SECONDS` shorten a run.
+ * Figures are of warmed-up processes (long-running ones run optimised code): the writer warms
+ * up before stamping, and the first WARM_UP_EVENTS events or round trips are left out.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,12 +35,15 @@ function percentiles(samplesUs: number[]): { p50: number; p99: number; n: number
   return { p50: Number(at(0.5).toFixed(1)), p99: Number(at(0.99).toFixed(1)), n: sorted.length };
 }
 
+/** Events at the start of each run left out of the figures while both sides' code warms up. */
+const WARM_UP_EVENTS = 50;
+
 /** Our writer in a child process stamps the time; we record when our watch wakes. */
 async function wakeOurs(store: Store, lowLatency: boolean): Promise<number[]> {
   const samples: number[] = [];
   const value = new Uint8Array(8);
   const view = new DataView(value.buffer);
-  const writer = child('stamp-writer.ts', [name, 'stamp', String(EVENTS)]);
+  const writer = child('stamp-writer.ts', [name, 'stamp', String(EVENTS + WARM_UP_EVENTS)]);
   const done = exited(writer);
   const controller = new AbortController();
   void done.then(() => setTimeout(() => controller.abort(), 200));
@@ -46,10 +51,10 @@ async function wakeOurs(store: Store, lowLatency: boolean): Promise<number[]> {
     void change;
     const woke = now();
     if (store.getInto('stamp', value) === 8) samples.push(Number(woke - view.getBigUint64(0, true)) / 1000);
-    if (samples.length === EVENTS) break;
+    if (samples.length === EVENTS + WARM_UP_EVENTS) break;
   }
   await done;
-  return samples;
+  return samples.slice(WARM_UP_EVENTS);
 }
 
 /** The C peer writes (it cannot ring our doorbell): our fallback poll finds it. */
@@ -93,7 +98,7 @@ async function wakeCPolling(store: Store, peer: Peer): Promise<number[]> {
 
 /** Round trips: we set ping, the responder copies it to pong, our watch of pong wakes. */
 async function pingPong(store: Store, responder: 'ours' | 'lowLatency' | 'c', peer: Peer | undefined): Promise<number[]> {
-  const count = responder === 'c' ? Math.min(EVENTS, 100) : EVENTS;
+  const count = (responder === 'c' ? Math.min(EVENTS, 100) : EVENTS) + WARM_UP_EVENTS;
   const samples: number[] = [];
   let done: Promise<unknown>;
   if (responder === 'c') {
@@ -117,7 +122,7 @@ async function pingPong(store: Store, responder: 'ours' | 'lowLatency' | 'c', pe
   }
   await pongs.return!();
   await done;
-  return samples;
+  return samples.slice(WARM_UP_EVENTS);
 }
 
 function cpuTicks(pid: number): number {

@@ -6,7 +6,8 @@
  * How a waiter wakes:
  * - shm/file stores: writers of ours in other processes ring a FIFO we listen on (through the
  *   event loop: no thread, no CPU while idle); writers in this process kick us directly; writers
- *   that cannot ring (C processes) are caught by a slow fallback poll (`pollIntervalMs`).
+ *   that cannot ring (C processes) are caught by a fallback poll every `pollIntervalMs`,
+ *   stretching up to 8× while its looks find nothing, back to the base once one finds a change.
  * - SharedArrayBuffer stores: writers notify a word of the header padding and we wait on it
  *   with Atomics.waitAsync (every writer of such a store is ours).
  * - low-latency subscriptions: the waiter also checks on every turn of the event loop
@@ -43,6 +44,8 @@ export const SAB_SEQUENCE_W32 = 4364 >>> 2;
 export const BUS_PRESENT_BYTE = 26;
 
 export const DEFAULT_POLL_INTERVAL_MS = 10;
+/** How far an idle fallback poll stretches its interval. */
+const MAX_POLL_STRETCH = 8;
 /** How long one low-latency slice may hold the event loop before letting other work run. */
 const SPIN_SLICE_MS = 0.5;
 const KEEPALIVE_MS = 2 ** 30;
@@ -165,6 +168,7 @@ export class LocalWaiter {
   private scheduled = false;
   private keepAlive: NodeJS.Timeout | undefined;
   private fallback: NodeJS.Timeout | undefined;
+  private fallbackDelay = 0;
   private spinning = false;
   private entry = -1;
   private token = 0;
@@ -221,8 +225,8 @@ export class LocalWaiter {
       this.waitOnSab();
       return;
     }
-    this.fallback = setInterval(() => this.checkAll(), this.line.pollIntervalMs);
-    this.fallback.unref();
+    this.fallbackDelay = this.line.pollIntervalMs;
+    this.scheduleFallback();
     const table = this.table;
     if (table === undefined) return;
     if (this.entry < 0) this.register(table);
@@ -234,10 +238,26 @@ export class LocalWaiter {
     }
   }
 
+  /**
+   * The fallback poll for writers that cannot ring: each look that finds nothing doubles the
+   * next delay (up to 8× the base), so an idle watch costs little; a look that finds a change
+   * (a writer that did not ring, i.e. a C process) brings the delay back to the base.
+   */
+  private scheduleFallback(): void {
+    const timer = setTimeout(() => {
+      if (!this.armed) return;
+      const base = this.line.pollIntervalMs;
+      this.fallbackDelay = this.checkAll() ? base : Math.min(this.fallbackDelay * 2, base * MAX_POLL_STRETCH);
+      this.scheduleFallback();
+    }, this.fallbackDelay);
+    timer.unref();
+    this.fallback = timer;
+  }
+
   private disarm(): void {
     this.armed = false;
     clearInterval(this.keepAlive);
-    clearInterval(this.fallback);
+    clearTimeout(this.fallback);
     this.keepAlive = this.fallback = undefined;
     if (this.sab !== undefined) {
       Atomics.sub(this.sab, SAB_WAITERS_W32, 1);
