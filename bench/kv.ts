@@ -2,7 +2,8 @@
  * Key-value benchmarks: our library and the C peer (bench mode) on the same workloads, in one
  * run, interleaved: median of REPETITIONS runs of ITERATIONS ops each, over 1000 keys
  * round-robin in a 1024 × 4096 store. Prints a table (ns/op, ops/s, ours/C, bytes allocated
- * per op on our side) and the same as JSON on the last line.
+ * per op on our side) and the same as JSON on the last line. BENCH_ITERATIONS,
+ * BENCH_REPETITIONS and BENCH_ONLY (workload name prefixes) shorten a run.
  */
 import fs from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -70,6 +71,10 @@ const workloads: Workload[] = [
   { name: 'keys() over 1000 keys', c: { workload: 'list', valueSize: 64 }, prepare: (s) => fill(s, value64), run: (s) => s.keys().length },
 ];
 
+/** BENCH_ONLY=name,name… runs only the workloads whose names start with one of those. */
+const only = (process.env['BENCH_ONLY'] ?? '').split(',').filter(Boolean);
+const selected = only.length === 0 ? workloads : workloads.filter((w) => only.some((prefix) => w.name.startsWith(prefix)));
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 let sink = 0;
 
@@ -123,7 +128,7 @@ async function main(): Promise<void> {
   const c = new Map<string, number[]>();
   try {
     for (let r = 0; r < REPETITIONS; r++) {
-      for (const w of workloads) {
+      for (const w of selected) {
         w.prepare(store);
         (ours.get(w.name) ?? ours.set(w.name, []).get(w.name)!).push(timeOurs(store, w));
         if (peer && w.c) {
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    const rows = workloads.map((w) => {
+    const rows = selected.map((w) => {
       w.prepare(store);
       const oursNs = median(ours.get(w.name)!);
       const cNs = c.has(w.name) ? median(c.get(w.name)!) : undefined;
