@@ -32,7 +32,8 @@ export function hashStillMatches(m: StoreMemory, slotByte: number, key: KeyCodec
 
 /** The first slot on the key's probe path that holds it (what C readers see), or -1. */
 export function findKey(m: StoreMemory, key: KeyCodec): number {
-  // Everything the loop reads is hoisted into locals: this loop is most of a lookup's cost.
+  // Everything the loop reads is hoisted into locals, and the inner loop compares hashes
+  // only (the key bytes are compared outside it, on a hash match): this is most of a lookup.
   const n = m.slots;
   const i32 = m.i32;
   const slotsStart = m.slotsStart;
@@ -40,12 +41,18 @@ export function findKey(m: StoreMemory, key: KeyCodec): number {
   const hashLo = key.hash.lo;
   const hashHi = key.hash.hi;
   let index = key.home;
-  for (let probed = 0; probed < n; probed++) {
-    const w = (slotsStart + index * slotSize) >>> 2;
-    if (i32[w] === hashLo && i32[w + 1] === hashHi && keyBytesMatch(m, w << 2, key)) return index;
+  let probed = 0;
+  for (;;) {
+    let w = (slotsStart + index * slotSize) >>> 2;
+    while (i32[w] !== hashLo || i32[w + 1] !== hashHi) {
+      if (++probed === n) return -1;
+      if (++index === n) index = 0;
+      w = (slotsStart + index * slotSize) >>> 2;
+    }
+    if (keyBytesMatch(m, w << 2, key)) return index;
+    if (++probed === n) return -1;
     if (++index === n) index = 0;
   }
-  return -1;
 }
 
 /** Result of one pass for a writer: where the key is, or the first empty slot on its path. */
