@@ -3,7 +3,10 @@
  * by our library and the C peer at the same time, each step run by one side chosen at
  * random, checked after every step against a slot-level model (props/model/slot-model.ts)
  * that places keys as each side does (C's duplicate keys of FORMAT.md §9 Q1 included) and
- * renders the exact bytes the store must hold.
+ * renders the exact bytes the store must hold. Besides set/get/unset/append/mop/purge the
+ * steps cover every slot-feature and signal-bus operation (setNamedType, integerOp,
+ * getBigUint, setSlotTime, labels, enumerateMatches, setAsSystem, retrain/bump, watch
+ * registrations, pulses and signal counts, tandem keys), each run by either side.
  *
  * One store and one peer process per geometry serve every run: between runs the file is
  * overwritten with the image it had when created (both mappings see it at once).

@@ -9,11 +9,11 @@
  */
 import fs from 'node:fs';
 import fc from 'fast-check';
-import { isSplinterError, type SplinterErrorCode, type Store } from '../../src/index.js';
+import { isSplinterError, type IntOp, type SplinterErrorCode, type Store } from '../../src/index.js';
 import type { Peer, PeerAnswer } from '../../test/helpers/peer.js';
 import { describeDifferences, hex, sameBytes, unhex, utf8, type Geo } from '../lib/layout.js';
 import { EDGE_KEYS, validKey, type KeySpace } from './keys.js';
-import type { Side, SlotModel, StepRule } from './slot-model.js';
+import { NO_GROUP, TYPE_BINARY, TYPE_BIGUINT, type Side, type SlotModel, type StepRule } from './slot-model.js';
 
 export interface Real {
   store: Store;
@@ -68,6 +68,27 @@ export function note(label: string): void {
   reached.set(label, (reached.get(label) ?? 0) + 1);
 }
 
+/** The new operations: each must run on both sides at least once per default run. */
+export const FEATURE_OPS = [
+  'setNamedType',
+  'integerOp',
+  'getBigUint',
+  'setSlotTime',
+  'setLabel',
+  'unsetLabel',
+  'enumerateMatches',
+  'setAsSystem',
+  'retrainSlot',
+  'bumpSlot',
+  'watchRegister',
+  'watchUnregister',
+  'watchLabelRegister',
+  'pulseKeygroup',
+  'getSignalCount',
+  'setTandem',
+  'unsetTandem',
+] as const;
+
 /** The situations every default run of the model test must reach at least once. */
 export const MUST_REACH = [
   'set: multi-byte UTF-8 key',
@@ -91,7 +112,20 @@ export const MUST_REACH = [
   'unset: with mop off (stale key bytes stay)',
   'purge',
   'get: key present',
-] as const;
+  ...FEATURE_OPS.flatMap((op) => [`ran ${op}: ts`, `ran ${op}: c`]),
+  'setNamedType: ours promotes a short value in place',
+  'EPROTOTYPE: integerOp ts',
+  'EPROTOTYPE: integerOp c',
+  'EPROTOTYPE: getBigUint ours',
+  'ENOENT: bumpSlot ours',
+  'EINVAL: watchRegister ours',
+  'EINVAL: watchLabelRegister ours',
+  'getSignalCount: a non-zero count',
+  'target: biguint',
+  'enumerateMatches: a label match',
+  'bad slot time field: ts',
+  'bad slot time field: c',
+]
 
 // ── Checks ──────────────────────────────────────────────────────────────────
 
@@ -474,25 +508,26 @@ export class InspectCmd extends KeyStep {
           epoch: s.epoch,
           valueOffset: index * m.geo.maxValueSize,
           valueLength: s.len,
-          typeFlag: 1,
+          typeFlag: s.typeFlag,
           userFlag: 0,
-          watcherMask: 0n,
-          ctime: 0n,
-          atime: 0n,
-          bloom: 0n,
+          watcherMask: s.watcherMask,
+          ctime: s.ctime,
+          atime: s.atime,
+          bloom: s.bloom,
         };
       return equal(what, pick(snap, Object.keys(expected)), expected);
     }
     const answer = await r.peer.send({ op: 'slot', key_hex: this.keyHex });
     if (s === undefined) return expectPeer(what, answer, -1, 'ENOENT');
     expectPeer(what, answer, 0);
-    const { index: i, hash, epoch, val_off, val_len } = answer;
-    equal(what, { i, hash, epoch, val_off, val_len }, {
+    const { index: i, hash, epoch, val_off, val_len, type_flag } = answer;
+    equal(what, { i, hash, epoch, val_off, val_len, type_flag }, {
       i: index,
       hash: String(s.hash),
       epoch: String(s.epoch),
       val_off: index * m.geo.maxValueSize,
       val_len: s.len,
+      type_flag: s.typeFlag,
     });
   }
 }
@@ -554,6 +589,516 @@ export class PurgeCmd extends Step {
   }
 }
 
+// ── Slot features and the signal bus (docs/slot-features.md, FORMAT.md §7) ──
+
+const U64_MASK = 0xffffffffffffffffn;
+
+/** Records that an operation ran on a side (the reach check wants every one on both). */
+function ran(op: string, side: Side): void {
+  note(`ran ${op}: ${side}`);
+}
+
+
+/**
+ * A step on one existing key: EINVAL (ours) for a refused key, ENOENT (ours) / -1 ENOENT
+ * (C) when the model has no such key (`find` says where each side looks), else `present`.
+ */
+abstract class FeatureStep extends KeyStep {
+  protected abstract readonly op: (typeof FEATURE_OPS)[number];
+  protected abstract callOurs(r: Real, m: SlotModel): unknown;
+  protected abstract peerCommand(m: SlotModel): Record<string, unknown>;
+  /** Checks (the result) and updates the model for a present key at `index`; `answer` for C. */
+  protected abstract present(m: SlotModel, index: number, result: unknown, answer?: PeerAnswer): void;
+  /** Side that really runs (a step may move to ours, e.g. a BIGUINT promotion of a short value). */
+  protected sideFor(_m: SlotModel, _index: number): Side {
+    return this.side;
+  }
+  protected find(m: SlotModel): number {
+    return m.find(this.bytes);
+  }
+  /** Ours: an argument error found before the key is looked up (e.g. group 64), else undefined. */
+  protected argumentError(): SplinterErrorCode | undefined {
+    return undefined;
+  }
+
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const argError = this.argumentError();
+    if (!this.valid) return expectThrows(what, () => this.callOurs(r, m), [argError ?? 'EINVAL']);
+    const index = this.find(m);
+    const side = this.sideFor(m, index);
+    if (side === 'ts') {
+      if (argError !== undefined) {
+        note(`${argError}: ${this.op} ours`);
+        return expectThrows(what, () => this.callOurs(r, m), [argError]);
+      }
+      if (index < 0) {
+        note(`ENOENT: ${this.op} ours`);
+        return expectThrows(what, () => this.callOurs(r, m), ['ENOENT']);
+      }
+      const result = this.callOurs(r, m);
+      ran(this.op, 'ts');
+      return this.present(m, index, result);
+    }
+    const answer = await r.peer.send({ ...this.peerCommand(m), key_hex: this.keyHex });
+    if (argError !== undefined) return expectPeer(what, answer, -2, 'EINVAL');
+    if (index < 0) return expectPeer(what, answer, -1, 'ENOENT');
+    ran(this.op, 'c');
+    this.present(m, index, undefined, answer);
+  }
+}
+
+export const TYPE_MASKS = [1, 2, 4, 8, 16, 4 | 8, 4 | 16, 128] as const;
+
+/**
+ * setNamedType / set_named_type: type_flag = mask, slot epoch +2, global +1, no pulse. Naming
+ * a value shorter than 8 bytes BIGUINT: ours promotes it in place (val_off and val_brk stay),
+ * C relocates it to val_brk (Q3). The model only knows the in-place promotion, so such a
+ * step always runs on OUR side; the peer names BIGUINT only values of 8 bytes or more.
+ */
+export class NamedTypeCmd extends FeatureStep {
+  protected readonly op = 'setNamedType';
+  constructor(side: Side, source: KeySource, readonly mask: number) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `setNamedType(${this.shownKey}, ${this.mask})`;
+  }
+  protected override sideFor(m: SlotModel, index: number): Side {
+    return index >= 0 && this.mask & TYPE_BIGUINT && m.slots[index]!.len < 8 ? 'ts' : this.side;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.setNamedType(this.key, this.mask);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'set_named_type', mask: this.mask };
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    if (this.mask & TYPE_BIGUINT && m.slots[index]!.len < 8) note('setNamedType: ours promotes a short value in place');
+    m.setNamedType(index, this.mask);
+  }
+}
+
+export const INT_OPS = ['AND', 'OR', 'XOR', 'NOT', 'INC', 'DEC'] as const;
+
+/** integerOp / integer_op on the u64 at the value's start: slot epoch +2, global +1; EPROTOTYPE when not BIGUINT. */
+export class IntegerOpCmd extends FeatureStep {
+  protected readonly op = 'integerOp';
+  constructor(side: Side, source: KeySource, readonly intOp: number, readonly operand: bigint) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `integerOp(${this.shownKey}, ${INT_OPS[this.intOp]}, ${this.operand}n)`;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.integerOp(this.key, this.intOp as IntOp, this.operand);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'integer_op', int_op: this.intOp, operand: String(this.operand) };
+  }
+  protected override async apply(m: SlotModel, r: Real): Promise<void> {
+    const index = this.valid ? m.find(this.bytes) : -1;
+    if (index >= 0 && (m.slots[index]!.typeFlag & TYPE_BIGUINT) === 0) {
+      // Refused before the seqlock, by both sides (FORMAT.md §7): nothing moves.
+      note(`EPROTOTYPE: integerOp ${this.side}`);
+      if (this.side === 'ts') {
+        expectThrows(this.toString(), () => this.callOurs(r), ['EPROTOTYPE']);
+        return;
+      }
+      const answer = await r.peer.send({ ...this.peerCommand(), key_hex: this.keyHex });
+      return expectPeer(this.toString(), answer, -1, 'EPROTOTYPE');
+    }
+    return super.apply(m, r);
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    if (m.slots[index]!.len < 8) note('integerOp: on a BIGUINT slot whose value is now shorter than 8 bytes');
+    m.integerOp(index, this.intOp, this.operand);
+  }
+}
+
+/** getBigUint (ours: EPROTOTYPE when not BIGUINT, undefined when missing) / get_biguint (C: value and type_flag). */
+export class GetBigUintCmd extends FeatureStep {
+  protected readonly op = 'getBigUint';
+  protected describe(): string {
+    return `${this.side === 'ts' ? 'getBigUint' : 'get_biguint'}(${this.shownKey})`;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.getBigUint(this.key);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'get_biguint' };
+  }
+  protected override async apply(m: SlotModel, r: Real): Promise<void> {
+    if (this.side === 'ts' && this.valid) {
+      const index = m.find(this.bytes);
+      if (index < 0) return equal(this.toString(), r.store.getBigUint(this.key), undefined);
+      if ((m.slots[index]!.typeFlag & TYPE_BIGUINT) === 0) {
+        note('EPROTOTYPE: getBigUint ours');
+        return expectThrows(this.toString(), () => this.callOurs(r), ['EPROTOTYPE']);
+      }
+    }
+    return super.apply(m, r);
+  }
+  protected present(m: SlotModel, index: number, result: unknown, answer?: PeerAnswer): void {
+    const s = m.slots[index]!;
+    if (answer === undefined) return equal(this.toString(), result, m.u64At(index));
+    expectPeer(this.toString(), answer, 0);
+    equal(this.toString(), { value: answer['value'], type_flag: answer['type_flag'] }, { value: String(m.u64At(index)), type_flag: s.typeFlag });
+  }
+}
+
+/** setSlotTime / set_slot_time: ctime or atime = time − offset (wrapping); no epoch moves. A bad field: ours EINVAL, C -2 ENOTSUP. */
+export class SlotTimeCmd extends FeatureStep {
+  protected readonly op = 'setSlotTime';
+  constructor(side: Side, source: KeySource, readonly which: 'ctime' | 'atime' | 'mtime', readonly time: bigint, readonly offset: bigint) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `setSlotTime(${this.shownKey}, ${this.which}, ${this.time}n, ${this.offset}n)`;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.setSlotTime(this.key, this.which as 'ctime', this.time, this.offset);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'set_slot_time', mode: this.which === 'ctime' ? 0 : this.which === 'atime' ? 1 : 2, time: String(this.time), offset: String(this.offset) };
+  }
+  protected override async apply(m: SlotModel, r: Real): Promise<void> {
+    if (this.which === 'mtime') {
+      note(`bad slot time field: ${this.side}`);
+      if (this.side === 'ts') return expectThrows(this.toString(), () => this.callOurs(r), ['EINVAL']);
+      const answer = await r.peer.send({ ...this.peerCommand(), key_hex: this.keyHex });
+      // C checks the mode after finding the key (FORMAT.md §7): a missing key is ENOENT first.
+      return m.find(this.bytes) < 0 ? expectPeer(this.toString(), answer, -1, 'ENOENT') : expectPeer(this.toString(), answer, -2, 'ENOTSUP');
+    }
+    return super.apply(m, r);
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    const value = (this.time - this.offset) & U64_MASK;
+    if (this.which === 'ctime') m.slots[index]!.ctime = value;
+    else m.slots[index]!.atime = value;
+  }
+}
+
+/** setLabel / unsetLabel: bloom OR / AND NOT mask, global epoch +1; no seqlock, no pulse. */
+export class LabelCmd extends FeatureStep {
+  protected get op(): 'setLabel' | 'unsetLabel' {
+    return this.on ? 'setLabel' : 'unsetLabel';
+  }
+  constructor(side: Side, source: KeySource, readonly mask: bigint, readonly on: boolean) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `${this.op}(${this.shownKey}, 0x${this.mask.toString(16)})`;
+  }
+  protected callOurs(r: Real): unknown {
+    return this.on ? r.store.setLabel(this.key, this.mask) : r.store.unsetLabel(this.key, this.mask);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: this.on ? 'set_label' : 'unset_label', mask: String(this.mask) };
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    const s = m.slots[index]!;
+    s.bloom = this.on ? s.bloom | this.mask : s.bloom & ~this.mask & U64_MASK;
+    m.globalEpoch = (m.globalEpoch + 1n) & U64_MASK;
+  }
+}
+
+/** setAsSystem / set_as_system: found scanning from slot 0; type BINARY, val_len = maxValueSize, no epoch moves. */
+export class SystemCmd extends FeatureStep {
+  protected readonly op = 'setAsSystem';
+  protected describe(): string {
+    return `setAsSystem(${this.shownKey})`;
+  }
+  protected override find(m: SlotModel): number {
+    const index = m.findFromZero(this.bytes);
+    if (index >= 0 && index !== m.find(this.bytes)) note('setAsSystem: slot 0 scan finds another copy than the probe');
+    return index;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.setAsSystem(this.key);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'set_as_system' };
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    m.slots[index]!.typeFlag = TYPE_BINARY;
+    m.slots[index]!.len = m.geo.maxValueSize;
+  }
+}
+
+/** retrainSlot / retrain_slot: slot epoch stored 3 then 4, global +1, pulse. */
+export class RetrainCmd extends FeatureStep {
+  protected readonly op = 'retrainSlot';
+  protected describe(): string {
+    return `retrainSlot(${this.shownKey})`;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.retrainSlot(this.key);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'retrain_slot' };
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    m.slots[index]!.epoch = 4n;
+    m.globalEpoch = (m.globalEpoch + 1n) & U64_MASK;
+    m.pulse(index);
+  }
+}
+
+/** bumpSlot / bump_slot: seqlock taken and released (slot epoch +2), pulse; no global epoch change. */
+export class BumpCmd extends FeatureStep {
+  protected readonly op = 'bumpSlot';
+  protected describe(): string {
+    return `bumpSlot(${this.shownKey})`;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.bumpSlot(this.key);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'bump_slot' };
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    m.slots[index]!.epoch = (m.slots[index]!.epoch + 2n) & U64_MASK;
+    m.pulse(index);
+  }
+}
+
+/** pulseKeygroup / pulse_keygroup: pulse only. */
+export class PulseCmd extends FeatureStep {
+  protected readonly op = 'pulseKeygroup';
+  protected describe(): string {
+    return `pulseKeygroup(${this.shownKey})`;
+  }
+  protected callOurs(r: Real): unknown {
+    return r.store.pulseKeygroup(this.key);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: 'pulse_keygroup' };
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    m.pulse(index);
+  }
+}
+
+/** watchRegister / watchUnregister: watcher_mask OR / AND NOT bit g; group 64: ours EINVAL, C -2 EINVAL. */
+export class WatchCmd extends FeatureStep {
+  protected get op(): 'watchRegister' | 'watchUnregister' {
+    return this.on ? 'watchRegister' : 'watchUnregister';
+  }
+  constructor(side: Side, source: KeySource, readonly group: number, readonly on: boolean) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `${this.op}(${this.shownKey}, ${this.group})`;
+  }
+  protected override argumentError(): SplinterErrorCode | undefined {
+    return this.group >= 64 ? 'EINVAL' : undefined;
+  }
+  protected callOurs(r: Real): unknown {
+    return this.on ? r.store.watchRegister(this.key, this.group) : r.store.watchUnregister(this.key, this.group);
+  }
+  protected peerCommand(): Record<string, unknown> {
+    return { op: this.on ? 'watch_register' : 'watch_unregister', group: this.group };
+  }
+  protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
+    if (answer) expectPeer(this.toString(), answer, 0);
+    const s = m.slots[index]!;
+    const bit = 1n << BigInt(this.group);
+    s.watcherMask = this.on ? s.watcherMask | bit : s.watcherMask & ~bit & U64_MASK;
+  }
+}
+
+/**
+ * watchLabelRegister(mask, g): bloom_watches[b] = g for each bit b of mask. 'none': ours
+ * watchLabelUnregister, C group 255. Group 64: ours refuses (EINVAL), C stores 64 ("no group").
+ */
+export class WatchLabelCmd extends Step {
+  constructor(side: Side, readonly mask: bigint, readonly group: number | 'none') {
+    super(side);
+  }
+  protected describe(): string {
+    return this.group === 'none' && this.side === 'ts'
+      ? `watchLabelUnregister(0x${this.mask.toString(16)})`
+      : `watchLabelRegister(0x${this.mask.toString(16)}, ${this.group === 'none' ? 255 : this.group})`;
+  }
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    let value = this.group === 'none' ? NO_GROUP : this.group;
+    if (this.side === 'ts') {
+      if (this.group === 'none') r.store.watchLabelUnregister(this.mask);
+      else if (this.group >= 64) {
+        note('EINVAL: watchLabelRegister ours');
+        return expectThrows(what, () => r.store.watchLabelRegister(this.mask, this.group as number), ['EINVAL']);
+      } else r.store.watchLabelRegister(this.mask, this.group);
+    } else {
+      expectPeer(what, await r.peer.send({ op: 'watch_label_register', mask: String(this.mask), group: value }), 0);
+      value &= 0xff;
+    }
+    ran('watchLabelRegister', this.side);
+    for (let b = 0; b < 64; b++) if ((this.mask >> BigInt(b)) & 1n) m.bloomWatches[b] = value;
+  }
+}
+
+/** getSignalCount / get_signal_count: the model's counter; group 64: ours EINVAL, C -2 EINVAL. */
+export class SignalCountCmd extends Step {
+  constructor(side: Side, readonly group: number) {
+    super(side);
+  }
+  protected describe(): string {
+    return `getSignalCount(${this.group})`;
+  }
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    if (this.side === 'ts') {
+      if (this.group >= 64) return expectThrows(what, () => r.store.getSignalCount(this.group), ['EINVAL']);
+      equal(what, r.store.getSignalCount(this.group), m.signals[this.group]);
+    } else {
+      const answer = await r.peer.send({ op: 'get_signal_count', group: this.group });
+      if (this.group >= 64) return expectPeer(what, answer, -2, 'EINVAL');
+      expectPeer(what, answer, 0);
+      equal(what, answer['count'], String(m.signals[this.group]));
+    }
+    if (m.signals[this.group]! > 0n) note('getSignalCount: a non-zero count');
+    ran('getSignalCount', this.side);
+  }
+}
+
+/** enumerateMatches / enumerate_matches: slots with a hash whose bloom holds every bit of mask, slot order, with epochs. */
+export class EnumerateCmd extends Step {
+  constructor(side: Side, readonly mask: bigint) {
+    super(side);
+  }
+  protected describe(): string {
+    return `enumerateMatches(0x${this.mask.toString(16)})`;
+  }
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const expected = m.slots.flatMap((s, index) =>
+      s.hash !== 0n && (s.bloom & this.mask) === this.mask ? [{ index, keyBytes: m.keyBytesAt(index), epoch: s.epoch }] : [],
+    );
+    if (expected.length > 0 && this.mask !== 0n) note('enumerateMatches: a label match');
+    if (this.side === 'ts') {
+      const matches = r.store.enumerateMatches(this.mask);
+      equal(what, matches, expected.map((e) => ({ key: new TextDecoder().decode(e.keyBytes), epoch: e.epoch })));
+    } else {
+      const answer = await r.peer.send({ op: 'enumerate_matches', mask: String(this.mask) });
+      expectPeer(what, answer, 0);
+      const got = (answer['matches'] as Array<Record<string, unknown>>).map((x) => ({ index: x['index'], key_hex: x['key_hex'], epoch: String(x['epoch']) }));
+      equal(what, got, expected.map((e) => ({ index: e.index, key_hex: hex(e.keyBytes), epoch: String(e.epoch) })));
+    }
+    ran('enumerateMatches', this.side);
+  }
+}
+
+const tandemKey = (base: string, order: number): string => (order === 0 ? base : `${base}.${order}`);
+
+/**
+ * setTandem(base, values) / set_tandem: base = values[0], base.1 = values[1], … as sets, one
+ * by one. Ours checks every key (EINVAL) and value (EMSGSIZE) first; then a full store stops
+ * it half-way (ENOSPC) with the earlier orders written; C stops at the first failing order.
+ * A base whose orders are not all keys ours accepts is never sent to C.
+ */
+export class TandemSetCmd extends KeyStep {
+  constructor(side: Side, source: KeySource, readonly values: Payload[]) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `setTandem(${this.shownKey}, [${this.values.map(showPayload).join(', ')}])`;
+  }
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const keys = this.values.map((_, order) => tandemKey(this.key, order));
+    const keysOk = keys.every(validKey);
+    const lengthsOk = this.values.every((v) => v.bytes.length >= 1 && v.bytes.length <= m.geo.maxValueSize);
+    const side = keysOk ? this.side : 'ts';
+    if (side === 'ts') {
+      const call = (): void => r.store.setTandem(this.key, this.values.map((v) => v.bytes));
+      if (!keysOk || !lengthsOk) {
+        note('setTandem: refused before writing');
+        return expectThrows(what, call, [keysOk ? 'EMSGSIZE' : 'EINVAL']);
+      }
+      let failed = -1;
+      try {
+        call();
+      } catch (error) {
+        if (!isSplinterError(error) || error.code !== 'ENOSPC') throw error;
+        failed = 0; // resolved below against the model
+      }
+      for (const [order, key] of keys.entries()) {
+        const bytes = utf8(key);
+        const index = m.placeForSet('ts', bytes);
+        if (index < 0) {
+          if (failed < 0) fail(`${what}: order ${order} has no slot in the model, but ours did not throw ENOSPC`);
+          note('setTandem: ENOSPC half-way (ours)');
+          return;
+        }
+        const fresh = m.slots[index]!.hash === 0n;
+        m.set(index, bytes, this.values[order]!.bytes);
+        if (fresh) m.oursAfterInsert(bytes, this.values[order]!.bytes);
+      }
+      if (failed >= 0) fail(`${what}: ours threw ENOSPC, the model has room for every order`);
+      ran('setTandem', 'ts');
+      return;
+    }
+    const answer = await r.peer.send({ op: 'set_tandem', key_hex: this.keyHex, values_hex: this.values.map((v) => hex(v.bytes)) });
+    for (const [order, key] of keys.entries()) {
+      const bytes = utf8(key);
+      const len = this.values[order]!.bytes.length;
+      const index = len >= 1 && len <= m.geo.maxValueSize ? m.placeForSet('c', bytes) : -1;
+      if (index < 0) {
+        const errno = len === 0 ? 'EINVAL' : len > m.geo.maxValueSize ? 'EMSGSIZE' : 'ENOSPC';
+        note(`setTandem: C stops at a failing order (${errno})`);
+        expectPeer(what, answer, -1, errno);
+        return equal(`${what} failed_order`, answer['failed_order'], order);
+      }
+      m.set(index, bytes, this.values[order]!.bytes);
+    }
+    expectPeer(what, answer, 0);
+    ran('setTandem', 'c');
+  }
+}
+
+/** unsetTandem(base, orders) / unset_tandem: unsets base and base.1 … base.(orders−1); missing ones are skipped. */
+export class TandemUnsetCmd extends KeyStep {
+  constructor(side: Side, source: KeySource, readonly orders: number) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `unsetTandem(${this.shownKey}, ${this.orders})`;
+  }
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const keys = Array.from({ length: this.orders }, (_, order) => tandemKey(this.key, order));
+    const keysOk = keys.every(validKey);
+    const side = keysOk ? this.side : 'ts';
+    if (side === 'ts') {
+      const call = (): void => r.store.unsetTandem(this.key, this.orders);
+      if (!keysOk) return expectThrows(what, call, ['EINVAL']);
+      call();
+    } else {
+      expectPeer(what, await r.peer.send({ op: 'unset_tandem', key_hex: this.keyHex, orders: this.orders }), 0);
+    }
+    let removed = 0;
+    for (const key of keys) {
+      const index = m.find(utf8(key));
+      if (index >= 0) {
+        m.unset(index);
+        removed++;
+      }
+    }
+    if (removed > 1) note('unsetTandem: several orders removed');
+    ran('unsetTandem', side);
+  }
+}
+
 // ── Arbitraries ─────────────────────────────────────────────────────────────
 
 function bytes(minLength: number, maxLength: number): fc.Arbitrary<Payload> {
@@ -572,6 +1117,14 @@ export function valueArbitrary(maxv: number): fc.Arbitrary<Payload> {
     { weight: 5, arbitrary: bytes(1, maxv) },
     { weight: 2, arbitrary: text(1, Math.max(1, Math.floor(maxv / 4))) }, // graphemes of up to 4+ bytes
     { weight: 1, arbitrary: text(maxv, maxv + 8) }, // often longer than maxv bytes: EMSGSIZE
+    // Numbers as text, for setNamedType BIGUINT (strtoull: hex, octal, longest prefix, saturation).
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('0', '7', '41', '0x1f', '0X7', '010', '08', '0x', '12ab', '9'.repeat(7), '1'.repeat(12), '0xffffffffffffffff', '99999999999999999999')
+        .filter((t) => t.length <= maxv)
+        .map((t): Payload => ({ bytes: utf8(t), text: t })),
+    },
     {
       weight: 1,
       arbitrary: fc.constantFrom<Payload>(
@@ -634,5 +1187,63 @@ export function commandArbitrary(geo: Geo, keys: KeySpace): fc.Arbitrary<Cmd> {
     { weight: 1, arbitrary: side.map((s): Cmd => new KeysCmd(s)) },
     { weight: 1, arbitrary: fc.tuple(side, fc.constantFrom<0 | 1 | 2 | 3>(0, 1, 2, 0, 1, 2, 3)).map(([s, n]): Cmd => new MopCmd(s, n)) },
     { weight: 1, arbitrary: side.map((s): Cmd => new PurgeCmd(s)) },
+    ...featureCommands(geo, keys, side),
   );
+}
+
+const LABEL_BITS = [0n, 1n, 3n, 40n, 63n];
+
+/** Label masks over a few bits shared by setLabel, enumerateMatches and watchLabelRegister, so they meet. */
+function labelMask(min: number): fc.Arbitrary<bigint> {
+  return fc.subarray(LABEL_BITS, { minLength: min }).map((bits) => bits.reduce((m, b) => m | (1n << b), 0n));
+}
+
+function featureCommands(geo: Geo, keys: KeySpace, side: fc.Arbitrary<Side>): Array<fc.WeightedArbitrary<Cmd>> {
+  const key = keySourceArbitrary(keys, { present: 6, duplicated: 1 }, 2);
+  const numberKey = keySourceArbitrary(keys, { biguint: 6, present: 2 }, 1);
+  const group = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(0, 1, 5, 63) }, { weight: 1, arbitrary: fc.constant(64) });
+  const u64 = fc.oneof(fc.bigInt({ min: 0n, max: 1000n }), fc.bigInt({ min: 0n, max: U64_MASK }));
+  const mask = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...TYPE_MASKS) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) });
+  const tandemValue = fc.oneof(
+    { weight: 8, arbitrary: bytes(1, geo.maxValueSize) },
+    { weight: 1, arbitrary: fc.constantFrom<Payload>({ bytes: new Uint8Array(0) }, { bytes: new Uint8Array(geo.maxValueSize + 1) }) },
+  );
+  return [
+    { weight: 2, arbitrary: fc.tuple(side, key, mask).map(([s, k, n]): Cmd => new NamedTypeCmd(s, k, n)) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(side, numberKey, fc.integer({ min: 0, max: 5 }), u64).map(([s, k, o, n]): Cmd => new IntegerOpCmd(s, k, o, n)),
+    },
+    { weight: 1, arbitrary: fc.tuple(side, numberKey).map(([s, k]): Cmd => new GetBigUintCmd(s, k)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(side, key, fc.constantFrom<'ctime' | 'atime' | 'mtime'>('ctime', 'atime', 'ctime', 'atime', 'mtime'), u64, fc.oneof(fc.constant(0n), u64))
+        .map(([s, k, w, t, o]): Cmd => new SlotTimeCmd(s, k, w, t, o)),
+    },
+    { weight: 2, arbitrary: fc.tuple(side, key, labelMask(1), fc.boolean()).map(([s, k, n, on]): Cmd => new LabelCmd(s, k, n, on)) },
+    { weight: 1, arbitrary: fc.tuple(side, labelMask(0)).map(([s, n]): Cmd => new EnumerateCmd(s, n)) },
+    { weight: 1, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new SystemCmd(s, k)) },
+    { weight: 1, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new RetrainCmd(s, k)) },
+    { weight: 2, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new BumpCmd(s, k)) },
+    { weight: 1, arbitrary: fc.tuple(side, key).map(([s, k]): Cmd => new PulseCmd(s, k)) },
+    { weight: 2, arbitrary: fc.tuple(side, key, group, fc.boolean()).map(([s, k, g, on]): Cmd => new WatchCmd(s, k, g, on)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(side, labelMask(1), fc.oneof({ weight: 6, arbitrary: group }, { weight: 1, arbitrary: fc.constant<'none'>('none') }))
+        .map(([s, n, g]): Cmd => new WatchLabelCmd(s, n, g)),
+    },
+    { weight: 1, arbitrary: fc.tuple(side, group).map(([s, g]): Cmd => new SignalCountCmd(s, g)) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(side, keySourceArbitrary(keys, { present: 2, absent: 2 }), fc.array(tandemValue, { minLength: 1, maxLength: 3 }))
+        .map(([s, k, v]): Cmd => new TandemSetCmd(s, k, v)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(side, keySourceArbitrary(keys, { present: 3 }), fc.integer({ min: 1, max: 3 })).map(([s, k, n]): Cmd => new TandemUnsetCmd(s, k, n)),
+    },
+  ];
 }

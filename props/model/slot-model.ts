@@ -22,7 +22,9 @@ import {
 
 export type Side = 'ts' | 'c';
 
-export type TargetRule = 'displaced' | 'blocker' | 'past-hole' | 'duplicated';
+const U64 = 0xffffffffffffffffn;
+
+export type TargetRule = 'displaced' | 'blocker' | 'past-hole' | 'duplicated' | 'present' | 'biguint';
 
 /** Target rules resolved by the step itself, from its key pool: 'absent' = a pool key not in the store (fills it up). */
 export type StepRule = TargetRule | 'absent';
@@ -36,14 +38,61 @@ export interface ModelSlot {
   len: number;
   /** This slot's maxValueSize bytes of arena, as stored (scrub leftovers included). */
   region: Uint8Array;
+  typeFlag: number;
+  watcherMask: bigint;
+  ctime: bigint;
+  atime: bigint;
+  bloom: bigint;
 }
 
-const U64 = 0xffffffffffffffffn;
+export const TYPE_BIGUINT = 4;
+export const TYPE_BINARY = 16;
+/** bloom_watches entry meaning "no group". */
+export const NO_GROUP = 0xff;
+
+/**
+ * The u64 a short value becomes when ours names it BIGUINT (docs/slot-features.md): text
+ * starting with a digit is parsed like C strtoull(s, 0, 0) (longest valid prefix, saturating),
+ * anything else is its bytes read little-endian. Written from the docs, not from src.
+ */
+export function strtoullOracle(value: Uint8Array): bigint {
+  const nul = value.indexOf(0);
+  const text = value.subarray(0, nul < 0 ? value.length : nul);
+  const digit = (b: number | undefined, base: number): number => {
+    if (b === undefined) return -1;
+    const d = b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x7a ? b - 0x57 : b >= 0x41 && b <= 0x5a ? b - 0x37 : -1;
+    return d >= 0 && d < base ? d : -1;
+  };
+  if (text.length === 0 || digit(text[0], 10) < 0) {
+    let n = 0n;
+    for (let i = value.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(value[i]!);
+    return n;
+  }
+  let base = 10;
+  let i = 0;
+  if (text[0] === 0x30) {
+    if ((text[1] === 0x78 || text[1] === 0x58) && digit(text[2], 16) >= 0) {
+      base = 16;
+      i = 2;
+    } else base = 8;
+  }
+  let n = 0n;
+  for (; i < text.length && digit(text[i], base) >= 0; i++) {
+    n = n * BigInt(base) + BigInt(digit(text[i], base));
+    if (n > U64) return U64;
+  }
+  return n;
+}
+
 
 export class SlotModel {
   readonly slots: ModelSlot[];
   globalEpoch = 1n;
   coreFlags = CF_AUTO_SCRUB | CF_HYBRID_SCRUB;
+  /** bloom_watches[64]: label bit → signal group (NO_GROUP = none). */
+  readonly bloomWatches: number[] = Array.from({ length: 64 }, () => NO_GROUP);
+  /** signal_groups[64] counters. */
+  readonly signals: bigint[] = Array.from({ length: 64 }, () => 0n);
 
   constructor(readonly geo: Geo) {
     this.slots = Array.from({ length: geo.slots }, () => ({
@@ -52,6 +101,11 @@ export class SlotModel {
       epoch: 0n,
       len: 0,
       region: new Uint8Array(geo.maxValueSize),
+      typeFlag: TYPE_VOID,
+      watcherMask: 0n,
+      ctime: 0n,
+      atime: 0n,
+      bloom: 0n,
     }));
   }
 
@@ -135,6 +189,53 @@ export class SlotModel {
     s.key.set(key, 0);
     s.hash = fnv1a64Oracle(key);
     s.epoch = (s.epoch + 2n) & U64;
+    this.pulse(index);
+    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+  }
+
+  /** "Pulse" of FORMAT.md §7: +1 per watcher_mask bit's group and per bound label bit's group. */
+  pulse(index: number): void {
+    const s = this.slots[index]!;
+    for (let b = 0; b < 64; b++) {
+      if ((s.watcherMask >> BigInt(b)) & 1n) this.signals[b] = (this.signals[b]! + 1n) & U64;
+      const g = this.bloomWatches[b]!;
+      if ((s.bloom >> BigInt(b)) & 1n && g < 64) this.signals[g] = (this.signals[g]! + 1n) & U64;
+    }
+  }
+
+  /** C's first match scanning from slot 0 (set_as_system), or -1. */
+  findFromZero(key: Uint8Array): number {
+    for (let i = 0; i < this.geo.slots; i++) if (this.holds(i, key)) return i;
+    return -1;
+  }
+
+  /** The u64 at the start of the slot's region (integer_op / get_biguint read it whatever val_len is). */
+  u64At(index: number): bigint {
+    return new DataView(this.slots[index]!.region.buffer).getBigUint64(0, true);
+  }
+
+  writeU64(index: number, value: bigint): void {
+    new DataView(this.slots[index]!.region.buffer).setBigUint64(0, value & U64, true);
+  }
+
+  /** set_named_type; `promote`: ours promoting a value shorter than 8 bytes in place (val_off, val_brk unchanged). */
+  setNamedType(index: number, mask: number): void {
+    const s = this.slots[index]!;
+    if (mask & TYPE_BIGUINT && s.len < 8) {
+      this.writeU64(index, strtoullOracle(this.valueAt(index)));
+      s.len = 8;
+    }
+    s.typeFlag = mask;
+    s.epoch = (s.epoch + 2n) & U64;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+  }
+
+  integerOp(index: number, op: number, operand: bigint): void {
+    const v = this.u64At(index);
+    const results = [v & operand, v | operand, v ^ operand, ~v, v + operand, v - operand];
+    this.writeU64(index, results[op]!);
+    const s = this.slots[index]!;
+    s.epoch = (s.epoch + 2n) & U64;
     this.globalEpoch = (this.globalEpoch + 1n) & U64;
   }
 
@@ -151,6 +252,11 @@ export class SlotModel {
     }
     s.len = 0;
     s.epoch = 2n;
+    s.typeFlag = TYPE_VOID;
+    s.watcherMask = 0n;
+    s.ctime = 0n;
+    s.atime = 0n;
+    s.bloom = 0n;
     return old;
   }
 
@@ -160,6 +266,7 @@ export class SlotModel {
     s.region.set(data, s.len);
     s.len += data.length;
     s.epoch = (s.epoch + 2n) & U64;
+    this.pulse(index);
     this.globalEpoch = (this.globalEpoch + 1n) & U64;
     return s.len;
   }
@@ -209,6 +316,12 @@ export class SlotModel {
           break;
         case 'duplicated':
           if (this.copies(key).length > 1) out.add(decoder.decode(key));
+          break;
+        case 'present':
+          out.add(decoder.decode(key));
+          break;
+        case 'biguint':
+          if (this.slots[first]!.typeFlag & TYPE_BIGUINT) out.add(decoder.decode(key));
           break;
       }
     });
@@ -273,6 +386,8 @@ export class SlotModel {
     const dv = new DataView(out.buffer);
     dv.setBigUint64(H.epoch, this.globalEpoch, true);
     out[H.core_flags] = this.coreFlags;
+    out.set(this.bloomWatches, H.bloom_watches);
+    this.signals.forEach((n, g) => dv.setBigUint64(H.signal_groups + g * 64, n, true));
     const arena = arenaStart(g);
     this.slots.forEach((s, i) => {
       const at = slotByte(i);
@@ -280,7 +395,11 @@ export class SlotModel {
       dv.setBigUint64(at + S.epoch, s.epoch, true);
       dv.setUint32(at + S.val_off, i * g.maxValueSize, true);
       dv.setUint32(at + S.val_len, s.len, true);
-      out[at + S.type_flag] = TYPE_VOID;
+      out[at + S.type_flag] = s.typeFlag;
+      dv.setBigUint64(at + S.watcher_mask, s.watcherMask, true);
+      dv.setBigUint64(at + S.ctime, s.ctime, true);
+      dv.setBigUint64(at + S.atime, s.atime, true);
+      dv.setBigUint64(at + S.bloom, s.bloom, true);
       out.set(s.key, at + S.key);
       out.set(s.region, arena + i * g.maxValueSize);
     });
@@ -292,8 +411,11 @@ export class SlotModel {
     const rows = this.slots.map((s, i) => {
       if (s.hash === 0n) return `  [${i}] empty epoch ${s.epoch}`;
       const k = new TextDecoder().decode(this.keyBytesAt(i));
-      return `  [${i}] ${JSON.stringify(k)} len ${s.len} epoch ${s.epoch} value ${hex(this.valueAt(i))}`;
+      const extra = `${s.typeFlag !== TYPE_VOID ? ` type ${s.typeFlag}` : ''}${s.watcherMask ? ` watch ${s.watcherMask.toString(16)}` : ''}${s.bloom ? ` bloom ${s.bloom.toString(16)}` : ''}${s.ctime || s.atime ? ` ctime ${s.ctime} atime ${s.atime}` : ''}`;
+      return `  [${i}] ${JSON.stringify(k)} len ${s.len} epoch ${s.epoch}${extra} value ${hex(this.valueAt(i))}`;
     });
-    return `global epoch ${this.globalEpoch}, mop flags ${this.coreFlags}\n${rows.join('\n')}`;
+    const bound = this.bloomWatches.flatMap((g, b) => (g === NO_GROUP ? [] : [`${b}→${g}`]));
+    const counts = this.signals.flatMap((n, g) => (n === 0n ? [] : [`${g}:${n}`]));
+    return `global epoch ${this.globalEpoch}, mop flags ${this.coreFlags}, label bindings [${bound.join(' ')}], signals [${counts.join(' ')}]\n${rows.join('\n')}`;
   }
 }

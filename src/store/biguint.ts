@@ -3,7 +3,7 @@ import { SplinterError } from '../errors.js';
 import { IntOp, SLOT, SlotType } from '../layout/constants.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
 import { claimHomeRegion, describe, outOfArena, type KvContext } from './kv.js';
-import { lockExistingKey } from './locate.js';
+import { lockExistingKey, requireSlot } from './locate.js';
 import { evacuateRelocated } from './relocation.js';
 import { readKeySlot } from './seqlock-read.js';
 import { readU64LE, toU64, U64_MAX, writeU64LE } from './u64-bytes.js';
@@ -88,15 +88,20 @@ export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: b
   const m = ctx.m;
   if (!OPS.has(op)) throw new SplinterError('EINVAL', `integerOp takes IntOp 0..5 (AND OR XOR NOT INC DEC), received ${describe(op)}`);
   const by = toU64(operand, 'the integerOp operand');
+  const notBigUint = (slotByte: number): SplinterError =>
+    new SplinterError(
+      'EPROTOTYPE',
+      `integerOp "${keyText}": the slot's type is ${m.u8[slotByte + SLOT.type_flag]}, it must include BIGUINT (4); use setNamedType first`,
+    );
+  // The type is checked before the seqlock is taken, as C does, so a refusal moves no epoch.
+  const slotByteBefore = m.slotByte(requireSlot(ctx, keyText, 'integerOp'));
+  if ((m.u8[slotByteBefore + SLOT.type_flag]! & SlotType.BIGUINT) === 0) throw notBigUint(slotByteBefore);
   evacuateRelocated(ctx);
   const index = lockExistingKey(ctx, keyText, 'integerOp');
   const slotByte = m.slotByte(index);
   if ((m.u8[slotByte + SLOT.type_flag]! & SlotType.BIGUINT) === 0) {
-    unlock(m.u32, m.u64, m.epochW32(slotByte));
-    throw new SplinterError(
-      'EPROTOTYPE',
-      `integerOp "${keyText}": the slot's type is ${m.u8[slotByte + SLOT.type_flag]}, it must include BIGUINT (4); use setNamedType first`,
-    );
+    unlock(m.u32, m.u64, m.epochW32(slotByte)); // renamed meanwhile: the rare refusal that moves the epoch
+    throw notBigUint(slotByte);
   }
   // A value C relocated is brought home first, so the result is written in this slot's own bytes.
   let offset = claimHomeRegion(m, index, slotByte, U64_BYTES);
