@@ -6,7 +6,11 @@
  * renders the exact bytes the store must hold. Besides set/get/unset/append/mop/purge the
  * steps cover every slot-feature and signal-bus operation (setNamedType, integerOp,
  * getBigUint, setSlotTime, labels, enumerateMatches, setAsSystem, retrain/bump, watch
- * registrations, pulses and signal counts, tandem keys), each run by either side.
+ * registrations, pulses and signal counts, tandem keys), each run by either side. A third
+ * geometry is built with embeddings (3200-byte slots): setEmbedding / getEmbedding run there
+ * on both sides (ours writes the peer's seed rule, so the model knows every embedding byte),
+ * with the embedding effects of set, unset and retrainSlot; the other geometries check that
+ * embeddings are refused (ENOTSUP).
  *
  * One store and one peer process per geometry serve every run: between runs the file is
  * overwritten with the image it had when created (both mappings see it at once).
@@ -40,14 +44,17 @@ const geometries: Geo[] = [
   { slots: 8, maxValueSize: 16 },
   // 7 slots (not a power of two) of 100 bytes: hybrid scrub rounds up to 64 or 128, capped at 100.
   { slots: 7, maxValueSize: 100 },
+  // 6 slots of 24 bytes built with embeddings: 3200-byte slots, each with 768 float32 after the key.
+  { slots: 6, maxValueSize: 24, embeddings: true },
 ];
 
 /** Geometries whose property passed; the reach check below needs them all. */
 let passed = 0;
 
 for (const geo of geometries) {
-  t.test(`model: ${geo.slots} slots × ${geo.maxValueSize} B, our library and the C peer on one store`, async (t) => {
-    const name = shmName(t, `model-${geo.slots}x${geo.maxValueSize}`);
+  const label = `${geo.slots}x${geo.maxValueSize}${geo.embeddings ? '-emb' : ''}`;
+  t.test(`model: ${geo.slots} slots × ${geo.maxValueSize} B${geo.embeddings ? ' with embeddings' : ''}, our library and the C peer on one store`, async (t) => {
+    const name = shmName(t, `model-${label}`);
     const file = `/dev/shm/${name}`;
     const store = Store.create(name, geo);
     t.teardown(() => store.close());
@@ -58,7 +65,7 @@ for (const geo of geometries) {
       await peer.close();
     });
     const ready = await peer.ready;
-    t.same(ready, { ready: true, slots: geo.slots, max_val_sz: geo.maxValueSize, embeddings: false }, 'the peer opened it');
+    t.same(ready, { ready: true, slots: geo.slots, max_val_sz: geo.maxValueSize, embeddings: geo.embeddings ?? false }, 'the peer opened it');
 
     const keys = keySpace(geo.slots);
     const real: Real = { store, peer, geo, file, fresh };
@@ -84,7 +91,7 @@ for (const geo of geometries) {
     const property = fc.asyncProperty(commands, async (cmds) => {
       await fc.asyncModelRun(setup, cmds);
     });
-    const details = await checkProperty(t, `${geo.slots}x${geo.maxValueSize}`, property, parameters(DEFAULT_RUNS), (d) => {
+    const details = await checkProperty(t, label, property, parameters(DEFAULT_RUNS), (d) => {
       const path = /replayPath="([^"]*)"/.exec(String(d.counterexample?.[0] ?? ''))?.[1];
       return path === undefined ? '' : `SPLINTER_PROPS_REPLAY=${JSON.stringify(path)}`;
     });

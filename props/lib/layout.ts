@@ -4,6 +4,10 @@
  */
 export const HEADER_SIZE = 5440;
 export const SLOT_SIZE = 128;
+/** Slot size in the embeddings build: 128 + 768 float32 (FORMAT.md §1, §3). */
+export const EMBED_SLOT_SIZE = 3200;
+export const EMBED_DIM = 768;
+export const EMBED_BYTES = EMBED_DIM * 4;
 export const KEY_BYTES = 64;
 
 export const H = {
@@ -39,6 +43,8 @@ export const S = {
   atime: 48,
   bloom: 56,
   key: 64,
+  /** Embeddings build only: 768 float32. */
+  embedding: 128,
 } as const;
 
 export const TYPE_VOID = 1;
@@ -48,12 +54,16 @@ export const CF_HYBRID_SCRUB = 2;
 export interface Geo {
   slots: number;
   maxValueSize: number;
+  /** Built with embeddings: 3200-byte slots. */
+  embeddings?: boolean;
 }
 
+export const slotSize = (g?: Geo): number => (g?.embeddings ? EMBED_SLOT_SIZE : SLOT_SIZE);
 export const slotsStart = HEADER_SIZE;
-export const arenaStart = (g: Geo): number => HEADER_SIZE + g.slots * SLOT_SIZE;
+export const arenaStart = (g: Geo): number => HEADER_SIZE + g.slots * slotSize(g);
 export const storeBytes = (g: Geo): number => arenaStart(g) + g.slots * g.maxValueSize;
-export const slotByte = (i: number): number => HEADER_SIZE + i * SLOT_SIZE;
+/** Byte offset of slot i (128-byte slots unless the geometry has embeddings). */
+export const slotByte = (i: number, g?: Geo): number => HEADER_SIZE + i * slotSize(g);
 
 function fieldAt(table: Record<string, number>, rel: number): string {
   let best = '?';
@@ -72,8 +82,8 @@ export function describeOffset(g: Geo, offset: number): string {
   if (offset < HEADER_SIZE) return `header ${fieldAt(H, offset)}`;
   const a = arenaStart(g);
   if (offset < a) {
-    const i = Math.floor((offset - HEADER_SIZE) / SLOT_SIZE);
-    return `slot ${i} ${fieldAt(S, (offset - HEADER_SIZE) % SLOT_SIZE)}`;
+    const i = Math.floor((offset - HEADER_SIZE) / slotSize(g));
+    return `slot ${i} ${fieldAt(S, (offset - HEADER_SIZE) % slotSize(g))}`;
   }
   if (offset < storeBytes(g)) {
     const rel = offset - a;

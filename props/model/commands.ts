@@ -13,7 +13,7 @@ import { isSplinterError, type IntOp, type SplinterErrorCode, type Store } from 
 import type { Peer, PeerAnswer } from '../../test/helpers/peer.js';
 import { describeDifferences, hex, sameBytes, unhex, utf8, type Geo } from '../lib/layout.js';
 import { EDGE_KEYS, validKey, type KeySpace } from './keys.js';
-import { NO_GROUP, TYPE_BINARY, TYPE_BIGUINT, type Side, type SlotModel, type StepRule } from './slot-model.js';
+import { NO_GROUP, TYPE_BINARY, TYPE_BIGUINT, embeddingBytes, embeddingFor, type Side, type SlotModel, type StepRule } from './slot-model.js';
 
 export interface Real {
   store: Store;
@@ -89,6 +89,9 @@ export const FEATURE_OPS = [
   'unsetTandem',
 ] as const;
 
+/** Embedding operations: each must run on both sides on the embeddings geometry. */
+export const EMBEDDING_OPS = ['setEmbedding', 'getEmbedding'] as const;
+
 /** The situations every default run of the model test must reach at least once. */
 export const MUST_REACH = [
   'set: multi-byte UTF-8 key',
@@ -125,6 +128,14 @@ export const MUST_REACH = [
   'enumerateMatches: a label match',
   'bad slot time field: ts',
   'bad slot time field: c',
+  // Embeddings (only the embeddings geometry runs them; the others refuse them with ENOTSUP).
+  ...EMBEDDING_OPS.flatMap((op) => [`ran ${op}: ts`, `ran ${op}: c`]),
+  'ENOTSUP: setEmbedding ours (128-byte slots)',
+  'ENOENT: setEmbedding ts',
+  'ENOENT: setEmbedding c',
+  'getEmbedding: a non-zero vector',
+  'unset: zeroes a set embedding',
+  'retrainSlot: zeroes a set embedding',
 ]
 
 // ── Checks ──────────────────────────────────────────────────────────────────
@@ -399,6 +410,7 @@ export class UnsetCmd extends KeyStep {
     if (index >= 0) {
       if (m.copies(this.bytes).length > 1) note('unset: a stale C duplicate becomes visible');
       if (m.mop === 0) note('unset: with mop off (stale key bytes stay)');
+      if (m.slots[index]!.embedding.some((b) => b !== 0)) note('unset: zeroes a set embedding');
       m.unset(index);
     }
   }
@@ -845,9 +857,8 @@ export class RetrainCmd extends FeatureStep {
   }
   protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
     if (answer) expectPeer(this.toString(), answer, 0);
-    m.slots[index]!.epoch = 4n;
-    m.globalEpoch = (m.globalEpoch + 1n) & U64_MASK;
-    m.pulse(index);
+    if (m.slots[index]!.embedding.some((b) => b !== 0)) note('retrainSlot: zeroes a set embedding');
+    m.retrain(index);
   }
 }
 
@@ -995,6 +1006,82 @@ export class EnumerateCmd extends Step {
       equal(what, got, expected.map((e) => ({ index: e.index, key_hex: hex(e.keyBytes), epoch: String(e.epoch) })));
     }
     ran('enumerateMatches', this.side);
+  }
+}
+
+// ── Embeddings (FORMAT.md §3, §7; docs/slot-features.md) ──────────────────────
+
+/**
+ * setEmbedding / set_embedding with the peer's rule v[i] = float32(seed + i × 0.25), which ours
+ * uses too so the model knows the bytes: slot epoch +2, global +1, no pulse; a missing key is
+ * ENOENT (ours) / -1 ENOENT (C). Without embeddings ours throws ENOTSUP and C answers -1 ENOTSUP.
+ */
+export class EmbeddingSetCmd extends KeyStep {
+  constructor(side: Side, source: KeySource, readonly seed: number) {
+    super(side, source);
+  }
+  protected describe(): string {
+    return `setEmbedding(${this.shownKey}, seed ${this.seed})`;
+  }
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const vector = embeddingFor(this.seed);
+    const call = (): void => r.store.setEmbedding(this.key, vector);
+    if (!m.geo.embeddings) {
+      if (this.side === 'ts') {
+        note('ENOTSUP: setEmbedding ours (128-byte slots)');
+        return expectThrows(what, call, ['ENOTSUP']);
+      }
+      return expectPeer(what, await r.peer.send({ op: 'set_embedding', key_hex: this.keyHex, seed: this.seed }), -1, 'ENOTSUP');
+    }
+    if (!this.valid) return expectThrows(what, call, ['EINVAL']);
+    const index = m.find(this.bytes);
+    if (this.side === 'ts') {
+      if (index < 0) {
+        note('ENOENT: setEmbedding ts');
+        return expectThrows(what, call, ['ENOENT']);
+      }
+      call();
+    } else {
+      const answer = await r.peer.send({ op: 'set_embedding', key_hex: this.keyHex, seed: this.seed });
+      if (index < 0) {
+        note('ENOENT: setEmbedding c');
+        return expectPeer(what, answer, -1, 'ENOENT');
+      }
+      expectPeer(what, answer, 0);
+    }
+    ran('setEmbedding', this.side);
+    m.setEmbedding(index, embeddingBytes(vector));
+  }
+}
+
+/** getEmbedding (ours: a Float32Array copy, undefined when missing) / get_embedding (C: vector_hex, -1 ENOENT). */
+export class EmbeddingGetCmd extends KeyStep {
+  protected describe(): string {
+    return `${this.side === 'ts' ? 'getEmbedding' : 'get_embedding'}(${this.shownKey})`;
+  }
+  protected async apply(m: SlotModel, r: Real): Promise<void> {
+    const what = this.toString();
+    const call = (): Float32Array | undefined => r.store.getEmbedding(this.key);
+    if (!m.geo.embeddings) {
+      if (this.side === 'ts') return expectThrows(what, call, ['ENOTSUP']);
+      return expectPeer(what, await r.peer.send({ op: 'get_embedding', key_hex: this.keyHex }), -1, 'ENOTSUP');
+    }
+    if (!this.valid) return expectThrows(what, call, ['EINVAL']);
+    const index = m.find(this.bytes);
+    const expected = index >= 0 ? m.slots[index]!.embedding : undefined;
+    if (expected?.some((b) => b !== 0)) note('getEmbedding: a non-zero vector');
+    if (this.side === 'ts') {
+      const vector = call();
+      if (vector !== undefined && !(vector instanceof Float32Array && vector.length === 768)) fail(`${what}: not a Float32Array of 768 values: ${show(vector)}`);
+      equal(what, vector && embeddingBytes(vector), expected);
+    } else {
+      const answer = await r.peer.send({ op: 'get_embedding', key_hex: this.keyHex });
+      if (expected === undefined) return expectPeer(what, answer, -1, 'ENOENT');
+      expectPeer(what, answer, 0);
+      equal(what, unhex(String(answer['vector_hex'])), expected);
+    }
+    if (expected !== undefined) ran('getEmbedding', this.side);
   }
 }
 
@@ -1235,6 +1322,7 @@ function featureCommands(geo: Geo, keys: KeySpace, side: fc.Arbitrary<Side>): Ar
         .map(([s, n, g]): Cmd => new WatchLabelCmd(s, n, g)),
     },
     { weight: 1, arbitrary: fc.tuple(side, group).map(([s, g]): Cmd => new SignalCountCmd(s, g)) },
+    ...embeddingCommands(geo, keys, side, key),
     {
       weight: 1,
       arbitrary: fc
@@ -1245,5 +1333,27 @@ function featureCommands(geo: Geo, keys: KeySpace, side: fc.Arbitrary<Side>): Ar
       weight: 1,
       arbitrary: fc.tuple(side, keySourceArbitrary(keys, { present: 3 }), fc.integer({ min: 1, max: 3 })).map(([s, k, n]): Cmd => new TandemUnsetCmd(s, k, n)),
     },
+  ];
+}
+
+/** Seeds the peer sends as JSON and both sides turn into float32: small integers, quarters, large and negative values. */
+const seedArbitrary = fc.oneof(
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.integer({ min: -4000, max: 4000 }).map((n) => n / 4),
+  fc.constantFrom(0, -0.1, 1e-3, 16777216, 1e30, -3e38),
+);
+
+/** Embeddings on their geometry; elsewhere a cheap ENOTSUP step. */
+function embeddingCommands(geo: Geo, keys: KeySpace, side: fc.Arbitrary<Side>, key: fc.Arbitrary<KeySource>): Array<fc.WeightedArbitrary<Cmd>> {
+  const setEmbedding = (s: Side, k: KeySource, seed: number): Cmd => new EmbeddingSetCmd(s, k, seed);
+  if (!geo.embeddings) {
+    return [
+      { weight: 1, arbitrary: fc.tuple(side, key, seedArbitrary).map(([s, k, v]) => setEmbedding(s, k, v)) },
+    ];
+  }
+  const anyKey = keySourceArbitrary(keys, { present: 3, absent: 1 }, 2);
+  return [
+    { weight: 3, arbitrary: fc.tuple(side, fc.oneof({ weight: 4, arbitrary: key }, { weight: 1, arbitrary: anyKey }), seedArbitrary).map(([s, k, v]) => setEmbedding(s, k, v)) },
+    { weight: 2, arbitrary: fc.tuple(side, fc.oneof({ weight: 3, arbitrary: key }, { weight: 1, arbitrary: anyKey })).map(([s, k]): Cmd => new EmbeddingGetCmd(s, k)) },
   ];
 }

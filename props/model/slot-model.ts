@@ -9,6 +9,8 @@
 import {
   CF_AUTO_SCRUB,
   CF_HYBRID_SCRUB,
+  EMBED_BYTES,
+  EMBED_DIM,
   H,
   KEY_BYTES,
   S,
@@ -43,7 +45,16 @@ export interface ModelSlot {
   ctime: bigint;
   atime: bigint;
   bloom: bigint;
+  /** The 3072 embedding bytes (768 float32 LE) in the embeddings build; empty otherwise. */
+  embedding: Uint8Array;
 }
+
+/** The vector both sides write for a seed (the peer's set_embedding rule): v[i] = float32(seed + i × 0.25). */
+export function embeddingFor(seed: number): Float32Array {
+  return Float32Array.from({ length: EMBED_DIM }, (_, i) => seed + i * 0.25);
+}
+
+export const embeddingBytes = (v: Float32Array): Uint8Array => new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
 
 export const TYPE_BIGUINT = 4;
 export const TYPE_BINARY = 16;
@@ -106,6 +117,7 @@ export class SlotModel {
       ctime: 0n,
       atime: 0n,
       bloom: 0n,
+      embedding: new Uint8Array(geo.embeddings ? EMBED_BYTES : 0),
     }));
   }
 
@@ -181,6 +193,8 @@ export class SlotModel {
     const s = this.slots[index]!;
     const maxv = this.geo.maxValueSize;
     const mode = this.mop;
+    // Embeddings build: a slot that was empty starts with a zero vector (FORMAT.md §7 set).
+    if (s.hash === 0n) s.embedding.fill(0);
     if (mode === 1) s.region.fill(0, 0, Math.min(Math.ceil(value.length / 64) * 64, maxv));
     else if (mode === 2) s.region.fill(0);
     s.region.set(value, 0);
@@ -257,7 +271,25 @@ export class SlotModel {
     s.ctime = 0n;
     s.atime = 0n;
     s.bloom = 0n;
+    s.embedding.fill(0);
     return old;
+  }
+
+  /** set_embedding: the vector copied under the seqlock; slot epoch +2, global +1, no pulse. */
+  setEmbedding(index: number, vector: Uint8Array): void {
+    const s = this.slots[index]!;
+    s.embedding.set(vector);
+    s.epoch = (s.epoch + 2n) & U64;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+  }
+
+  /** retrain_slot: epoch stored 3, embedding zeroed, epoch 4, global +1, pulse. */
+  retrain(index: number): void {
+    const s = this.slots[index]!;
+    s.epoch = 4n;
+    s.embedding.fill(0);
+    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    this.pulse(index);
   }
 
   /** append to slot `index`; returns the new length (the caller checked the limit). */
@@ -382,7 +414,7 @@ export class SlotModel {
   render(fresh: Uint8Array): Uint8Array {
     const g = this.geo;
     const out = new Uint8Array(fresh.length);
-    out.set(fresh.subarray(0, slotByte(0)));
+    out.set(fresh.subarray(0, slotByte(0, g)));
     const dv = new DataView(out.buffer);
     dv.setBigUint64(H.epoch, this.globalEpoch, true);
     out[H.core_flags] = this.coreFlags;
@@ -390,7 +422,7 @@ export class SlotModel {
     this.signals.forEach((n, g) => dv.setBigUint64(H.signal_groups + g * 64, n, true));
     const arena = arenaStart(g);
     this.slots.forEach((s, i) => {
-      const at = slotByte(i);
+      const at = slotByte(i, g);
       dv.setBigUint64(at + S.hash, s.hash, true);
       dv.setBigUint64(at + S.epoch, s.epoch, true);
       dv.setUint32(at + S.val_off, i * g.maxValueSize, true);
@@ -401,6 +433,7 @@ export class SlotModel {
       dv.setBigUint64(at + S.atime, s.atime, true);
       dv.setBigUint64(at + S.bloom, s.bloom, true);
       out.set(s.key, at + S.key);
+      if (g.embeddings) out.set(s.embedding, at + S.embedding);
       out.set(s.region, arena + i * g.maxValueSize);
     });
     return out;
@@ -411,7 +444,7 @@ export class SlotModel {
     const rows = this.slots.map((s, i) => {
       if (s.hash === 0n) return `  [${i}] empty epoch ${s.epoch}`;
       const k = new TextDecoder().decode(this.keyBytesAt(i));
-      const extra = `${s.typeFlag !== TYPE_VOID ? ` type ${s.typeFlag}` : ''}${s.watcherMask ? ` watch ${s.watcherMask.toString(16)}` : ''}${s.bloom ? ` bloom ${s.bloom.toString(16)}` : ''}${s.ctime || s.atime ? ` ctime ${s.ctime} atime ${s.atime}` : ''}`;
+      const extra = `${s.typeFlag !== TYPE_VOID ? ` type ${s.typeFlag}` : ''}${s.watcherMask ? ` watch ${s.watcherMask.toString(16)}` : ''}${s.bloom ? ` bloom ${s.bloom.toString(16)}` : ''}${s.ctime || s.atime ? ` ctime ${s.ctime} atime ${s.atime}` : ''}${s.embedding.some((b) => b !== 0) ? ` embedding [${Array.from(new Float32Array(s.embedding.slice().buffer, 0, 2)).join(', ')}, …]` : ''}`;
       return `  [${i}] ${JSON.stringify(k)} len ${s.len} epoch ${s.epoch}${extra} value ${hex(this.valueAt(i))}`;
     });
     const bound = this.bloomWatches.flatMap((g, b) => (g === NO_GROUP ? [] : [`${b}→${g}`]));
