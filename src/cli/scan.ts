@@ -19,21 +19,10 @@ import {
 } from '../layout/constants.js';
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
 import type { BidRecord } from '../shard/bids.js';
+import type { HeaderSnapshot } from '../store/snapshot.js';
 
-export interface RawHeader {
-  magic: number;
-  version: number;
-  slots: number;
-  maxValueSize: number;
-  epoch: bigint;
-  coreFlags: number;
-  userFlags: number;
-  valBrk: number;
-  valSz: number;
-  parseFailures: bigint;
-  ownerFd: number;
-  ownerPid: number;
-  labelGroups: number[];
+/** The header as read from the raw bytes: the library's snapshot fields (less lastFailureEpoch), plus counters and bids. */
+export interface RawHeader extends Omit<HeaderSnapshot, 'lastFailureEpoch'> {
   signalCounts: bigint[];
   bids: RawBid[];
 }
