@@ -77,10 +77,29 @@ export function loadFixture(name: string): Fixture {
 export const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, 'hex'));
 export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 
-/** A private temporary directory, removed when the test ends. */
+/** Removes a store file and the bus doorbell table (and FIFOs) a waiter may have left beside it in /dev/shm. */
+export function removeStoreFile(file: string): void {
+  try {
+    const stat = fs.lstatSync(file);
+    if (!stat.isFile()) return; // directories and links go with the recursive removal of their folder
+    const { dev, ino } = stat;
+    const prefix = `.splinter-bus-${dev}-${ino}`;
+    for (const name of fs.readdirSync('/dev/shm')) {
+      if (name === prefix || name.startsWith(`${prefix}.`)) fs.rmSync(`/dev/shm/${name}`, { force: true });
+    }
+  } catch {
+    // no such file: nothing beside it either
+  }
+  fs.rmSync(file, { force: true });
+}
+
+/** A private temporary directory, removed (with the doorbell tables of stores in it) when the test ends. */
 export function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'splinter-test-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  t.teardown(() => {
+    for (const name of fs.readdirSync(dir)) removeStoreFile(path.join(dir, name));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
@@ -96,7 +115,7 @@ let shmCounter = 0;
 /** A shared-memory name unique to this process, unlinked when the test ends. */
 export function shmName(t: { teardown(fn: () => void): void }, label = 'store'): string {
   const name = `splinter-test-${process.pid}-${label}-${shmCounter++}`;
-  t.teardown(() => fs.rmSync(`/dev/shm/${name}`, { force: true }));
+  t.teardown(() => removeStoreFile(`/dev/shm/${name}`));
   return name;
 }
 
