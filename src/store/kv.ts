@@ -89,17 +89,6 @@ function checkValueLength(m: StoreMemory, length: number): void {
   }
 }
 
-/** Copies without allocating for short values; `set` handles overlap for long ones. */
-export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, length: number): void {
-  if (length <= 64) {
-    for (let i = 0; i < length; i++) dst[at + i] = src[from + i]!;
-  } else if (from === 0 && src.length === length) {
-    dst.set(src, at);
-  } else {
-    dst.set(src.subarray(from, from + length), at);
-  }
-}
-
 /**
  * Makes a slot we hold use its own value region again, moving the first `keepLength` bytes
  * of a value that C relocated (FORMAT.md §9 Q3), so no write of ours lands in another
@@ -145,7 +134,8 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
   if (!fresh) return;
   if (m.embeddings) m.u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
   const keyAt = slotByte + SLOT.key;
-  copyBytes(m.u8, keyAt, ctx.key.bytes, 0, ctx.key.length);
+  const keyBytes = ctx.key.bytes;
+  for (let i = 0; i < ctx.key.length; i++) m.u8[keyAt + i] = keyBytes[i]!;
   m.u8.fill(0, keyAt + ctx.key.length, keyAt + KEY_MAX); // C's strncpy pads with zeros
   // The hash goes last: a finder that matches it must see the key bytes already there.
   Atomics.store(m.u64, slotByte >>> 3, halvesToBigInt(ctx.key.hash.hi, ctx.key.hash.lo));

@@ -1,4 +1,3 @@
-import { SplinterError } from '../errors.js';
 import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
 import { contested, outOfArena, readStoredKey, valueOutOfBounds, type KvContext } from './kv.js';
 import type { StoreMemory } from './memory.js';
@@ -120,8 +119,4 @@ export function rawView(ctx: KvContext, keyText: string): RawView | undefined {
     const epoch = Atomics.load(m.u64, (slotByte + SLOT.epoch) >>> 3);
     return { bytes: m.u8.subarray(start, start + length), epoch, stillValid: stable };
   });
-}
-
-export function noSuchKey(what: string, keyText: string): SplinterError {
-  return new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
 }

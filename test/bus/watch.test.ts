@@ -9,7 +9,6 @@ import { throwsCode } from '../helpers/assert.js';
 import { shmName } from '../helpers/fixtures.js';
 
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const makers = {
   shm: (t: Parameters<typeof shmName>[0]) => Store.create(shmName(t), { slots: 32, maxValueSize: 64 }),

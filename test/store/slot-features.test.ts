@@ -1,5 +1,4 @@
 /** Slot features (FORMAT.md §7): named types and integer ops, times, labels, system slots, retrain, tandem keys, embeddings. */
-import fs from 'node:fs';
 import t from 'tap';
 import { IntOp, SlotType, Store } from '../../src/index.js';
 import { throwsCode } from '../helpers/assert.js';
