@@ -43,8 +43,8 @@ export class KeyTracker implements Tracker {
       const codec = this.kv.key;
       codec.encode(this.key);
       slot = findKey(m, codec);
-      this.hashLo = codec.hash.lo;
-      this.hashHi = codec.hash.hi;
+      this.hashLo = codec.hashLo;
+      this.hashHi = codec.hashHi;
     }
     this.slot = slot;
     this.currentLo = slot < 0 ? 0 : Atomics.load(m.u32, m.epochW32(m.slotByte(slot)));

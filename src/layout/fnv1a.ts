@@ -48,5 +48,7 @@ export function homeSlot(hi: number, lo: number, n: number): number {
   lo >>>= 0;
   let r = (hi >>> 0) % n;
   r = (r * 65536 + (lo >>> 16)) % n;
-  return (r * 65536 + (lo & 0xffff)) % n;
+  r = (r * 65536 + (lo & 0xffff)) % n;
+  // `| 0` keeps the result a small integer (a store has < 2^25 slots): a float here slows every probe from it.
+  return r <= 0x7fffffff ? r | 0 : r;
 }

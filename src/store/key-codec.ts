@@ -5,12 +5,17 @@ import { fnv1a64Into, homeSlot, type HashHalves } from '../layout/fnv1a.js';
 const utf8 = new TextEncoder();
 
 /** An encoded key, kept so a key used again costs one Map lookup instead of encoding and hashing. */
-interface EncodedKey {
+export interface EncodedKey {
   readonly bytes: Uint8Array;
+  /** The bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores them (C pads with zeros). */
+  readonly words: Int32Array;
   readonly length: number;
   readonly hashLo: number;
   readonly hashHi: number;
   readonly home: number;
+  /** Where the key was last found (-1: missing), trusted only while `generation` is the codec's (probe.ts locateKey). */
+  slot: number;
+  generation: number;
 }
 
 /** Keys remembered per handle; past this many distinct keys the memory starts over. */
@@ -21,32 +26,55 @@ const CACHE_LIMIT = 8192;
  * nothing for a key seen before. Holds only the most recent key: not reentrant.
  */
 export class KeyCodec {
-  /** The current key's bytes (a cached copy, or the scratch buffer). */
-  bytes: Uint8Array;
-  length = 0;
-  readonly hash: HashHalves = { hi: 0, lo: 0 };
-  /** The slot the current key's probe starts at (hash mod slots: a 64-bit modulo, worth remembering). */
-  home = 0;
+  /** The current key's cache entry: encode() only swaps this pointer, the getters below read through it. */
+  entry: EncodedKey;
+  /**
+   * Moves on whenever another writer may have inserted a key: entries of an older generation
+   * are not trusted. `expectedEpoch` is the global epoch's low word as this handle last saw it,
+   * advanced past this handle's own set and append.
+   */
+  generation = 0;
+  expectedEpoch = 0;
   /** 3 bytes per UTF-16 unit covers any key short enough to accept. */
   private readonly scratch = new Uint8Array(KEY_MAX_BYTES * 3 + 3);
   private readonly cache = new Map<string, EncodedKey>();
 
+  private readonly hash: HashHalves = { hi: 0, lo: 0 };
+
   constructor(private readonly slots: number) {
-    this.bytes = this.scratch;
+    this.entry = { bytes: this.scratch, words: new Int32Array(1), length: 0, hashLo: 0, hashHi: 0, home: 0, slot: -1, generation: -1 };
   }
 
   /** Encodes and hashes `key`; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
   encode(key: string): void {
     const known = this.cache.get(key);
     if (known !== undefined) {
-      this.bytes = known.bytes;
-      this.length = known.length;
-      this.hash.lo = known.hashLo;
-      this.hash.hi = known.hashHi;
-      this.home = known.home;
+      this.entry = known;
       return;
     }
     this.encodeNew(key);
+  }
+
+  /** The current key's UTF-8 bytes. */
+  get bytes(): Uint8Array {
+    return this.entry.bytes;
+  }
+
+  get length(): number {
+    return this.entry.length;
+  }
+
+  get hashLo(): number {
+    return this.entry.hashLo;
+  }
+
+  get hashHi(): number {
+    return this.entry.hashHi;
+  }
+
+  /** The slot the current key's probe starts at (hash mod slots: a 64-bit modulo, worth remembering). */
+  get home(): number {
+    return this.entry.home;
   }
 
   private encodeNew(key: string): void {
@@ -65,12 +93,21 @@ export class KeyCodec {
     }
     const length = i < units ? this.encodeSlow(key) : i;
     fnv1a64Into(scratch, length, this.hash);
-    this.home = homeSlot(this.hash.hi, this.hash.lo, this.slots);
-    const entry: EncodedKey = { bytes: scratch.slice(0, length), length, hashLo: this.hash.lo, hashHi: this.hash.hi, home: this.home };
+    const words = new Int32Array((length >>> 2) + 1);
+    new Uint8Array(words.buffer).set(scratch.subarray(0, length));
+    const entry: EncodedKey = {
+      bytes: scratch.slice(0, length),
+      words,
+      length,
+      hashLo: this.hash.lo,
+      hashHi: this.hash.hi,
+      home: homeSlot(this.hash.hi, this.hash.lo, this.slots),
+      slot: -1,
+      generation: -1,
+    };
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, entry);
-    this.bytes = entry.bytes;
-    this.length = length;
+    this.entry = entry;
   }
 
   private encodeSlow(key: string): number {

@@ -18,17 +18,17 @@ import {
 import { halvesToBigInt } from '../layout/fnv1a.js';
 import type { Backoff } from './backoff.js';
 import { Copier } from './copy.js';
-import { evacuateRelocated } from './relocation.js';
+import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import type { KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 import {
   findAllCopies,
-  findKey,
-  hashStillMatches,
+  locateKey,
+  PATH_FULL,
   probeForWrite,
+  storedKeyIs,
   slotHoldsKey,
   storedKeyLength,
-  type WriterProbe,
 } from './probe.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 
@@ -36,7 +36,6 @@ const utf8Decoder = new TextDecoder();
 
 /** One store handle's working state: memory, the key codec, the retry budget and scratch. */
 export class KvContext {
-  readonly probe: WriterProbe = { match: -1, empty: -1 };
   /** Non-shared scratch: TextDecoder refuses views of a SharedArrayBuffer. */
   readonly keyScratch = new Uint8Array(KEY_MAX);
   readonly valueScratch: Uint8Array;
@@ -116,9 +115,10 @@ export function claimHomeRegion(m: StoreMemory, index: number, slotByte: number,
 function scrub(m: StoreMemory, regionStart: number, length: number): void {
   const flags = m.u8[HEADER.core_flags]!; // a mode change racing a set may apply either way, as in C
   let end = 0;
-  if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) end = Math.min(Math.ceil(length / SCRUB_LINE) * SCRUB_LINE, m.maxValueSize);
+  if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) end = Math.min((length + SCRUB_LINE - 1) & -SCRUB_LINE, m.maxValueSize);
   else if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) end = m.maxValueSize;
   const u8 = m.u8;
+  if (end <= length) return;
   if (end - length > 32) u8.fill(0, regionStart + length, regionStart + end);
   else for (let i = length; i < end; i++) u8[regionStart + i] = 0;
 }
@@ -126,74 +126,127 @@ function scrub(m: StoreMemory, regionStart: number, length: number): void {
 /** Writes the value and, for a slot that was empty, the key and its hash; the caller holds the slot. */
 function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, fresh: boolean): void {
   const m = ctx.m;
-  const home = claimHomeRegion(m, index, slotByte, 0);
+  const home = index * m.maxValueSize;
+  // We hold the slot: no writer of ours moves val_off; it differs from home only where C relocated a value.
+  if (m.u32[(slotByte + SLOT.val_off) >>> 2] !== home) claimHomeRegion(m, index, slotByte, 0);
   const regionStart = m.arenaStart + home;
   scrub(m, regionStart, length);
   ctx.copier.in(regionStart, value, length);
   m.u32[(slotByte + SLOT.val_len) >>> 2] = length; // plain: the release add that follows publishes it
-  if (!fresh) return;
+  if (fresh) writeKey(ctx, slotByte);
+}
+
+/** Writes the current key into an empty slot we hold, the hash last. */
+function writeKey(ctx: KvContext, slotByte: number): void {
+  const m = ctx.m;
   if (m.embeddings) m.u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
   const keyAt = slotByte + SLOT.key;
   const keyBytes = ctx.key.bytes;
   for (let i = 0; i < ctx.key.length; i++) m.u8[keyAt + i] = keyBytes[i]!;
   m.u8.fill(0, keyAt + ctx.key.length, keyAt + KEY_MAX); // C's strncpy pads with zeros
   // The hash goes last: a finder that matches it must see the key bytes already there.
-  Atomics.store(m.u64, slotByte >>> 3, halvesToBigInt(ctx.key.hash.hi, ctx.key.hash.lo));
+  Atomics.store(m.u64, slotByte >>> 3, halvesToBigInt(ctx.key.hashHi, ctx.key.hashLo));
 }
 
 /** After a write: release, pulse the slot's groups, move the global epoch, notify (the order C uses). */
 export function publish(ctx: KvContext, index: number, slotByte: number): void {
   const m = ctx.m;
-  unlock(m.u32, m.u64, m.epochW32(slotByte));
+  unlock(m.u32, m.u64, (slotByte + SLOT.epoch) >>> 2);
   pulseSlot(m, slotByte);
-  bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  const key = ctx.key;
+  if (before === key.expectedEpoch) {
+    // Only our own write moved the epoch since we last looked: the key's place is known, every other entry stands.
+    key.entry.slot = index;
+    key.entry.generation = key.generation;
+  } else {
+    key.generation++;
+  }
+  key.expectedEpoch = (before + 1) | 0;
   ctx.notify(index, true);
 }
 
-/**
- * set: like C, takes the first slot on the key's path that holds the key or is empty. Unlike
- * C (FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole path,
- * and any other copy (one past a hole, or a racing writer's) is removed: no duplicate stays.
- */
+/** set: the common overwrite in one piece, everything else (inserts, contention) in setSlowly. */
 export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, length: number): void {
   const m = ctx.m;
   checkValueLength(m, length);
-  ctx.key.encode(keyText);
-  evacuateRelocated(ctx);
-  const probe = ctx.probe;
+  const key = ctx.key;
+  key.encode(keyText);
+  if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
+  if (!overwriteInPlace(ctx, value, length)) setSlowly(ctx, keyText, value, length);
+}
+
+/**
+ * The common set, in one piece: the key's path reaches the key before any empty slot, the
+ * slot is free, and its value lives at home. Returns false, having written nothing, when any
+ * of that does not hold (a new key, a busy slot, a value C relocated); setSlowly handles those.
+ */
+function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): boolean {
+  const m = ctx.m;
+  const i32 = m.i32;
+  const u32 = m.u32;
+  const e = ctx.key.entry;
+  const n = m.slots;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
+  let index = e.home;
+  let w = -1;
+  for (let probed = 0; probed < n; probed++) {
+    const at = (m.slotsStart + index * m.slotSize) >>> 2;
+    const lo = i32[at]!;
+    const hi = i32[at + 1]!;
+    if (lo === hashLo && hi === hashHi) {
+      w = at;
+      break;
+    }
+    if ((lo | hi) === 0) return false; // C's set would take this empty slot: an insert
+    if (++index === n) index = 0;
+  }
+  const slotByte = w << 2;
+  if (w < 0 || !storedKeyIs(m, slotByte, e)) return false;
+  const epochW = w + (SLOT.epoch >>> 2);
+  if (!tryLock(u32, epochW)) return false;
+  // C's unset takes no lock: the key may have left between the probe and the CAS.
+  if (i32[w] !== hashLo || i32[w + 1] !== hashHi || !storedKeyIs(m, slotByte, e)) {
+    unlock(u32, m.u64, epochW);
+    return false;
+  }
+  writeLocked(ctx, index, slotByte, value, length, false);
+  publish(ctx, index, slotByte);
+  return true;
+}
+
+/**
+ * set in general: like C, takes the first slot on the key's path that holds the key or is empty.
+ * Unlike C (FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole
+ * path, and any other copy (one past a hole, or a racing writer's) is removed: no duplicate stays.
+ */
+function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: number): void {
+  const m = ctx.m;
+  const key = ctx.key;
   let passBusyEmpty = false;
   ctx.backoff.reset();
   for (;;) {
-    probeForWrite(m, ctx.key, probe, passBusyEmpty);
-    if (probe.match >= 0) {
-      const slotByte = m.slotByte(probe.match);
-      if (tryLock(m.u32, m.epochW32(slotByte))) {
-        // unset takes no lock in C: the key may have left between the probe and the CAS.
-        if (slotHoldsKey(m, slotByte, ctx.key)) {
-          writeLocked(ctx, probe.match, slotByte, value, length, false);
-          publish(ctx, probe.match, slotByte);
-          return;
-        }
-        unlock(m.u32, m.u64, m.epochW32(slotByte));
+    const found = probeForWrite(m, key, passBusyEmpty);
+    if (found === PATH_FULL) throw new SplinterError('ENOSPC', `no free slot for "${keyText}": all ${m.slots} slots hold keys`);
+    const fresh = found < 0;
+    const index = fresh ? -1 - found : found;
+    const slotByte = m.slotsStart + index * m.slotSize;
+    const epochW = (slotByte + SLOT.epoch) >>> 2;
+    if (tryLock(m.u32, epochW)) {
+      // Between the probe and the CAS, C's unset (no lock) may have emptied the slot, or another writer filled it.
+      const w = slotByte >>> 2;
+      if (fresh ? (m.i32[w]! | m.i32[w + 1]!) === 0 : slotHoldsKey(m, slotByte, key)) {
+        writeLocked(ctx, index, slotByte, value, length, fresh);
+        publish(ctx, index, slotByte);
+        if (fresh) removeRacedCopies(ctx, value, length);
+        return;
       }
-    } else if (probe.empty >= 0) {
-      const slotByte = m.slotByte(probe.empty);
-      if (tryLock(m.u32, m.epochW32(slotByte))) {
-        // Another writer may have filled it since the probe: then look again.
-        if (Atomics.load(m.u64, slotByte >>> 3) === 0n) {
-          writeLocked(ctx, probe.empty, slotByte, value, length, true);
-          publish(ctx, probe.empty, slotByte);
-          removeRacedCopies(ctx, value, length);
-          return;
-        }
-        unlock(m.u32, m.u64, m.epochW32(slotByte));
-      }
-    } else {
-      throw new SplinterError('ENOSPC', `no free slot for "${keyText}": all ${m.slots} slots hold keys`);
+      unlock(m.u32, m.u64, epochW);
     }
     if (!ctx.backoff.next()) {
       // An empty slot busy for the whole budget may hold a writer that died: look past it once more.
-      if (probe.match >= 0 || passBusyEmpty) throw contested('set', keyText, ctx.backoff.budgetMs);
+      if (!fresh || passBusyEmpty) throw contested('set', keyText, ctx.backoff.budgetMs);
       passBusyEmpty = true;
       ctx.backoff.reset();
     }
@@ -211,6 +264,7 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number): v
   const m = ctx.m;
   const copies = findAllCopies(m, ctx.key);
   if (copies.length < 2) return;
+  ctx.key.entry.generation = -1; // which copy stays is settled below: look it up again next time
   const [keeper, ...others] = copies as [number, ...number[]];
   const keeperByte = m.slotByte(keeper);
   if (lockHoldingKey(ctx, keeperByte)) {
@@ -274,11 +328,14 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number): vo
  */
 function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined, what: string): number {
   const m = ctx.m;
-  const { u8, u32 } = m;
-  ctx.key.encode(keyText);
-  ctx.backoff.reset();
+  const u32 = m.u32;
+  const i32 = m.i32;
+  const key = ctx.key;
+  key.encode(keyText);
+  const e = key.entry;
+  let retrying = false;
   for (;;) {
-    const index = findKey(m, ctx.key);
+    const index = locateKey(m, key);
     if (index < 0) return -1;
     const slotByte = m.slotsStart + index * m.slotSize;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
@@ -292,14 +349,19 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined
       } else {
         const start = m.arenaStart + offset;
         let copied = true;
-        if (into === undefined) ctx.lastCopy = u8.slice(start, start + length);
+        if (into === undefined) ctx.lastCopy = m.u8.slice(start, start + length);
         else if (length <= into.length) ctx.copier.out(into, start, length);
         else if (Atomics.load(u32, epochW) === before) {
           throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
         } else copied = false;
         // Same even epoch after the copy: no writer entered meanwhile; the hash rules out an unset.
-        if (copied && Atomics.load(u32, epochW) === before && hashStillMatches(m, slotByte, ctx.key)) return length;
+        const w = slotByte >>> 2;
+        if (copied && Atomics.load(u32, epochW) === before && i32[w] === e.hashLo && i32[w + 1] === e.hashHi) return length;
       }
+    }
+    if (!retrying) {
+      retrying = true;
+      ctx.backoff.reset();
     }
     if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
   }
@@ -332,7 +394,7 @@ export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
   evacuateRelocated(ctx);
   ctx.backoff.reset();
   for (;;) {
-    const index = findKey(m, ctx.key);
+    const index = locateKey(m, ctx.key);
     if (index < 0) return undefined;
     const slotByte = m.slotByte(index);
     // Unlike C (FORMAT.md §9 Q7) we take the seqlock, so no writer of ours is inside while we clear.
@@ -357,7 +419,7 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
   evacuateRelocated(ctx);
   ctx.backoff.reset();
   for (;;) {
-    const index = findKey(m, ctx.key);
+    const index = locateKey(m, ctx.key);
     if (index < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
     const slotByte = m.slotByte(index);
     const lengthW = (slotByte + SLOT.val_len) >>> 2;

@@ -1,13 +1,13 @@
 import { SplinterError } from '../errors.js';
 import type { KvContext } from './kv.js';
 import { contested } from './kv.js';
-import { findKey, slotHoldsKey } from './probe.js';
+import { locateKey, slotHoldsKey } from './probe.js';
 import { tryLock, unlock } from './seqlock.js';
 
 /** Encodes and finds a key that must exist: its slot byte offset, else ENOENT. */
 export function requireSlot(ctx: KvContext, keyText: string, what: string): number {
   ctx.key.encode(keyText);
-  const index = findKey(ctx.m, ctx.key);
+  const index = locateKey(ctx.m, ctx.key);
   if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
   return index;
 }
@@ -21,7 +21,7 @@ export function lockExistingKey(ctx: KvContext, keyText: string, what: string): 
   ctx.key.encode(keyText);
   ctx.backoff.reset();
   for (;;) {
-    const index = findKey(m, ctx.key);
+    const index = locateKey(m, ctx.key);
     if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
     const slotByte = m.slotByte(index);
     if (tryLock(m.u32, m.epochW32(slotByte))) {

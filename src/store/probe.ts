@@ -1,46 +1,67 @@
 import { KEY_MAX, SLOT } from '../layout/constants.js';
-import type { KeyCodec } from './key-codec.js';
+import type { EncodedKey, KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 
-/** True when the slot at `slotByte` stores exactly the encoded key (bytes then NUL). */
-export function keyBytesMatch(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
+/*
+ * Probing reads hashes and key bytes with plain Int32Array loads: Atomics.load is a call in
+ * V8 and costs several times more, and a stale value here is harmless because every use is
+ * confirmed under the seqlock (a writer's CAS, a reader's second epoch load) before it counts.
+ * Hot paths read the key's cache entry (`key.entry`) once and pass it down.
+ */
+
+/** True when the slot at `slotByte` stores exactly the key of entry `e` (bytes then NUL). */
+export function storedKeyIs(m: StoreMemory, slotByte: number, e: EncodedKey): boolean {
+  // Word by word: C and we both pad a stored key with zeros, so this settles nearly every match.
+  const words = e.words;
+  const i32 = m.i32;
+  const at32 = (slotByte + SLOT.key) >>> 2;
+  for (let i = 0; i < words.length; i++) if (i32[at32 + i] !== words[i]) return storedKeyIsSlow(m, slotByte, e);
+  return true;
+}
+
+/** The byte-exact comparison: bytes past the NUL are not compared. */
+function storedKeyIsSlow(m: StoreMemory, slotByte: number, e: EncodedKey): boolean {
   const u8 = m.u8;
   const at = slotByte + SLOT.key;
-  const bytes = key.bytes;
-  const length = key.length;
+  const bytes = e.bytes;
+  const length = e.length;
   for (let i = 0; i < length; i++) if (u8[at + i] !== bytes[i]) return false;
   return u8[at + length] === 0;
 }
 
-/*
- * Probing reads hashes with plain Int32Array loads: Atomics.load is a call in V8 and costs
- * several times more, and a stale hash here is harmless because every use is confirmed
- * under the seqlock (a writer's CAS, a reader's second epoch load) before it counts.
- */
+export function keyBytesMatch(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
+  return storedKeyIs(m, slotByte, key.entry);
+}
 
 /** Hash and key bytes both match: the slot holds this key now. */
 export function slotHoldsKey(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
+  return slotHoldsEntry(m, slotByte, key.entry);
+}
+
+export function slotHoldsEntry(m: StoreMemory, slotByte: number, e: EncodedKey): boolean {
   const w = slotByte >>> 2;
-  return m.i32[w] === key.hash.lo && m.i32[w + 1] === key.hash.hi && keyBytesMatch(m, slotByte, key);
+  return m.i32[w] === e.hashLo && m.i32[w + 1] === e.hashHi && storedKeyIs(m, slotByte, e);
 }
 
 /** The hash still equals the key's: used after a seqlock read to reject a slot unset meanwhile. */
 export function hashStillMatches(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
   const w = slotByte >>> 2;
-  return m.i32[w] === key.hash.lo && m.i32[w + 1] === key.hash.hi;
+  const e = key.entry;
+  return m.i32[w] === e.hashLo && m.i32[w + 1] === e.hashHi;
 }
 
 /** The first slot on the key's probe path that holds it (what C readers see), or -1. */
 export function findKey(m: StoreMemory, key: KeyCodec): number {
   // Everything the loop reads is hoisted into locals, and the inner loop compares hashes
   // only (the key bytes are compared outside it, on a hash match): this is most of a lookup.
+  const e = key.entry;
   const n = m.slots;
   const i32 = m.i32;
   const slotsStart = m.slotsStart;
   const slotSize = m.slotSize;
-  const hashLo = key.hash.lo;
-  const hashHi = key.hash.hi;
-  let index = key.home;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
+  let index = e.home;
   let probed = 0;
   for (;;) {
     let w = (slotsStart + index * slotSize) >>> 2;
@@ -49,48 +70,67 @@ export function findKey(m: StoreMemory, key: KeyCodec): number {
       if (++index === n) index = 0;
       w = (slotsStart + index * slotSize) >>> 2;
     }
-    if (keyBytesMatch(m, w << 2, key)) return index;
+    if (storedKeyIs(m, w << 2, e)) return index;
     if (++probed === n) return -1;
     if (++index === n) index = 0;
   }
 }
 
-/** Result of one pass for a writer: where the key is, or the first empty slot on its path. */
-export interface WriterProbe {
-  match: number;
-  empty: number;
+/**
+ * findKey through the handle's memory of where each key was found. Every insert, ours or
+ * another process's, moves the global epoch (FORMAT.md §7), so while it has moved only by
+ * this handle's own writes no earlier copy can have appeared on the key's path: the slot found
+ * then is still the first, if it still holds the key (an unset moves no global epoch, so
+ * hash and key bytes are checked on every use). A missing key stays missing the same way.
+ */
+export function locateKey(m: StoreMemory, key: KeyCodec): number {
+  // Acquire: an insert whose epoch bump we see has its slot visible to the probe below.
+  const epoch = Atomics.load(m.i32, m.globalEpochW32);
+  if (epoch !== key.expectedEpoch) {
+    key.expectedEpoch = epoch;
+    key.generation++;
+  }
+  const entry = key.entry;
+  if (entry.generation === key.generation) {
+    const slot = entry.slot;
+    if (slot < 0 || slotHoldsEntry(m, m.slotsStart + slot * m.slotSize, entry)) return slot;
+  }
+  const found = findKey(m, key);
+  entry.slot = found;
+  entry.generation = key.generation;
+  return found;
 }
 
+/** probeForWrite's answer when the key's path holds neither the key nor an empty slot. */
+export const PATH_FULL = -0x80000000;
+
 /**
- * A writer's probe: walks the key's path to the first slot that holds the key or is empty,
- * as C's set does (both -1 when the path has neither: the store is full). With
- * `passBusyEmpty`, an empty slot whose epoch is odd (a writer inside, maybe one that died)
- * is passed over, as C passes over every busy slot.
+ * A writer's probe: walks the key's path to the first slot that holds it or is empty, as C's
+ * set does. Returns the slot index when it holds the key, `-1 - index` when it is empty, and
+ * PATH_FULL when the path has neither. With `passBusyEmpty`, an empty slot whose epoch is odd
+ * (a writer inside, maybe one that died) is passed over, as C passes over every busy slot.
  */
-export function probeForWrite(m: StoreMemory, key: KeyCodec, out: WriterProbe, passBusyEmpty = false): void {
+export function probeForWrite(m: StoreMemory, key: KeyCodec, passBusyEmpty: boolean): number {
+  const e = key.entry;
   const n = m.slots;
   const i32 = m.i32;
   const slotsStart = m.slotsStart;
   const slotSize = m.slotSize;
-  const hashLo = key.hash.lo;
-  const hashHi = key.hash.hi;
-  let index = key.home;
-  out.match = -1;
-  out.empty = -1;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
+  let index = e.home;
   for (let probed = 0; probed < n; probed++) {
     const w = (slotsStart + index * slotSize) >>> 2;
     const lo = i32[w]!;
     const hi = i32[w + 1]!;
-    if (lo === hashLo && hi === hashHi && keyBytesMatch(m, w << 2, key)) {
-      out.match = index;
-      return;
-    }
-    if ((lo | hi) === 0 && !(passBusyEmpty && (Atomics.load(m.u32, w + (SLOT.epoch >>> 2)) & 1) !== 0)) {
-      out.empty = index;
-      return;
+    if (lo === hashLo && hi === hashHi) {
+      if (storedKeyIs(m, w << 2, e)) return index;
+    } else if ((lo | hi) === 0 && !(passBusyEmpty && (Atomics.load(i32, w + (SLOT.epoch >>> 2)) & 1) !== 0)) {
+      return -1 - index;
     }
     if (++index === n) index = 0;
   }
+  return PATH_FULL;
 }
 
 /** Every slot holding the key, in probe order from its home slot (normally one). */
@@ -99,10 +139,16 @@ export function findAllCopies(m: StoreMemory, key: KeyCodec): number[] {
   // before the publish is visible, even on weakly ordered CPUs, so two racing inserters see each other.
   Atomics.load(m.i32, 0);
   const copies: number[] = [];
+  const e = key.entry;
   const n = m.slots;
-  let index = key.home;
+  const i32 = m.i32;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
+  let index = e.home;
   for (let probed = 0; probed < n; probed++) {
-    if (slotHoldsKey(m, m.slotByte(index), key)) copies.push(index);
+    const w = (slotsStart + index * slotSize) >>> 2;
+    // Hashes first, inline: this scans the whole table on every insert.
+    if (i32[w] === e.hashLo && i32[w + 1] === e.hashHi && storedKeyIs(m, w << 2, e)) copies.push(index);
     if (++index === n) index = 0;
   }
   return copies;

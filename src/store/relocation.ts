@@ -9,7 +9,7 @@ import { HEADER, SLOT } from '../layout/constants.js';
 import type { KvContext } from './kv.js';
 import { tryLock, unlock } from './seqlock.js';
 
-const VAL_BRK_W32 = HEADER.val_brk >>> 2;
+export const VAL_BRK_W32 = HEADER.val_brk >>> 2;
 const ATTEMPTS = 64;
 
 export function evacuateRelocated(ctx: KvContext): void {

@@ -1,6 +1,6 @@
 import type { KvContext } from './kv.js';
 import { contested } from './kv.js';
-import { findKey } from './probe.js';
+import { locateKey } from './probe.js';
 
 /**
  * The seqlock read of FORMAT.md §6 for readers off the hot path (getBigUint, getEmbedding,
@@ -18,11 +18,11 @@ export function readKeySlot<T>(
 ): T | undefined {
   const m = ctx.m;
   ctx.key.encode(keyText);
-  const hashLo = ctx.key.hash.lo;
-  const hashHi = ctx.key.hash.hi;
+  const hashLo = ctx.key.hashLo;
+  const hashHi = ctx.key.hashHi;
   ctx.backoff.reset();
   for (;;) {
-    const index = findKey(m, ctx.key);
+    const index = locateKey(m, ctx.key);
     if (index < 0) return undefined;
     const slotByte = m.slotByte(index);
     const epochW = m.epochW32(slotByte);

@@ -23,7 +23,12 @@ export function unlock(u32: Uint32Array, u64: BigUint64Array, epochW32: number):
   }
 }
 
-/** Global epoch +1 in halves; the carry lands a moment later, once every 2^32 writes. */
-export function bumpGlobalEpoch(u32: Uint32Array, globalW32: number): void {
-  if (Atomics.add(u32, globalW32, 1) === LOW_MAX) Atomics.add(u32, globalW32 + 1, 1);
+/**
+ * Global epoch +1 in halves; the carry lands a moment later, once every 2^32 writes.
+ * Returns the low word before the add, as an int32.
+ */
+export function bumpGlobalEpoch(u32: Uint32Array, globalW32: number): number {
+  const before = Atomics.add(u32, globalW32, 1);
+  if (before === LOW_MAX) Atomics.add(u32, globalW32 + 1, 1);
+  return before | 0;
 }

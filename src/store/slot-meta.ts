@@ -33,7 +33,7 @@ export function setAsSystem(ctx: KvContext, keyText: string): void {
   for (let index = 0; index < m.slots; index++) {
     const slotByte = m.slotByte(index);
     const w = slotByte >>> 2;
-    if (m.i32[w] === ctx.key.hash.lo && m.i32[w + 1] === ctx.key.hash.hi && keyBytesMatch(m, slotByte, ctx.key)) {
+    if (m.i32[w] === ctx.key.hashLo && m.i32[w + 1] === ctx.key.hashHi && keyBytesMatch(m, slotByte, ctx.key)) {
       Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.BINARY);
       Atomics.store(m.u32, (slotByte + SLOT.val_len) >>> 2, m.maxValueSize);
       return;

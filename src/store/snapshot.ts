@@ -1,7 +1,7 @@
 import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
 import { contested, outOfArena, readStoredKey, valueOutOfBounds, type KvContext } from './kv.js';
 import type { StoreMemory } from './memory.js';
-import { findKey, hashStillMatches } from './probe.js';
+import { hashStillMatches, locateKey } from './probe.js';
 import { readKeySlot } from './seqlock-read.js';
 
 export interface HeaderSnapshot {
@@ -93,7 +93,7 @@ export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string 
 
 export function slotSnapshotOfKey(ctx: KvContext, keyText: string): SlotSnapshot | undefined {
   ctx.key.encode(keyText);
-  const index = findKey(ctx.m, ctx.key);
+  const index = locateKey(ctx.m, ctx.key);
   return index < 0 ? undefined : readSlotSnapshot(ctx, index, keyText);
 }
 

@@ -32,7 +32,7 @@ import {
   unsetKey,
 } from './kv.js';
 import { StoreMemory } from './memory.js';
-import { findKey } from './probe.js';
+import { locateKey } from './probe.js';
 import {
   headerSnapshot,
   rawView,
@@ -331,7 +331,7 @@ export class Store implements Disposable {
   has(key: string): boolean {
     this.live();
     this.kv.key.encode(key);
-    return findKey(this.memory, this.kv.key) >= 0;
+    return locateKey(this.memory, this.kv.key) >= 0;
   }
 
   /** Removes the key; returns the length it had, or undefined when it was missing. */
@@ -366,7 +366,7 @@ export class Store implements Disposable {
     this.live();
     const m = this.memory;
     this.kv.key.encode(key);
-    const index = findKey(m, this.kv.key);
+    const index = locateKey(m, this.kv.key);
     return index < 0 ? 0n : Atomics.load(m.u64, (m.slotByte(index) + SLOT.epoch) >>> 3);
   }
 
