@@ -138,20 +138,18 @@ export function findAllCopies(m: StoreMemory, key: KeyCodec): number[] {
   // An acquire load after our publish (a release): the plain loads below cannot be answered
   // before the publish is visible, even on weakly ordered CPUs, so two racing inserters see each other.
   Atomics.load(m.i32, 0);
-  const copies: number[] = [];
   const e = key.entry;
-  const n = m.slots;
   const i32 = m.i32;
-  const slotsStart = m.slotsStart;
-  const slotSize = m.slotSize;
-  let index = e.home;
-  for (let probed = 0; probed < n; probed++) {
-    const w = (slotsStart + index * slotSize) >>> 2;
-    // Hashes first, inline: this scans the whole table on every insert.
-    if (i32[w] === e.hashLo && i32[w + 1] === e.hashHi && storedKeyIs(m, w << 2, e)) copies.push(index);
-    if (++index === n) index = 0;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
+  const step = m.slotSize >>> 2;
+  // Slot order, one straight pass (this runs after every insert), then rotated into path order.
+  const before: number[] = [];
+  const fromHome: number[] = [];
+  for (let index = 0, w = m.slotsStart >>> 2; index < m.slots; index++, w += step) {
+    if (i32[w] === hashLo && i32[w + 1] === hashHi && storedKeyIs(m, w << 2, e)) (index < e.home ? before : fromHome).push(index);
   }
-  return copies;
+  return before.length === 0 ? fromHome : fromHome.concat(before);
 }
 
 /** Length of the NUL-terminated key at a slot, or -1 when its 64 bytes hold no NUL. */
