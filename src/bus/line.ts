@@ -51,6 +51,8 @@ const SPIN_SLICE_MS = 0.5;
 const KEEPALIVE_MS = 2 ** 30;
 const SAB_WAIT_SLICE_MS = 1000;
 const oneByte = new Uint8Array([1]);
+/** Where doorbell bytes are read into, for every waiter of this process (their content is never used). */
+const doorbellBytes = new Uint8Array(64);
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 
 export class BusLine {
@@ -187,6 +189,7 @@ export class LocalWaiter {
     this.subscriptions.add(subscription);
     if (subscription.lowLatency) this.lowLatencyCount++;
     if (!this.armed) this.arm();
+    this.updateDoorbell();
     if (subscription.lowLatency) this.spin();
   }
 
@@ -194,6 +197,7 @@ export class LocalWaiter {
     if (!this.subscriptions.delete(subscription)) return;
     if (subscription.lowLatency) this.lowLatencyCount--;
     if (this.subscriptions.size === 0) this.disarm();
+    else this.updateDoorbell();
   }
 
   /** A write in this process: check once, soon (many writes in a row coalesce into one check). */
@@ -228,13 +232,25 @@ export class LocalWaiter {
     this.fallbackDelay = this.line.pollIntervalMs;
     this.scheduleFallback();
     const table = this.table;
-    if (table === undefined) return;
-    if (this.entry < 0) this.register(table);
-    if (this.entry >= 0) {
-      const base = entryBase(this.entry);
+    if (table !== undefined && this.entry < 0) this.register(table);
+  }
+
+  /**
+   * Writers ring our doorbell only while some subscription waits for it: low-latency ones spin
+   * on the epochs and need no ring, so with only those, writers are spared the FIFO write and
+   * our spin is not interrupted to read it.
+   */
+  private updateDoorbell(): void {
+    const table = this.table;
+    if (table === undefined || this.entry < 0) return;
+    const base = entryBase(this.entry);
+    const wanted = this.armed && this.subscriptions.size > this.lowLatencyCount;
+    if (wanted && Atomics.load(table, base + ENTRY.armed) === 0) {
       Atomics.store(table, base + ENTRY.pending, 0);
       Atomics.store(table, base + ENTRY.armed, 1);
       Atomics.add(table, ARMED_COUNT, 1); // after armed = 1: a writer that counts us finds us ready
+    } else if (!wanted && Atomics.exchange(table, base + ENTRY.armed, 0) !== 0) {
+      Atomics.sub(table, ARMED_COUNT, 1);
     }
   }
 
@@ -265,11 +281,7 @@ export class LocalWaiter {
       Atomics.notify(this.sab, SAB_SEQUENCE_W32); // lets our own pending waitAsync finish
       return;
     }
-    const table = this.table;
-    if (table !== undefined && this.entry >= 0) {
-      const base = entryBase(this.entry);
-      if (Atomics.exchange(table, base + ENTRY.armed, 0) !== 0) Atomics.sub(table, ARMED_COUNT, 1);
-    }
+    this.updateDoorbell();
   }
 
   /** Claims an entry of the table and listens on a FIFO of our own; without one, polling still works. */
@@ -287,12 +299,21 @@ export class LocalWaiter {
       const readFd = fs.openSync(path, O_RDONLY | O_NONBLOCK);
       // Our own write end keeps the FIFO from reporting end-of-file between writers.
       this.keepWriterFd = fs.openSync(path, O_WRONLY | O_NONBLOCK);
-      const socket = new net.Socket({ fd: readFd, readable: true, writable: false });
-      socket.on('data', () => {
+      const onDoorbell = (): boolean => {
         // Clear pending before checking: a write after our check rings again.
         Atomics.store(table, base + ENTRY.pending, 0);
         this.checkAll();
-      });
+        return true;
+      };
+      // `onread`: the bytes land in one reused buffer and the callback runs straight from the
+      // read, with no stream machinery or allocation in between (the doorbell's bytes mean nothing).
+      const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+        fd: readFd,
+        readable: true,
+        writable: false,
+        onread: { buffer: doorbellBytes, callback: onDoorbell },
+      };
+      const socket = new net.Socket(options);
       socket.on('error', () => {});
       socket.unref();
       this.socket = socket;

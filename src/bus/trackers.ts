@@ -1,7 +1,7 @@
 /** What a subscription watches, each able to say cheaply whether it changed since last seen. */
 import { HEADER, SIGNAL_GROUP_STRIDE } from '../layout/constants.js';
 import type { KvContext } from '../store/kv.js';
-import { findKey } from '../store/probe.js';
+import { locateKey } from '../store/probe.js';
 
 export interface Tracker {
   /** True when the watched thing changed since the last call that returned true (or since creation). */
@@ -9,17 +9,17 @@ export interface Tracker {
 }
 
 /**
- * A key's (slot, epoch) pair. The slot is cached and confirmed by its hash on every look, so a
- * check costs a few loads; a key that moved or went away is looked up again. A change is any
+ * A key's (slot, epoch) pair, found through the handle's validated memory of key places
+ * (probe.ts locateKey): a look costs a few loads, and a key that moved, went away, or got an
+ * earlier copy from C (FORMAT.md §9 Q1) is found where readers find it. A change is any
  * difference, backwards too (unset, retrain); an odd epoch (a writer inside) is not reported
  * until the writer leaves.
  */
 export class KeyTracker implements Tracker {
   private slot = -1;
-  private hashLo = 0;
-  private hashHi = 0;
   private seenSlot = -1;
   private seenEpochLo = 0;
+  private currentLo = 0;
 
   constructor(
     private readonly kv: KvContext,
@@ -30,22 +30,11 @@ export class KeyTracker implements Tracker {
     this.seenEpochLo = this.currentLo;
   }
 
-  private currentLo = 0;
-
   private sample(): void {
     const m = this.kv.m;
-    let slot = this.slot;
-    if (slot >= 0) {
-      const w = m.slotByte(slot) >>> 2;
-      if (m.i32[w] !== this.hashLo || m.i32[w + 1] !== this.hashHi) slot = -1;
-    }
-    if (slot < 0) {
-      const codec = this.kv.key;
-      codec.encode(this.key);
-      slot = findKey(m, codec);
-      this.hashLo = codec.hashLo;
-      this.hashHi = codec.hashHi;
-    }
+    const codec = this.kv.key;
+    codec.encode(this.key);
+    const slot = locateKey(m, codec);
     this.slot = slot;
     this.currentLo = slot < 0 ? 0 : Atomics.load(m.u32, m.epochW32(m.slotByte(slot)));
   }

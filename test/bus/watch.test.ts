@@ -1,5 +1,6 @@
 /** poll, pollSync, watch and signals, in one process and across processes. */
 import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -7,6 +8,7 @@ import t from 'tap';
 import { isSplinterError, Store, type KeyChange } from '../../src/index.js';
 import { throwsCode } from '../helpers/assert.js';
 import { shmName } from '../helpers/fixtures.js';
+import { Peer, peerBinary } from '../helpers/peer.js';
 
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
 
@@ -43,8 +45,10 @@ for (const [kind, make] of Object.entries(makers)) {
     store.set('a', '2');
     store.set('a', '3');
     store.set('b', 'new');
-    const first = await changes.next();
-    const second = await changes.next();
+    const within = <T>(promise: Promise<T>): Promise<T> =>
+    Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('no change reported within 5 s')), 5000).unref())]);
+  const first = await within(changes.next());
+    const second = await within(changes.next());
     t.same(
       [first.value, second.value],
       [
@@ -139,6 +143,32 @@ t.test('watch a store from another process, including a key created after the wa
   );
   t.equal(seen[1]!.epoch, 2n, 'the new key reports its first epoch');
   t.equal(store.getString('later'), 'born');
+});
+
+t.test('a watch follows the copy readers see when C stores a key twice (FORMAT.md §9 Q1)', { skip: !fs.existsSync(peerBinary) && 'no C peer built' }, async (t) => {
+  // k0 and k4 share home slot 2 of a 4-slot store: k4 lands in slot 3; once k0 leaves, C puts a new k4 in slot 2.
+  const name = shmName(t);
+  const store = Store.create(name, { slots: 4, maxValueSize: 16 });
+  t.teardown(() => store.close());
+  store.set('k0', 'zero');
+  store.set('k4', 'old');
+  const peer = Peer.open(name);
+  t.teardown(() => peer.close());
+  await peer.ready;
+  const changes = store.watch('k4');
+  const hex = (text: string): string => Buffer.from(text).toString('hex');
+  await peer.send({ op: 'unset', key: 'k0' });
+  await peer.send({ op: 'set', key: 'k4', value_hex: hex('first') });
+  const within = <T>(promise: Promise<T>): Promise<T> =>
+    Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('no change reported within 5 s')), 5000).unref())]);
+  const first = await within(changes.next());
+  t.equal(store.getString('k4'), 'first');
+  t.same(first.value, { key: 'k4', epoch: store.getEpoch('k4') }, 'the new copy is reported');
+  await peer.send({ op: 'set', key: 'k4', value_hex: hex('second') });
+  const second = await within(changes.next());
+  t.equal(store.getString('k4'), 'second', 'C keeps writing the first copy on the path');
+  t.same(second.value, { key: 'k4', epoch: store.getEpoch('k4') }, 'and the watch reports those writes');
+  await changes.return?.();
 });
 
 t.test('no timer, FIFO or wait keeps a process alive after close', async (t) => {
