@@ -6,26 +6,37 @@
  * allocates nothing and reads neither `.buffer` nor `.byteOffset` (both are slow calls).
  */
 export class Copier {
-  private lastArray: Uint8Array | undefined;
-  private lastWords: Int32Array = new Int32Array(0);
-  /** Word index of the last array's first byte, or -1 when it does not start on a 4-byte boundary. */
-  private lastWordStart = -1;
+  private userArray: Uint8Array | undefined;
+  private userWords: Int32Array = new Int32Array(0);
+  /** Word index of the user array's first byte, or -1 when it does not start on a 4-byte boundary. */
+  private userWordStart = -1;
+  private readonly scratchWords: Int32Array;
+  /** The word view remember() chose for the current copy. */
+  private words: Int32Array = this.userWords;
 
-  /** Two views of the same store bytes, both starting at its first byte. */
+  /** Two views of the same store bytes, both starting at its first byte, and the handle's scratch (always remembered). */
   constructor(
     private readonly store8: Uint8Array,
     private readonly store32: Int32Array,
-  ) {}
+    private readonly scratch: Uint8Array,
+  ) {
+    this.scratchWords = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length >>> 2);
+  }
 
-  /** Makes `bytes` the remembered array; returns its first word index, or -1 when unaligned. */
+  /** Points `words` at the view of `bytes`; returns its first word index, or -1 when unaligned. */
   private remember(bytes: Uint8Array): number {
-    if (bytes !== this.lastArray) {
-      const offset = bytes.byteOffset;
-      this.lastArray = bytes;
-      this.lastWords = new Int32Array(bytes.buffer, 0, bytes.buffer.byteLength >>> 2);
-      this.lastWordStart = (offset & 3) === 0 ? offset >>> 2 : -1;
+    if (bytes === this.scratch) {
+      this.words = this.scratchWords; // kept apart from the user's array: get and getInto in turn allocate nothing
+      return 0;
     }
-    return this.lastWordStart;
+    if (bytes !== this.userArray) {
+      const offset = bytes.byteOffset;
+      this.userArray = bytes;
+      this.userWords = new Int32Array(bytes.buffer, 0, bytes.buffer.byteLength >>> 2);
+      this.userWordStart = (offset & 3) === 0 ? offset >>> 2 : -1;
+    }
+    this.words = this.userWords;
+    return this.userWordStart;
   }
 
   /** store[from, from+length) → target[0, length). */
@@ -36,7 +47,7 @@ export class Copier {
       const d = this.remember(target);
       if (d >= 0) {
         const words = length >>> 2;
-        const dst = this.lastWords;
+        const dst = this.words;
         const s = from >>> 2;
         const store32 = this.store32;
         for (let w = 0; w < words; w++) dst[d + w] = store32[s + w]!;
@@ -58,7 +69,7 @@ export class Copier {
       const s = this.remember(source);
       if (s >= 0) {
         const words = length >>> 2;
-        const src = this.lastWords;
+        const src = this.words;
         const d = at >>> 2;
         const store32 = this.store32;
         for (let w = 0; w < words; w++) store32[d + w] = src[s + w]!;

@@ -9,6 +9,15 @@ export interface EncodedKey {
   readonly bytes: Uint8Array;
   /** The bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores them (C pads with zeros). */
   readonly words: Int32Array;
+  /**
+   * The first four of those words again, inline, and how many words there are: a key of up to
+   * 15 bytes (most keys) is compared without touching another object.
+   */
+  readonly word0: number;
+  readonly word1: number;
+  readonly word2: number;
+  readonly word3: number;
+  readonly wordCount: number;
   readonly length: number;
   readonly hashLo: number;
   readonly hashHi: number;
@@ -42,7 +51,21 @@ export class KeyCodec {
   private readonly hash: HashHalves = { hi: 0, lo: 0 };
 
   constructor(private readonly slots: number) {
-    this.entry = { bytes: this.scratch, words: new Int32Array(1), length: 0, hashLo: 0, hashHi: 0, home: 0, slot: -1, generation: -1 };
+    this.entry = {
+      bytes: this.scratch,
+      words: new Int32Array(1),
+      word0: 0,
+      word1: 0,
+      word2: 0,
+      word3: 0,
+      wordCount: 1,
+      length: 0,
+      hashLo: 0,
+      hashHi: 0,
+      home: 0,
+      slot: -1,
+      generation: -1,
+    };
   }
 
   /** Encodes and hashes `key`; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
@@ -98,6 +121,11 @@ export class KeyCodec {
     const entry: EncodedKey = {
       bytes: scratch.slice(0, length),
       words,
+      word0: words[0]!,
+      word1: words[1] ?? 0,
+      word2: words[2] ?? 0,
+      word3: words[3] ?? 0,
+      wordCount: words.length,
       length,
       hashLo: this.hash.lo,
       hashHi: this.hash.hi,

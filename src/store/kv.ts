@@ -39,8 +39,6 @@ export class KvContext {
   /** Non-shared scratch: TextDecoder refuses views of a SharedArrayBuffer. */
   readonly keyScratch = new Uint8Array(KEY_MAX);
   readonly valueScratch: Uint8Array;
-  /** The copy the last `get` allocated. */
-  lastCopy: Uint8Array | undefined;
   /** keys()'s memory of decoded names, made on first use. */
   slotNames: SlotNames | undefined;
   /** val_brk when relocated values were last moved home (relocation.ts). */
@@ -57,7 +55,7 @@ export class KvContext {
     readonly backoff: Backoff,
   ) {
     this.valueScratch = new Uint8Array(Math.max(m.maxValueSize, U64_BYTES) + 4);
-    this.copier = new Copier(m.u8, m.i32);
+    this.copier = new Copier(m.u8, m.i32, this.valueScratch);
   }
 }
 
@@ -322,11 +320,12 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number): vo
 }
 
 /**
- * The seqlock read of a value (FORMAT.md §6): copy between two equal, even epoch loads, and
- * check that the slot still holds the key. Returns the length, -1 when missing; `into`
- * undefined means "allocate a copy", returned through `ctx.lastCopy`.
+ * The seqlock read of a value (FORMAT.md §6): copy into `into` between two equal, even epoch
+ * loads, and check that the slot still holds the key. Returns the length, -1 when missing.
+ * Every caller passes a Uint8Array (get copies through the handle's scratch), so this code
+ * stays specialised for one shape.
  */
-function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined, what: string): number {
+function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: string): number {
   const m = ctx.m;
   const u32 = m.u32;
   const i32 = m.i32;
@@ -347,10 +346,8 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined
       if (valueOutOfBounds(m, offset, length)) {
         if (Atomics.load(u32, epochW) === before) throw outOfArena(m, index, offset, length);
       } else {
-        const start = m.arenaStart + offset;
         let copied = true;
-        if (into === undefined) ctx.lastCopy = m.u8.slice(start, start + length);
-        else if (length <= into.length) ctx.copier.out(into, start, length);
+        if (length <= into.length) ctx.copier.out(into, m.arenaStart + offset, length);
         else if (Atomics.load(u32, epochW) === before) {
           throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
         } else copied = false;
@@ -368,11 +365,9 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array | undefined
 }
 
 export function getCopy(ctx: KvContext, keyText: string): Uint8Array | undefined {
-  ctx.lastCopy = undefined;
-  if (readValue(ctx, keyText, undefined, 'get') < 0) return undefined;
-  const copy = ctx.lastCopy;
-  ctx.lastCopy = undefined;
-  return copy;
+  // Through the scratch: the store is read by the one specialised path, then one native slice.
+  const length = readValue(ctx, keyText, ctx.valueScratch, 'get');
+  return length < 0 ? undefined : ctx.valueScratch.slice(0, length);
 }
 
 export function getInto(ctx: KvContext, keyText: string, target: Uint8Array): number {

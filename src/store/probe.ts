@@ -12,10 +12,17 @@ import type { StoreMemory } from './memory.js';
 /** True when the slot at `slotByte` stores exactly the key of entry `e` (bytes then NUL). */
 export function storedKeyIs(m: StoreMemory, slotByte: number, e: EncodedKey): boolean {
   // Word by word: C and we both pad a stored key with zeros, so this settles nearly every match.
-  const words = e.words;
   const i32 = m.i32;
   const at32 = (slotByte + SLOT.key) >>> 2;
-  for (let i = 0; i < words.length; i++) if (i32[at32 + i] !== words[i]) return storedKeyIsSlow(m, slotByte, e);
+  const count = e.wordCount;
+  if (count <= 4) {
+    // The common short key, from the entry's own fields (unused ones are 0, and so are the slot's padding words).
+    const same =
+      i32[at32] === e.word0 && (count < 2 || i32[at32 + 1] === e.word1) && (count < 3 || i32[at32 + 2] === e.word2) && (count < 4 || i32[at32 + 3] === e.word3);
+    return same || storedKeyIsSlow(m, slotByte, e);
+  }
+  const words = e.words;
+  for (let i = 0; i < count; i++) if (i32[at32 + i] !== words[i]) return storedKeyIsSlow(m, slotByte, e);
   return true;
 }
 
