@@ -411,29 +411,37 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
   const m = ctx.m;
   if (length === 0) throw new SplinterError('EINVAL', `append "${keyText}": the data to append is empty`);
   ctx.key.encode(keyText);
-  evacuateRelocated(ctx);
-  ctx.backoff.reset();
+  if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
+  let retrying = false;
   for (;;) {
     const index = locateKey(m, ctx.key);
     if (index < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
-    const slotByte = m.slotByte(index);
+    const slotByte = m.slotsStart + index * m.slotSize;
     const lengthW = (slotByte + SLOT.val_len) >>> 2;
-    // Checked before locking too, so a refused append does not move the epoch and wake watchers.
-    tooLongToAppend(m, keyText, Atomics.load(m.u32, lengthW), length);
-    if (tryLock(m.u32, m.epochW32(slotByte))) {
+    const epochW = (slotByte + SLOT.epoch) >>> 2;
+    // Checked before locking too (a plain load: only advice), so a refused append does not move the epoch and wake watchers.
+    tooLongToAppend(m, keyText, m.u32[lengthW]!, length);
+    if (tryLock(m.u32, epochW)) {
       if (slotHoldsKey(m, slotByte, ctx.key)) {
-        const current = Atomics.load(m.u32, lengthW);
+        // Plain load and store of the length: we hold the slot, and the release add in publish publishes it.
+        const current = m.u32[lengthW]!;
         if (current + length > m.maxValueSize) {
-          unlock(m.u32, m.u64, m.epochW32(slotByte));
+          unlock(m.u32, m.u64, epochW);
           tooLongToAppend(m, keyText, current, length);
         }
-        const home = claimHomeRegion(m, index, slotByte, current);
+        const home = index * m.maxValueSize;
+        // val_off differs from home only where C relocated the value: bring it home first.
+        if (m.u32[(slotByte + SLOT.val_off) >>> 2] !== home) claimHomeRegion(m, index, slotByte, current);
         ctx.copier.in(m.arenaStart + home + current, data, length);
-        Atomics.store(m.u32, lengthW, current + length);
+        m.u32[lengthW] = current + length;
         publish(ctx, index, slotByte);
         return current + length;
       }
-      unlock(m.u32, m.u64, m.epochW32(slotByte));
+      unlock(m.u32, m.u64, epochW);
+    }
+    if (!retrying) {
+      retrying = true;
+      ctx.backoff.reset();
     }
     if (!ctx.backoff.next()) throw contested('append', keyText, ctx.backoff.budgetMs);
   }
@@ -464,32 +472,44 @@ interface SlotNames {
   hashLo: Int32Array;
   hashHi: Int32Array;
   names: Array<string | undefined>;
+  /** How many keys the last list found: the next list's first guess at its size. */
+  lastCount: number;
 }
 
 /** list: keys of slots with a hash and a non-empty value, in slot order. */
 export function listKeys(ctx: KvContext): string[] {
   const m = ctx.m;
   const i32 = m.i32;
-  const names = (ctx.slotNames ??= { hashLo: new Int32Array(m.slots), hashHi: new Int32Array(m.slots), names: new Array(m.slots) });
-  const keys: string[] = [];
-  for (let index = 0; index < m.slots; index++) {
-    const slotByte = m.slotsStart + index * m.slotSize;
-    const w = slotByte >>> 2;
+  const slots = m.slots;
+  const names = (ctx.slotNames ??= { hashLo: new Int32Array(slots), hashHi: new Int32Array(slots), names: new Array(slots), lastCount: 0 });
+  const cachedNames = names.names;
+  const cachedLo = names.hashLo;
+  const cachedHi = names.hashHi;
+  // Sized from the last count, trimmed at the end: growing it push by push was a fifth of the cost.
+  const keys = new Array<string>(names.lastCount);
+  let count = 0;
+  const step = m.slotSize >>> 2;
+  const lengthWord = SLOT.val_len >>> 2;
+  for (let index = 0, w = m.slotsStart >>> 2; index < slots; index++, w += step) {
     const lo = i32[w]!;
     const hi = i32[w + 1]!;
-    if ((lo | hi) === 0 || m.u32[(slotByte + SLOT.val_len) >>> 2] === 0) continue;
+    if ((lo | hi) === 0 || i32[w + lengthWord] === 0) continue;
     // The same hash in the same slot is the same key: decode each key once per handle.
-    let key = names.names[index];
-    if (key === undefined || names.hashLo[index] !== lo || names.hashHi[index] !== hi) {
+    let key = cachedNames[index];
+    if (key === undefined || cachedLo[index] !== lo || cachedHi[index] !== hi) {
       key = readStoredKey(ctx, index);
       // An unset or a new owner meanwhile: the key read may be half-cleared, so leave it out.
       if (Atomics.load(i32, w) !== lo || Atomics.load(i32, w + 1) !== hi) continue;
-      names.names[index] = key;
-      names.hashLo[index] = lo;
-      names.hashHi[index] = hi;
+      cachedNames[index] = key;
+      cachedLo[index] = lo;
+      cachedHi[index] = hi;
     }
-    keys.push(key);
+    if (count < keys.length) keys[count] = key;
+    else keys.push(key);
+    count++;
   }
+  keys.length = count;
+  names.lastCount = count;
   return keys;
 }
 
