@@ -39,6 +39,8 @@ export class KvContext {
   /** Non-shared scratch: TextDecoder refuses views of a SharedArrayBuffer. */
   readonly keyScratch = new Uint8Array(KEY_MAX);
   readonly valueScratch: Uint8Array;
+  /** The copy the last `get` made. */
+  lastCopy: Uint8Array | undefined;
   /** keys()'s memory of decoded names, made on first use. */
   slotNames: SlotNames | undefined;
   /** val_brk when relocated values were last moved home (relocation.ts). */
@@ -320,12 +322,12 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number): vo
 }
 
 /**
- * The seqlock read of a value (FORMAT.md §6): copy into `into` between two equal, even epoch
- * loads, and check that the slot still holds the key. Returns the length, -1 when missing.
- * Every caller passes a Uint8Array (get copies through the handle's scratch), so this code
- * stays specialised for one shape.
+ * The seqlock read of a value (FORMAT.md §6): copy into `into` (or, with `copy`, into a new
+ * array left in `ctx.lastCopy`) between two equal, even epoch loads, and check that the slot
+ * still holds the key. Returns the length, -1 when missing. Every caller passes a Uint8Array,
+ * so this code stays specialised for one shape.
  */
-function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: string): number {
+function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: string, copy = false): number {
   const m = ctx.m;
   const u32 = m.u32;
   const i32 = m.i32;
@@ -347,7 +349,8 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: stri
         if (Atomics.load(u32, epochW) === before) throw outOfArena(m, index, offset, length);
       } else {
         let copied = true;
-        if (length <= into.length) ctx.copier.out(into, m.arenaStart + offset, length);
+        if (copy) ctx.lastCopy = m.u8.slice(m.arenaStart + offset, m.arenaStart + offset + length);
+        else if (length <= into.length) ctx.copier.out(into, m.arenaStart + offset, length);
         else if (Atomics.load(u32, epochW) === before) {
           throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
         } else copied = false;
@@ -365,9 +368,11 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: stri
 }
 
 export function getCopy(ctx: KvContext, keyText: string): Uint8Array | undefined {
-  // Through the scratch: the store is read by the one specialised path, then one native slice.
-  const length = readValue(ctx, keyText, ctx.valueScratch, 'get');
-  return length < 0 ? undefined : ctx.valueScratch.slice(0, length);
+  // `into` is unused when copying; passing the scratch keeps every call of readValue the same shape.
+  if (readValue(ctx, keyText, ctx.valueScratch, 'get', true) < 0) return undefined;
+  const copy = ctx.lastCopy!;
+  ctx.lastCopy = undefined;
+  return copy;
 }
 
 export function getInto(ctx: KvContext, keyText: string, target: Uint8Array): number {
