@@ -111,16 +111,22 @@ async function pingPong(store: Store, responder: 'ours' | 'lowLatency' | 'c', pe
     await sleep(50);
   }
   const pongs = store.watch('pong', { lowLatency: responder === 'lowLatency' || responder === 'c' });
-  for (let i = 0; i < count; i++) {
-    const sent = now();
-    store.set('ping', `ping ${i}`);
-    for (;;) {
-      await pongs.next();
-      if (store.getString('pong') === `ping ${i}`) break;
+  // A responder that stops early (it timed out, or crashed) ends the run with an error instead of a wait forever.
+  const ended = done.then(() => 'ended' as const);
+  try {
+    for (let i = 0; i < count; i++) {
+      const sent = now();
+      store.set('ping', `ping ${i}`);
+      for (;;) {
+        const next = await Promise.race([pongs.next(), ended]);
+        if (store.getString('pong') === `ping ${i}`) break;
+        if (next === 'ended') throw new Error(`the ${responder} responder stopped after ${i} of ${count} round trips`);
+      }
+      samples.push(Number(now() - sent) / 1000);
     }
-    samples.push(Number(now() - sent) / 1000);
+  } finally {
+    await pongs.return!();
   }
-  await pongs.return!();
   await done;
   return samples.slice(WARM_UP_EVENTS);
 }

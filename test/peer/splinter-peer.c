@@ -1698,13 +1698,29 @@ static void dispatch(JV *o, Resp *r) {
         NEED(f_u64(o, "timeout_ms", &b), "timeout_ms");
         uint8_t *buf = palloc(st.maxv);
         uint64_t answered = 0;
+        /* The epoch last answered is remembered across rounds (C's poll in 10 ms steps, from that
+           epoch): a ping written before we look again is not missed. */
+        uint64_t seen = 0;
+        long idx = find_slot(key);
+        if (idx >= 0) seen = atomic_load_explicit(&slot_at((uint32_t)idx)->epoch, memory_order_acquire);
         while (answered < a) {
-            if (op_poll(key, b, &eno) != 0) {
-                if (eno == EAGAIN) continue; /* a writer was inside: look again */
+            uint64_t deadline = mono_ns() + b * 1000000ULL;
+            uint64_t cur = seen;
+            for (;;) {
+                idx = find_slot(key);
+                cur = idx < 0 ? 0 : atomic_load_explicit(&slot_at((uint32_t)idx)->epoch, memory_order_acquire);
+                if (!(cur & 1u) && cur != seen) break;
+                if (mono_ns() >= deadline) break;
+                sleep_ms(10);
+            }
+            if (cur == seen || (cur & 1u)) { eno = ETIMEDOUT; break; }
+            seen = cur;
+            size_t n = 0;
+            if (op_get(key, buf, &n, &eno) != 0) {
+                if (eno == EAGAIN) { seen = 0; continue; } /* a writer came in meanwhile: look again */
                 break;
             }
-            size_t n = 0;
-            if (op_get(key, buf, &n, &eno) != 0 || op_set(pong_key, buf, n, &eno) != 0) break;
+            if (op_set(pong_key, buf, n, &eno) != 0) break;
             answered++;
         }
         r_u64(r, "answered", answered);
