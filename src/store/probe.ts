@@ -16,7 +16,7 @@ export function storedKeyIs(m: StoreMemory, slotByte: number, e: EncodedKey): bo
   const at32 = (slotByte + SLOT.key) >>> 2;
   const count = e.wordCount;
   if (count <= 4) {
-    // The common short key, from the entry's own fields (unused ones are 0, and so are the slot's padding words).
+    // The common short key (up to four words), from the entry's own fields.
     const same =
       i32[at32] === e.word0 && (count < 2 || i32[at32 + 1] === e.word1) && (count < 3 || i32[at32 + 2] === e.word2) && (count < 4 || i32[at32 + 3] === e.word3);
     return same || storedKeyIsSlow(m, slotByte, e);
@@ -36,6 +36,7 @@ function storedKeyIsSlow(m: StoreMemory, slotByte: number, e: EncodedKey): boole
   return u8[at + length] === 0;
 }
 
+/** storedKeyIs for the codec's current key. */
 export function keyBytesMatch(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
   return storedKeyIs(m, slotByte, key.entry);
 }
@@ -45,6 +46,7 @@ export function slotHoldsKey(m: StoreMemory, slotByte: number, key: KeyCodec): b
   return slotHoldsEntry(m, slotByte, key.entry);
 }
 
+/** slotHoldsKey for a cache entry the caller already holds. */
 export function slotHoldsEntry(m: StoreMemory, slotByte: number, e: EncodedKey): boolean {
   const w = slotByte >>> 2;
   return m.i32[w] === e.hashLo && m.i32[w + 1] === e.hashHi && storedKeyIs(m, slotByte, e);
