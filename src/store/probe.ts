@@ -36,11 +36,6 @@ function storedKeyIsSlow(m: StoreMemory, slotByte: number, e: EncodedKey): boole
   return u8[at + length] === 0;
 }
 
-/** storedKeyIs for the codec's current key. */
-export function keyBytesMatch(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
-  return storedKeyIs(m, slotByte, key.entry);
-}
-
 /** Hash and key bytes both match: the slot holds this key now. */
 export function slotHoldsKey(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
   return slotHoldsEntry(m, slotByte, key.entry);

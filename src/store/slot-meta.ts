@@ -4,7 +4,7 @@ import { SplinterError } from '../errors.js';
 import { SLOT, SlotType } from '../layout/constants.js';
 import { describe, type KvContext } from './kv.js';
 import { awaitEvenEpoch, requireSlot } from './locate.js';
-import { keyBytesMatch } from './probe.js';
+import { slotHoldsKey } from './probe.js';
 import { bumpGlobalEpoch } from './seqlock.js';
 import { toU64, U64_MAX } from './u64-bytes.js';
 
@@ -32,8 +32,7 @@ export function setAsSystem(ctx: KvContext, keyText: string): void {
   ctx.key.encode(keyText);
   for (let index = 0; index < m.slots; index++) {
     const slotByte = m.slotByte(index);
-    const w = slotByte >>> 2;
-    if (m.i32[w] === ctx.key.hashLo && m.i32[w + 1] === ctx.key.hashHi && keyBytesMatch(m, slotByte, ctx.key)) {
+    if (slotHoldsKey(m, slotByte, ctx.key)) {
       Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.BINARY);
       Atomics.store(m.u32, (slotByte + SLOT.val_len) >>> 2, m.maxValueSize);
       return;
