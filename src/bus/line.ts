@@ -15,16 +15,22 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import { randomInt } from 'node:crypto';
 import type { Backing } from '../store/backing.js';
+import { resolveTarget } from '../store/target.js';
+import { euid, removeSideFile, storeOwnership, warnSideFile, type StoreOwnership } from './side-file-policy.js';
 import {
   ARMED_COUNT,
+  createFifo,
   ENTRY,
   entryBase,
   fifoPath,
-  makeFifo,
   mapSidecar,
   MAX_WAITERS,
+  openDoorbell,
   processAlive,
+  validPid,
+  validToken,
 } from './sidecar.js';
 
 /** Something a waiter re-checks whenever the store may have changed. */
@@ -53,21 +59,29 @@ const SAB_WAIT_SLICE_MS = 1000;
 const oneByte = new Uint8Array([1]);
 /** Where doorbell bytes are read into, for every waiter of this process (their content is never used). */
 const doorbellBytes = new Uint8Array(64);
-const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
+/** A waiter's FIFO we checked and must not ring (a cached writer fd of -1). */
+const REFUSED = -1;
+/** Tokens are positive i32s, so a token read back from the table is the one written. */
+const TOKEN_LIMIT = 2 ** 31;
 
 export class BusLine {
   refs = 0;
   private table: Int32Array | undefined;
   private tableTried = false;
+  /** The store file's owner and mode, which every side file is judged against; set with the table. */
+  store: StoreOwnership | undefined;
   private readonly header: Uint8Array;
   private readonly sab: Int32Array | undefined;
-  private readonly writerFds = new Map<number, { token: number; fd: number }>();
+  /** Per table entry, the FIFO we ring it by (fd REFUSED: one that failed its checks). */
+  private readonly writerFds = new Map<number, { pid: number; token: number; fd: number }>();
   private waiter: LocalWaiter | undefined;
 
   constructor(
     readonly identity: string | undefined,
     backing: Backing,
     readonly pollIntervalMs: number,
+    /** The path the store file was opened by (undefined for SharedArrayBuffer stores). */
+    private readonly storePath: string | undefined,
   ) {
     const bytes = backing.bytes;
     this.header = bytes;
@@ -76,9 +90,16 @@ export class BusLine {
 
   /** The doorbell table, mapped (and created) on first need; undefined when it cannot be. */
   doorbellTable(): Int32Array | undefined {
-    if (!this.tableTried && this.identity !== undefined) {
+    if (!this.tableTried && this.identity !== undefined && this.storePath !== undefined) {
       this.tableTried = true;
-      this.table = mapSidecar(this.identity);
+      const store = storeOwnership(this.storePath, this.identity);
+      const table = typeof store === 'string' ? store : mapSidecar(this.identity, store);
+      if (typeof table === 'string') {
+        warnSideFile(table);
+      } else {
+        this.table = table;
+        this.store = store as StoreOwnership;
+      }
     }
     return this.table;
   }
@@ -99,13 +120,21 @@ export class BusLine {
     }
   }
 
+  /**
+   * The table is untrusted input (any process that can write it may have put anything there):
+   * entries are indexed by our own loop bound, and a pid or token out of range is never used.
+   */
   private ringOthers(table: Int32Array): void {
     for (let entry = 0; entry < MAX_WAITERS; entry++) {
       const base = entryBase(entry);
       const pid = table[base + ENTRY.pid]!;
       if (pid === 0 || pid === process.pid || table[base + ENTRY.armed] === 0) continue;
       const token = table[base + ENTRY.token]!;
-      if (token === 0) continue;
+      if (token === 0) continue; // an entry being set up
+      if (!validPid(pid) || !validToken(token)) {
+        warnSideFile(`the doorbell table of ${this.storePath} holds an entry with pid ${pid} and token ${token}, out of range`);
+        continue;
+      }
       // Only the writer that flips pending 0 → 1 writes to the FIFO: one byte per wake, however many writes.
       if (Atomics.compareExchange(table, base + ENTRY.pending, 0, 1) !== 0) continue;
       this.writeDoorbell(table, entry, pid, token);
@@ -114,14 +143,23 @@ export class BusLine {
 
   private writeDoorbell(table: Int32Array, entry: number, pid: number, token: number): void {
     let cached = this.writerFds.get(entry);
-    if (cached !== undefined && cached.token !== token) {
-      fs.closeSync(cached.fd);
+    if (cached !== undefined && (cached.token !== token || cached.pid !== pid)) {
+      if (cached.fd !== REFUSED) fs.closeSync(cached.fd);
       this.writerFds.delete(entry);
       cached = undefined;
     }
+    // A FIFO that failed its checks is never rung; pending stays 1, so other writers of ours skip it too.
+    if (cached?.fd === REFUSED) return;
+    const path = fifoPath(this.identity!, pid, token);
     try {
       if (cached === undefined) {
-        cached = { token, fd: fs.openSync(fifoPath(this.identity!, pid, token), O_WRONLY | O_NONBLOCK) };
+        const opened = openDoorbell(path, this.store!);
+        if (typeof opened === 'string') {
+          warnSideFile(opened);
+          this.writerFds.set(entry, { pid, token, fd: REFUSED });
+          return;
+        }
+        cached = { pid, token, fd: opened };
         this.writerFds.set(entry, cached);
       }
       fs.writeSync(cached.fd, oneByte);
@@ -135,7 +173,7 @@ export class BusLine {
       // No reader or no FIFO: a waiter that died without cleaning up frees its entry here.
       if (!processAlive(pid) && Atomics.compareExchange(table, entryBase(entry) + ENTRY.pid, pid, 0) === pid) {
         if (Atomics.exchange(table, entryBase(entry) + ENTRY.armed, 0) !== 0) Atomics.sub(table, ARMED_COUNT, 1);
-        fs.rmSync(fifoPath(this.identity!, pid, token), { force: true });
+        removeSideFile(path, 'fifo', [euid(), this.store!.uid]);
       } else {
         Atomics.store(table, entryBase(entry) + ENTRY.pending, 0);
       }
@@ -157,7 +195,7 @@ export class BusLine {
   dispose(): void {
     this.waiter?.dispose();
     this.waiter = undefined;
-    for (const { fd } of this.writerFds.values()) fs.closeSync(fd);
+    for (const { fd } of this.writerFds.values()) if (fd !== REFUSED) fs.closeSync(fd);
     this.writerFds.clear();
   }
 }
@@ -290,15 +328,16 @@ export class LocalWaiter {
     for (let entry = 0; entry < MAX_WAITERS; entry++) {
       const base = entryBase(entry);
       if (Atomics.compareExchange(table, base + ENTRY.pid, 0, process.pid) !== 0) continue;
-      const token = (Math.random() * 0x7fffffff) | 1;
-      const path = fifoPath(identity, process.pid, token);
-      if (!makeFifo(path)) {
+      const token = randomInt(1, TOKEN_LIMIT);
+      const fifo = createFifo(fifoPath(identity, process.pid, token), this.line.store!);
+      if (typeof fifo === 'string') {
         Atomics.store(table, base + ENTRY.pid, 0);
+        warnSideFile(fifo);
         return;
       }
-      const readFd = fs.openSync(path, O_RDONLY | O_NONBLOCK);
+      const readFd = fifo.readFd;
       // Our own write end keeps the FIFO from reporting end-of-file between writers.
-      this.keepWriterFd = fs.openSync(path, O_WRONLY | O_NONBLOCK);
+      this.keepWriterFd = fifo.writeFd;
       const onDoorbell = (): boolean => {
         // Clear pending before checking: a write after our check rings again.
         Atomics.store(table, base + ENTRY.pending, 0);
@@ -373,7 +412,7 @@ export class LocalWaiter {
       Atomics.store(table, base + ENTRY.token, 0);
       this.socket?.destroy();
       if (this.keepWriterFd >= 0) fs.closeSync(this.keepWriterFd);
-      fs.rmSync(fifoPath(this.line.identity!, process.pid, this.token), { force: true });
+      removeSideFile(fifoPath(this.line.identity!, process.pid, this.token), 'fifo', [euid(), this.line.store!.uid]);
       Atomics.store(table, base + ENTRY.pid, 0);
       this.entry = -1;
     }
@@ -383,11 +422,11 @@ export class LocalWaiter {
 const lines = new Map<string | SharedArrayBuffer, BusLine>();
 
 /** The bus line of a store for this process (one per store, shared by all its handles). */
-export function acquireLine(backing: Backing, pollIntervalMs: number): BusLine {
+export function acquireLine(backing: Backing, pollIntervalMs: number, target: string | undefined): BusLine {
   const key = backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer);
   let line = lines.get(key);
   if (line === undefined) {
-    line = new BusLine(backing.identity, backing, pollIntervalMs);
+    line = new BusLine(backing.identity, backing, pollIntervalMs, target === undefined ? undefined : resolveTarget(target).path);
     lines.set(key, line);
   }
   line.refs++;

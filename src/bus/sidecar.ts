@@ -3,12 +3,25 @@
  * store's device and inode so every process finds the same one, listing the processes of ours
  * that wait on the store and the FIFO each one listens on. Writers of ours read one word per
  * write (how many waiters are armed) and ring the armed ones; C processes never see this file
- * (docs/bus.md). A zero-filled table is a valid empty one, so creating it needs no lock.
+ * (docs/bus.md).
+ *
+ * Every side file lives in /dev/shm, where any local user may create names: each is made
+ * exclusively (never following a link), opened without following links and checked after
+ * opening (side-file-policy.ts), and the table's words are untrusted input.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { mapShared } from '../store/native-mmap.js';
 import { SHM_DIR } from '../store/target.js';
+import {
+  euid,
+  removeSideFile,
+  settleNewSideFile,
+  sideFileMode,
+  sideFileProblem,
+  type StoreOwnership,
+} from './side-file-policy.js';
 
 export const SIDECAR_BYTES = 4096;
 /** i32 index of the count of armed waiters: the only word a writer reads when nobody waits. */
@@ -18,32 +31,154 @@ export const ENTRY_BYTES = 64;
 export const MAX_WAITERS = 32;
 /** i32 offsets inside an entry. */
 export const ENTRY = { pid: 0, token: 1, pending: 2, armed: 3 } as const;
+/** Linux's ceiling for pid_max (PID_MAX_LIMIT on 64-bit): no process has a larger pid. */
+export const PID_LIMIT = 4_194_304;
+const TABLE_ATTEMPTS = 3;
+
+const { O_RDWR, O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
 export const entryBase = (entry: number): number => (ENTRY_START + entry * ENTRY_BYTES) >>> 2;
 export const sidecarPath = (identity: string): string => `${SHM_DIR}/.splinter-bus-${identity}`;
 export const fifoPath = (identity: string, pid: number, token: number): string =>
   `${sidecarPath(identity)}.${pid}.${token >>> 0}`;
 
-/** Maps (creating if needed) the table of a store; undefined when it cannot (then waiting falls back to polling). */
-export function mapSidecar(identity: string): Int32Array | undefined {
-  const path = sidecarPath(identity);
+/** An entry's pid and token as read from the table: usable only inside these ranges (a token of 0 is an entry being set up). */
+export const validPid = (pid: number): boolean => pid >= 1 && pid <= PID_LIMIT;
+export const validToken = (token: number): boolean => token >= 1;
+
+const errorCode = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? String(error);
+
+/**
+ * Makes the table under a name of its own (O_EXCL | O_NOFOLLOW), gives it its mode and size,
+ * then links it into place: link(2) is atomic and fails when anything is at the name already,
+ * so no process ever sees the table unsized (a zero-filled table of full size is a valid empty one).
+ */
+function createTable(path: string, mode: number, store: StoreOwnership): number {
+  const temporary = `${path}.new-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const fd = fs.openSync(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   try {
-    const { O_RDWR, O_CREAT, O_NOFOLLOW } = fs.constants;
-    const fd = fs.openSync(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0o666);
-    try {
-      if (fs.fstatSync(fd).size < SIDECAR_BYTES) fs.ftruncateSync(fd, SIDECAR_BYTES);
-      const mapping = mapShared(fd, SIDECAR_BYTES);
-      return new Int32Array(mapping.buffer, mapping.byteOffset, SIDECAR_BYTES >>> 2);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
+    settleNewSideFile(fd, mode, store);
+    fs.ftruncateSync(fd, SIDECAR_BYTES);
+    fs.linkSync(temporary, path);
+    return fd;
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  } finally {
+    removeSideFile(temporary, 'table', [euid(), store.uid]);
   }
 }
 
-/** Removes a store's table and any FIFOs left beside it (used by Store.unlink). */
-export function removeSidecar(identity: string): void {
+/**
+ * Maps (creating if needed) the table of a store; a string saying why when it cannot or must
+ * not (then waiting falls back to polling).
+ */
+export function mapSidecar(identity: string, store: StoreOwnership): Int32Array | string {
+  const path = sidecarPath(identity);
+  const mode = sideFileMode(store);
+  if (typeof mode === 'string') return mode;
+  for (let attempt = 0; attempt < TABLE_ATTEMPTS; attempt++) {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ELOOP') return `the doorbell table ${path} is a symbolic link`;
+      if (code !== 'ENOENT') return `cannot open the doorbell table ${path} (${code})`;
+      try {
+        fd = createTable(path, mode, store);
+      } catch (creating) {
+        if (errorCode(creating) === 'EEXIST') continue; // another process made it first (or a name was planted): open what is there
+        return `cannot create the doorbell table ${path} (${errorCode(creating)})`;
+      }
+    }
+    try {
+      const problem = sideFileProblem(fs.fstatSync(fd), `the doorbell table ${path}`, 'table', store, SIDECAR_BYTES);
+      if (problem !== undefined) return problem;
+      const mapping = mapShared(fd, SIDECAR_BYTES);
+      return new Int32Array(mapping.buffer, mapping.byteOffset, SIDECAR_BYTES >>> 2);
+    } catch (error) {
+      return `cannot map the doorbell table ${path} (${error instanceof Error ? error.message : String(error)})`;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return `the doorbell table ${path} kept appearing and vanishing while it was opened`;
+}
+
+/** A FIFO we made and listen on: our read end, and a write end of our own that keeps it from reporting end-of-file. */
+export interface OwnFifo {
+  readonly readFd: number;
+  readonly writeFd: number;
+}
+
+/**
+ * Makes a waiter's FIFO: mkfifo refuses a path that exists (a planted link included) and
+ * creates it no wider than `mode` (Node has no mkfifo call; coreutils' mkfifo is on every
+ * Linux); both ends are opened without following links and checked to be that FIFO.
+ */
+export function createFifo(path: string, store: StoreOwnership): OwnFifo | string {
+  const mode = sideFileMode(store);
+  if (typeof mode === 'string') return mode;
+  try {
+    execFileSync('mkfifo', ['-m', mode.toString(8), '--', path], { stdio: 'ignore' });
+  } catch {
+    return `cannot make the FIFO ${path} (mkfifo failed: the name is taken, or mkfifo is missing)`;
+  }
+  let readFd = -1;
+  let writeFd = -1;
+  let problem: string | undefined;
+  try {
+    readFd = fs.openSync(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+    const made = fs.fstatSync(readFd);
+    if (!made.isFIFO() || made.uid !== euid()) {
+      problem = `the FIFO ${path} is not the one this process made`;
+    } else {
+      settleNewSideFile(readFd, mode, store);
+      writeFd = fs.openSync(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW);
+      const written = fs.fstatSync(writeFd);
+      if (written.dev !== made.dev || written.ino !== made.ino) problem = `the FIFO ${path} was replaced while being opened`;
+    }
+  } catch (error) {
+    problem = `cannot open the FIFO ${path} (${errorCode(error)})`;
+  }
+  if (problem === undefined) return { readFd, writeFd };
+  if (readFd >= 0) fs.closeSync(readFd);
+  if (writeFd >= 0) fs.closeSync(writeFd);
+  removeSideFile(path, 'fifo', [euid()]);
+  return problem;
+}
+
+/**
+ * Opens another waiter's FIFO to ring it: write-only, non-blocking, never following a link,
+ * then checked to be a FIFO of an allowed owner before anything is written. Returns the fd or
+ * why it must not be used; throws ENXIO (no reader) and ENOENT (no FIFO), which mean a waiter
+ * that is gone.
+ */
+export function openDoorbell(path: string, store: StoreOwnership): number | string {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENXIO' || code === 'ENOENT') throw error;
+    return code === 'ELOOP' ? `the FIFO name ${path} is a symbolic link` : `cannot open the FIFO ${path} (${code})`;
+  }
+  const problem = sideFileProblem(fs.fstatSync(fd), `the FIFO ${path}`, 'fifo', store);
+  if (problem === undefined) return fd;
+  fs.closeSync(fd);
+  return problem;
+}
+
+const TEMPORARY_TABLE = /^\.new-\d+-[0-9a-f]+$/;
+const FIFO_SUFFIX = /^\.\d+\.\d+$/;
+
+/**
+ * Removes a store's table and the FIFOs left beside it (used by Store.unlink): only names of
+ * the shapes we make, only regular files (table) and FIFOs owned by us or the store's owner,
+ * never through a link.
+ */
+export function removeSidecar(identity: string, storeUid: number): void {
   const prefix = `.splinter-bus-${identity}`;
   let names: string[] = [];
   try {
@@ -51,20 +186,15 @@ export function removeSidecar(identity: string): void {
   } catch {
     return;
   }
-  for (const name of names) fs.rmSync(`${SHM_DIR}/${name}`, { force: true });
-}
-
-/** Creates a FIFO (Node has no mkfifo call; coreutils' mkfifo is on every Linux). */
-export function makeFifo(path: string): boolean {
-  try {
-    execFileSync('mkfifo', [path], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+  const owners = [euid(), storeUid];
+  for (const name of names) {
+    const suffix = name.slice(prefix.length);
+    if (suffix === '' || TEMPORARY_TABLE.test(suffix)) removeSideFile(`${SHM_DIR}/${name}`, 'table', owners);
+    else if (FIFO_SUFFIX.test(suffix)) removeSideFile(`${SHM_DIR}/${name}`, 'fifo', owners);
   }
 }
 
-/** True when a process with this pid exists (it may belong to another user). */
+/** True when a process with this pid exists (it may belong to another user); only for pids that passed validPid. */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

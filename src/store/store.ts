@@ -138,7 +138,7 @@ export class Store implements Disposable {
     this.backing = backing;
     const memory = (this.memory = new StoreMemory(backing.bytes, geometry));
     this.kv = new KvContext(this.memory, new KeyCodec(geometry.slots), new Backoff(options.budgetMs));
-    const line = (this.line = acquireLine(backing, options.pollIntervalMs));
+    const line = (this.line = acquireLine(backing, options.pollIntervalMs, target));
     this.kv.notify = (index, dirty) => {
       if (dirty) markDirty(memory, index);
       line.ring();
@@ -244,15 +244,14 @@ export class Store implements Disposable {
   /** Removes a store's shared-memory object or file; open handles keep their mapping. */
   static unlink(target: string): void {
     const resolved = resolveTarget(target);
-    let identity: string | undefined;
+    let found: fs.Stats | undefined;
     try {
-      const { dev, ino } = fs.statSync(resolved.path);
-      identity = `${dev}-${ino}`;
+      found = fs.statSync(resolved.path);
     } catch {
       // unlinkTarget reports the missing target
     }
     unlinkTarget(resolved);
-    if (identity !== undefined) removeSidecar(identity);
+    if (found !== undefined) removeSidecar(`${found.dev}-${found.ino}`, found.uid);
   }
 
   /** Flushes (file mode) and releases this handle; every later call throws ECLOSED. Closing twice is harmless. */
