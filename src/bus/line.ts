@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Backing } from '../store/backing.js';
 import { resolveTarget } from '../store/target.js';
@@ -150,10 +151,10 @@ export class BusLine {
     }
     // A FIFO that failed its checks is never rung; pending stays 1, so other writers of ours skip it too.
     if (cached?.fd === REFUSED) return;
-    const path = fifoPath(this.identity!, pid, token);
+    const fifo = fifoPath(this.identity!, pid, token);
     try {
       if (cached === undefined) {
-        const opened = openDoorbell(path, this.store!);
+        const opened = openDoorbell(fifo, this.store!);
         if (typeof opened === 'string') {
           warnSideFile(opened);
           this.writerFds.set(entry, { pid, token, fd: REFUSED });
@@ -173,7 +174,7 @@ export class BusLine {
       // No reader or no FIFO: a waiter that died without cleaning up frees its entry here.
       if (!processAlive(pid) && Atomics.compareExchange(table, entryBase(entry) + ENTRY.pid, pid, 0) === pid) {
         if (Atomics.exchange(table, entryBase(entry) + ENTRY.armed, 0) !== 0) Atomics.sub(table, ARMED_COUNT, 1);
-        removeSideFile(path, 'fifo', [euid(), this.store!.uid]);
+        removeSideFile(fifo, 'fifo', [euid(), this.store!.uid]);
       } else {
         Atomics.store(table, entryBase(entry) + ENTRY.pending, 0);
       }
@@ -426,7 +427,9 @@ export function acquireLine(backing: Backing, pollIntervalMs: number, target: st
   const key = backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer);
   let line = lines.get(key);
   if (line === undefined) {
-    line = new BusLine(backing.identity, backing, pollIntervalMs, target === undefined ? undefined : resolveTarget(target).path);
+    // Absolute: the store file is looked at again later (for its owner and mode), maybe after a chdir.
+    const storePath = target === undefined ? undefined : path.resolve(resolveTarget(target).path);
+    line = new BusLine(backing.identity, backing, pollIntervalMs, storePath);
     lines.set(key, line);
   }
   line.refs++;

@@ -60,6 +60,19 @@ function runUser(target: string, options: { create?: boolean; env?: NodeJS.Proce
   return JSON.parse(out) as UserReport;
 }
 
+/** runUser, several at once. */
+function runUsersAtOnce(target: string, count: number): Promise<UserReport[]> {
+  const args = ['--import', 'tsx', path.join(children, 'bus-user.ts'), target, 'open'];
+  return Promise.all(
+    Array.from({ length: count }, () => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      return new Promise<UserReport>((resolve) => child.once('exit', () => resolve(JSON.parse(out) as UserReport)));
+    }),
+  );
+}
+
 /** A root-owned 0600 file with a known mtime, in a root-only folder. */
 function makeVictim(t: Test): { path: string; unchanged(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'splinter-victim-'));
@@ -255,4 +268,20 @@ t.test('the doorbell still rings across processes of ours, and a dead waiter’s
   store.set('never', 'rings a dead waiter');
   t.same(fifosOfWaiter(), [], 'ringing a dead waiter removes its FIFO');
   t.same(warnings, [], 'no side file was refused');
+});
+
+t.test('processes of ours racing to make the table: one makes it, every one uses it', async (t) => {
+  const name = shmName(t);
+  Store.create(name, { slots: 32, maxValueSize: 64 }).close();
+  const identity = storeIdentity(name);
+  const reports = await runUsersAtOnce(name, 4);
+  t.same(
+    reports.map((r) => r.warnings),
+    [[], [], [], []],
+    'no process found the table unusable (none saw it unsized or half made)',
+  );
+  t.ok(reports.every((r) => r.sideModes['table'] !== undefined), 'each saw the table');
+  const left = fs.readdirSync('/dev/shm').filter((n) => n.startsWith(`.splinter-bus-${identity}`));
+  t.same(left, [`.splinter-bus-${identity}`], 'one table, no temporary name or FIFO left behind');
+  t.equal(fs.statSync(`/dev/shm/${left[0]}`).size, 4096, 'of its full size');
 });
