@@ -33,7 +33,10 @@ export const MAX_WAITERS = 32;
 export const ENTRY = { pid: 0, token: 1, pending: 2, armed: 3 } as const;
 /** Linux's ceiling for pid_max (PID_MAX_LIMIT on 64-bit): no process has a larger pid. */
 export const PID_LIMIT = 4_194_304;
-const TABLE_ATTEMPTS = 3;
+const TABLE_ATTEMPTS = 5;
+/** How long to let a creator remove its temporary name (its table has two links until then). */
+const SECOND_LINK_WAIT_MS = 1;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 const { O_RDWR, O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
@@ -93,8 +96,17 @@ export function mapSidecar(identity: string, store: StoreOwnership): Int32Array 
       }
     }
     try {
-      const problem = sideFileProblem(fs.fstatSync(fd), `the doorbell table ${path}`, 'table', store, SIDECAR_BYTES);
+      const stat = fs.fstatSync(fd);
+      const problem = sideFileProblem(stat, `the doorbell table ${path}`, 'table', store, SIDECAR_BYTES);
       if (problem !== undefined) return problem;
+      // A second name is either a creator about to remove its temporary one, or a hard link to some other file.
+      if (stat.nlink !== 1) {
+        if (attempt + 1 < TABLE_ATTEMPTS) {
+          Atomics.wait(pause, 0, 0, SECOND_LINK_WAIT_MS);
+          continue;
+        }
+        return `the doorbell table ${path} has ${stat.nlink} names (a hard link to another file?)`;
+      }
       const mapping = mapShared(fd, SIDECAR_BYTES);
       return new Int32Array(mapping.buffer, mapping.byteOffset, SIDECAR_BYTES >>> 2);
     } catch (error) {

@@ -285,3 +285,22 @@ t.test('processes of ours racing to make the table: one makes it, every one uses
   t.same(left, [`.splinter-bus-${identity}`], 'one table, no temporary name or FIFO left behind');
   t.equal(fs.statSync(`/dev/shm/${left[0]}`).size, 4096, 'of its full size');
 });
+
+t.test('a hard link at the table name (where protected_hardlinks is off) is refused', async (t) => {
+  const name = shmName(t);
+  Store.create(name, { slots: 32, maxValueSize: 64 }).close();
+  const identity = storeIdentity(name);
+  cleanPlanted(t, identity);
+  // Another file of the same owner, of the table's size and a narrower mode: only its second name gives it away.
+  const other = `/dev/shm/${shmName(t, 'other-file')}`;
+  const content = Buffer.alloc(4096, 0);
+  fs.writeFileSync(other, content, { mode: 0o600 });
+  const past = new Date('2020-01-01T00:00:00Z');
+  fs.utimesSync(other, past, past);
+  fs.linkSync(other, `/dev/shm/.splinter-bus-${identity}`);
+  const report = runUser(name);
+  t.ok(fs.readFileSync(other).equals(content), 'the other file holds its bytes');
+  t.equal(fs.statSync(other).mtimeMs, past.getTime(), 'and was never written');
+  t.equal(report.warnings.length, 1, 'the fallback to polling is said once');
+  t.match(report.warnings[0], /2 names/, 'naming the second name');
+});
