@@ -13,10 +13,10 @@
  * - low-latency subscriptions: the waiter also checks on every turn of the event loop
  *   (setImmediate), trading a core for the fastest wake-up.
  */
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { randomInt } from 'node:crypto';
 import type { Backing } from '../store/backing.js';
 import { resolveTarget } from '../store/target.js';
 import { euid, removeSideFile, storeOwnership, warnSideFile, type StoreOwnership } from './side-file-policy.js';
@@ -94,12 +94,16 @@ export class BusLine {
     if (!this.tableTried && this.identity !== undefined && this.storePath !== undefined) {
       this.tableTried = true;
       const store = storeOwnership(this.storePath, this.identity);
-      const table = typeof store === 'string' ? store : mapSidecar(this.identity, store);
-      if (typeof table === 'string') {
-        warnSideFile(table);
+      if (typeof store === 'string') {
+        warnSideFile(store);
       } else {
-        this.table = table;
-        this.store = store as StoreOwnership;
+        const table = mapSidecar(this.identity, store);
+        if (typeof table === 'string') {
+          warnSideFile(table);
+        } else {
+          this.table = table;
+          this.store = store;
+        }
       }
     }
     return this.table;
