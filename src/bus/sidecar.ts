@@ -157,7 +157,7 @@ export function createFifo(path: string, store: StoreOwnership): OwnFifo | strin
   if (problem === undefined) return { readFd, writeFd };
   if (readFd >= 0) fs.closeSync(readFd);
   if (writeFd >= 0) fs.closeSync(writeFd);
-  removeSideFile(path, 'fifo', [euid()]);
+  removeSideFile(path, 'fifo', [euid(), store.uid]);
   return problem;
 }
 

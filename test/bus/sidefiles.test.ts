@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { Store } from '../../src/index.js';
-import { ARMED_COUNT, ENTRY, entryBase } from '../../src/bus/sidecar.js';
+import { ARMED_COUNT, createFifo, ENTRY, entryBase, openDoorbell } from '../../src/bus/sidecar.js';
 import { removeStoreFile, shmName } from '../helpers/fixtures.js';
 
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
@@ -303,4 +303,21 @@ t.test('a hard link at the table name (where protected_hardlinks is off) is refu
   t.equal(fs.statSync(other).mtimeMs, past.getTime(), 'and was never written');
   t.equal(report.warnings.length, 1, 'the fallback to polling is said once');
   t.match(report.warnings[0], /2 names/, 'naming the second name');
+});
+
+t.test('a FIFO name already taken by a link: neither made through it nor rung through it', async (t) => {
+  const victim = makeVictim(t);
+  const dir = fs.mkdtempSync('/dev/shm/splinter-test-fifo-');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const link = path.join(dir, 'fifo');
+  fs.symlinkSync(victim.path, link);
+  const store = { uid: process.geteuid!(), gid: process.getegid!(), mode: 0o600 };
+  t.type(createFifo(link, store), 'string', 'making a FIFO at a taken name is refused');
+  t.match(openDoorbell(link, store), /symbolic link/, 'ringing through a link is refused');
+  fs.rmSync(link);
+  fs.writeFileSync(link, 'plain');
+  t.match(openDoorbell(link, store), /not a FIFO/, 'ringing a regular file is refused (nothing written)');
+  t.equal(fs.readFileSync(link, 'utf8'), 'plain');
+  t.ok(fs.lstatSync(path.join(dir, 'fifo')).isFile(), 'the names are left as they were');
+  victim.unchanged();
 });
