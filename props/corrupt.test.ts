@@ -159,7 +159,7 @@ function runOp(store: Store, f: FixtureInfo, op: Op): unknown {
  */
 type MayWrite = (offset: number, was: number, now: number) => boolean;
 
-/** Slots whose val_off is not their own region (C's BIGUINT relocation, FORMAT.md §9 Q3, or damage). */
+/** Slots whose val_off is not their own region (C's BIGUINT relocation, docs/spec/FORMAT.md §9 Q3, or damage). */
 function relocatedSlots(g: FixtureInfo['geo'], image: Uint8Array): number[] {
   const dv = new DataView(image.buffer, image.byteOffset, image.length);
   const moved: number[] = [];

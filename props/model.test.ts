@@ -2,7 +2,7 @@
  * Model-based test: random sequences of key-value operations on ONE /dev/shm store shared
  * by our library and the C peer at the same time, each step run by one side chosen at
  * random, checked after every step against a slot-level model (props/model/slot-model.ts)
- * that places keys as each side does (C's duplicate keys of FORMAT.md §9 Q1 included) and
+ * that places keys as each side does (C's duplicate keys of docs/spec/FORMAT.md §9 Q1 included) and
  * renders the exact bytes the store must hold. Besides set/get/unset/append/mop/purge the
  * steps cover every slot-feature and signal-bus operation (setNamedType, integerOp,
  * getBigUint, setSlotTime, labels, enumerateMatches, setAsSystem, retrain/bump, watch

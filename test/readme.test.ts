@@ -1,9 +1,21 @@
-/** The README's quick start runs as written and prints what the README says it prints. */
+/**
+ * The README's quick start runs as written, importing 'splinter-ts' by name from the checkout (the
+ * package resolves itself through its "exports", to dist/), and prints what the README says it prints.
+ */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { repoRoot, tempDir } from './helpers/fixtures.js';
+import { distStaleness } from './helpers/dist.js';
+import { repoRoot } from './helpers/fixtures.js';
+
+/** Runs ES module code as a file saved in the checkout would run: plain node, bare imports resolved from repoRoot. */
+function runInCheckout(code: string): string {
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS']; // no loader of tap's: what a user's `node` has
+  return execFileSync(process.execPath, ['--input-type=module'], { input: code, cwd: repoRoot, env, encoding: 'utf8' });
+}
 
 t.test('README quick start', async (t) => {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
@@ -12,12 +24,16 @@ t.test('README quick start', async (t) => {
   const expected = /prints\n\n```\n([\s\S]*?)```/.exec(quickStart)?.[1];
   t.ok(code, 'the quick start has a ts block');
   t.ok(expected, 'and says what it prints');
+  t.match(code, /^import \{ Store \} from 'splinter-ts';\n/, 'it imports the package by name');
+
+  const stale = distStaleness();
+  t.equal(stale, undefined, 'dist/ is built from the current sources (npm ci and npm test build it)');
+  if (stale !== undefined) return;
+  t.equal(runInCheckout("console.log(import.meta.resolve('splinter-ts'))"), `${pathToFileURL(path.join(repoRoot, 'dist', 'index.js')).href}\n`, "'splinter-ts' is dist/index.js");
+
+  // Only the store's name is made unique to this run.
   const name = `quickstart-readme-${process.pid}`;
-  const script = path.join(tempDir(t), 'quickstart.ts');
-  const source = path.join(repoRoot, 'src', 'index.js');
-  fs.writeFileSync(script, code!.replace("from 'splinter-ts'", `from ${JSON.stringify(source)}`).replaceAll('quickstart-demo', name));
   t.teardown(() => fs.rmSync(`/dev/shm/${name}`, { force: true }));
-  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, encoding: 'utf8' });
-  t.equal(out, expected);
+  t.equal(runInCheckout(code!.replaceAll('quickstart-demo', name)), expected);
   t.equal(fs.existsSync(`/dev/shm/${name}`), false, 'the quick start cleans up after itself');
 });

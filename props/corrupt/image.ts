@@ -237,7 +237,7 @@ export function applyMutation(g: ImageGeometry, image: Uint8Array, m: Mutation):
   }
 }
 
-/** What a reader must see for `key` in `image` (FORMAT.md §5-6, our API): the first match on its probe path. */
+/** What a reader must see for `key` in `image` (docs/spec/FORMAT.md §5-6, our API): the first match on its probe path. */
 export type ExpectedRead =
   | { kind: 'missing' }
   | { kind: 'busy'; index: number; epoch: bigint } // odd epoch: nobody will release it, so EAGAIN

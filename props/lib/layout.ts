@@ -1,10 +1,10 @@
 /**
- * The format-v4 layout written out again from FORMAT.md §2-3, independently of src/layout, so
+ * The format-v4 layout written out again from docs/spec/FORMAT.md §2-3, independently of src/layout, so
  * the property tests do not trust the code they test. Also: naming a byte offset for failures.
  */
 export const HEADER_SIZE = 5440;
 export const SLOT_SIZE = 128;
-/** Slot size in the embeddings build: 128 + 768 float32 (FORMAT.md §1, §3). */
+/** Slot size in the embeddings build: 128 + 768 float32 (docs/spec/FORMAT.md §1, §3). */
 export const EMBED_SLOT_SIZE = 3200;
 export const EMBED_DIM = 768;
 export const EMBED_BYTES = EMBED_DIM * 4;
@@ -112,7 +112,7 @@ export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
   a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** FNV-1a 64, straight from FORMAT.md §5 with bigints (the oracle; src has its own). */
+/** FNV-1a 64, straight from docs/spec/FORMAT.md §5 with bigints (the oracle; src has its own). */
 export function fnv1a64Oracle(bytes: Uint8Array): bigint {
   let h = 14695981039346656037n;
   for (const b of bytes) h = ((h ^ BigInt(b)) * 1099511628211n) & 0xffffffffffffffffn;

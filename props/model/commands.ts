@@ -601,7 +601,7 @@ export class PurgeCmd extends Step {
   }
 }
 
-// ── Slot features and the signal bus (docs/slot-features.md, FORMAT.md §7) ──
+// ── Slot features and the signal bus (docs/slot-features.md, docs/spec/FORMAT.md §7) ──
 
 const U64_MASK = 0xffffffffffffffffn;
 
@@ -712,7 +712,7 @@ export class IntegerOpCmd extends FeatureStep {
   protected override async apply(m: SlotModel, r: Real): Promise<void> {
     const index = this.valid ? m.find(this.bytes) : -1;
     if (index >= 0 && (m.slots[index]!.typeFlag & TYPE_BIGUINT) === 0) {
-      // Refused before the seqlock, by both sides (FORMAT.md §7): nothing moves.
+      // Refused before the seqlock, by both sides (docs/spec/FORMAT.md §7): nothing moves.
       note(`EPROTOTYPE: integerOp ${this.side}`);
       if (this.side === 'ts') {
         expectThrows(this.toString(), () => this.callOurs(r), ['EPROTOTYPE']);
@@ -781,7 +781,7 @@ export class SlotTimeCmd extends FeatureStep {
       note(`bad slot time field: ${this.side}`);
       if (this.side === 'ts') return expectThrows(this.toString(), () => this.callOurs(r), ['EINVAL']);
       const answer = await r.peer.send({ ...this.peerCommand(), key_hex: this.keyHex });
-      // C checks the mode after finding the key (FORMAT.md §7): a missing key is ENOENT first.
+      // C checks the mode after finding the key (docs/spec/FORMAT.md §7): a missing key is ENOENT first.
       return m.find(this.bytes) < 0 ? expectPeer(this.toString(), answer, -1, 'ENOENT') : expectPeer(this.toString(), answer, -2, 'ENOTSUP');
     }
     return super.apply(m, r);
@@ -1009,7 +1009,7 @@ export class EnumerateCmd extends Step {
   }
 }
 
-// ── Embeddings (FORMAT.md §3, §7; docs/slot-features.md) ──────────────────────
+// ── Embeddings (docs/spec/FORMAT.md §3, §7; docs/slot-features.md) ──────────────────────
 
 /**
  * setEmbedding / set_embedding with the peer's rule v[i] = float32(seed + i × 0.25), which ours

@@ -35,7 +35,7 @@ export function collidingPool(slots: number, homes: number[], perHome: number): 
       if (homeOf(key, slots) !== home) continue;
       const bytes = utf8(key);
       if (fnv1a64(bytes) !== fnv1a64Oracle(bytes) || Number(fnv1a64Oracle(bytes) % BigInt(slots)) !== home) {
-        throw new Error(`src fnv1a64/homeSlot disagree with FORMAT.md §5 for ${JSON.stringify(key)}`);
+        throw new Error(`src fnv1a64/homeSlot disagree with docs/spec/FORMAT.md §5 for ${JSON.stringify(key)}`);
       }
       pool.push(key);
       found++;

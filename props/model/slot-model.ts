@@ -1,7 +1,7 @@
 /**
  * A slot-level model of one store: which slot holds which key, each slot's epoch, value
  * length, stored key bytes and value region, the global epoch and the mop flags. It places
- * keys exactly as each side does (FORMAT.md §7 and §9 Q1), so it predicts C's duplicate
+ * keys exactly as each side does (docs/spec/FORMAT.md §7 and §9 Q1), so it predicts C's duplicate
  * keys, and it renders the whole file image the two sides must leave.
  *
  * Sides: 'ts' is our library, 'c' the C peer (libsplinter 1.2.0 semantics).
@@ -151,7 +151,7 @@ export class SlotModel {
 
   /**
    * Where a set goes, or -1 for a full store: on both sides the first slot on the probe path
-   * that is empty or holds the key (C: FORMAT.md §7; ours since a4c9e4f, docs/format.md Q1).
+   * that is empty or holds the key (C: docs/spec/FORMAT.md §7; ours since a4c9e4f, docs/format.md Q1).
    * C stops there, so a key past a hole gets a second copy in the hole (Q1); ours then
    * removes the other copies (`oursAfterInsert`).
    */
@@ -174,7 +174,7 @@ export class SlotModel {
     return others;
   }
 
-  // ── Effects (FORMAT.md §7) ───────────────────────────────────────────────
+  // ── Effects (docs/spec/FORMAT.md §7) ───────────────────────────────────────────────
 
   get mop(): 0 | 1 | 2 {
     if (this.coreFlags & CF_HYBRID_SCRUB) return 1;
@@ -193,7 +193,7 @@ export class SlotModel {
     const s = this.slots[index]!;
     const maxv = this.geo.maxValueSize;
     const mode = this.mop;
-    // Embeddings build: a slot that was empty starts with a zero vector (FORMAT.md §7 set).
+    // Embeddings build: a slot that was empty starts with a zero vector (docs/spec/FORMAT.md §7 set).
     if (s.hash === 0n) s.embedding.fill(0);
     if (mode === 1) s.region.fill(0, 0, Math.min(Math.ceil(value.length / 64) * 64, maxv));
     else if (mode === 2) s.region.fill(0);
@@ -207,7 +207,7 @@ export class SlotModel {
     this.globalEpoch = (this.globalEpoch + 1n) & U64;
   }
 
-  /** "Pulse" of FORMAT.md §7: +1 per watcher_mask bit's group and per bound label bit's group. */
+  /** "Pulse" of docs/spec/FORMAT.md §7: +1 per watcher_mask bit's group and per bound label bit's group. */
   pulse(index: number): void {
     const s = this.slots[index]!;
     for (let b = 0; b < 64; b++) {

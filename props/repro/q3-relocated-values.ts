@@ -1,6 +1,6 @@
 /**
  * Reproduction (run: npx tsx props/repro/q3-relocated-values.ts): on the golden fixture
- * quirk-biguint-relocation-8x16, C relocated the values of n, h and r (FORMAT.md §9 Q3) to
+ * quirk-biguint-relocation-8x16, C relocated the values of n, h and r (docs/spec/FORMAT.md §9 Q3) to
  * arena offsets 0, 8 and 16 — inside the home regions of slots 0 and 1. Our writes that
  * "bring a relocated value home" or zero a region then destroy other keys' values:
  * docs/format.md promises "no write of ours lands in another slot's bytes", and purge must

@@ -1,4 +1,4 @@
-/** The event bus dirty mask (FORMAT.md §2): one bit per slot index mod 1024, set by writers, never cleared by the library. */
+/** The event bus dirty mask (docs/spec/FORMAT.md §2): one bit per slot index mod 1024, set by writers, never cleared by the library. */
 import { DIRTY_MASK_WORDS, HEADER } from '../layout/constants.js';
 import type { StoreMemory } from '../store/memory.js';
 

@@ -21,7 +21,7 @@ function pulseBits(m: StoreMemory, word: number, base: number, viaLabels: boolea
 }
 
 /**
- * "Pulse" of FORMAT.md §7: +1 on every group in the slot's watcher_mask and on the group
+ * "Pulse" of docs/spec/FORMAT.md §7: +1 on every group in the slot's watcher_mask and on the group
  * each of its labels is bound to. Zero masks (the common case) cost four loads.
  */
 export function pulseSlot(m: StoreMemory, slotByte: number): void {

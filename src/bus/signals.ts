@@ -1,4 +1,4 @@
-/** Signal groups (FORMAT.md §7): which slots pulse which of the 64 group counters. */
+/** Signal groups (docs/spec/FORMAT.md §7): which slots pulse which of the 64 group counters. */
 import { SplinterError } from '../errors.js';
 import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS } from '../layout/constants.js';
 import { describe, type KvContext } from '../store/kv.js';

@@ -11,7 +11,7 @@ export interface Tracker {
 /**
  * A key's (slot, epoch) pair, found through the handle's validated memory of key places
  * (probe.ts locateKey): a look costs a few loads, and a key that moved, went away, or got an
- * earlier copy from C (FORMAT.md §9 Q1) is found where readers find it. A change is any
+ * earlier copy from C (docs/spec/FORMAT.md §9 Q1) is found where readers find it. A change is any
  * difference, backwards too (unset, retrain); an odd epoch (a writer inside) is not reported
  * until the writer leaves.
  */

@@ -20,11 +20,11 @@ export type FindingKind =
   | 'size' // the file size does not match the header's geometry
   | 'val-sz' // the header's recorded size (val_sz) is not the file size
   | 'odd-epoch' // a slot stayed locked (odd epoch) across the wait
-  | 'duplicate-key' // a second, stale copy of a key (FORMAT.md §9 Q1)
+  | 'duplicate-key' // a second, stale copy of a key (docs/spec/FORMAT.md §9 Q1)
   | 'hash-mismatch' // the stored hash is not FNV-1a 64 of the stored key
   | 'key-unterminated' // 64 key bytes and no NUL
   | 'value-out-of-arena' // val_off/val_len point outside the arena, or past max_val_sz
-  | 'value-overlap' // a relocated value overlaps another live value (FORMAT.md §9 Q3)
+  | 'value-overlap' // a relocated value overlaps another live value (docs/spec/FORMAT.md §9 Q3)
   | 'relocated' // note: a value lives outside its own region (C's BIGUINT promotion)
   | 'busy'; // note: a slot was odd in both samples but its epoch moved (a busy writer, not a dead one)
 
@@ -193,7 +193,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
     }
     if (reasons.has('hash')) {
       const stored = keyText(first);
-      const truncated = first.key.length === 63 ? '; a 63-byte key: likely a longer key that a C writer truncated (FORMAT.md §9 Q2)' : '';
+      const truncated = first.key.length === 63 ? '; a 63-byte key: likely a longer key that a C writer truncated (docs/spec/FORMAT.md §9 Q2)' : '';
       findings.push({
         kind: 'hash-mismatch',
         severity: 'damage',
@@ -220,7 +220,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         key,
         message:
           `${show(key)} is stored twice: readers see slot ${seen.index} (first on its probe path); slot ${copy.index} is a stale copy ` +
-          `(${copy.valLen} bytes, epoch ${copy.epoch}) that reappears when the key is unset (FORMAT.md §9 Q1)`,
+          `(${copy.valLen} bytes, epoch ${copy.epoch}) that reappears when the key is unset (docs/spec/FORMAT.md §9 Q1)`,
         repair: 'remove-duplicate',
       });
     }
@@ -249,7 +249,7 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
         key,
         message:
           `slot ${r.index} (${show(key)}) keeps its ${r.valLen}-byte value at arena offset ${r.valOff}, overlapping the value of ${others}: ` +
-          "a write to one changes the other (what C's relocation of short BIGUINT values can do, FORMAT.md §9 Q3)",
+          "a write to one changes the other (what C's relocation of short BIGUINT values can do, docs/spec/FORMAT.md §9 Q3)",
       });
     } else {
       const owner = Math.floor(r.valOff / maxValueSize);
@@ -258,7 +258,7 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
         severity: 'note',
         slot: r.index,
         key,
-        message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valOff}, in slot ${owner}'s region (C's BIGUINT relocation, FORMAT.md §9 Q3)`,
+        message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valOff}, in slot ${owner}'s region (C's BIGUINT relocation, docs/spec/FORMAT.md §9 Q3)`,
       });
     }
   }

@@ -42,7 +42,7 @@ export function releaseOddSlot(store: Store, index: number, oddEpoch: bigint): b
 
 /**
  * Removes the copy of `key` at `index`, when it is not the copy readers find (a stale
- * duplicate, FORMAT.md §9 Q1): takes its seqlock, checks it still holds the key and that an
+ * duplicate, docs/spec/FORMAT.md §9 Q1): takes its seqlock, checks it still holds the key and that an
  * earlier copy exists, and clears it as unset does. False when any of that does not hold.
  */
 export function removeStaleCopy(store: Store, key: string, index: number): boolean {

@@ -1,6 +1,6 @@
 /**
  * Every offset, size and constant of the Splinter format version 4, defined once and
- * named after the C fields (FORMAT.md §2–3). Offsets are in bytes from the start of
+ * named after the C fields (docs/spec/FORMAT.md §2–3). Offsets are in bytes from the start of
  * the header, the slot, or the bid record they belong to.
  */
 

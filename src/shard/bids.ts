@@ -1,5 +1,5 @@
 /**
- * The 32-record Logic Shard bid table at header offset 4416 (FORMAT.md §2 and §8), as the
+ * The 32-record Logic Shard bid table at header offset 4416 (docs/spec/FORMAT.md §2 and §8), as the
  * C library reads and writes it. A record is claimed by compare-and-swap of its shard_id
  * from 0, filled after the swap, and freed by zeroing its fields and then its shard_id.
  * Bids never touch any epoch.

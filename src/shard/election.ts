@@ -1,5 +1,5 @@
 /**
- * The Logic Shard election of FORMAT.md §8, a pure function of the records and `now`, so
+ * The Logic Shard election of docs/spec/FORMAT.md §8, a pure function of the records and `now`, so
  * that every process (ours or C) that reads the same table at the same tick elects the
  * same sovereign. u64 arithmetic throughout: a bid stamped by another clock is judged by
  * the same wrapping subtraction as in C and can never make the election throw.

@@ -1,5 +1,5 @@
 /**
- * Cooperative madvise (FORMAT.md §8): only the elected sovereign's advice reaches the kernel.
+ * Cooperative madvise (docs/spec/FORMAT.md §8): only the elected sovereign's advice reaches the kernel.
  * Others defer (EAGAIN), or wait, re-electing every ELECTION_POLL_MS on a timer (never
  * blocking the event loop), until they win or their timeout passes (ETIMEDOUT).
  */
@@ -12,7 +12,7 @@ export type { Advice };
 
 export const ADVICE: readonly Advice[] = ['normal', 'random', 'sequential', 'willneed', 'dontneed'];
 
-/** How often a waiting madvise re-runs the election (FORMAT.md asks for at least every 5 ms). */
+/** How often a waiting madvise re-runs the election (docs/spec/FORMAT.md asks for at least every 5 ms). */
 export const ELECTION_POLL_MS = 2;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Logic Shards (FORMAT.md §8, docs/shards.md): the bid table in the header, the election
+ * Logic Shards (docs/spec/FORMAT.md §8, docs/shards.md): the bid table in the header, the election
  * every process computes alike, and madvise that only the elected sovereign may issue.
  * Reached as `store.shards`; every call throws ECLOSED once the store is closed.
  */
@@ -34,7 +34,7 @@ export interface ShardRebid {
   intent: Intent;
   priority: number;
   duration: bigint | number;
-  /** Beyond API.md: defaults to `now()`, as C's rebid stamps its own clock. */
+  /** Beyond docs/spec/API.md: defaults to `now()`, as C's rebid stamps its own clock. */
   claimedAt?: bigint | number;
 }
 
@@ -46,7 +46,7 @@ export interface ShardAdviceOptions {
   advice: Advice;
   /** ms: 0 (default) = do not wait (EAGAIN); Infinity = wait until sovereign. */
   timeout?: number;
-  /** Beyond API.md: stops a wait; the promise rejects with the signal's reason. */
+  /** Beyond docs/spec/API.md: stops a wait; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -55,7 +55,7 @@ export interface ShardElection {
   intent: Intent;
 }
 
-/** A record (`index`, beyond API.md, is its position 0..31; shardId 0 is a free record), judged at a `now`. */
+/** A record (`index`, beyond docs/spec/API.md, is its position 0..31; shardId 0 is a free record), judged at a `now`. */
 export interface ShardBidSnapshot extends BidRecord {
   /** `now - claimedAt >= duration` (u64) at the `now` the table was judged at. */
   expired: boolean;
@@ -95,7 +95,7 @@ export class Shards {
   }
 
   /**
-   * Beyond API.md: the clock this handle stamps and judges bids with from now on; no argument
+   * Beyond docs/spec/API.md: the clock this handle stamps and judges bids with from now on; no argument
    * restores CLOCK_MONOTONIC ns. Every process sharing the table must use the same clock.
    */
   useClock(clock?: ShardClock): void {

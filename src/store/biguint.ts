@@ -1,4 +1,4 @@
-/** Named slot types and integer operations on BIGUINT values (FORMAT.md §7 set_named_type, integer_op). */
+/** Named slot types and integer operations on BIGUINT values (docs/spec/FORMAT.md §7 set_named_type, integer_op). */
 import { SplinterError } from '../errors.js';
 import { IntOp, SLOT, SlotType } from '../layout/constants.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
@@ -64,7 +64,7 @@ export function setNamedType(ctx: KvContext, keyText: string, mask: number): voi
   const lengthW = (slotByte + SLOT.val_len) >>> 2;
   const length = m.u32[lengthW]!;
   if (biguint && length < U64_BYTES) {
-    // C relocates the value into slot 0's region (FORMAT.md §9 Q3); we promote where it lives.
+    // C relocates the value into slot 0's region (docs/spec/FORMAT.md §9 Q3); we promote where it lives.
     const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
     if (offset > m.arenaSize - length) {
       unlock(m.u32, m.u64, m.epochW32(slotByte));

@@ -11,7 +11,7 @@ import {
 import type { StoreMemory } from './memory.js';
 
 /**
- * Writes a fresh store image (FORMAT.md §4) over zeroed bytes. The magic is written last,
+ * Writes a fresh store image (docs/spec/FORMAT.md §4) over zeroed bytes. The magic is written last,
  * so a concurrent opener that sees it sees an initialised store.
  */
 export function initialiseStore(m: StoreMemory): void {

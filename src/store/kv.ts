@@ -1,5 +1,5 @@
 /**
- * The key-value operations of FORMAT.md §7 (set, get, unset, append, list, mop, purge),
+ * The key-value operations of docs/spec/FORMAT.md §7 (set, get, unset, append, list, mop, purge),
  * leaving the same bytes as the C library, with the deliberate differences of docs/format.md:
  * no duplicate keys, bounds checked on every access, relocated values brought home.
  */
@@ -90,7 +90,7 @@ function checkValueLength(m: StoreMemory, length: number): void {
 
 /**
  * Makes a slot we hold use its own value region again, moving the first `keepLength` bytes
- * of a value that C relocated (FORMAT.md §9 Q3), so no write of ours lands in another
+ * of a value that C relocated (docs/spec/FORMAT.md §9 Q3), so no write of ours lands in another
  * slot's bytes. Returns the home offset, or -1 when the value is too long to move home.
  */
 export function claimHomeRegion(m: StoreMemory, index: number, slotByte: number, keepLength: number): number {
@@ -218,7 +218,7 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): bo
 
 /**
  * set in general: like C, takes the first slot on the key's path that holds the key or is empty.
- * Unlike C (FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole
+ * Unlike C (docs/spec/FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole
  * path, and any other copy (one past a hole, or a racing writer's) is removed: no duplicate stays.
  */
 function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: number): void {
@@ -295,7 +295,7 @@ function lockHoldingKey(ctx: KvContext, slotByte: number): boolean {
 }
 
 /**
- * Empties a slot we hold, leaving C's unset bytes (FORMAT.md §7); the final epoch store
+ * Empties a slot we hold, leaving C's unset bytes (docs/spec/FORMAT.md §7); the final epoch store
  * of 2 is also our release.
  */
 export function clearLocked(m: StoreMemory, index: number, slotByte: number): void {
@@ -322,7 +322,7 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number): vo
 }
 
 /**
- * The seqlock read of a value (FORMAT.md §6): copy into `into` (or, with `copy`, into a new
+ * The seqlock read of a value (docs/spec/FORMAT.md §6): copy into `into` (or, with `copy`, into a new
  * array left in `ctx.lastCopy`) between two equal, even epoch loads, and check that the slot
  * still holds the key. Returns the length, -1 when missing. Every caller passes a Uint8Array,
  * so this code stays specialised for one shape.
@@ -397,7 +397,7 @@ export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
     const index = locateKey(m, ctx.key);
     if (index < 0) return undefined;
     const slotByte = m.slotByte(index);
-    // Unlike C (FORMAT.md §9 Q7) we take the seqlock, so no writer of ours is inside while we clear.
+    // Unlike C (docs/spec/FORMAT.md §9 Q7) we take the seqlock, so no writer of ours is inside while we clear.
     if (tryLock(m.u32, m.epochW32(slotByte))) {
       if (slotHoldsKey(m, slotByte, ctx.key)) {
         const length = Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2);
@@ -523,7 +523,7 @@ export function setMop(m: StoreMemory, mode: Mop): void {
   const both = SPL_SYS_AUTO_SCRUB | SPL_SYS_HYBRID_SCRUB;
   if (mode === 0) Atomics.and(m.u8, at, ~both & 0xff);
   else if (mode === 1) Atomics.or(m.u8, at, both);
-  else if (mode === 2) Atomics.or(m.u8, at, SPL_SYS_AUTO_SCRUB); // HYBRID left as it was (FORMAT.md §9 Q4)
+  else if (mode === 2) Atomics.or(m.u8, at, SPL_SYS_AUTO_SCRUB); // HYBRID left as it was (docs/spec/FORMAT.md §9 Q4)
   else throw new SplinterError('EINVAL', `a mop mode is 0 (off), 1 (hybrid) or 2 (full), received ${describe(mode)}`);
 }
 

@@ -82,7 +82,7 @@ export function findKey(m: StoreMemory, key: KeyCodec): number {
 
 /**
  * findKey through the handle's memory of where each key was found. Every insert, ours or
- * another process's, moves the global epoch (FORMAT.md §7), so while it has moved only by
+ * another process's, moves the global epoch (docs/spec/FORMAT.md §7), so while it has moved only by
  * this handle's own writes no earlier copy can have appeared on the key's path: the slot found
  * then is still the first, if it still holds the key (an unset moves no global epoch, so
  * hash and key bytes are checked on every use). A missing key stays missing the same way.

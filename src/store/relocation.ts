@@ -1,6 +1,6 @@
 /**
  * C moves a short value it names BIGUINT to `val_brk`, a bump pointer that starts inside slot
- * 0's value region (FORMAT.md §9 Q3), so a key's value can live in another slot's region.
+ * 0's value region (docs/spec/FORMAT.md §9 Q3), so a key's value can live in another slot's region.
  * Before any write of ours into a value region, every such value is moved back to its own
  * slot's region, so no write of ours lands on another key's value. val_brk only grows, so
  * this costs one load per write until C relocates again.

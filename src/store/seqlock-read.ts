@@ -3,7 +3,7 @@ import { contested } from './kv.js';
 import { locateKey } from './probe.js';
 
 /**
- * The seqlock read of FORMAT.md §6 for readers off the hot path (getBigUint, getEmbedding,
+ * The seqlock read of docs/spec/FORMAT.md §6 for readers off the hot path (getBigUint, getEmbedding,
  * rawView): find the key, load an even epoch, let `read` copy what it needs, and accept the
  * result only if the epoch is unchanged and the slot still holds the key's hash. `stable`
  * (usable later too, e.g. as a view's stillValid) says whether that still holds: `read` throws

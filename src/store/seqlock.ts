@@ -1,5 +1,5 @@
 /**
- * The per-slot seqlock (FORMAT.md §6) on the low 32-bit word of the slot's u64 epoch.
+ * The per-slot seqlock (docs/spec/FORMAT.md §6) on the low 32-bit word of the slot's u64 epoch.
  * Parity and the writer's CAS live in the low word; only a release from 0xFFFFFFFF must
  * carry into the high word, and only the lock holder can be doing that.
  */

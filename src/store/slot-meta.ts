@@ -1,4 +1,4 @@
-/** Slot metadata of FORMAT.md §7: times, the system flag, retrain. */
+/** Slot metadata of docs/spec/FORMAT.md §7: times, the system flag, retrain. */
 import { pulseSlot } from '../bus/pulse.js';
 import { SplinterError } from '../errors.js';
 import { SLOT, SlotType } from '../layout/constants.js';

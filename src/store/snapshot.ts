@@ -14,7 +14,7 @@ export interface HeaderSnapshot {
   userFlags: number;
   parseFailures: bigint;
   lastFailureEpoch: bigint;
-  /** Beyond API.md: the rest of the header, for operators. */
+  /** Beyond docs/spec/API.md: the rest of the header, for operators. */
   valBrk: number;
   valSz: number;
   ownerFd: number;

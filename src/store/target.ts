@@ -31,7 +31,7 @@ export function resolveTarget(target: unknown): ResolvedTarget {
 }
 
 /**
- * The umask that SPLINTER_DEFAULT_UMASK asks for during creation (FORMAT.md §4),
+ * The umask that SPLINTER_DEFAULT_UMASK asks for during creation (docs/spec/FORMAT.md §4),
  * or undefined when it is not set.
  */
 export function creationUmask(env: NodeJS.ProcessEnv = process.env): number | undefined {

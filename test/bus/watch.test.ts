@@ -145,7 +145,7 @@ t.test('watch a store from another process, including a key created after the wa
   t.equal(store.getString('later'), 'born');
 });
 
-t.test('a watch follows the copy readers see when C stores a key twice (FORMAT.md §9 Q1)', { skip: !fs.existsSync(peerBinary) && 'no C peer built' }, async (t) => {
+t.test('a watch follows the copy readers see when C stores a key twice (docs/spec/FORMAT.md §9 Q1)', { skip: !fs.existsSync(peerBinary) && 'no C peer built' }, async (t) => {
   // k0 and k4 share home slot 2 of a 4-slot store: k4 lands in slot 3; once k0 leaves, C puts a new k4 in slot 2.
   const name = shmName(t);
   const store = Store.create(name, { slots: 4, maxValueSize: 16 });

@@ -20,7 +20,7 @@ t.test('the build output runs as an installed package would', async (t) => {
   t.ok(fs.existsSync(path.join(root, 'dist', 'cli', 'main.js')), 'dist/cli/main.js was built');
 
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['NODE_OPTIONS', 'SPLINTER_CLI_FROM', 'SPLINTER_STORE', 'SPLINTER_NS_PREFIX']) delete env[k];
+  for (const k of ['NODE_OPTIONS', 'SPLINTER_STORE', 'SPLINTER_NS_PREFIX']) delete env[k];
   const name = shmName(t, 'cli-build');
   t.teardown(() => {
     try {

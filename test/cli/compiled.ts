@@ -3,7 +3,7 @@
  * build that once per version of the sources (TypeScript's transpileModule, file by file, as
  * `isolatedModules` allows) into node_modules/.cache, because a child that loads the sources
  * through tsx starts three times slower, and the CLI tests start hundreds of children.
- * SPLINTER_TEST_CLI=checkout runs the checkout's bin/splinter.mjs on the sources instead.
+ * SPLINTER_TEST_CLI=checkout runs the checkout's own bin/splinter.mjs over its dist/ instead (`npm run build` first).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -59,8 +59,8 @@ export function compiledRoot(): string {
   return root;
 }
 
-/** The launcher the tests spawn, and the environment that makes it use what the tests expect. */
-export function testedLauncher(): { bin: string; from: 'dist' | 'src' } {
-  if (process.env['SPLINTER_TEST_CLI'] === 'checkout') return { bin: path.join(repoRoot, 'bin', 'splinter.mjs'), from: 'src' };
-  return { bin: path.join(compiledRoot(), 'bin', 'splinter.mjs'), from: 'dist' };
+/** The launcher the tests spawn. */
+export function testedLauncher(): { bin: string } {
+  if (process.env['SPLINTER_TEST_CLI'] === 'checkout') return { bin: path.join(repoRoot, 'bin', 'splinter.mjs') };
+  return { bin: path.join(compiledRoot(), 'bin', 'splinter.mjs') };
 }

@@ -19,7 +19,7 @@ export interface CliOptions {
 
 /** The environment a test's CLI runs in: no store, prefix or history from outside. */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, SPLINTER_CLI_FROM: testedLauncher().from, SPLINTER_HISTORY: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SPLINTER_HISTORY: '' };
   delete env['SPLINTER_STORE'];
   delete env['SPLINTER_NS_PREFIX'];
   delete env['SPLINTER_DEBUG'];

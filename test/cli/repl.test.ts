@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { SlotType, Store } from '../../src/index.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';
-import { cliEnv, shell } from './helpers.js';
+import { shell } from './helpers.js';
 import { testedLauncher } from './compiled.js';
 import { availableBackends, openTerminal } from './terminal.js';
 
@@ -37,9 +37,7 @@ for (const backend of backends) {
     store.setNamedType('n', SlotType.BIGUINT);
     const historyFile = path.join(tempDir(t), 'history');
     const launcher = testedLauncher();
-    const env = cliEnv({ SPLINTER_HISTORY: historyFile, TERM: 'xterm' });
     const term = openTerminal(backend, [process.execPath, launcher.bin, '--use', name], {
-      SPLINTER_CLI_FROM: env['SPLINTER_CLI_FROM']!,
       SPLINTER_HISTORY: historyFile,
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: tempDir(t),

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
-export const fixtureDir = process.env['SPLINTER_FIXTURES'] ?? path.resolve(repoRoot, '..', 'shared', 'fixtures', 'c-1.2.0');
+export const fixtureDir = process.env['SPLINTER_FIXTURES'] ?? path.join(repoRoot, 'test', 'fixtures', 'c-1.2.0');
 
 export interface FixtureOp {
   op: string;

@@ -5,7 +5,7 @@
  *  a. the C peer writes one key while our processes read it (get, getInto);
  *  b. one of our processes writes while C peers read (torture_read);
  *  c. several of our writers on one key, read by ours and by C; ours and C writing one key
- *     at once (C may store it twice, FORMAT.md Q1: every copy must go with repeated unsets);
+ *     at once (C may store it twice, docs/spec/FORMAT.md §9 Q1: every copy must go with repeated unsets);
  *     and our writers racing to insert the same new keys while another process opens holes
  *     on their probe paths: no key may end up stored twice;
  *  d. a dead writer: a slot left odd makes every operation end in EAGAIN, quickly, and
@@ -284,7 +284,7 @@ t.test('c. several of our writers on one key, read by ours and by C', async (t) 
   await endCase(fleet, name);
 });
 
-t.test('c. ours and the C peer write one key at once (C may duplicate it, FORMAT.md Q1)', async (t) => {
+t.test('c. ours and the C peer write one key at once (C may duplicate it, docs/spec/FORMAT.md §9 Q1)', async (t) => {
   const seconds = Math.max(0.5, SECONDS / 2);
   const { name, store } = tortureStore(t, 'torture-c3');
   const fleet = fleetFor(t);

@@ -21,7 +21,7 @@ t.test('the constants table (a layout change shows in review)', async (t) => {
   );
 });
 
-t.test('the header regions tile the 5440-byte header as FORMAT.md §2 draws it', async (t) => {
+t.test('the header regions tile the 5440-byte header as docs/spec/FORMAT.md §2 draws it', async (t) => {
   const H = C.HEADER;
   t.equal(H.bloom_watches + C.SPLINTER_MAX_GROUPS + 8, H.signal_groups, 'bloom_watches, then 8 bytes of padding');
   t.equal(H.signal_groups + C.SPLINTER_MAX_GROUPS * C.SIGNAL_GROUP_STRIDE, H.dirty_mask, 'one cache line per signal group');

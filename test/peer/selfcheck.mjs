@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const fixtures = process.argv[2] ?? new URL('../../../shared/fixtures/c-1.2.0', import.meta.url).pathname;
+const fixtures = process.argv[2] ?? join(here, '..', 'fixtures', 'c-1.2.0');
 const peer = join(here, 'build', 'splinter-peer');
 
 const built = spawnSync(process.execPath, [join(here, 'build.mjs')], { stdio: 'inherit' });

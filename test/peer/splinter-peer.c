@@ -3,9 +3,9 @@
  * driven by JSON lines on stdin, used by the splinter-ts tests to prove
  * byte-level and concurrent interop with a C process.
  *
- * Written from /work/shared/spec/FORMAT.md (the format contract), not from the
+ * Written from docs/spec/FORMAT.md (the format contract), not from the
  * libsplinter sources. It deliberately reproduces the C library's behaviour,
- * quirks included (FORMAT.md section 9: Q1, Q3, Q4, Q5, Q7), because it stands
+ * quirks included (docs/spec/FORMAT.md section 9: Q1, Q3, Q4, Q5, Q7), because it stands
  * in for the C library. See README.md beside this file for the protocol.
  *
  * Build: node test/peer/build.mjs  (cc -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE)
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
-/* Layout (FORMAT.md sections 2 and 3)                                       */
+/* Layout (docs/spec/FORMAT.md sections 2 and 3)                             */
 /* ------------------------------------------------------------------------ */
 
 #define SPL_MAGIC 0x534C4E54u
@@ -102,7 +102,7 @@ struct slot {
     char key[KEY_MAX];
 };
 
-/* The offsets FORMAT.md measured on the C structures; a mismatch is a build error. */
+/* The offsets docs/spec/FORMAT.md measured on the C structures; a mismatch is a build error. */
 _Static_assert(sizeof(struct shard_bid) == 32, "bid record size");
 _Static_assert(offsetof(struct shard_bid, duration) == 16, "bid duration");
 _Static_assert(offsetof(struct header, epoch) == 16, "hdr epoch");
@@ -194,7 +194,7 @@ static void seq_unlock(struct slot *s) { atomic_fetch_add_explicit(&s->epoch, 1,
 
 static void global_bump(void) { atomic_fetch_add_explicit(&st.H->epoch, 1, memory_order_relaxed); }
 
-/* The peer never arms the event bus, so "notify" (FORMAT.md section 7) is always a no-op. */
+/* The peer never arms the event bus, so "notify" (docs/spec/FORMAT.md section 7) is always a no-op. */
 static void notify(uint32_t idx) { (void)idx; }
 
 /* Pulse: one count per watcher_mask bit, and one per bloom bit whose label is watched. */
@@ -230,8 +230,8 @@ static int mop_mode(void) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Operations with C semantics (FORMAT.md section 7). Return the C rc and    */
-/* set *eno to the errno the C call would leave (0 on success).              */
+/* Operations with C semantics (docs/spec/FORMAT.md section 7). Return the   */
+/* C rc and set *eno to the errno the C call would leave (0 on success).     */
 /* ------------------------------------------------------------------------ */
 
 static int op_set(const char *key, const uint8_t *val, size_t len, int *eno) {
@@ -606,7 +606,7 @@ static int op_get_embedding(const char *key, uint8_t *out, int *eno) {
     return 0;
 }
 
-/* ---- Logic Shard bids (FORMAT.md section 8) ---- */
+/* ---- Logic Shard bids (docs/spec/FORMAT.md section 8) ---- */
 
 /* The shard clock: CLOCK_MONOTONIC ns by default; "cycles" switches to the CPU counter the C
  * library itself uses (rdtsc on x86-64, cntvct_el0 on arm64), so tests can mix clock domains. */
@@ -1358,7 +1358,7 @@ static void cmd_torture_read(JV *o, Resp *r) {
             long idx = find_slot(key);
             if (idx < 0) { missing++; continue; }
             struct slot *s = slot_at((uint32_t)idx);
-            /* One seqlock attempt, FORMAT.md section 6. */
+            /* One seqlock attempt, docs/spec/FORMAT.md section 6. */
             uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
             if (e1 & 1u) { eagain++; continue; }
             size_t len = atomic_load_explicit(&s->val_len, memory_order_acquire);
@@ -1839,7 +1839,7 @@ static void dispatch(JV *o, Resp *r) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Opening and creating (FORMAT.md sections 1 and 4)                         */
+/* Opening and creating (docs/spec/FORMAT.md sections 1 and 4)               */
 /* ------------------------------------------------------------------------ */
 
 static void fail_start(int eno, const char *msg) {

@@ -1,4 +1,4 @@
-/** The bid table (FORMAT.md §2, §8): claim, refresh, CAS on a free record, ENOSPC, rebid, release, and the bytes they leave. */
+/** The bid table (docs/spec/FORMAT.md §2, §8): claim, refresh, CAS on a free record, ENOSPC, rebid, release, and the bytes they leave. */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -82,7 +82,7 @@ t.test('rebid rewrites intent, priority, duration and stamps claimedAt; unknown 
   s.rebid(0x12, { intent: Intent.SEQUENTIAL, priority: 101, duration: FOREVER });
   t.match(s.table()[0], { shardId: 0x12, pid: 77, intent: 2, priority: 101, duration: FOREVER, claimedAt: 1500n, expired: false }, 'pid kept, the rest rewritten');
   s.rebid(0x12, { intent: Intent.SEQUENTIAL, priority: 101, duration: 10n, claimedAt: 42n });
-  t.equal(s.table()[0]!.claimedAt, 42n, 'an explicit claimedAt (beyond API.md) for callers passing ticks');
+  t.equal(s.table()[0]!.claimedAt, 42n, 'an explicit claimedAt (beyond docs/spec/API.md) for callers passing ticks');
   const rebid = throwsCode(t, () => s.rebid(0x13, { intent: 1, priority: 1, duration: 1n }), 'ENOENT', 'rebid of an unknown id');
   t.match(rebid?.message, /cannot rebid shard 19: expected a bid record holding that id, none does/);
   throwsCode(t, () => s.release(0x13), 'ENOENT', 'release of an unknown id');

@@ -1,4 +1,4 @@
-/** The election of FORMAT.md §8 as a pure function: every rule, with hand-made records. */
+/** The election of docs/spec/FORMAT.md §8 as a pure function: every rule, with hand-made records. */
 import fc from 'fast-check';
 import t from 'tap';
 import { Intent } from '../../src/index.js';

@@ -113,7 +113,7 @@ for (const [kind, make] of Object.entries(backings)) {
   });
 }
 
-t.test('no duplicate after a hole (FORMAT.md §9 Q1)', async (t) => {
+t.test('no duplicate after a hole (docs/spec/FORMAT.md §9 Q1)', async (t) => {
   // k0 and k4 share home slot 2 in a 4-slot store (see quirk-duplicate-after-hole-4x16).
   const store = Store.createShared({ slots: 4, maxValueSize: 16 });
   store.set('k0', 'zero');

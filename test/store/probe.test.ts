@@ -73,7 +73,7 @@ t.test('this handle\'s own writes keep what it remembers; another handle\'s writ
   for (let i = 0; i < 40; i++) t.equal(b.has(`key${i}`), i % 2 !== 0, `key${i} as the other handle sees it`);
 });
 
-t.test('C writes a second copy ahead of the one this handle found (FORMAT.md §9 Q1): the new one is read', { skip: !fs.existsSync(peerBinary) && 'no C peer built' }, async (t) => {
+t.test('C writes a second copy ahead of the one this handle found (docs/spec/FORMAT.md §9 Q1): the new one is read', { skip: !fs.existsSync(peerBinary) && 'no C peer built' }, async (t) => {
   const name = shmName(t);
   const store = Store.create(name, { slots: 4, maxValueSize: 16 });
   t.teardown(() => store.close());

@@ -1,4 +1,4 @@
-/** Slot features (FORMAT.md §7): named types and integer ops, times, labels, system slots, retrain, tandem keys, embeddings. */
+/** Slot features (docs/spec/FORMAT.md §7): named types and integer ops, times, labels, system slots, retrain, tandem keys, embeddings. */
 import t from 'tap';
 import { IntOp, SlotType, Store } from '../../src/index.js';
 import { throwsCode } from '../helpers/assert.js';
@@ -32,7 +32,7 @@ t.test('setNamedType: BIGUINT promotion in place, like strtoull(s, 0, 0) or litt
     const after = store.slotSnapshot(key)!;
     t.equal(store.getBigUint(key), expected, `${key}: ${JSON.stringify(typeof value === 'string' ? value : [...value])} → ${expected}`);
     t.equal(after.valueLength, 8, `${key}: now 8 bytes`);
-    t.equal(after.valueOffset, before.valueOffset, `${key}: promoted where it lives (no relocation, FORMAT.md §9 Q3)`);
+    t.equal(after.valueOffset, before.valueOffset, `${key}: promoted where it lives (no relocation, docs/spec/FORMAT.md §9 Q3)`);
     t.equal(after.epoch, before.epoch + 2n, `${key}: one seqlock write`);
   }
   t.equal(store.headerSnapshot().valBrk, 0, 'val_brk never moves');
