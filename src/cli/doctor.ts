@@ -14,7 +14,7 @@ import { clearStuckSlot, probeDistance, removeStaleCopy } from './internal.js';
 import type { Store } from '../store/store.js';
 
 export type FindingKind =
-  | 'truncated' // smaller than a header
+  | 'truncated' // smaller than a header, or than the store its header describes
   | 'magic' // not a Splinter store
   | 'version' // another format version
   | 'geometry' // zero slots or value size

@@ -63,6 +63,7 @@ t.test('a clean store: exit 0, nothing reported', async (t) => {
 t.test('headers that lie, and files that are not stores', async (t) => {
   const cases: Array<[string, (b: Buffer) => Buffer | void, string, RegExp]> = [
     ['a truncated file', (b) => b.subarray(0, 100), 'truncated', /is 100 bytes; a store is at least 5440 bytes/],
+    ['a file cut short inside its value arena', (b) => b.subarray(0, b.length - 100), 'truncated', /is truncated: it is \d+ bytes, but its header describes 16 slots × 32 bytes, \d+ bytes at least .*, 100 bytes more than there are/],
     ['a foreign magic', (b) => void b.writeUInt32LE(0xdeadbeef, HEADER.magic), 'magic', /magic 0xDEADBEEF, expected 0x534C4E54/],
     ['another version', (b) => void b.writeUInt32LE(3, HEADER.version), 'version', /format version 3/],
     ['zero slots', (b) => void b.writeUInt32LE(0, HEADER.slots), 'geometry', /declares 0 slots/],
