@@ -140,15 +140,12 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
   });
 
   // Nothing looked wrong: no second sample to take, so no wait (waitedMs stays 0).
-  if (suspects.size === 0 && ![...copies.values()].some((c) => c.length > 1)) {
-    result.liveKeys = live.length;
-    checkRelocations(live, o, maxValueSize, findings);
-    findings.sort((a, b) => (a.slot ?? -1) - (b.slot ?? -1));
-    return result;
+  let elapsed = 0;
+  if (suspects.size > 0 || [...copies.values()].some((c) => c.length > 1)) {
+    const started = performance.now();
+    await sleep(waitMs);
+    elapsed = Math.round(performance.now() - started);
   }
-  const started = performance.now();
-  await sleep(waitMs);
-  const elapsed = Math.round(performance.now() - started);
   result.waitedMs = elapsed;
 
   // Second sample: only what looked wrong.
