@@ -8,8 +8,8 @@ import type { SlotSnapshot } from '../store/snapshot.js';
 import { Store } from '../store/store.js';
 import { resolveTarget } from '../store/target.js';
 import { CLI_CONTENTION_BUDGET_MS, type Context } from './context.js';
-import { diagnose, type Diagnosis, type Finding } from './doctor.js';
-import { homeOf, probeDistance, releaseOddSlot, removeStaleCopy, slotIndexOf } from './internal.js';
+import { diagnose, repair, type Diagnosis, type Finding, type Repair, type RepairOutcome } from './doctor.js';
+import { homeOf, probeDistance } from './internal.js';
 import { collectStats, renderStats } from './stats.js';
 import { CliFailure, UsageError } from './usage-error.js';
 import {
@@ -675,9 +675,11 @@ const shard: Handler = (ctx) => {
 
 // ── Health ───────────────────────────────────────────────────────────────────
 
+const REPAIR_TEXT: Record<Repair, string> = { drop: 'clear the slot, dropping the key', clear: 'clear the slot', 'remove-duplicate': 'remove the stale copy' };
+
 function findingLine(f: Finding): string {
-  const repair = f.repair === undefined ? '' : `  [--repair: ${f.repair === 'remove-duplicate' ? 'remove the stale copy' : f.repair}]`;
-  return `  ${f.severity === 'damage' ? 'DAMAGE' : 'note  '}  ${f.kind.padEnd(18)}  ${f.message}${repair}`;
+  const fix = f.repair === undefined ? '' : `  [--repair: ${REPAIR_TEXT[f.repair]}]`;
+  return `  ${f.severity === 'damage' ? 'DAMAGE' : 'note  '}  ${f.kind.padEnd(18)}  ${f.message}${fix}`;
 }
 
 function summarise(d: Diagnosis, verbose: boolean): { damage: Finding[]; lines: string[] } {
@@ -707,34 +709,19 @@ const doctor: Handler = async (ctx) => {
   const report = summarise(first, verbose);
   const geometry =
     first.slots === undefined ? '' : `: ${grouped(first.slots)} slots × ${grouped(first.maxValueSize!)} bytes${first.embeddings ? ' with embeddings' : ''}, ${grouped(first.liveKeys)} keys`;
-  const repairs: Array<{ finding: Finding; done: boolean; how: string }> = [];
+  let repairs: RepairOutcome[] = [];
   let after: Diagnosis | undefined;
   if (ctx.flag('repair') && report.damage.some((f) => f.repair !== undefined)) {
     ctx.session.forget(target);
     const store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS });
     try {
-      for (const f of report.damage.filter((d) => d.kind === 'odd-epoch')) {
-        let done = false;
-        let how = 'released';
-        if (f.key !== undefined && slotIndexOf(store, f.key) === f.slot) {
-          store.retrainSlot(f.key);
-          done = true;
-          how = `retrained ${JSON.stringify(f.key)}`;
-        } else {
-          done = releaseOddSlot(store, f.slot!, f.epoch!);
-          how = `released slot ${f.slot}`;
-        }
-        repairs.push({ finding: f, done, how });
-      }
-      for (const f of report.damage.filter((d) => d.kind === 'duplicate-key')) {
-        const done = removeStaleCopy(store, f.key!, f.slot!);
-        repairs.push({ finding: f, done, how: `removed the stale copy of ${JSON.stringify(f.key)} in slot ${f.slot}` });
-      }
+      repairs = repair(store, report.damage);
     } finally {
       store.close();
     }
     after = await run();
   }
+  const dropped = repairs.flatMap((r) => (r.dropped === undefined ? [] : [{ slot: r.finding.slot!, key: r.dropped }]));
   const final = after ?? first;
   const remaining = final.findings.filter((f) => f.severity === 'damage');
   if (ctx.json) {
@@ -742,14 +729,14 @@ const doctor: Handler = async (ctx) => {
       target,
       ...first,
       ok: remaining.length === 0,
-      ...(after === undefined ? {} : { repairs: repairs.map((r) => ({ kind: r.finding.kind, slot: r.finding.slot, done: r.done, action: r.how })), after }),
+      ...(after === undefined ? {} : { repairs: repairs.map((r) => ({ kind: r.finding.kind, slot: r.finding.slot, done: r.done, action: r.action })), dropped, after }),
     });
     return remaining.length === 0 ? 0 : 1;
   }
   ctx.line(`doctor: ${where}${geometry}`);
   for (const line of report.lines) ctx.line(line);
   if (report.damage.length === 0) {
-    ctx.line(`ok: no damage found (slots sampled ${first.waitedMs} ms apart)`);
+    ctx.line(first.waitedMs === 0 ? 'ok: no damage found' : `ok: no damage found (what looked wrong was sampled again after ${first.waitedMs} ms)`);
     return 0;
   }
   if (after === undefined) {
@@ -758,7 +745,8 @@ const doctor: Handler = async (ctx) => {
     ctx.line(`${report.damage.length} problem${report.damage.length === 1 ? '' : 's'} found${hint}`);
     return 1;
   }
-  for (const r of repairs) ctx.line(`  ${r.done ? 'repaired' : 'FAILED  '}  ${r.how}`);
+  for (const r of repairs) ctx.line(`  ${r.done ? 'repaired' : 'FAILED  '}  ${r.action}`);
+  if (dropped.length > 0) ctx.line(`dropped ${dropped.length} key${dropped.length === 1 ? '' : 's'} whose value a dead writer left partial: ${dropped.map((d) => JSON.stringify(d.key)).join(', ')}`);
   if (remaining.length === 0) {
     ctx.line('ok: no damage left');
     return 0;

@@ -10,10 +10,11 @@ import { HEADER } from '../layout/constants.js';
 import { fnv1a64 } from '../layout/fnv1a.js';
 import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
-import { probeDistance } from './internal.js';
+import { clearStuckSlot, probeDistance, removeStaleCopy } from './internal.js';
+import type { Store } from '../store/store.js';
 
 export type FindingKind =
-  | 'truncated' // smaller than a header
+  | 'truncated' // smaller than a header, or than the store its header describes
   | 'magic' // not a Splinter store
   | 'version' // another format version
   | 'geometry' // zero slots or value size
@@ -28,7 +29,11 @@ export type FindingKind =
   | 'relocated' // note: a value lives outside its own region (C's BIGUINT promotion)
   | 'busy'; // note: a slot was odd in both samples but its epoch moved (a busy writer, not a dead one)
 
-export type Repair = 'retrain' | 'release' | 'remove-duplicate';
+/**
+ * drop: clear a stuck slot and the key it holds (its value may be partial); clear: a stuck slot
+ * that holds no key; remove-duplicate: clear a stale second copy of a key.
+ */
+export type Repair = 'drop' | 'clear' | 'remove-duplicate';
 
 export interface Finding {
   kind: FindingKind;
@@ -134,10 +139,13 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
     else list.push(slot);
   });
 
-  const started = performance.now();
-  if (suspects.size > 0 || [...copies.values()].some((c) => c.length > 1)) await sleep(waitMs);
-  else await sleep(Math.min(waitMs, 10)); // nothing to confirm: only a token wait
-  const elapsed = Math.round(performance.now() - started);
+  // Nothing looked wrong: no second sample to take, so no wait (waitedMs stays 0).
+  let elapsed = 0;
+  if (suspects.size > 0 || [...copies.values()].some((c) => c.length > 1)) {
+    const started = performance.now();
+    await sleep(waitMs);
+    elapsed = Math.round(performance.now() - started);
+  }
   result.waitedMs = elapsed;
 
   // Second sample: only what looked wrong.
@@ -158,8 +166,9 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
           stuckMs: elapsed,
           message:
             `${named} has stayed locked (odd epoch ${first.epoch}) for at least ${elapsed} ms: ` +
-            'a writer died inside the seqlock, or is stalled; readers and writers of this slot get EAGAIN',
-          repair: first.hash !== 0n && key !== undefined ? 'retrain' : 'release',
+            'a writer died inside the seqlock, or is stalled; readers and writers of this slot get EAGAIN' +
+            (first.hash === 0n ? '' : ', and its value may be partly written'),
+          repair: first.hash === 0n ? 'clear' : 'drop',
         });
       } else if ((second.epoch & 1n) === 1n) {
         findings.push({
@@ -262,4 +271,37 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
       });
     }
   }
+}
+
+export interface RepairOutcome {
+  finding: Finding;
+  done: boolean;
+  action: string;
+  /** The key a cleared stuck slot held: gone from the store, its value with it. */
+  dropped?: string;
+}
+
+/**
+ * What --repair does about the damage found, through `store` (opened by the caller on the same
+ * file). A stuck slot is cleared, never released with its bytes as they are: a writer that
+ * died inside the seqlock may have stored any part of the value, and a slot keeps no checksum
+ * or earlier copy that could prove it whole, so the key is dropped and reported.
+ */
+export function repair(store: Store, damage: Finding[]): RepairOutcome[] {
+  const outcomes: RepairOutcome[] = [];
+  for (const f of damage) {
+    if (f.kind !== 'odd-epoch' || f.slot === undefined || f.epoch === undefined) continue;
+    const done = clearStuckSlot(store, f.slot, f.epoch);
+    const what = f.key === undefined ? `slot ${f.slot}` : `${show(f.key)} (slot ${f.slot})`;
+    const action = done
+      ? `cleared ${what}${f.repair === 'drop' ? ': its writer died mid-write, the value cannot be trusted' : ''}`
+      : `left ${what}: its epoch moved since it was sampled (a live writer)`;
+    outcomes.push({ finding: f, done, action, ...(done && f.repair === 'drop' ? { dropped: f.key ?? `slot ${f.slot}` } : {}) });
+  }
+  for (const f of damage) {
+    if (f.kind !== 'duplicate-key') continue;
+    const done = removeStaleCopy(store, f.key!, f.slot!);
+    outcomes.push({ finding: f, done, action: `removed the stale copy of ${show(f.key!)} in slot ${f.slot}` });
+  }
+  return outcomes;
 }

@@ -1,12 +1,12 @@
 /**
  * The few library internals the CLI needs that the public Store API does not offer, kept in
- * one place: freeing a slot by index and removing one copy of a duplicated key (doctor
+ * one place: clearing a slot a dead writer left locked and removing one copy of a duplicated key (doctor
  * --repair), and the probe helpers. Everything here goes through the same seqlock rules as
  * the library.
  */
-import { SLOT } from '../layout/constants.js';
+import { KEY_MAX, SLOT, SlotType } from '../layout/constants.js';
 import { homeSlot } from '../layout/fnv1a.js';
-import { clearLocked } from '../store/kv.js';
+import { claimHomeRegion, clearLocked } from '../store/kv.js';
 import { findKey, slotHoldsKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
 import type { Store } from '../store/store.js';
@@ -21,23 +21,40 @@ export function probeDistance(hash: bigint, index: number, slots: number): numbe
   return (index - homeOf(hash, slots) + slots) % slots;
 }
 
-/** The index of the slot readers find for `key` (the first copy on its probe path), or -1. */
-export function slotIndexOf(store: Store, key: string): number {
-  store.live();
-  store.kv.key.encode(key);
-  return findKey(store.memory, store.kv.key);
-}
-
 /**
- * Releases a slot left odd by a dead writer that cannot be retrained by key (it holds no key, or
- * not the copy readers find): epoch e (odd) → e + 1, only if it is still exactly `oddEpoch`.
+ * Clears a slot left odd by a dead writer, whatever it held: its key and value are whatever the
+ * writer had stored when it died, and nothing in the slot tells a whole value from a partial one
+ * (no checksum, and val_len, the bytes and the key are stored in separate steps under one lock).
+ * Only if the epoch is still exactly `oddEpoch`, the odd epoch doctor saw stay put across its wait.
+ * Leaves the slot empty at epoch `oddEpoch` + 3: even, and above any epoch a reader may hold.
  */
-export function releaseOddSlot(store: Store, index: number, oddEpoch: bigint): boolean {
+export function clearStuckSlot(store: Store, index: number, oddEpoch: bigint): boolean {
   store.live();
   const m = store.memory;
-  const at = (m.slotByte(index) + SLOT.epoch) >>> 3;
+  const { u8, u32, u64 } = m;
+  const slotByte = m.slotByte(index);
+  const epoch64 = (slotByte + SLOT.epoch) >>> 3;
   if ((oddEpoch & 1n) === 0n) return false;
-  return Atomics.compareExchange(m.u64, at, oddEpoch, oddEpoch + 1n) === oddEpoch;
+  // odd to odd: readers and writers keep backing off, and the CAS fails if anyone moved the slot since the samples.
+  if (Atomics.compareExchange(u64, epoch64, oddEpoch, oddEpoch + 2n) !== oddEpoch) return false;
+  // hash 0 first: from here no lookup finds the key, so nobody can read what is left of the value.
+  Atomics.store(u64, slotByte >>> 3, 0n);
+  const home = claimHomeRegion(m, index, slotByte, 0);
+  // The partial value and key go entirely, whatever the scrub mode: nobody should find them again.
+  u8.fill(0, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
+  u8.fill(0, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
+  Atomics.store(u8, slotByte + SLOT.type_flag, SlotType.VOID);
+  Atomics.store(u8, slotByte + SLOT.user_flag, 0);
+  Atomics.store(u32, (slotByte + SLOT.val_len) >>> 2, 0);
+  Atomics.store(u64, (slotByte + SLOT.watcher_mask) >>> 3, 0n);
+  Atomics.store(u64, (slotByte + SLOT.ctime) >>> 3, 0n);
+  Atomics.store(u64, (slotByte + SLOT.atime) >>> 3, 0n);
+  Atomics.store(u64, (slotByte + SLOT.bloom) >>> 3, 0n);
+  if (m.embeddings) u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
+  // Released forward, never back: a reader that sampled the slot before the writer died holds a lower epoch.
+  Atomics.store(u64, epoch64, oddEpoch + 3n);
+  store.kv.notify(index, false);
+  return true;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
 import type { BidRecord } from '../shard/bids.js';
 import type { HeaderSnapshot } from '../store/snapshot.js';
+import { shorterThanHeader } from '../store/validate.js';
 
 /** The header as read from the raw bytes: the library's snapshot fields (less lastFailureEpoch), plus counters and bids. */
 export interface RawHeader extends Omit<HeaderSnapshot, 'lastFailureEpoch'> {
@@ -178,6 +179,9 @@ export function checkGeometry(size: number, header: RawHeader | undefined, where
     return { ok: false, kind: 'geometry', message: `${where} declares ${header.slots} slots of ${header.maxValueSize} bytes; both must be at least 1` };
   }
   const embeddings = detectEmbeddings(size, header.slots, header.maxValueSize);
+  if (embeddings === undefined && size < storeSize(header.slots, header.maxValueSize, false)) {
+    return { ok: false, kind: 'truncated', message: shorterThanHeader(where, size, header.slots, header.maxValueSize, header.valSz) };
+  }
   if (embeddings === undefined) {
     return {
       ok: false,

@@ -309,8 +309,8 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'check a store for damage: stuck (odd) epochs, duplicate keys, hash/key mismatches, values outside the arena, a header that lies',
     args: [{ name: 'NAME|PATH', optional: true, complete: 'none' }],
     options: [
-      { name: 'wait', short: 'w', kind: 'int', valueName: 'MS', description: 'how long a slot must stay odd to count as stuck (default 100)' },
-      { name: 'repair', kind: 'flag', description: 'free stuck slots (retrain) and remove stale duplicate copies' },
+      { name: 'wait', short: 'w', kind: 'int', valueName: 'MS', description: 'how long a slot must stay odd, unchanged, to count as stuck: the interval between the two samples (default 100)' },
+      { name: 'repair', kind: 'flag', description: 'clear stuck slots, dropping the keys whose value a dead writer left partial, and remove stale duplicate copies' },
       { name: 'verbose', short: 'v', kind: 'flag', description: 'also print notes that are not damage' },
     ],
     details: [

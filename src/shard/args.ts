@@ -2,6 +2,7 @@
 import { SplinterError } from '../errors.js';
 import { Intent } from '../layout/constants.js';
 import { describe } from '../store/kv.js';
+import { checkOptionBag, type OptionSpec } from '../store/options.js';
 
 const U32_MAX = 0xffffffff;
 const INTENT_NAMES = Object.entries(Intent)
@@ -42,10 +43,15 @@ export function checkPid(pid: unknown): number {
   return pid;
 }
 
-/** The options object of claim, rebid and madvise. */
-export function checkObject(value: unknown, what: string): Record<string, unknown> {
+// Every field has its own check above or in shards.ts, which says more than a type: here only the names.
+export const CLAIM_FIELDS: OptionSpec = { id: 'checked', intent: 'checked', priority: 'checked', duration: 'checked', pid: 'checked', claimedAt: 'checked' };
+export const REBID_FIELDS: OptionSpec = { intent: 'checked', priority: 'checked', duration: 'checked', claimedAt: 'checked' };
+export const ADVICE_OPTIONS: OptionSpec = { offset: 'checked', length: 'checked', advice: 'checked', timeout: 'checked', signal: 'checked' };
+
+/** The options object of claim, rebid and madvise: required, and only the names `fields` lists. */
+export function checkObject(value: unknown, what: string, fields: OptionSpec): Record<string, unknown> {
   if (typeof value !== 'object' || value === null) {
     throw new SplinterError('EINVAL', `${what} must be an object, received ${describe(value)}`);
   }
-  return value as Record<string, unknown>;
+  return checkOptionBag(value, fields, what) as Record<string, unknown>;
 }

@@ -7,7 +7,7 @@ import { SplinterError } from '../errors.js';
 import type { Intent } from '../layout/constants.js';
 import type { StoreMemory } from '../store/memory.js';
 import { pageSize as nativePageSize } from '../store/native-mmap.js';
-import { checkId, checkIntent, checkObject, checkPid, checkPriority } from './args.js';
+import { ADVICE_OPTIONS, CLAIM_FIELDS, checkId, checkIntent, checkObject, checkPid, checkPriority, REBID_FIELDS } from './args.js';
 import { BidTable, type BidFields, type BidRecord } from './bids.js';
 import { monotonicClock, readClock, toU64, type ShardClock } from './clock.js';
 import { electIndex, isExpired } from './election.js';
@@ -109,7 +109,7 @@ export class Shards {
   /** Claims a bid record for `id`, or refreshes the one it holds (C's claim / claim_ex). ENOSPC when the table is full. */
   claim(claim: ShardClaim): void {
     this.adviser();
-    const c = checkObject(claim, 'a claim { id, intent, priority, duration, pid?, claimedAt? }');
+    const c = checkObject(claim, 'a claim { id, intent, priority, duration, pid?, claimedAt? }', CLAIM_FIELDS);
     const id = checkId(c['id']);
     const pid = c['pid'] === undefined ? process.pid : checkPid(c['pid']);
     this.bids.claim(id, pid, this.fields(c, 'claim'));
@@ -119,7 +119,7 @@ export class Shards {
   rebid(id: number, bid: ShardRebid): void {
     this.adviser();
     const shardId = checkId(id);
-    this.bids.rebid(shardId, this.fields(checkObject(bid, 'a rebid { intent, priority, duration }'), 'rebid'));
+    this.bids.rebid(shardId, this.fields(checkObject(bid, 'a rebid { intent, priority, duration, claimedAt? }', REBID_FIELDS), 'rebid'));
   }
 
   /** Frees `id`'s record. ENOENT when `id` holds none. */
@@ -161,7 +161,7 @@ export class Shards {
   async madvise(id: number, options: ShardAdviceOptions): Promise<void> {
     const advise = this.adviser();
     const shardId = checkId(id);
-    const o = checkObject(options, 'madvise options { offset?, length?, advice, timeout? }');
+    const o = checkObject(options, 'madvise options { offset?, length?, advice, timeout?, signal? }', ADVICE_OPTIONS);
     const advice = checkAdvice(o['advice']);
     const timeout = checkTimeout(o['timeout']);
     const signal = o['signal'];

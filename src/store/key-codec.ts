@@ -70,6 +70,9 @@ export class KeyCodec {
 
   /** Encodes and hashes `key`; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
   encode(key: string): void {
+    // Refused from its length before anything reads its characters: a string of more than
+    // 63 UTF-16 units is more than 63 UTF-8 bytes, and a huge one must cost neither time nor memory.
+    if (typeof key === 'string' && key.length > KEY_MAX_BYTES) throw tooLong(key, key.length, true);
     const known = this.cache.get(key);
     if (known !== undefined) {
       this.entry = known;
@@ -105,7 +108,6 @@ export class KeyCodec {
       throw new SplinterError('EINVAL', `a key must be a string, received ${key === null ? 'null' : typeof key}`);
     }
     const units = key.length;
-    if (units > KEY_MAX_BYTES) throw tooLong(key, utf8.encode(key).length);
     const scratch = this.scratch;
     let i = 0;
     for (; i < units; i++) {
@@ -144,14 +146,22 @@ export class KeyCodec {
       throw new SplinterError('EINVAL', `a key must be well-formed Unicode, received ${JSON.stringify(key)} (lone surrogate)`);
     }
     const { written } = utf8.encodeInto(key, this.scratch);
-    if (written > KEY_MAX_BYTES) throw tooLong(key, written);
+    if (written > KEY_MAX_BYTES) throw tooLong(key, written, false);
     return written;
   }
 }
 
-function tooLong(key: string, bytes: number): SplinterError {
-  const shown = key.length > 80 ? `${JSON.stringify(key.slice(0, 80))}…` : JSON.stringify(key);
-  return new SplinterError('EINVAL', `a key is at most ${KEY_MAX_BYTES} UTF-8 bytes, received ${bytes} bytes: ${shown}`);
+/**
+ * Past this many UTF-16 units a refused key is not quoted: reading any character of a string
+ * built by concatenation or repeat() makes V8 flatten all of it (a 400 MB key: 400 MB, 0.2 s).
+ */
+const QUOTED_KEY_LIMIT = 4096;
+
+/** `atLeast`: `size` counts UTF-16 units of a string never encoded, a lower bound of its UTF-8 bytes. */
+function tooLong(key: string, size: number, atLeast: boolean): SplinterError {
+  const received = atLeast ? `a string of ${size} UTF-16 units (at least ${size} bytes)` : `${size} bytes`;
+  const shown = key.length > QUOTED_KEY_LIMIT ? '' : `: ${key.length > 80 ? `${JSON.stringify(key.slice(0, 80))}…` : JSON.stringify(key)}`;
+  return new SplinterError('EINVAL', `a key is at most ${KEY_MAX_BYTES} UTF-8 bytes, received ${received}${shown}`);
 }
 
 function hasNul(key: string): SplinterError {

@@ -11,6 +11,7 @@ import { getBigUint, integerOp, setNamedType } from './biguint.js';
 import { getEmbedding, setEmbedding } from './embeddings.js';
 import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from './slot-meta.js';
 import { checkOrders, checkTandemValues, tandemKey } from './tandem.js';
+import { checkOptionBag, type OptionSpec } from './options.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
 import { Backoff } from './backoff.js';
 import { sharedArrayBufferBacking, type Backing } from './backing.js';
@@ -68,7 +69,13 @@ const DEFAULT_CONTENTION_BUDGET_MS = 5;
 const OPEN_INIT_WAIT_MS = 250;
 const utf8 = new TextEncoder();
 
-function checkGeometry(geometry: unknown): Geometry {
+/** The names and types of each options object; a new option is one line here. */
+const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number' };
+const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', embeddings: 'boolean' };
+const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
+const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
+
+function checkGeometry(geometry: unknown, what: string): Geometry {
   if (typeof geometry !== 'object' || geometry === null) {
     throw new SplinterError('EINVAL', `a geometry { slots, maxValueSize, embeddings? } is required, received ${describe(geometry)}`);
   }
@@ -84,6 +91,7 @@ function checkGeometry(geometry: unknown): Geometry {
   if (typeof embeddings !== 'boolean') {
     throw new SplinterError('EINVAL', `embeddings must be a boolean, received ${describe(embeddings)}`);
   }
+  checkOptionBag(geometry, GEOMETRY_FIELDS, `${what} geometry`); // the fields' values are checked above: this refuses unknown names
   const size = storeSize(slots!, maxValueSize!, embeddings);
   if (size > MAX_STORE_BYTES) {
     throw new SplinterError(
@@ -99,12 +107,13 @@ interface CheckedOptions {
   pollIntervalMs: number;
 }
 
-function checkOptions(options: StoreOptions | undefined): CheckedOptions {
-  const budget = options?.contentionBudgetMs ?? DEFAULT_CONTENTION_BUDGET_MS;
+function checkOptions(given: StoreOptions | undefined, what: string): CheckedOptions {
+  const options = checkOptionBag(given, STORE_OPTIONS, what) as StoreOptions;
+  const budget = options.contentionBudgetMs ?? DEFAULT_CONTENTION_BUDGET_MS;
   if (typeof budget !== 'number' || !(budget >= 0) || !Number.isFinite(budget)) {
     throw new SplinterError('EINVAL', `contentionBudgetMs must be a finite number ≥ 0, received ${describe(budget)}`);
   }
-  const interval = options?.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   if (typeof interval !== 'number' || !(interval >= 1) || !Number.isFinite(interval)) {
     throw new SplinterError('EINVAL', `pollIntervalMs must be a finite number ≥ 1, received ${describe(interval)}`);
   }
@@ -157,8 +166,8 @@ export class Store implements Disposable {
   /** Creates a new store exclusively: EEXIST when the name or path is taken. */
   static create(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
-    const g = checkGeometry(geometry);
-    const checked = checkOptions(options);
+    const g = checkGeometry(geometry, 'Store.create');
+    const checked = checkOptions(options, 'Store.create');
     const size = storeSize(g.slots, g.maxValueSize, g.embeddings);
     const backing = createFileBacking(resolved, size, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
     return new Store(backing, g, target, checked);
@@ -167,7 +176,7 @@ export class Store implements Disposable {
   /** Opens an existing store, validating its header and size first: ENOENT, or ECORRUPT for a foreign file. */
   static open(target: string, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
-    const checked = checkOptions(options);
+    const checked = checkOptions(options, 'Store.open');
     const where = resolved.kind === 'shm' ? `shared-memory store "${target}"` : `store file ${target}`;
     const deadline = performance.now() + OPEN_INIT_WAIT_MS;
     for (;;) {
@@ -189,6 +198,8 @@ export class Store implements Disposable {
 
   /** Creates the store, or opens it when it exists (EEXIST if its geometry differs). */
   static createOrOpen(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
+    checkGeometry(geometry, 'Store.createOrOpen');
+    checkOptions(options, 'Store.createOrOpen');
     try {
       return Store.create(target, geometry, options);
     } catch (error) {
@@ -199,6 +210,8 @@ export class Store implements Disposable {
 
   /** Opens the store, or creates it when it does not exist (EEXIST if an existing one's geometry differs). */
   static openOrCreate(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
+    checkGeometry(geometry, 'Store.openOrCreate');
+    checkOptions(options, 'Store.openOrCreate');
     try {
       return Store.openMatching(target, geometry, options);
     } catch (error) {
@@ -208,7 +221,7 @@ export class Store implements Disposable {
   }
 
   private static openMatching(target: string, geometry: CreateGeometry, options: StoreOptions | undefined): Store {
-    const wanted = checkGeometry(geometry);
+    const wanted = checkGeometry(geometry, 'Store.openOrCreate');
     const store = Store.open(target, options);
     if (store.slots !== wanted.slots || store.maxValueSize !== wanted.maxValueSize || store.embeddings !== wanted.embeddings) {
       store.close();
@@ -223,8 +236,8 @@ export class Store implements Disposable {
 
   /** A new store over a fresh SharedArrayBuffer; share `store.buffer` with workers. */
   static createShared(geometry: CreateGeometry, options?: StoreOptions): Store {
-    const g = checkGeometry(geometry);
-    const checked = checkOptions(options);
+    const g = checkGeometry(geometry, 'Store.createShared');
+    const checked = checkOptions(options, 'Store.createShared');
     const buffer = new SharedArrayBuffer(storeSize(g.slots, g.maxValueSize, g.embeddings));
     const backing = sharedArrayBufferBacking(buffer);
     initialiseStore(new StoreMemory(backing.bytes, g));
@@ -238,7 +251,7 @@ export class Store implements Disposable {
     }
     const backing = sharedArrayBufferBacking(buffer);
     const geometry = validateStore(backing.bytes, 'the SharedArrayBuffer');
-    return new Store(backing, geometry, undefined, checkOptions(options));
+    return new Store(backing, geometry, undefined, checkOptions(options, 'Store.attach'));
   }
 
   /** Removes a store's shared-memory object or file; open handles keep their mapping. */
@@ -551,6 +564,11 @@ export class Store implements Disposable {
 
   /** Resolves true when the key's epoch changes (set, unset, creation…), false at `timeout` ms; rejects on abort. */
   poll(key: string, options?: PollOptions): Promise<boolean> {
+    try {
+      checkOptionBag(options, POLL_OPTIONS, 'poll');
+    } catch (error) {
+      return Promise.reject(error); // an async API reports bad arguments as a rejection
+    }
     return poll(this, key, options); // checks liveness itself, so a closed store rejects rather than throws
   }
 
@@ -561,11 +579,13 @@ export class Store implements Disposable {
 
   /** Changes of one or many keys as `{ key, epoch }`, until aborted, returned from, or the store closes. */
   watch(keys: string | string[], options?: WatchOptions): AsyncIterableIterator<KeyChange> {
+    checkOptionBag(options, WATCH_OPTIONS, 'watch');
     return watch(this.busHost(), keys, options);
   }
 
   /** The counter of signal group `group` (0..63) each time it changes. */
   signals(group: number, options?: WatchOptions): AsyncIterableIterator<bigint> {
+    checkOptionBag(options, WATCH_OPTIONS, 'signals');
     return signals(this.busHost(), group, options);
   }
 

@@ -2,20 +2,31 @@
 import { SplinterError } from '../errors.js';
 import { describe } from './kv.js';
 
+/**
+ * The most orders a tandem call takes (base included): C's set_tandem and unset_tandem take
+ * the count as a uint8_t, so no C caller makes more. The 63-byte key limit alone would allow
+ * 10^61 orders, far too many to walk (each order is a lookup; a missing one probes every slot).
+ */
+export const MAX_TANDEM_ORDERS = 255;
+
 export function tandemKey(baseKey: string, order: number): string {
   return order === 0 ? baseKey : `${baseKey}.${order}`;
 }
 
 export function checkOrders(orders: unknown): number {
-  if (typeof orders !== 'number' || !Number.isInteger(orders) || orders < 1) {
-    throw new SplinterError('EINVAL', `orders must be an integer ≥ 1 (the base key counts as order 0), received ${describe(orders)}`);
+  if (typeof orders !== 'number' || !Number.isInteger(orders) || orders < 1 || orders > MAX_TANDEM_ORDERS) {
+    throw new SplinterError(
+      'EINVAL',
+      `orders must be an integer from 1 to ${MAX_TANDEM_ORDERS} (the base key counts as order 0), received ${describe(orders)}`,
+    );
   }
   return orders;
 }
 
 export function checkTandemValues(values: unknown): Array<Uint8Array | string> {
-  if (!Array.isArray(values) || values.length === 0) {
-    throw new SplinterError('EINVAL', `setTandem needs a non-empty array of values, received ${describe(values)}`);
+  if (!Array.isArray(values) || values.length === 0 || values.length > MAX_TANDEM_ORDERS) {
+    const received = Array.isArray(values) ? `${values.length} values` : describe(values);
+    throw new SplinterError('EINVAL', `setTandem needs an array of 1 to ${MAX_TANDEM_ORDERS} values (one per order), received ${received}`);
   }
   return values as Array<Uint8Array | string>;
 }

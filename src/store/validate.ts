@@ -29,6 +29,10 @@ export function validateStore(bytes: Uint8Array, where: string): Geometry {
     throw new SplinterError('ECORRUPT', `${where} declares ${slots} slots of ${maxValueSize} bytes; both must be at least 1`);
   }
   const embeddings = detectEmbeddings(size, slots, maxValueSize);
+  const recorded = view.getUint32(HEADER.val_sz, true);
+  if (embeddings === undefined && size < storeSize(slots, maxValueSize, false)) {
+    throw new SplinterError('ECORRUPT', shorterThanHeader(where, size, slots, maxValueSize, recorded));
+  }
   if (embeddings === undefined) {
     throw new SplinterError(
       'ECORRUPT',
@@ -36,9 +40,20 @@ export function validateStore(bytes: Uint8Array, where: string): Geometry {
         `${storeSize(slots, maxValueSize, false)} bytes (or ${storeSize(slots, maxValueSize, true)} with embeddings)`,
     );
   }
-  const recorded = view.getUint32(HEADER.val_sz, true);
   if (recorded !== size) {
     throw new SplinterError('ECORRUPT', `${where} records its size as ${recorded} bytes (val_sz) but is ${size} bytes`);
   }
   return { slots, maxValueSize, embeddings };
+}
+
+/**
+ * A file shorter than the smallest store its header describes: cut short (truncated by another
+ * process, a copy that stopped). Said apart from other size mismatches, with both sizes.
+ */
+export function shorterThanHeader(where: string, size: number, slots: number, maxValueSize: number, recorded: number): string {
+  const needed = storeSize(slots, maxValueSize, false);
+  return (
+    `${where} is truncated: it is ${size} bytes, but its header describes ${slots} slots × ${maxValueSize} bytes, ` +
+    `${needed} bytes at least (${storeSize(slots, maxValueSize, true)} with embeddings; val_sz records ${recorded}), ${needed - size} bytes more than there are`
+  );
 }
