@@ -169,7 +169,7 @@ t.test('a file shorter than its header says: open is ECORRUPT with both sizes', 
   t.match(throwsCode(t, () => Store.open(file), 'ECORRUPT', 'cut inside the slots')?.message, /is truncated/);
 });
 
-t.test('the empty key is a key, as in C and FORMAT.md §5', async (t) => {
+t.test('the empty key is a key, as in C and docs/spec/FORMAT.md §5', async (t) => {
   const name = shmName(t, 'empty-key');
   using store = Store.create(name, { slots: 8, maxValueSize: 16 });
   store.set('', 'nothing');
