@@ -56,10 +56,12 @@ const doorbellBytes = new Uint8Array(64);
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 
 export class BusLine {
-  refs = 0;
+  /** The bytes of every handle holding this line: each handle maps the store on its own. */
+  readonly holders: Uint8Array[] = [];
   private table: Int32Array | undefined;
   private tableTried = false;
-  private readonly header: Uint8Array;
+  /** A live holder's bytes (never those of a closed, unmapped handle). */
+  private header: Uint8Array;
   private readonly sab: Int32Array | undefined;
   private readonly writerFds = new Map<number, { token: number; fd: number }>();
   private waiter: LocalWaiter | undefined;
@@ -72,6 +74,20 @@ export class BusLine {
     const bytes = backing.bytes;
     this.header = bytes;
     if (identity === undefined) this.sab = new Int32Array(bytes.buffer, bytes.byteOffset, SAB_SEQUENCE_W32 + 1);
+  }
+
+  hold(bytes: Uint8Array): void {
+    this.holders.push(bytes);
+  }
+
+  /** A handle lets go; true when it was the last. */
+  letGo(bytes: Uint8Array): boolean {
+    const at = this.holders.indexOf(bytes);
+    if (at >= 0) this.holders.splice(at, 1);
+    const next = this.holders[0];
+    if (next === undefined) return true;
+    this.header = next; // before the leaving handle unmaps its bytes
+    return false;
   }
 
   /** The doorbell table, mapped (and created) on first need; undefined when it cannot be. */
@@ -390,12 +406,12 @@ export function acquireLine(backing: Backing, pollIntervalMs: number): BusLine {
     line = new BusLine(backing.identity, backing, pollIntervalMs);
     lines.set(key, line);
   }
-  line.refs++;
+  line.hold(backing.bytes);
   return line;
 }
 
 export function releaseLine(backing: Backing, line: BusLine): void {
-  if (--line.refs > 0) return;
+  if (!line.letGo(backing.bytes)) return;
   lines.delete(backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer));
   line.dispose();
 }
