@@ -4,6 +4,7 @@ export { SplinterError, isSplinterError, type SplinterErrorCode } from './errors
 export { SlotType, IntOp, Intent, Mop, type SlotTypeName } from './layout/constants.js';
 export type { Geometry } from './layout/geometry.js';
 export { nativeMmapAvailable } from './store/native-mmap.js';
+export type { MappingRouteName } from './store/mapping/index.js';
 export type { LabelMatch } from './bus/labels.js';
 export type { SlotTime } from './store/slot-meta.js';
 export type {

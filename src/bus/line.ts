@@ -66,12 +66,14 @@ const REFUSED = -1;
 const TOKEN_LIMIT = 2 ** 31;
 
 export class BusLine {
-  refs = 0;
+  /** The bytes of every handle holding this line: each handle maps the store on its own. */
+  readonly holders: Uint8Array[] = [];
   private table: Int32Array | undefined;
   private tableTried = false;
   /** The store file's owner and mode, which every side file is judged against; set with the table. */
   store: StoreOwnership | undefined;
-  private readonly header: Uint8Array;
+  /** A live holder's bytes (never those of a closed, unmapped handle). */
+  private header: Uint8Array;
   private readonly sab: Int32Array | undefined;
   /** Per table entry, the FIFO we ring it by (fd REFUSED: one that failed its checks). */
   private readonly writerFds = new Map<number, { pid: number; token: number; fd: number }>();
@@ -87,6 +89,20 @@ export class BusLine {
     const bytes = backing.bytes;
     this.header = bytes;
     if (identity === undefined) this.sab = new Int32Array(bytes.buffer, bytes.byteOffset, SAB_SEQUENCE_W32 + 1);
+  }
+
+  hold(bytes: Uint8Array): void {
+    this.holders.push(bytes);
+  }
+
+  /** A handle lets go; true when it was the last. */
+  letGo(bytes: Uint8Array): boolean {
+    const at = this.holders.indexOf(bytes);
+    if (at >= 0) this.holders.splice(at, 1);
+    const next = this.holders[0];
+    if (next === undefined) return true;
+    this.header = next; // before the leaving handle unmaps its bytes
+    return false;
   }
 
   /** The doorbell table, mapped (and created) on first need; undefined when it cannot be. */
@@ -436,12 +452,12 @@ export function acquireLine(backing: Backing, pollIntervalMs: number, target: st
     line = new BusLine(backing.identity, backing, pollIntervalMs, storePath);
     lines.set(key, line);
   }
-  line.refs++;
+  line.hold(backing.bytes);
   return line;
 }
 
 export function releaseLine(backing: Backing, line: BusLine): void {
-  if (--line.refs > 0) return;
+  if (!line.letGo(backing.bytes)) return;
   lines.delete(backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer));
   line.dispose();
 }

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SplinterError } from '../errors.js';
 import { describe } from '../store/kv.js';
-import type { Advice } from '../store/native-mmap.js';
+import type { Advice } from '../store/mapping/index.js';
 
 export type { Advice };
 
@@ -14,12 +14,6 @@ export const ADVICE: readonly Advice[] = ['normal', 'random', 'sequential', 'wil
 
 /** How often a waiting madvise re-runs the election (docs/spec/FORMAT.md asks for at least every 5 ms). */
 export const ELECTION_POLL_MS = 2;
-
-/**
- * The native addon passes offsets and lengths to madvise as C `int`s: a range reaching past
- * 2^31 - 1 bytes would be advised at a wrong address, so it is refused instead.
- */
-export const ADDON_RANGE_LIMIT = 0x7fffffff;
 
 export function checkAdvice(advice: unknown): Advice {
   if (typeof advice !== 'string' || !(ADVICE as readonly string[]).includes(advice)) {
@@ -68,14 +62,8 @@ export function adviceRange(
   }
   const absolute = arenaStart + from;
   const start = absolute - (absolute % pageSize);
-  const range = { start, length: size + (absolute - start) };
-  if (range.start + range.length > ADDON_RANGE_LIMIT) {
-    throw new SplinterError(
-      'ENOTSUP',
-      `madvise reaches mapping byte ${range.start + range.length}; the native addon advises only the first ${ADDON_RANGE_LIMIT} bytes of a mapping`,
-    );
-  }
-  return range;
+  // Sizes are full 64-bit values on the koffi route; the mmap-io route refuses what it cannot pass.
+  return { start, length: size + (absolute - start) };
 }
 
 /** What the waiting loop needs from the table, each re-read on every round. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { SplinterError } from '../errors.js';
 import type { Backing } from './backing.js';
-import { adviseMapping, mapShared, syncMapping } from './native-mmap.js';
+import { chooseRoute, type MappingRoute, type MappingRouteName } from './mapping/index.js';
 import { creationUmask, type ResolvedTarget } from './target.js';
 
 const CREATE_MODE = 0o666;
@@ -27,23 +27,27 @@ function fsError(error: unknown, target: ResolvedTarget, doing: string): Splinte
   }
 }
 
-function mappedBacking(target: ResolvedTarget, fd: number, size: number): Backing {
-  const mapping = mapShared(fd, size);
-  const bytes = new Uint8Array(mapping.buffer, mapping.byteOffset, size);
-  const persistent = target.kind === 'file';
+function mappedBacking(target: ResolvedTarget, fd: number, size: number, route: MappingRoute): Backing {
   const { dev, ino } = fs.fstatSync(fd);
+  const mapping = route.map(fd, size);
+  const persistent = target.kind === 'file';
   return {
     kind: target.kind,
     identity: `${dev}-${ino}`,
-    bytes,
+    mapping: mapping.route,
+    bytes: mapping.bytes,
     flush() {
-      if (persistent) syncMapping(mapping);
+      if (persistent) mapping.sync();
     },
     advise(offset, length, advice) {
-      adviseMapping(mapping, offset, length, advice);
+      mapping.advise(offset, length, advice);
     },
     release() {
-      if (persistent) syncMapping(mapping);
+      try {
+        if (persistent) mapping.sync();
+      } finally {
+        mapping.unmap();
+      }
     },
   };
 }
@@ -53,7 +57,13 @@ function mappedBacking(target: ResolvedTarget, fd: number, size: number): Backin
  * filtered by the umask, or by SPLINTER_DEFAULT_UMASK when set, sizes it and maps it.
  * `initialise` writes the fresh image; on any failure the new file is removed.
  */
-export function createFileBacking(target: ResolvedTarget, size: number, initialise: (bytes: Uint8Array) => void): Backing {
+export function createFileBacking(
+  target: ResolvedTarget,
+  size: number,
+  route: MappingRouteName | undefined,
+  initialise: (bytes: Uint8Array) => void,
+): Backing {
+  const mappingRoute = chooseRoute(route); // before creating anything: ENOTSUP leaves nothing behind
   const umask = creationUmask();
   const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
   const flags = O_RDWR | O_CREAT | O_EXCL | (target.kind === 'file' ? O_NOFOLLOW : 0);
@@ -68,9 +78,14 @@ export function createFileBacking(target: ResolvedTarget, size: number, initiali
   try {
     if (umask !== undefined) fs.fchmodSync(fd, mode);
     fs.ftruncateSync(fd, size);
-    const backing = mappedBacking(target, fd, size);
-    initialise(backing.bytes);
-    backing.flush();
+    const backing = mappedBacking(target, fd, size, mappingRoute);
+    try {
+      initialise(backing.bytes);
+      backing.flush();
+    } catch (error) {
+      backing.release();
+      throw error;
+    }
     return backing;
   } catch (error) {
     try {
@@ -85,7 +100,11 @@ export function createFileBacking(target: ResolvedTarget, size: number, initiali
 }
 
 /** Opens an existing store file read-write and maps all of it; validation is the caller's. */
-export function openFileBacking(target: ResolvedTarget): { backing: Backing; size: number } | { size: number } {
+export function openFileBacking(
+  target: ResolvedTarget,
+  route: MappingRouteName | undefined,
+): { backing: Backing; size: number } | { size: number } {
+  const mappingRoute = chooseRoute(route);
   let fd: number;
   try {
     fd = fs.openSync(target.path, fs.constants.O_RDWR);
@@ -100,7 +119,7 @@ export function openFileBacking(target: ResolvedTarget): { backing: Backing; siz
     const size = stat.size;
     // Nothing mappable: the caller decides whether it is still being created or corrupt.
     if (size === 0) return { size };
-    return { backing: mappedBacking(target, fd, size), size };
+    return { backing: mappedBacking(target, fd, size, mappingRoute), size };
   } catch (error) {
     throw error instanceof SplinterError ? error : fsError(error, target, 'open');
   } finally {

@@ -43,6 +43,8 @@ import {
   type SlotSnapshot,
 } from './snapshot.js';
 import { resolveTarget } from './target.js';
+import { checkRouteName, type MappingRouteName } from './mapping/index.js';
+import { ClosableRawView } from './closable-view.js';
 import { validateStore } from './validate.js';
 import { Shards } from '../shard/shards.js';
 
@@ -62,6 +64,11 @@ export interface StoreOptions {
    * process opens on a store sets it for that process.
    */
   pollIntervalMs?: number;
+  /**
+   * How shm and file stores are mapped: 'koffi' or 'mmap-io' (docs/api.md, "Mapping routes").
+   * Default: the SPLINTER_MAPPING environment variable, else the first route that loads.
+   */
+  mapping?: MappingRouteName;
 }
 
 const DEFAULT_CONTENTION_BUDGET_MS = 5;
@@ -70,7 +77,7 @@ const OPEN_INIT_WAIT_MS = 250;
 const utf8 = new TextEncoder();
 
 /** The names and types of each options object; a new option is one line here. */
-const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number' };
+const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number', mapping: 'checked' };
 const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', embeddings: 'boolean' };
 const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
 const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
@@ -105,6 +112,7 @@ function checkGeometry(geometry: unknown, what: string): Geometry {
 interface CheckedOptions {
   budgetMs: number;
   pollIntervalMs: number;
+  mapping: MappingRouteName | undefined;
 }
 
 function checkOptions(given: StoreOptions | undefined, what: string): CheckedOptions {
@@ -117,7 +125,8 @@ function checkOptions(given: StoreOptions | undefined, what: string): CheckedOpt
   if (typeof interval !== 'number' || !(interval >= 1) || !Number.isFinite(interval)) {
     throw new SplinterError('EINVAL', `pollIntervalMs must be a finite number ≥ 1, received ${describe(interval)}`);
   }
-  return { budgetMs: budget, pollIntervalMs: interval };
+  const mapping = options?.mapping === undefined ? undefined : checkRouteName(options.mapping, 'the mapping option');
+  return { budgetMs: budget, pollIntervalMs: interval, mapping };
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -135,6 +144,8 @@ export class Store implements Disposable {
   readonly target: string | undefined;
   /** The SharedArrayBuffer of a shared-mode store, to hand to workers for `Store.attach`. */
   readonly buffer: SharedArrayBuffer | undefined;
+  /** How this handle maps its store ('koffi' or 'mmap-io'); undefined for SharedArrayBuffer stores. */
+  readonly mapping: MappingRouteName | undefined;
 
   /** @internal */ readonly memory: StoreMemory;
   /** @internal */ readonly kv: KvContext;
@@ -157,6 +168,7 @@ export class Store implements Disposable {
     this.maxValueSize = geometry.maxValueSize;
     this.embeddings = geometry.embeddings;
     this.target = target;
+    this.mapping = backing.mapping;
     const buffer = backing.bytes.buffer;
     this.buffer = backing.kind === 'shared' ? (buffer as SharedArrayBuffer) : undefined;
   }
@@ -169,7 +181,7 @@ export class Store implements Disposable {
     const g = checkGeometry(geometry, 'Store.create');
     const checked = checkOptions(options, 'Store.create');
     const size = storeSize(g.slots, g.maxValueSize, g.embeddings);
-    const backing = createFileBacking(resolved, size, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
+    const backing = createFileBacking(resolved, size, checked.mapping, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
     return new Store(backing, g, target, checked);
   }
 
@@ -180,19 +192,25 @@ export class Store implements Disposable {
     const where = resolved.kind === 'shm' ? `shared-memory store "${target}"` : `store file ${target}`;
     const deadline = performance.now() + OPEN_INIT_WAIT_MS;
     for (;;) {
-      const opened = openFileBacking(resolved);
+      const opened = openFileBacking(resolved, checked.mapping);
       // Size 0 or no magic yet: possibly a store another process is creating right now.
       const initialising =
         !('backing' in opened) || (opened.size >= HEADER.size && Atomics.load(new Uint32Array(opened.backing.bytes.buffer, 0, 1), 0) === 0);
       if (initialising && performance.now() < deadline) {
+        if ('backing' in opened) opened.backing.release(); // each look maps anew: let this one go
         Atomics.wait(sleepCell, 0, 0, 5);
         continue;
       }
       if (!('backing' in opened)) {
         throw new SplinterError('ECORRUPT', `${where} is 0 bytes; a store is at least ${HEADER.size} bytes (its header)`);
       }
-      const geometry = validateStore(opened.backing.bytes, where);
-      return new Store(opened.backing, geometry, target, checked);
+      try {
+        const geometry = validateStore(opened.backing.bytes, where);
+        return new Store(opened.backing, geometry, target, checked);
+      } catch (error) {
+        opened.backing.release();
+        throw error;
+      }
     }
   }
 
@@ -267,7 +285,10 @@ export class Store implements Disposable {
     if (found !== undefined) removeSidecar(`${found.dev}-${found.ino}`, found.uid);
   }
 
-  /** Flushes (file mode) and releases this handle; every later call throws ECLOSED. Closing twice is harmless. */
+  /**
+   * Flushes (file mode) and unmaps this handle's store; every later call throws ECLOSED, and its
+   * raw views neither read nor validate (docs/api.md, "Closing"). Closing twice is harmless.
+   */
   close(): void {
     const backing = this.backing;
     if (backing === undefined) return;
@@ -382,10 +403,11 @@ export class Store implements Disposable {
     return index < 0 ? 0n : Atomics.load(m.u64, (m.slotByte(index) + SLOT.epoch) >>> 3);
   }
 
-  /** A zero-copy view of the value; check `stillValid()` after using the bytes. */
+  /** A zero-copy view of the value; check `stillValid()` after using the bytes. After close it is neither readable nor valid. */
   rawView(key: string): RawView | undefined {
     this.live();
-    return rawView(this.kv, key);
+    const view = rawView(this.kv, key);
+    return view === undefined ? undefined : new ClosableRawView(view, this);
   }
 
   headerSnapshot(): HeaderSnapshot {

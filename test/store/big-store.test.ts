@@ -1,0 +1,80 @@
+/**
+ * Stores past 2 GiB (the format's limit is 4 GiB - 1: the header records the file size in the
+ * u32 val_sz): a sparse file store is written at its last slot, read back, advised past 2 GiB,
+ * and read by the C peer.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { Intent, Store } from '../../src/index.js';
+import { fnv1a64 } from '../../src/layout/fnv1a.js';
+import { storeSize } from '../../src/layout/geometry.js';
+import { throwsCode } from '../helpers/assert.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { Peer } from '../helpers/peer.js';
+import { routeSkip } from '../helpers/routes.js';
+
+const SLOTS = 64;
+const MAX_VALUE = 40 * 2 ** 20; // 64 × 40 MiB: a 2.5 GiB arena
+const utf8 = new TextEncoder();
+
+/** A key whose home is the last slot, so its value region starts past 2 GiB. */
+function keyAtLastSlot(): string {
+  for (let i = 0; ; i++) {
+    const key = `big-${i}`;
+    if (fnv1a64(utf8.encode(key)) % BigInt(SLOTS) === BigInt(SLOTS - 1)) return key;
+  }
+}
+
+t.test('a file store larger than 2 GiB: written at its last slot, read back, advised there, read by the C peer', async (t) => {
+  const file = path.join(tempDir(t), 'big.spl');
+  const size = storeSize(SLOTS, MAX_VALUE, false);
+  t.ok(size > 2 ** 31, `${size} bytes is past 2 GiB`);
+  const store = Store.create(file, { slots: SLOTS, maxValueSize: MAX_VALUE }, { mapping: 'koffi' });
+  t.teardown(() => store.close());
+  t.equal(fs.statSync(file).size, size);
+  const key = keyAtLastSlot();
+  const value = new Uint8Array(64 * 1024).map((_, i) => (i * 7 + 3) & 0xff);
+  value.set(utf8.encode('the last slot'), 0);
+  store.set(key, value);
+  const slot = store.slotSnapshot(key)!;
+  t.equal(slot.index, SLOTS - 1, 'the key sits in the last slot');
+  t.equal(slot.valueOffset, (SLOTS - 1) * MAX_VALUE, 'its value starts past 2 GiB into the arena');
+  t.same(store.get(key), value, 'read back');
+  t.equal(store.headerSnapshot().valSz, size, 'val_sz records the whole size');
+
+  // madvise past 2 GiB: full 64-bit offsets on the koffi route.
+  store.shards.claim({ id: 7, intent: Intent.RANDOM, priority: 1, duration: 2n ** 64n - 1n });
+  await store.shards.madvise(7, { offset: slot.valueOffset, length: value.length, advice: 'random' });
+  t.pass('madvise of the last slot, past 2 GiB, accepted');
+  store.flush();
+
+  const peer = Peer.open(file);
+  t.teardown(() => peer.kill());
+  t.equal((await peer.ready).max_val_sz, MAX_VALUE);
+  const answer = await peer.send({ op: 'get', key });
+  t.equal(answer.rc, 0, 'the C peer finds the key');
+  t.equal(answer['value_hex'], Buffer.from(value).toString('hex'), 'and reads the same bytes');
+  const back = await peer.send({ op: 'set', key: 'from-c', value_hex: Buffer.from('written by C').toString('hex') });
+  t.equal(back.rc, 0);
+  t.equal(await peer.close(), 0);
+  t.equal(store.getString('from-c'), 'written by C', 'and we read what the peer wrote');
+
+  store.close();
+  using again = Store.open(file);
+  t.same(again.get(key), value, 'reopened: the value is still there');
+});
+
+t.test('the mmap-io route refuses a store past 2 GiB, naming its limit', { skip: routeSkip('mmap-io') }, async (t) => {
+  const file = path.join(tempDir(t), 'big.spl');
+  const error = throwsCode(t, () => Store.create(file, { slots: SLOTS, maxValueSize: MAX_VALUE }, { mapping: 'mmap-io' }), 'ENOTSUP', 'mmap-io');
+  t.match(error?.message, /maps at most 2147483647 bytes.*koffi/);
+  t.equal(fs.existsSync(file), false, 'nothing is left behind');
+});
+
+t.test('create refuses a geometry past the format limit (4 GiB - 1), naming it', async (t) => {
+  const file = path.join(tempDir(t), 'huge.spl');
+  const error = throwsCode(t, () => Store.create(file, { slots: 2, maxValueSize: 2 ** 31 }), 'EINVAL', 'past 4 GiB');
+  t.match(error?.message, /the format records sizes up to 4294967295 bytes/);
+  t.equal(fs.existsSync(file), false);
+});
