@@ -447,101 +447,6 @@ t.test('c. our writers race to insert the same new keys while holes open on thei
   await endCase(fleet, name);
 });
 
-/** 64 KiB values: a copy takes long enough for unset and re-insert to land inside it. */
-const CYCLE_GEOMETRY = { slots: 16, maxValueSize: 65536 };
-const CYCLE_KEY = 'torture/cycled';
-/** Successful reads each direction must reach, over its two readers. */
-const MIN_CYCLE_READS = 100_000;
-/** Rounds of SECONDS each, run until the reads reach MIN_CYCLE_READS (one or two on a quiet machine). */
-const MAX_CYCLE_ROUNDS = 6;
-/**
- * The C cycler spins this long after each operation: flat out, its writes (a 64 KiB copy or
- * clear each, a few µs in C) leave no gap a 64 KiB read of ours fits in.
- */
-const C_CYCLE_PAUSE_US = 30;
-
-interface CycleTotals {
-  rounds: number;
-  cycles: number;
-  unsets: number;
-  writerErrors: string[];
-}
-
-/**
- * Rounds in which `writeRound` cycles set, set, unset on CYCLE_KEY while two of our readers
- * (getInto, get) read it, until they reach MIN_CYCLE_READS; nothing they accept may be torn.
- */
-async function readCycledKey(
-  t: Test,
-  direction: string,
-  name: string,
-  readers: Child[],
-  writeRound: (seconds: number) => Promise<{ cycles: number; unsets: number; errors: string[] }>,
-): Promise<CycleTotals> {
-  const modes = ['getInto', 'get'] as const;
-  const totals = modes.map(() => ({ reads: 0, eagain: 0, torn: 0, regressions: 0, missing: 0, errors: 0, seconds: 0, tornSamples: [] as string[], errorSamples: [] as string[] }));
-  const writer: CycleTotals = { rounds: 0, cycles: 0, unsets: 0, writerErrors: [] };
-  while (writer.rounds < MAX_CYCLE_ROUNDS && totals.reduce((n, r) => n + r.reads, 0) < MIN_CYCLE_READS) {
-    const [w, ...reports] = await Promise.all([
-      writeRound(SECONDS),
-      ...readers.map((r, i) =>
-        r.request<ReaderReport>({ op: 'read', target: name, key: CYCLE_KEY, mode: modes[i], seconds: SECONDS, exact: true }, ANSWER_TIMEOUT_MS),
-      ),
-    ]);
-    writer.rounds++;
-    writer.cycles += w.cycles;
-    writer.unsets += w.unsets;
-    writer.writerErrors.push(...w.errors);
-    for (const [i, r] of reports.entries()) {
-      const total = totals[i]!;
-      for (const field of ['reads', 'eagain', 'torn', 'missing', 'errors', 'seconds'] as const) total[field] += r[field];
-      total.tornSamples.push(...r.tornSamples);
-      total.errorSamples.push(...r.errorSamples);
-    }
-  }
-  t.ok(writer.unsets > 0, `the writer unset the key ${fmt(writer.unsets)} times in ${writer.rounds} rounds of ${SECONDS} s`);
-  let reads = 0;
-  for (const [i, r] of totals.entries()) {
-    const who = `ours reader ${i + 1} (${modes[i]})`;
-    t.equal(r.torn, 0, `${who}: no torn value accepted`, { samples: r.tornSamples.slice(0, 5) });
-    t.equal(r.errors, 0, `${who}: no error other than EAGAIN`, { samples: r.errorSamples.slice(0, 5) });
-    t.ok(r.missing > 0, `${who}: found the key unset ${fmt(r.missing)} times`);
-    record(t, direction, who, r, r.seconds);
-    reads += r.reads;
-  }
-  t.ok(reads >= MIN_CYCLE_READS, `${fmt(reads)} successful reads in all (at least ${fmt(MIN_CYCLE_READS)})`);
-  return writer;
-}
-
-t.test('e. unset and re-insert under readers: our process cycles set, set, unset on a 64 KiB value', async (t) => {
-  const { name } = tortureStore(t, 'torture-e1', CYCLE_GEOMETRY, CYCLE_KEY);
-  const [writer, ...readers] = await pool.take(3);
-  const w = await readCycledKey(t, 'ours cycles → ours', name, readers, async (seconds) => {
-    const r = await writer!.request<CyclerReport>({ op: 'cycle', target: name, key: CYCLE_KEY, seconds }, ANSWER_TIMEOUT_MS);
-    return { cycles: r.cycles, unsets: r.unsets, errors: r.errorSamples };
-  });
-  t.same(w.writerErrors, [], 'ours cycler: no error other than EAGAIN');
-  t.comment(`ours cycler: ${fmt(w.cycles / (w.rounds * SECONDS))} cycles/s`);
-  notes['ours cycler cycles/s (e)'] = Math.round(w.cycles / (w.rounds * SECONDS));
-  await pool.release(name);
-});
-
-t.test('e. unset and re-insert under readers: the C peer cycles set, set, unset (its unset resets the epoch to 2)', async (t) => {
-  const { name } = tortureStore(t, 'torture-e2', CYCLE_GEOMETRY, CYCLE_KEY);
-  const fleet = fleetFor(t);
-  const peer = fleet.openPeer(name);
-  const readers = await pool.take(2);
-  await fleet.ready();
-  const w = await readCycledKey(t, 'C cycles → ours', name, readers, async (seconds) => {
-    const a = await Fleet.ask(peer, { op: 'torture_cycle', key: CYCLE_KEY, seconds, first_seq: CYCLE_FIRST_SEQ, pause_us: C_CYCLE_PAUSE_US }, ANSWER_TIMEOUT_MS, 'C cycler');
-    return { cycles: Number(a['cycles']), unsets: Number(a['unsets']), errors: a.rc === 0 ? [] : [JSON.stringify(a)] };
-  });
-  t.same(w.writerErrors, [], 'C cycler ran');
-  t.comment(`C cycler: ${fmt(w.cycles / (w.rounds * SECONDS))} cycles/s`);
-  notes['C cycler cycles/s (e)'] = Math.round(w.cycles / (w.rounds * SECONDS));
-  await endCase(fleet, name);
-});
-
 /** The operations that must give up with EAGAIN on a slot held odd; each returns what it got. */
 function heldOddOps(store: Store, key: string): Array<[string, () => unknown]> {
   return [
@@ -683,6 +588,101 @@ t.test('d. a dead writer: a slot left odd', async (t) => {
     await endCase(fleet, name);
   });
   t.end();
+});
+
+/** 64 KiB values: a copy takes long enough for unset and re-insert to land inside it. */
+const CYCLE_GEOMETRY = { slots: 16, maxValueSize: 65536 };
+const CYCLE_KEY = 'torture/cycled';
+/** Successful reads each direction must reach, over its two readers. */
+const MIN_CYCLE_READS = 100_000;
+/** Rounds of SECONDS each, run until the reads reach MIN_CYCLE_READS (one or two on a quiet machine). */
+const MAX_CYCLE_ROUNDS = 6;
+/**
+ * The C cycler spins this long after each operation: flat out, its writes (a 64 KiB copy or
+ * clear each, a few µs in C) leave no gap a 64 KiB read of ours fits in.
+ */
+const C_CYCLE_PAUSE_US = 30;
+
+interface CycleTotals {
+  rounds: number;
+  cycles: number;
+  unsets: number;
+  writerErrors: string[];
+}
+
+/**
+ * Rounds in which `writeRound` cycles set, set, unset on CYCLE_KEY while two of our readers
+ * (getInto, get) read it, until they reach MIN_CYCLE_READS; nothing they accept may be torn.
+ */
+async function readCycledKey(
+  t: Test,
+  direction: string,
+  name: string,
+  readers: Child[],
+  writeRound: (seconds: number) => Promise<{ cycles: number; unsets: number; errors: string[] }>,
+): Promise<CycleTotals> {
+  const modes = ['getInto', 'get'] as const;
+  const totals = modes.map(() => ({ reads: 0, eagain: 0, torn: 0, regressions: 0, missing: 0, errors: 0, seconds: 0, tornSamples: [] as string[], errorSamples: [] as string[] }));
+  const writer: CycleTotals = { rounds: 0, cycles: 0, unsets: 0, writerErrors: [] };
+  while (writer.rounds < MAX_CYCLE_ROUNDS && totals.reduce((n, r) => n + r.reads, 0) < MIN_CYCLE_READS) {
+    const [w, ...reports] = await Promise.all([
+      writeRound(SECONDS),
+      ...readers.map((r, i) =>
+        r.request<ReaderReport>({ op: 'read', target: name, key: CYCLE_KEY, mode: modes[i], seconds: SECONDS, exact: true }, ANSWER_TIMEOUT_MS),
+      ),
+    ]);
+    writer.rounds++;
+    writer.cycles += w.cycles;
+    writer.unsets += w.unsets;
+    writer.writerErrors.push(...w.errors);
+    for (const [i, r] of reports.entries()) {
+      const total = totals[i]!;
+      for (const field of ['reads', 'eagain', 'torn', 'missing', 'errors', 'seconds'] as const) total[field] += r[field];
+      total.tornSamples.push(...r.tornSamples);
+      total.errorSamples.push(...r.errorSamples);
+    }
+  }
+  t.ok(writer.unsets > 0, `the writer unset the key ${fmt(writer.unsets)} times in ${writer.rounds} rounds of ${SECONDS} s`);
+  let reads = 0;
+  for (const [i, r] of totals.entries()) {
+    const who = `ours reader ${i + 1} (${modes[i]})`;
+    t.equal(r.torn, 0, `${who}: no torn value accepted`, { samples: r.tornSamples.slice(0, 5) });
+    t.equal(r.errors, 0, `${who}: no error other than EAGAIN`, { samples: r.errorSamples.slice(0, 5) });
+    t.ok(r.missing > 0, `${who}: found the key unset ${fmt(r.missing)} times`);
+    record(t, direction, who, r, r.seconds);
+    reads += r.reads;
+  }
+  t.ok(reads >= MIN_CYCLE_READS, `${fmt(reads)} successful reads in all (at least ${fmt(MIN_CYCLE_READS)})`);
+  return writer;
+}
+
+t.test('e. unset and re-insert under readers: our process cycles set, set, unset on a 64 KiB value', async (t) => {
+  const { name } = tortureStore(t, 'torture-e1', CYCLE_GEOMETRY, CYCLE_KEY);
+  const [writer, ...readers] = await pool.take(3);
+  const w = await readCycledKey(t, 'ours cycles → ours', name, readers, async (seconds) => {
+    const r = await writer!.request<CyclerReport>({ op: 'cycle', target: name, key: CYCLE_KEY, seconds }, ANSWER_TIMEOUT_MS);
+    return { cycles: r.cycles, unsets: r.unsets, errors: r.errorSamples };
+  });
+  t.same(w.writerErrors, [], 'ours cycler: no error other than EAGAIN');
+  t.comment(`ours cycler: ${fmt(w.cycles / (w.rounds * SECONDS))} cycles/s`);
+  notes['ours cycler cycles/s (e)'] = Math.round(w.cycles / (w.rounds * SECONDS));
+  await pool.release(name);
+});
+
+t.test('e. unset and re-insert under readers: the C peer cycles set, set, unset (its unset resets the epoch to 2)', async (t) => {
+  const { name } = tortureStore(t, 'torture-e2', CYCLE_GEOMETRY, CYCLE_KEY);
+  const fleet = fleetFor(t);
+  const peer = fleet.openPeer(name);
+  const readers = await pool.take(2);
+  await fleet.ready();
+  const w = await readCycledKey(t, 'C cycles → ours', name, readers, async (seconds) => {
+    const a = await Fleet.ask(peer, { op: 'torture_cycle', key: CYCLE_KEY, seconds, first_seq: CYCLE_FIRST_SEQ, pause_us: C_CYCLE_PAUSE_US }, ANSWER_TIMEOUT_MS, 'C cycler');
+    return { cycles: Number(a['cycles']), unsets: Number(a['unsets']), errors: a.rc === 0 ? [] : [JSON.stringify(a)] };
+  });
+  t.same(w.writerErrors, [], 'C cycler ran');
+  t.comment(`C cycler: ${fmt(w.cycles / (w.rounds * SECONDS))} cycles/s`);
+  notes['C cycler cycles/s (e)'] = Math.round(w.cycles / (w.rounds * SECONDS));
+  await endCase(fleet, name);
 });
 
 t.test('torture figures', async (t) => {
