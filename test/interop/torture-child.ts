@@ -5,7 +5,7 @@
  *
  *   {"op":"read",   "target","key","mode":"get"|"getInto","seconds","exact"?} → ReaderReport
  *   {"op":"write",  "target","key","writerId","seconds"}                   → WriterReport
- *   {"op":"cycle",  "target","key","seconds"}                              → CyclerReport
+ *   {"op":"cycle",  "target","key","seconds","pauseUs"?}                  → CyclerReport
  *   {"op":"insert", "target","writerId","gen","start","period","count"}    → InserterReport
  *   {"op":"churn",  "target","fillers","seconds"}                          → ChurnerReport
  *   {"op":"close",  "target"}                                              → {"closed":true}
@@ -31,6 +31,7 @@ interface Command {
   count?: number;
   fillers?: number;
   exact?: boolean;
+  pauseUs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as { idleLimitMs?: number };
@@ -58,7 +59,7 @@ serve((line) => {
     case 'write':
       return runWriter(storeFor(c.target), need(c.key, 'key'), need(c.writerId, 'writerId'), need(c.seconds, 'seconds'));
     case 'cycle':
-      return runCycler(storeFor(c.target), need(c.key, 'key'), need(c.seconds, 'seconds'));
+      return runCycler(storeFor(c.target), need(c.key, 'key'), need(c.seconds, 'seconds'), c.pauseUs ?? 0);
     case 'insert':
       return insertGeneration(
         storeFor(c.target),

@@ -70,9 +70,10 @@ export const CYCLE_FIRST_SEQ = 9297;
 
 /**
  * The unset role: cycles set, set, unset on one key (the traffic that brought slot epochs back
- * before our unset moved them forward), with the torture values of 64 seqs from CYCLE_FIRST_SEQ in turn.
+ * before our unset moved them forward), with the torture values of 64 seqs from CYCLE_FIRST_SEQ in turn,
+ * spinning `pauseUs` µs after each operation so that readers find gaps between writes.
  */
-export function runCycler(store: Store, key: string, seconds: number): CyclerReport {
+export function runCycler(store: Store, key: string, seconds: number, pauseUs = 0): CyclerReport {
   const M = store.maxValueSize;
   const values: Uint8Array[] = [];
   for (let seq = CYCLE_FIRST_SEQ; seq < CYCLE_FIRST_SEQ + CYCLE_VALUES; seq++) {
@@ -86,6 +87,7 @@ export function runCycler(store: Store, key: string, seconds: number): CyclerRep
   let eagain = 0;
   let errors = 0;
   let next = 0;
+  const pauseNs = BigInt(Math.round(pauseUs * 1000));
   const attempt = (write: () => void): void => {
     try {
       write();
@@ -96,6 +98,7 @@ export function runCycler(store: Store, key: string, seconds: number): CyclerRep
         errorSamples.add(errorText(error));
       }
     }
+    if (pauseNs > 0n) for (const until = monoNs() + pauseNs; monoNs() < until; );
   };
   const started = monoNs();
   const end = started + BigInt(Math.round(seconds * 1e9));

@@ -598,10 +598,10 @@ const MIN_CYCLE_READS = 100_000;
 /** Rounds of SECONDS each, run until the reads reach MIN_CYCLE_READS (one or two on a quiet machine). */
 const MAX_CYCLE_ROUNDS = 6;
 /**
- * The C cycler spins this long after each operation: flat out, its writes (a 64 KiB copy or
- * clear each, a few µs in C) leave no gap a 64 KiB read of ours fits in.
+ * The cyclers spin this long after each operation: flat out, their writes (a 64 KiB copy or
+ * clear each, a few µs) leave no gap a 64 KiB read of ours fits in.
  */
-const C_CYCLE_PAUSE_US = 30;
+const CYCLE_PAUSE_US = 30;
 
 interface CycleTotals {
   rounds: number;
@@ -660,7 +660,7 @@ t.test('e. unset and re-insert under readers: our process cycles set, set, unset
   const { name } = tortureStore(t, 'torture-e1', CYCLE_GEOMETRY, CYCLE_KEY);
   const [writer, ...readers] = await pool.take(3);
   const w = await readCycledKey(t, 'ours cycles → ours', name, readers, async (seconds) => {
-    const r = await writer!.request<CyclerReport>({ op: 'cycle', target: name, key: CYCLE_KEY, seconds }, ANSWER_TIMEOUT_MS);
+    const r = await writer!.request<CyclerReport>({ op: 'cycle', target: name, key: CYCLE_KEY, seconds, pauseUs: CYCLE_PAUSE_US }, ANSWER_TIMEOUT_MS);
     return { cycles: r.cycles, unsets: r.unsets, errors: r.errorSamples };
   });
   t.same(w.writerErrors, [], 'ours cycler: no error other than EAGAIN');
@@ -676,7 +676,7 @@ t.test('e. unset and re-insert under readers: the C peer cycles set, set, unset 
   const readers = await pool.take(2);
   await fleet.ready();
   const w = await readCycledKey(t, 'C cycles → ours', name, readers, async (seconds) => {
-    const a = await Fleet.ask(peer, { op: 'torture_cycle', key: CYCLE_KEY, seconds, first_seq: CYCLE_FIRST_SEQ, pause_us: C_CYCLE_PAUSE_US }, ANSWER_TIMEOUT_MS, 'C cycler');
+    const a = await Fleet.ask(peer, { op: 'torture_cycle', key: CYCLE_KEY, seconds, first_seq: CYCLE_FIRST_SEQ, pause_us: CYCLE_PAUSE_US }, ANSWER_TIMEOUT_MS, 'C cycler');
     return { cycles: Number(a['cycles']), unsets: Number(a['unsets']), errors: a.rc === 0 ? [] : [JSON.stringify(a)] };
   });
   t.same(w.writerErrors, [], 'C cycler ran');
