@@ -17,13 +17,15 @@ export function copyStillValid(m: StoreMemory, slotByte: number, before: number,
   const w = slotByte >>> 2;
   const i32 = m.i32;
   // The hash between the copy and the second epoch load: a hash a re-insert wrote comes with that insert's (odd or later) epoch.
-  if (i32[w] !== hashLo || i32[w + 1] !== hashHi) return false;
-  // Same even epoch: no writer entered, unless an epoch came back; ours never bring one back.
-  if (Atomics.load(m.u32, w + EPOCH_W32) !== before) return false;
+  // Then the same even epoch: no writer entered, unless an epoch came back; ours never bring one back.
+  if (i32[w] !== hashLo || i32[w + 1] !== hashHi || Atomics.load(m.u32, w + EPOCH_W32) !== before) return false;
   // Epoch 2 (0 before any write) is never returned to with a live key: a C unset leaves 2 with hash 0, and its re-insert makes 4.
-  if (before <= 2) return true;
-  // C's unset resets to 2 (retrain to 4): climbing back to `before` takes (before − 2) / 2 writes, each moving the global epoch.
-  return ((Atomics.load(i32, m.globalEpochW32) - globalBefore) >>> 0) < (before - 2) >>> 1;
+  return before <= 2 || globalMovedTooLittle(m, before, globalBefore);
+}
+
+/** C's unset resets to 2 (retrain to 4): climbing back to `before` takes (before − 2) / 2 writes, each moving the global epoch. */
+function globalMovedTooLittle(m: StoreMemory, before: number, globalBefore: number): boolean {
+  return ((Atomics.load(m.i32, m.globalEpochW32) - globalBefore) >>> 0) < (before - 2) >>> 1;
 }
 
 /** The global epoch's low word as an int32: load it before the slot epoch a copy is checked against. */
