@@ -411,7 +411,7 @@ export class UnsetCmd extends KeyStep {
       if (m.copies(this.bytes).length > 1) note('unset: a stale C duplicate becomes visible');
       if (m.mop === 0) note('unset: with mop off (stale key bytes stay)');
       if (m.slots[index]!.embedding.some((b) => b !== 0)) note('unset: zeroes a set embedding');
-      m.unset(index);
+      m.unset(index, this.side);
     }
   }
 }
@@ -843,7 +843,7 @@ export class SystemCmd extends FeatureStep {
   }
 }
 
-/** retrainSlot / retrain_slot: slot epoch stored 3 then 4, global +1, pulse. */
+/** retrainSlot / retrain_slot: slot epoch stored 3 then 4 (C) or moved on to the next even value (ours), global +1, pulse. */
 export class RetrainCmd extends FeatureStep {
   protected readonly op = 'retrainSlot';
   protected describe(): string {
@@ -858,7 +858,7 @@ export class RetrainCmd extends FeatureStep {
   protected present(m: SlotModel, index: number, _result: unknown, answer?: PeerAnswer): void {
     if (answer) expectPeer(this.toString(), answer, 0);
     if (m.slots[index]!.embedding.some((b) => b !== 0)) note('retrainSlot: zeroes a set embedding');
-    m.retrain(index);
+    m.retrain(index, answer ? 'c' : 'ts');
   }
 }
 
@@ -1177,7 +1177,7 @@ export class TandemUnsetCmd extends KeyStep {
     for (const key of keys) {
       const index = m.find(utf8(key));
       if (index >= 0) {
-        m.unset(index);
+        m.unset(index, side);
         removed++;
       }
     }

@@ -170,7 +170,7 @@ export class SlotModel {
     const [keeper, ...others] = this.copies(key);
     if (keeper === undefined || others.length === 0) return [];
     this.set(keeper, key, value);
-    for (const other of others) this.unset(other);
+    for (const other of others) this.unset(other, 'ts');
     return others;
   }
 
@@ -253,8 +253,8 @@ export class SlotModel {
     this.globalEpoch = (this.globalEpoch + 1n) & U64;
   }
 
-  /** unset of slot `index`; returns the old length. */
-  unset(index: number): number {
+  /** unset of slot `index` by `side`; returns the old length. C resets the epoch to 2, ours releases to e + 2 (docs/format.md). */
+  unset(index: number, side: Side): number {
     const s = this.slots[index]!;
     const old = s.len;
     s.hash = 0n;
@@ -265,7 +265,7 @@ export class SlotModel {
       s.key[0] = 0;
     }
     s.len = 0;
-    s.epoch = 2n;
+    s.epoch = side === 'c' ? 2n : (s.epoch + 2n) & U64;
     s.typeFlag = TYPE_VOID;
     s.watcherMask = 0n;
     s.ctime = 0n;
@@ -283,10 +283,10 @@ export class SlotModel {
     this.globalEpoch = (this.globalEpoch + 1n) & U64;
   }
 
-  /** retrain_slot: epoch stored 3, embedding zeroed, epoch 4, global +1, pulse. */
-  retrain(index: number): void {
+  /** retrain_slot by `side`: C stores epoch 3 then 4, ours (e | 1) then (e | 1) + 1; embedding zeroed, global +1, pulse. */
+  retrain(index: number, side: Side): void {
     const s = this.slots[index]!;
-    s.epoch = 4n;
+    s.epoch = side === 'c' ? 4n : ((s.epoch | 1n) + 1n) & U64;
     s.embedding.fill(0);
     this.globalEpoch = (this.globalEpoch + 1n) & U64;
     this.pulse(index);

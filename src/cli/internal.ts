@@ -4,9 +4,9 @@
  * --repair), and the probe helpers. Everything here goes through the same seqlock rules as
  * the library.
  */
-import { KEY_MAX, SLOT, SlotType } from '../layout/constants.js';
+import { SLOT } from '../layout/constants.js';
 import { homeSlot } from '../layout/fnv1a.js';
-import { claimHomeRegion, clearLocked } from '../store/kv.js';
+import { clearLocked } from '../store/kv.js';
 import { findKey, slotHoldsKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
 import type { Store } from '../store/store.js';
@@ -31,28 +31,15 @@ export function probeDistance(hash: bigint, index: number, slots: number): numbe
 export function clearStuckSlot(store: Store, index: number, oddEpoch: bigint): boolean {
   store.live();
   const m = store.memory;
-  const { u8, u32, u64 } = m;
+  const { u64 } = m;
   const slotByte = m.slotByte(index);
   const epoch64 = (slotByte + SLOT.epoch) >>> 3;
   if ((oddEpoch & 1n) === 0n) return false;
   // odd to odd: readers and writers keep backing off, and the CAS fails if anyone moved the slot since the samples.
   if (Atomics.compareExchange(u64, epoch64, oddEpoch, oddEpoch + 2n) !== oddEpoch) return false;
-  // hash 0 first: from here no lookup finds the key, so nobody can read what is left of the value.
-  Atomics.store(u64, slotByte >>> 3, 0n);
-  const home = claimHomeRegion(m, index, slotByte, 0);
-  // The partial value and key go entirely, whatever the scrub mode: nobody should find them again.
-  u8.fill(0, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
-  u8.fill(0, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
-  Atomics.store(u8, slotByte + SLOT.type_flag, SlotType.VOID);
-  Atomics.store(u8, slotByte + SLOT.user_flag, 0);
-  Atomics.store(u32, (slotByte + SLOT.val_len) >>> 2, 0);
-  Atomics.store(u64, (slotByte + SLOT.watcher_mask) >>> 3, 0n);
-  Atomics.store(u64, (slotByte + SLOT.ctime) >>> 3, 0n);
-  Atomics.store(u64, (slotByte + SLOT.atime) >>> 3, 0n);
-  Atomics.store(u64, (slotByte + SLOT.bloom) >>> 3, 0n);
-  if (m.embeddings) u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
-  // Released forward, never back: a reader that sampled the slot before the writer died holds a lower epoch.
-  Atomics.store(u64, epoch64, oddEpoch + 3n);
+  // Cleared as unset clears, value and key whatever the scrub mode (nobody should find a partial value again),
+  // and released forward to oddEpoch + 3: above any epoch a reader sampled before the writer died.
+  clearLocked(m, index, slotByte, true);
   store.kv.notify(index, false);
   return true;
 }

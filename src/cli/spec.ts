@@ -264,7 +264,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'retrain',
     group: 'write',
-    summary: "reset a key's epoch to 4 and zero its embedding; also frees a slot a dead writer left locked",
+    summary: "move a key's epoch on to the next even value and zero its embedding; also frees a slot a dead writer left locked",
     args: [{ name: 'KEY', complete: 'key' }],
     options: [],
     examples: ['retrain doc:42'],

@@ -76,8 +76,8 @@ export function setNamedType(ctx: KvContext, keyText: string, mask: number): voi
     m.u32[lengthW] = U64_BYTES;
   }
   Atomics.store(m.u8, slotByte + SLOT.type_flag, mask);
+  bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release: readers see it with the new slot epoch
   unlock(m.u32, m.u64, m.epochW32(slotByte));
-  bumpGlobalEpoch(m.u32, m.globalEpochW32);
   ctx.notify(index, true);
 }
 
@@ -133,8 +133,8 @@ export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: b
       result = (value - by) & U64_MAX;
   }
   writeU64LE(m.u8, at, result);
+  bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release: readers see it with the new slot epoch
   unlock(m.u32, m.u64, m.epochW32(slotByte));
-  bumpGlobalEpoch(m.u32, m.globalEpochW32);
   ctx.notify(index, true);
 }
 

@@ -27,8 +27,8 @@ export function setEmbedding(ctx: KvContext, keyText: string, vector: Float32Arr
   const index = lockExistingKey(ctx, keyText, 'setEmbedding');
   const slotByte = m.slotByte(index);
   m.u8.set(new Uint8Array(vector.buffer, vector.byteOffset, EMBED_BYTES), slotByte + SLOT.embedding);
+  bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release: readers see it with the new slot epoch
   unlock(m.u32, m.u64, m.epochW32(slotByte));
-  bumpGlobalEpoch(m.u32, m.globalEpochW32);
   ctx.notify(index, true);
 }
 

@@ -30,6 +30,7 @@ import {
   slotHoldsKey,
   storedKeyLength,
 } from './probe.js';
+import { copyStillValid } from './read-check.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 
 const utf8Decoder = new TextDecoder();
@@ -148,12 +149,13 @@ function writeKey(ctx: KvContext, slotByte: number): void {
   Atomics.store(m.u64, slotByte >>> 3, halvesToBigInt(ctx.key.hashHi, ctx.key.hashLo));
 }
 
-/** After a write: release, pulse the slot's groups, move the global epoch, notify (the order C uses). */
+/** After a write: move the global epoch, release, pulse the slot's groups, notify. */
 export function publish(ctx: KvContext, index: number, slotByte: number): void {
   const m = ctx.m;
+  // The global epoch before the release (C moves it just after): a reader that sees the new slot epoch sees it moved too.
+  const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
   unlock(m.u32, m.u64, (slotByte + SLOT.epoch) >>> 2);
   pulseSlot(m, slotByte);
-  const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
   const key = ctx.key;
   if (before === key.expectedEpoch) {
     // Only our own write moved the epoch since we last looked: the key's place is known, every other entry stands.
@@ -295,15 +297,16 @@ function lockHoldingKey(ctx: KvContext, slotByte: number): boolean {
 }
 
 /**
- * Empties a slot we hold, leaving C's unset bytes (docs/spec/FORMAT.md §7); the final epoch store
- * of 2 is also our release.
+ * Empties a slot we hold, leaving C's unset bytes (docs/spec/FORMAT.md §7) except the epoch, which our
+ * release moves on to e + 2 where C resets it to 2 (docs/format.md, deliberate differences).
+ * `scrubAll` zeroes the value and key whatever the mop mode (doctor clearing a dead writer's slot).
  */
-export function clearLocked(m: StoreMemory, index: number, slotByte: number): void {
+export function clearLocked(m: StoreMemory, index: number, slotByte: number, scrubAll = false): void {
   const { u8, u32, u64 } = m;
   // hash 0 first: from here no finder matches the slot, and a reader that copied meanwhile fails its hash check.
   Atomics.store(u64, slotByte >>> 3, 0n);
   const home = claimHomeRegion(m, index, slotByte, 0);
-  if ((Atomics.load(u8, HEADER.core_flags) & SPL_SYS_AUTO_SCRUB) !== 0) {
+  if (scrubAll || (Atomics.load(u8, HEADER.core_flags) & SPL_SYS_AUTO_SCRUB) !== 0) {
     u8.fill(0, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
     u8.fill(0, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
   } else {
@@ -317,8 +320,8 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number): vo
   Atomics.store(u64, (slotByte + SLOT.atime) >>> 3, 0n);
   Atomics.store(u64, (slotByte + SLOT.bloom) >>> 3, 0n);
   if (m.embeddings) u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
-  // Epoch 2 as C leaves it; storing it (not adding) releases our odd epoch.
-  Atomics.store(u64, (slotByte + SLOT.epoch) >>> 3, 2n);
+  // Released forward to e + 2, not reset to 2 as C does: no reader's epoch can come back (docs/format.md).
+  unlock(u32, u64, (slotByte + SLOT.epoch) >>> 2);
 }
 
 /**
@@ -330,7 +333,6 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number): vo
 function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: string, copy = false): number {
   const m = ctx.m;
   const u32 = m.u32;
-  const i32 = m.i32;
   const key = ctx.key;
   key.encode(keyText);
   const e = key.entry;
@@ -338,25 +340,24 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: stri
   for (;;) {
     const index = locateKey(m, key);
     if (index < 0) return -1;
+    // locateKey loaded the global epoch (before the slot epoch below) and left it here: the copy is checked against it.
+    const globalBefore = key.expectedEpoch;
     const slotByte = m.slotsStart + index * m.slotSize;
-    const epochW = (slotByte + SLOT.epoch) >>> 2;
-    const before = Atomics.load(u32, epochW);
+    const before = Atomics.load(u32, (slotByte + SLOT.epoch) >>> 2);
     if ((before & 1) === 0) {
       // Plain loads, once each: the bound check and the copy use these locals, the epoch check validates them.
       const offset = u32[(slotByte + SLOT.val_off) >>> 2]!;
       const length = u32[(slotByte + SLOT.val_len) >>> 2]!;
       if (valueOutOfBounds(m, offset, length)) {
-        if (Atomics.load(u32, epochW) === before) throw outOfArena(m, index, offset, length);
+        if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) throw outOfArena(m, index, offset, length);
       } else {
         let copied = true;
         if (copy) ctx.lastCopy = m.u8.slice(m.arenaStart + offset, m.arenaStart + offset + length);
         else if (length <= into.length) ctx.copier.out(into, m.arenaStart + offset, length);
-        else if (Atomics.load(u32, epochW) === before) {
+        else if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) {
           throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
         } else copied = false;
-        // Same even epoch after the copy: no writer entered meanwhile; the hash rules out an unset.
-        const w = slotByte >>> 2;
-        if (copied && Atomics.load(u32, epochW) === before && i32[w] === e.hashLo && i32[w + 1] === e.hashHi) return length;
+        if (copied && copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) return length;
       }
     }
     if (!retrying) {

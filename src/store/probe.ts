@@ -47,13 +47,6 @@ export function slotHoldsEntry(m: StoreMemory, slotByte: number, e: EncodedKey):
   return m.i32[w] === e.hashLo && m.i32[w + 1] === e.hashHi && storedKeyIs(m, slotByte, e);
 }
 
-/** The hash still equals the key's: used after a seqlock read to reject a slot unset meanwhile. */
-export function hashStillMatches(m: StoreMemory, slotByte: number, key: KeyCodec): boolean {
-  const w = slotByte >>> 2;
-  const e = key.entry;
-  return m.i32[w] === e.hashLo && m.i32[w + 1] === e.hashHi;
-}
-
 /** The first slot on the key's probe path that holds it (what C readers see), or -1. */
 export function findKey(m: StoreMemory, key: KeyCodec): number {
   // Everything the loop reads is hoisted into locals, and the inner loop compares hashes

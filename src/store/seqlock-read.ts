@@ -1,11 +1,12 @@
 import type { KvContext } from './kv.js';
 import { contested } from './kv.js';
 import { locateKey } from './probe.js';
+import { copyStillValid } from './read-check.js';
 
 /**
  * The seqlock read of docs/spec/FORMAT.md §6 for readers off the hot path (getBigUint, getEmbedding,
  * rawView): find the key, load an even epoch, let `read` copy what it needs, and accept the
- * result only if the epoch is unchanged and the slot still holds the key's hash. `stable`
+ * result only if it passes the readers' check (read-check.ts: hash, epoch, global epoch). `stable`
  * (usable later too, e.g. as a view's stillValid) says whether that still holds: `read` throws
  * an error about the slot's bytes only after `stable()` confirms they were not mid-write.
  * Returns undefined when the key is missing; EAGAIN when the slot stays busy.
@@ -24,12 +25,12 @@ export function readKeySlot<T>(
   for (;;) {
     const index = locateKey(m, ctx.key);
     if (index < 0) return undefined;
+    // locateKey loaded the global epoch before the slot epoch below and left it here.
+    const globalBefore = ctx.key.expectedEpoch;
     const slotByte = m.slotByte(index);
-    const epochW = m.epochW32(slotByte);
-    const before = Atomics.load(m.u32, epochW);
+    const before = Atomics.load(m.u32, m.epochW32(slotByte));
     if ((before & 1) === 0) {
-      const stable = (): boolean =>
-        Atomics.load(m.u32, epochW) === before && m.i32[slotByte >>> 2] === hashLo && m.i32[(slotByte >>> 2) + 1] === hashHi;
+      const stable = (): boolean => copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore);
       const result = read(index, slotByte, stable);
       if (stable()) return result;
     }

@@ -13,10 +13,16 @@ export function tryLock(u32: Uint32Array, epochW32: number): boolean {
   return Atomics.compareExchange(u32, epochW32, e, e + 1) === e;
 }
 
-/** Releases a slot we hold: epoch+1 makes it even again and tells readers the value changed. */
+/**
+ * Releases a slot we hold: epoch+1 makes it even again and tells readers the value changed.
+ * The only writers that store over a held epoch are C's unset and retrain (they take no lock):
+ * when one left an even epoch, that release stands and adding 1 would leave the slot odd for good.
+ */
 export function unlock(u32: Uint32Array, u64: BigUint64Array, epochW32: number): void {
-  // A plain read: we hold the lock, so no other writer changes the epoch.
-  if (u32[epochW32] !== LOW_MAX) {
+  // A plain read: no writer but us changes a held epoch, except those C stores; a stale read is our own odd value.
+  const now = u32[epochW32]!;
+  if ((now & 1) === 0) return;
+  if (now !== LOW_MAX) {
     Atomics.add(u32, epochW32, 1);
   } else {
     Atomics.add(u64, epochW32 >>> 1, 1n); // the rare carry into the high word

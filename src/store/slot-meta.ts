@@ -42,18 +42,21 @@ export function setAsSystem(ctx: KvContext, keyText: string): void {
 }
 
 /**
- * retrain_slot: stores epoch 3, zeroes the embedding, stores epoch 4. Stored, not CAS'd: this
- * is how a slot stuck odd by a writer that died inside its seqlock is freed.
+ * retrain_slot, moving forward: stores the current epoch made odd (readers back off while the
+ * embedding is cleared), moves the global epoch, then stores the next even epoch. C stores 3
+ * then 4; ours never brings an epoch back to a value a reader may hold (docs/format.md).
+ * Stored, not CAS'd: this is how a slot stuck odd by a writer that died inside its seqlock is freed.
  */
 export function retrainSlot(ctx: KvContext, keyText: string): void {
   const m = ctx.m;
   const index = requireSlot(ctx, keyText, 'retrainSlot');
   const slotByte = m.slotByte(index);
   const epoch64 = (slotByte + SLOT.epoch) >>> 3;
-  Atomics.store(m.u64, epoch64, 3n); // odd: readers back off while the embedding is cleared
+  const held = Atomics.load(m.u64, epoch64) | 1n; // odd: an even epoch becomes e + 1, a stuck odd one stays
+  Atomics.store(m.u64, epoch64, held);
   if (m.embeddings) m.u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
-  Atomics.store(m.u64, epoch64, 4n);
-  bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release, so a reader that sees the new epoch sees it moved
+  Atomics.store(m.u64, epoch64, (held + 1n) & U64_MAX); // wraps to 0 only after 2^64 writes
   pulseSlot(m, slotByte);
   ctx.notify(index, true);
 }

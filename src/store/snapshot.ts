@@ -1,7 +1,8 @@
 import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
 import { contested, outOfArena, readStoredKey, valueOutOfBounds, type KvContext } from './kv.js';
 import type { StoreMemory } from './memory.js';
-import { hashStillMatches, locateKey } from './probe.js';
+import { locateKey } from './probe.js';
+import { copyStillValid, globalEpochNow } from './read-check.js';
 import { readKeySlot } from './seqlock-read.js';
 
 export interface HeaderSnapshot {
@@ -59,7 +60,7 @@ export function headerSnapshot(m: StoreMemory): HeaderSnapshot {
   };
 }
 
-/** Slot fields read between two equal, even epoch loads. */
+/** Slot fields read under the readers' check (read-check.ts). */
 export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string | undefined): SlotSnapshot | undefined {
   const m = ctx.m;
   const { u8, u32, u64 } = m;
@@ -67,6 +68,7 @@ export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string 
   const epochW = m.epochW32(slotByte);
   ctx.backoff.reset();
   for (;;) {
+    const globalBefore = globalEpochNow(m); // before the slot epoch: the snapshot is checked against both
     const before = Atomics.load(u32, epochW);
     if ((before & 1) === 0) {
       const snapshot: SlotSnapshot = {
@@ -83,9 +85,10 @@ export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string 
         atime: Atomics.load(u64, (slotByte + SLOT.atime) >>> 3),
         bloom: Atomics.load(u64, (slotByte + SLOT.bloom) >>> 3),
       };
-      if (Atomics.load(u32, epochW) === before && (keyText === undefined || hashStillMatches(m, slotByte, ctx.key))) {
-        return snapshot;
-      }
+      // Checked against the key's hash, or (a slot by index) the hash the snapshot read.
+      const hashLo = keyText === undefined ? Number(BigInt.asIntN(32, snapshot.hash)) : ctx.key.hashLo;
+      const hashHi = keyText === undefined ? Number(BigInt.asIntN(32, snapshot.hash >> 32n)) : ctx.key.hashHi;
+      if (copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) return snapshot;
     }
     if (!ctx.backoff.next()) throw contested('slotSnapshot', keyText ?? `slot ${index}`, ctx.backoff.budgetMs);
   }

@@ -523,7 +523,7 @@ export class Store implements Disposable {
     bumpSlot(this.kv, key);
   }
 
-  /** Resets the slot epoch to 4 and clears its embedding; also frees a slot a dead writer left odd. */
+  /** Moves the slot epoch on to the next even value (C resets it to 4) and clears its embedding; also frees a slot a dead writer left odd. */
   retrainSlot(key: string): void {
     this.live();
     retrainSlot(this.kv, key);

@@ -26,7 +26,7 @@ for (const [kind, make] of Object.entries(makers)) {
     setTimeout(() => store.set('k', 'v2'), 15);
     t.equal(await store.poll('k', { timeout: 2000 }), true, 'a set is a change');
     setTimeout(() => store.unset('k'), 15);
-    t.equal(await store.poll('k', { timeout: 2000 }), true, 'an unset is a change (the epoch goes back to 2)');
+    t.equal(await store.poll('k', { timeout: 2000 }), true, 'an unset is a change (the slot epoch moves on)');
     setTimeout(() => store.set('k', 'back'), 15);
     t.equal(await store.poll('k', { timeout: 2000 }), true, 'creation of a missing key is a change');
     const controller = new AbortController();

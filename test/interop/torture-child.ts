@@ -3,8 +3,9 @@
  * plays whichever role each asks for, on whichever store it names, so the same few processes
  * serve every case of torture.test.ts (a Node process with tsx takes a while to start):
  *
- *   {"op":"read",   "target","key","mode":"get"|"getInto","seconds"}      → ReaderReport
+ *   {"op":"read",   "target","key","mode":"get"|"getInto","seconds","exact"?} → ReaderReport
  *   {"op":"write",  "target","key","writerId","seconds"}                   → WriterReport
+ *   {"op":"cycle",  "target","key","seconds","pauseUs"?}                  → CyclerReport
  *   {"op":"insert", "target","writerId","gen","start","period","count"}    → InserterReport
  *   {"op":"churn",  "target","fillers","seconds"}                          → ChurnerReport
  *   {"op":"close",  "target"}                                              → {"closed":true}
@@ -15,10 +16,10 @@ import { Store } from '../../src/index.js';
 import { serve } from './child-io.js';
 import { churn, insertGeneration } from './torture-insert.js';
 import { runReader, type ReadMode } from './torture-reader.js';
-import { runWriter } from './torture-writer.js';
+import { runCycler, runWriter } from './torture-writer.js';
 
 interface Command {
-  op: 'read' | 'write' | 'insert' | 'churn' | 'close';
+  op: 'read' | 'write' | 'cycle' | 'insert' | 'churn' | 'close';
   target: string;
   key?: string;
   mode?: ReadMode;
@@ -29,6 +30,8 @@ interface Command {
   period?: string;
   count?: number;
   fillers?: number;
+  exact?: boolean;
+  pauseUs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as { idleLimitMs?: number };
@@ -52,9 +55,11 @@ serve((line) => {
   const c = JSON.parse(line) as Command;
   switch (c.op) {
     case 'read':
-      return runReader(storeFor(c.target), need(c.key, 'key'), need(c.mode, 'mode'), need(c.seconds, 'seconds'));
+      return runReader(storeFor(c.target), need(c.key, 'key'), need(c.mode, 'mode'), need(c.seconds, 'seconds'), c.exact === true);
     case 'write':
       return runWriter(storeFor(c.target), need(c.key, 'key'), need(c.writerId, 'writerId'), need(c.seconds, 'seconds'));
+    case 'cycle':
+      return runCycler(storeFor(c.target), need(c.key, 'key'), need(c.seconds, 'seconds'), c.pauseUs ?? 0);
     case 'insert':
       return insertGeneration(
         storeFor(c.target),

@@ -9,7 +9,9 @@
  *     and our writers racing to insert the same new keys while another process opens holes
  *     on their probe paths: no key may end up stored twice;
  *  d. a dead writer: a slot left odd makes every operation end in EAGAIN, quickly, and
- *     retrainSlot frees it.
+ *     retrainSlot frees it;
+ *  e. unset and re-insert under readers (the epoch ABA): ours, then the C peer, cycle set,
+ *     set, unset on a 64 KiB value while two of our processes read it; nothing torn.
  *
  * Every value is a torture value (test/peer/README.md): seq, filler, FNV-1a checksum, so a
  * torn copy cannot pass. Per-case duration: SPLINTER_TORTURE_SECONDS (default 2).
@@ -23,10 +25,10 @@ import type { Test } from '../helpers/assert.js';
 import { shmName, toHex } from '../helpers/fixtures.js';
 import type { PeerAnswer } from '../helpers/peer.js';
 import { newTortureCheck, tortureValue, verifyTorture } from '../helpers/torture-value.js';
-import { ChildPool, Fleet } from './children.js';
+import { ChildPool, Fleet, type Child } from './children.js';
 import type { ChurnerReport, InserterReport } from './torture-insert.js';
 import type { ReaderReport } from './torture-reader.js';
-import type { WriterReport } from './torture-writer.js';
+import { CYCLE_FIRST_SEQ, type CyclerReport, type WriterReport } from './torture-writer.js';
 
 const SECONDS = (() => {
   const raw = process.env['SPLINTER_TORTURE_SECONDS'];
@@ -86,8 +88,8 @@ function fleetFor(t: Test): Fleet {
 }
 
 // Long runs (SPLINTER_TORTURE_SECONDS) get a file timeout to match: the timed cases take up
-// to 6.5 × the duration; allow about twice that, plus room for starting processes.
-t.setTimeout(Math.max(120_000, (12 * SECONDS + 90) * 1000));
+// to 6.5 × the duration, and the unset cases up to 2 × 20 rounds more; allow that and half again, plus room for starting processes.
+t.setTimeout(Math.max(240_000, (70 * SECONDS + 90) * 1000));
 
 // Our processes start now (tsx takes a while) and serve every case; the encoding check
 // below runs meanwhile. They are ended when the file ends, however it ends.
@@ -502,9 +504,10 @@ t.test('d. a dead writer: a slot left odd', async (t) => {
       t.equal(released.rc, 0, 'released by the peer instead');
     } else {
       retrain.call(quick, 'dead/key');
-      t.equal(quick.getEpoch('dead/key'), 4n, 'retrainSlot leaves epoch 4');
+      const freed = BigInt(String(held['epoch'])) + 1n;
+      t.equal(quick.getEpoch('dead/key'), freed, `retrainSlot moves the odd epoch on to ${freed} (C stores 4)`);
       const cEpoch = await Fleet.ask(peer, { op: 'get_epoch', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
-      t.equal(cEpoch['epoch'], '4', 'C sees epoch 4 too');
+      t.equal(cEpoch['epoch'], String(freed), 'C sees the same epoch');
     }
     t.equal(quick.getString('dead/key'), 'hello', 'the key reads again, with its value');
     quick.set('dead/key', 'again');
@@ -538,7 +541,7 @@ t.test('d. a dead writer: a slot left odd', async (t) => {
     } else {
       const globalBefore = store.epoch;
       retrain.call(store, 'dead/key');
-      t.equal(Atomics.load(words, epochW), 4, 'retrainSlot leaves epoch 4');
+      t.equal(Atomics.load(words, epochW), Number(snapshot.epoch) + 2, 'retrainSlot moves the odd epoch on to the next even one');
       t.equal(store.epoch, globalBefore + 1n, 'and moves the global epoch by 1');
     }
     // What the dead writer left is what the slot holds now: readable, and writable again.
@@ -585,6 +588,104 @@ t.test('d. a dead writer: a slot left odd', async (t) => {
     await endCase(fleet, name);
   });
   t.end();
+});
+
+/** 64 KiB values: a copy takes long enough for unset and re-insert to land inside it. */
+const CYCLE_GEOMETRY = { slots: 16, maxValueSize: 65536 };
+const CYCLE_KEY = 'torture/cycled';
+/** Successful reads each direction must reach, over its two readers. */
+const MIN_CYCLE_READS = 100_000;
+/**
+ * Rounds of SECONDS each, run until the reads reach MIN_CYCLE_READS: two to four on 2 cores
+ * (load average 8), up to about 16 when other test files and jobs crowd them (load average 20).
+ */
+const MAX_CYCLE_ROUNDS = 20;
+/**
+ * The cyclers spin this long after each operation: flat out, their writes (a 64 KiB copy or
+ * clear each, a few µs) leave no gap a 64 KiB read of ours fits in.
+ */
+const CYCLE_PAUSE_US = 30;
+
+interface CycleTotals {
+  rounds: number;
+  cycles: number;
+  unsets: number;
+  writerErrors: string[];
+}
+
+/**
+ * Rounds in which `writeRound` cycles set, set, unset on CYCLE_KEY while two of our readers
+ * (getInto, get) read it, until they reach MIN_CYCLE_READS; nothing they accept may be torn.
+ */
+async function readCycledKey(
+  t: Test,
+  direction: string,
+  name: string,
+  readers: Child[],
+  writeRound: (seconds: number) => Promise<{ cycles: number; unsets: number; errors: string[] }>,
+): Promise<CycleTotals> {
+  const modes = ['getInto', 'get'] as const;
+  const totals = modes.map(() => ({ reads: 0, eagain: 0, torn: 0, regressions: 0, missing: 0, errors: 0, seconds: 0, tornSamples: [] as string[], errorSamples: [] as string[] }));
+  const writer: CycleTotals = { rounds: 0, cycles: 0, unsets: 0, writerErrors: [] };
+  while (writer.rounds < MAX_CYCLE_ROUNDS && totals.reduce((n, r) => n + r.reads, 0) < MIN_CYCLE_READS) {
+    const [w, ...reports] = await Promise.all([
+      writeRound(SECONDS),
+      ...readers.map((r, i) =>
+        r.request<ReaderReport>({ op: 'read', target: name, key: CYCLE_KEY, mode: modes[i], seconds: SECONDS, exact: true }, ANSWER_TIMEOUT_MS),
+      ),
+    ]);
+    writer.rounds++;
+    writer.cycles += w.cycles;
+    writer.unsets += w.unsets;
+    writer.writerErrors.push(...w.errors);
+    for (const [i, r] of reports.entries()) {
+      const total = totals[i]!;
+      for (const field of ['reads', 'eagain', 'torn', 'missing', 'errors', 'seconds'] as const) total[field] += r[field];
+      total.tornSamples.push(...r.tornSamples);
+      total.errorSamples.push(...r.errorSamples);
+    }
+  }
+  t.ok(writer.unsets > 0, `the writer unset the key ${fmt(writer.unsets)} times in ${writer.rounds} rounds of ${SECONDS} s`);
+  let reads = 0;
+  for (const [i, r] of totals.entries()) {
+    const who = `ours reader ${i + 1} (${modes[i]})`;
+    t.equal(r.torn, 0, `${who}: no torn value accepted`, { samples: r.tornSamples.slice(0, 5) });
+    t.equal(r.errors, 0, `${who}: no error other than EAGAIN`, { samples: r.errorSamples.slice(0, 5) });
+    t.ok(r.missing > 0, `${who}: found the key unset ${fmt(r.missing)} times`);
+    record(t, direction, who, r, r.seconds);
+    reads += r.reads;
+  }
+  t.ok(reads >= MIN_CYCLE_READS, `${fmt(reads)} successful reads in all (at least ${fmt(MIN_CYCLE_READS)})`);
+  return writer;
+}
+
+t.test('e. unset and re-insert under readers: our process cycles set, set, unset on a 64 KiB value', async (t) => {
+  const { name } = tortureStore(t, 'torture-e1', CYCLE_GEOMETRY, CYCLE_KEY);
+  const [writer, ...readers] = await pool.take(3);
+  const w = await readCycledKey(t, 'ours cycles → ours', name, readers, async (seconds) => {
+    const r = await writer!.request<CyclerReport>({ op: 'cycle', target: name, key: CYCLE_KEY, seconds, pauseUs: CYCLE_PAUSE_US }, ANSWER_TIMEOUT_MS);
+    return { cycles: r.cycles, unsets: r.unsets, errors: r.errorSamples };
+  });
+  t.same(w.writerErrors, [], 'ours cycler: no error other than EAGAIN');
+  t.comment(`ours cycler: ${fmt(w.cycles / (w.rounds * SECONDS))} cycles/s`);
+  notes['ours cycler cycles/s (e)'] = Math.round(w.cycles / (w.rounds * SECONDS));
+  await pool.release(name);
+});
+
+t.test('e. unset and re-insert under readers: the C peer cycles set, set, unset (its unset resets the epoch to 2)', async (t) => {
+  const { name } = tortureStore(t, 'torture-e2', CYCLE_GEOMETRY, CYCLE_KEY);
+  const fleet = fleetFor(t);
+  const peer = fleet.openPeer(name);
+  const readers = await pool.take(2);
+  await fleet.ready();
+  const w = await readCycledKey(t, 'C cycles → ours', name, readers, async (seconds) => {
+    const a = await Fleet.ask(peer, { op: 'torture_cycle', key: CYCLE_KEY, seconds, first_seq: CYCLE_FIRST_SEQ, pause_us: CYCLE_PAUSE_US }, ANSWER_TIMEOUT_MS, 'C cycler');
+    return { cycles: Number(a['cycles']), unsets: Number(a['unsets']), errors: a.rc === 0 ? [] : [JSON.stringify(a)] };
+  });
+  t.same(w.writerErrors, [], 'C cycler ran');
+  t.comment(`C cycler: ${fmt(w.cycles / (w.rounds * SECONDS))} cycles/s`);
+  notes['C cycler cycles/s (e)'] = Math.round(w.cycles / (w.rounds * SECONDS));
+  await endCase(fleet, name);
 });
 
 t.test('torture figures', async (t) => {

@@ -1344,6 +1344,53 @@ static void cmd_torture_write(JV *o, Resp *r) {
     r_u64(r, "last_seq", last);
 }
 
+static void spin_us(uint64_t us) {
+    if (us == 0) return;
+    uint64_t until = mono_ns() + us * 1000u;
+    while (mono_ns() < until) {}
+}
+
+/* Cycles set, set, unset on one key with seqs first_seq + (n mod 64), n = 0, 1, 2, ... (values made
+   once each): C's unset resets the slot epoch to 2 (Q7), so the key's slot epoch comes back to the
+   same values cycle after cycle. "pause_us" (optional) spins that long after each operation, so
+   readers find gaps between writes. */
+static void cmd_torture_cycle(JV *o, Resp *r) {
+    const char *key;
+    double secs;
+    NEED(f_key(o, "key", &key), "key");
+    NEED(f_double(o, "seconds", &secs), "seconds");
+    uint64_t first, pause_us = 0;
+    NEED(f_u64(o, "first_seq", &first), "first_seq");
+    if (f_u64(o, "pause_us", &pause_us) == -2) { r->rc = -2; r->eno = EINVAL; r->error = "malformed pause_us"; return; }
+    if (st.maxv < 16) { r->rc = -2; r->eno = EINVAL; r->error = "torture needs max_val_sz >= 16"; return; }
+    uint8_t *bufs[64];
+    size_t lens[64];
+    for (int i = 0; i < 64; i++) {
+        bufs[i] = palloc(st.maxv);
+        lens[i] = torture_value(first + (uint64_t)i, st.maxv, bufs[i]);
+    }
+    uint64_t n = 0, cycles = 0, sets = 0, unsets = 0, eagain = 0;
+    uint64_t end = mono_ns() + (uint64_t)(secs * 1e9);
+    int eno;
+    while (mono_ns() < end) {
+        for (int k = 0; k < 16; k++) {
+            for (int s = 0; s < 2; s++) {
+                if (op_set(key, bufs[n % 64], lens[n % 64], &eno) == 0) { sets++; n++; }
+                else eagain++;
+                spin_us(pause_us);
+            }
+            if (op_unset(key, &eno) >= 0) unsets++;
+            else if (eno == EAGAIN) eagain++;
+            spin_us(pause_us);
+            cycles++;
+        }
+    }
+    r_int(r, "cycles", (long long)cycles);
+    r_int(r, "sets", (long long)sets);
+    r_int(r, "unsets", (long long)unsets);
+    r_int(r, "eagain", (long long)eagain);
+}
+
 static void cmd_torture_read(JV *o, Resp *r) {
     const char *key;
     double secs;
@@ -1830,6 +1877,7 @@ static void dispatch(JV *o, Resp *r) {
     }
     if (IS("torture_write")) { cmd_torture_write(o, r); return; }
     if (IS("torture_read")) { cmd_torture_read(o, r); return; }
+    if (IS("torture_cycle")) { cmd_torture_cycle(o, r); return; }
     if (IS("bench")) { cmd_bench(o, r); return; }
     r->rc = -2;
     r->eno = EINVAL;

@@ -92,7 +92,7 @@ for (const [kind, make] of Object.entries(backings)) {
     store.set('a', 'again');
     t.equal(store.getString('a'), 'again');
     const s = store.slotSnapshot('a')!;
-    t.equal(s.epoch, 4n, 'unset leaves epoch 2; the next set makes it 4');
+    t.equal(s.epoch, 6n, 'unset moves the epoch on (2 → 4, where C resets it to 2); the next set makes it 6');
     t.equal(s.typeFlag, SlotType.VOID);
   });
 
