@@ -12,7 +12,7 @@ import { Store } from '../store/store.js';
 import { HybridClock } from './clock.js';
 import { compareVersions, type Change, type Version } from './codec.js';
 import { checkOptions, type BridgeEvent, type BridgeOptions, type CheckedOptions } from './options.js';
-import { RedisSide, STREAM_START, type StreamId } from './redis-side.js';
+import { RedisSide, STREAM_START, type StreamEntry, type StreamId } from './redis-side.js';
 import { StoreSide } from './store-side.js';
 
 interface KeyState {
@@ -62,6 +62,8 @@ export class Bridge {
   private synced = false;
   private syncing = false;
   private syncAgain = false;
+  /** The stream was trimmed past our position while connected: the next sync is a full one. */
+  private forceFull = false;
   /** Moves on each sync: a stream read begun before one is dropped (the sync moved the position). */
   private syncCount = 0;
   private syncWaiters: Array<() => void> = [];
@@ -90,7 +92,7 @@ export class Bridge {
       try {
         store = Store.open(checked.store);
       } catch (error) {
-        if (isSplinterError(error)) throw new SplinterError(error.code, `bridge: cannot open the store ${JSON.stringify(checked.store)}: ${error.message}`, { cause: error });
+        if (isSplinterError(error)) throw new SplinterError(error.code, `bridge: ${error.message.replace(/^[A-Z]+: /, '')}`, { cause: error });
         throw error;
       }
     } else {
@@ -99,7 +101,7 @@ export class Bridge {
     }
     let redis: RedisSide;
     try {
-      redis = await RedisSide.connect({ url: checked.redis, prefix: checked.prefix, streamMaxLength: checked.streamMaxLength, connectTimeoutMs: checked.connectTimeoutMs });
+      redis = await RedisSide.connect({ url: checked.redis, prefix: checked.prefix, streamMaxLength: checked.streamMaxLength, connectTimeoutMs: checked.connectTimeoutMs, hostId: checked.hostId });
     } catch (error) {
       if (ownsStore) store.close();
       throw error;
@@ -264,7 +266,8 @@ export class Bridge {
     try {
       const generation = await this.redis.generation();
       const first = this.generation === undefined;
-      const full = first || generation !== this.generation || !(await this.redis.holdsAfter(this.lastId));
+      const full = first || this.forceFull || generation !== this.generation || !(await this.redis.holdsAfter(this.lastId));
+      this.forceFull = false;
       if (full) {
         const snapshot = await this.redis.snapshot();
         this.lastId = snapshot.lastId;
@@ -281,12 +284,11 @@ export class Bridge {
         if (!first) this.counts.resyncs++;
         this.generation = generation;
       }
-      for (const key of this.local.knownKeys()) this.onLocalChange(key);
-      this.local.scan();
+      this.lookAtEverything();
       for (const [key, state] of this.states) if (!state.sent) this.outbox.add(key);
       this.syncCount++;
       this.synced = true;
-      if (!first) this.report('connected', full ? 'connected to Redis again; resynchronised the namespace in full' : 'connected to Redis again; resumed the stream');
+      if (!first) this.report('connected', full ? 'in step with Redis again: resynchronised the namespace in full' : 'connected to Redis again; resumed the stream');
       for (const wake of this.syncWaiters.splice(0)) wake();
       this.flush();
     } catch (error) {
@@ -303,20 +305,40 @@ export class Bridge {
     }
   }
 
-  /** Reads the namespace's stream from our position, for as long as the bridge runs. */
+  /**
+   * Reads the namespace's stream from our position for as long as the bridge runs: a read that
+   * also tells whether entries after our position were trimmed away (then a full resync), and
+   * when it finds nothing, a blocking wait for the next entry.
+   */
   private async readLoop(): Promise<void> {
+    let idle = false;
     while (!this.closed) {
       if (!this.synced) {
         await new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+        idle = false;
         continue;
       }
       const at = this.syncCount;
-      let entries;
+      const from = this.lastId;
+      let entries: StreamEntry[];
+      let checkAfter = false;
       try {
-        entries = await this.redis.read(this.lastId, READ_BLOCK_MS, READ_COUNT);
+        if (idle) {
+          entries = await this.redis.waitForEntries(from, READ_BLOCK_MS, READ_COUNT);
+          checkAfter = entries.length > 0;
+        } else {
+          const read = await this.redis.readNow(this.lastId, READ_COUNT);
+          if (read.gap && at === this.syncCount) {
+            this.forceFull = true;
+            await this.sync();
+            continue;
+          }
+          entries = read.entries;
+        }
       } catch {
         if (this.closed) return;
         await sleep(RETRY_MS);
+        idle = false;
         continue;
       }
       if (at !== this.syncCount || this.closed) continue;
@@ -324,7 +346,20 @@ export class Bridge {
         if (entry.change !== undefined) this.applyRemote(entry.change);
         this.lastId = entry.id;
       }
+      idle = entries.length === 0;
+      // A blocked read may be answered only after a burst that trimmed past `from`: check, after applying.
+      if (checkAfter && !(await this.redis.holdsAfter(from).catch(() => true)) && at === this.syncCount && !this.closed) {
+        this.forceFull = true;
+        await this.sync();
+      }
     }
+  }
+
+  /** Every key to look at for changes not yet noticed: those ever seen, and those the store holds now. */
+  private lookAtEverything(): void {
+    for (const key of [...this.local.knownKeys()]) this.onLocalChange(key);
+    for (const key of this.local.keys()) this.onLocalChange(key);
+    this.local.scan();
   }
 
   stats(): BridgeStats {
@@ -337,8 +372,7 @@ export class Bridge {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.synced && !this.store.closed) {
-      for (const key of this.local.knownKeys()) this.onLocalChange(key);
-      this.local.scan();
+      this.lookAtEverything();
       this.flush();
       await Promise.race([Promise.allSettled([...this.inflight]), sleep(CLOSE_FLUSH_MS)]);
     }

@@ -33,6 +33,44 @@ export interface StreamEntry {
   readonly change: Change | undefined;
 }
 
+type XreadReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
+
+/**
+ * Whether XINFO STREAM's answer shows every entry after `lastId` still there. Trimming removes the
+ * oldest entries, and never the newest one, so while our entry is the oldest or still held
+ * nothing after it is lost; when it is gone we may be missing some (a reader that far behind is
+ * resynchronised, which is right either way). Entries deleted one by one (XDEL) past us count too.
+ */
+function holds(info: unknown[], lastId: StreamId): boolean {
+  const field = (name: string): unknown => {
+    for (let i = 0; i + 1 < info.length; i += 2) if (String(info[i]) === name) return info[i + 1];
+    return undefined;
+  };
+  const maxDeleted = field('max-deleted-entry-id'); // Redis ≥ 7
+  if (maxDeleted !== undefined && compareStreamIds(String(maxDeleted), lastId) > 0) return false;
+  if (lastId === STREAM_START) {
+    const added = field('entries-added'); // Redis ≥ 7; older servers cannot tell, and we trust them
+    return added === undefined || Number(added) <= Number(field('length'));
+  }
+  const first = field('first-entry') as [unknown, unknown] | null | undefined;
+  return first === null || first === undefined || compareStreamIds(String(first[0]), lastId) <= 0;
+}
+
+function entriesOf(reply: XreadReply): StreamEntry[] {
+  const entries: StreamEntry[] = [];
+  for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+    let key: string | undefined;
+    let record: Buffer | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i]!.toString('latin1');
+      if (name === 'k') key = fields[i + 1]!.toString('utf8');
+      else if (name === 'r') record = fields[i + 1];
+    }
+    entries.push({ id: id.toString('latin1'), change: key === undefined || record === undefined ? undefined : decodeRecord(key, record) });
+  }
+  return entries;
+}
+
 interface PutCommand {
   splinterBridgePutBuffer(values: string, stream: string, key: string, record: Buffer, maxLength: number): Promise<[number, Buffer]>;
 }
@@ -55,6 +93,8 @@ export interface RedisSideOptions {
   readonly prefix: string;
   readonly streamMaxLength: number;
   readonly connectTimeoutMs: number;
+  /** Names the connections (CLIENT LIST shows which bridge is which). */
+  readonly hostId: string;
 }
 
 export class RedisSide {
@@ -85,12 +125,14 @@ export class RedisSide {
       // Before the first connection, a failure is an answer (a wrong URL); after it, a reason to retry.
       retryStrategy: (times) => (side?.everReady === true && side.closing === false ? Math.min(times * 50, 500) : null),
     };
-    const main = new Redis(options.url, clientOptions);
-    const reader = new Redis(options.url, clientOptions);
+    const main = new Redis(options.url, { ...clientOptions, connectionName: `splinter-bridge:${options.hostId}` });
+    const reader = new Redis(options.url, { ...clientOptions, connectionName: `splinter-bridge-reader:${options.hostId}` });
     side = new RedisSide(main, reader, options);
-    const swallow = (): void => undefined; // connection errors are reported through onLost/onReady
-    main.on('error', swallow);
-    reader.on('error', swallow);
+    // Connection errors are reported through watchConnection; the last one explains a failed connect.
+    let lastError: Error | undefined;
+    const remember = (error: Error): void => void (lastError = error);
+    main.on('error', remember);
+    reader.on('error', remember);
     try {
       await Promise.all([main.connect(), reader.connect()]);
       await main.ping();
@@ -98,7 +140,8 @@ export class RedisSide {
       main.disconnect();
       reader.disconnect();
       const where = options.url.replace(/\/\/[^@/]*@/, '//…@'); // never print a password
-      throw new SplinterError('ECONNREFUSED', `bridge: cannot use Redis at ${where}: ${(error as Error).message}`, { cause: error });
+      const why = lastError?.message ?? (error as Error).message;
+      throw new SplinterError('ECONNREFUSED', `bridge: cannot use Redis at ${where}: ${why}`, { cause: lastError ?? error });
     }
     side.everReady = true;
     return side;
@@ -152,28 +195,29 @@ export class RedisSide {
     } catch {
       return lastId === STREAM_START; // no stream: fine only if we never read one
     }
-    const field = (name: string): unknown => info[info.indexOf(name) + 1];
-    const maxDeleted = field('max-deleted-entry-id');
-    if (typeof maxDeleted === 'string') return compareStreamIds(maxDeleted, lastId) <= 0; // Redis ≥ 7
-    const first = field('first-entry') as [string, unknown] | null | undefined;
-    return first === null || first === undefined || compareStreamIds(first[0], lastId) <= 0;
+    return holds(info, lastId);
   }
 
-  /** Entries after `lastId`, waiting up to `blockMs` for one; [] at the timeout. */
-  async read(lastId: StreamId, blockMs: number, count: number): Promise<StreamEntry[]> {
-    const reply = (await this.reader.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.stream, lastId)) as Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
-    const entries: StreamEntry[] = [];
-    for (const [id, fields] of reply?.[0]?.[1] ?? []) {
-      let key: string | undefined;
-      let record: Buffer | undefined;
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        const name = fields[i]!.toString('latin1');
-        if (name === 'k') key = fields[i + 1]!.toString('utf8');
-        else if (name === 'r') record = fields[i + 1];
-      }
-      entries.push({ id: id.toString('latin1'), change: key === undefined || record === undefined ? undefined : decodeRecord(key, record) });
-    }
-    return entries;
+  /**
+   * Entries after `lastId` without waiting, and whether the stream still held all of them: the
+   * stream's info and the read are one MULTI, so a trim cannot slip between them.
+   */
+  async readNow(lastId: StreamId, count: number): Promise<{ entries: StreamEntry[]; gap: boolean }> {
+    const replies = await this.reader.multi().xinfo('STREAM', this.keys.stream).xreadBuffer('COUNT', count, 'STREAMS', this.keys.stream, lastId).exec();
+    if (replies === null) throw new Error('the stream read was aborted');
+    const [infoError, info] = replies[0]!;
+    const [readError, read] = replies[1]!;
+    if (readError) throw readError;
+    const gap = infoError ? lastId !== STREAM_START : !holds(info as unknown[], lastId);
+    return { entries: entriesOf(read as XreadReply), gap };
+  }
+
+  /**
+   * Waits up to `blockMs` for entries after `lastId`. Redis may answer only after a burst of
+   * pipelined additions that trimmed past `lastId`: the caller checks with `holdsAfter` afterwards.
+   */
+  async waitForEntries(lastId: StreamId, blockMs: number, count: number): Promise<StreamEntry[]> {
+    return entriesOf((await this.reader.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.stream, lastId)) as XreadReply);
   }
 
   async close(): Promise<void> {
