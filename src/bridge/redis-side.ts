@@ -8,7 +8,7 @@ import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { SplinterError } from '../errors.js';
 import { decodeRecord, encodeRecord, type Change } from './codec.js';
 import { namespaceKeys, type NamespaceKeys } from './namespace.js';
-import { PUT_SCRIPT } from './put-script.js';
+import { PUT_SCRIPT, STREAM_STATE_SCRIPT } from './put-script.js';
 
 /** A stream entry id, "ms-seq"; "0-0" is before every entry. */
 export type StreamId = string;
@@ -35,25 +35,19 @@ export interface StreamEntry {
 
 type XreadReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
 
+/** The stream's state as STREAM_STATE_SCRIPT returns it: [length, entries added or -1, first id or '', max deleted id or '']. */
+type StreamState = [number, number, string, string];
+
 /**
- * Whether XINFO STREAM's answer shows every entry after `lastId` still there. Trimming removes the
- * oldest entries, and never the newest one, so while our entry is the oldest or still held
- * nothing after it is lost; when it is gone we may be missing some (a reader that far behind is
- * resynchronised, which is right either way). Entries deleted one by one (XDEL) past us count too.
+ * Whether the stream still holds every entry after `lastId`. Trimming removes the oldest entries,
+ * and never the newest one, so while our entry is the oldest or still held nothing after it is
+ * lost; when it is gone we may be missing some (a reader that far behind is resynchronised, which
+ * is right either way). Entries deleted one by one (XDEL) past us count too.
  */
-function holds(info: unknown[], lastId: StreamId): boolean {
-  const field = (name: string): unknown => {
-    for (let i = 0; i + 1 < info.length; i += 2) if (String(info[i]) === name) return info[i + 1];
-    return undefined;
-  };
-  const maxDeleted = field('max-deleted-entry-id'); // Redis ≥ 7
-  if (maxDeleted !== undefined && compareStreamIds(String(maxDeleted), lastId) > 0) return false;
-  if (lastId === STREAM_START) {
-    const added = field('entries-added'); // Redis ≥ 7; older servers cannot tell, and we trust them
-    return added === undefined || Number(added) <= Number(field('length'));
-  }
-  const first = field('first-entry') as [unknown, unknown] | null | undefined;
-  return first === null || first === undefined || compareStreamIds(String(first[0]), lastId) <= 0;
+function holds([length, added, firstId, maxDeleted]: StreamState, lastId: StreamId): boolean {
+  if (maxDeleted !== '' && compareStreamIds(maxDeleted, lastId) > 0) return false; // Redis ≥ 7
+  if (lastId === STREAM_START) return added < 0 || added <= length; // older servers cannot tell: trusted
+  return firstId === '' || compareStreamIds(firstId, lastId) <= 0;
 }
 
 function entriesOf(reply: XreadReply): StreamEntry[] {
@@ -71,8 +65,9 @@ function entriesOf(reply: XreadReply): StreamEntry[] {
   return entries;
 }
 
-interface PutCommand {
+interface BridgeCommands {
   splinterBridgePutBuffer(values: string, stream: string, key: string, record: Buffer, maxLength: number): Promise<[number, Buffer]>;
+  splinterBridgeStreamState(stream: string): Promise<StreamState>;
 }
 
 type RedisConstructor = new (url: string, options: RedisOptions) => RedisClient;
@@ -109,6 +104,8 @@ export class RedisSide {
   ) {
     this.keys = namespaceKeys(options.prefix);
     main.defineCommand('splinterBridgePut', { numberOfKeys: 2, lua: PUT_SCRIPT });
+    main.defineCommand('splinterBridgeStreamState', { numberOfKeys: 1, lua: STREAM_STATE_SCRIPT });
+    reader.defineCommand('splinterBridgeStreamState', { numberOfKeys: 1, lua: STREAM_STATE_SCRIPT });
   }
 
   /** Connects both connections; rejects with a SplinterError naming the URL when Redis cannot be reached. */
@@ -169,7 +166,7 @@ export class RedisSide {
 
   /** Offers a change; Redis keeps it only if it wins over the current record. */
   async put(change: Change): Promise<PutResult> {
-    const client = this.main as unknown as PutCommand;
+    const client = this.main as unknown as BridgeCommands;
     const [taken, reply] = await client.splinterBridgePutBuffer(this.keys.values, this.keys.stream, change.key, encodeRecord(change), this.options.streamMaxLength);
     return { accepted: taken === 1, current: taken === 1 ? undefined : decodeRecord(change.key, reply) };
   }
@@ -189,27 +186,23 @@ export class RedisSide {
 
   /** True when the stream still holds every entry after `lastId` (none was trimmed away unread). */
   async holdsAfter(lastId: StreamId): Promise<boolean> {
-    let info: unknown[];
-    try {
-      info = (await this.main.xinfo('STREAM', this.keys.stream)) as unknown[];
-    } catch {
-      return lastId === STREAM_START; // no stream: fine only if we never read one
-    }
-    return holds(info, lastId);
+    return holds(await (this.main as unknown as BridgeCommands).splinterBridgeStreamState(this.keys.stream), lastId);
   }
 
   /**
    * Entries after `lastId` without waiting, and whether the stream still held all of them: the
-   * stream's info and the read are one MULTI, so a trim cannot slip between them.
+   * stream's state and the read are one MULTI, so a trim cannot slip between them.
    */
   async readNow(lastId: StreamId, count: number): Promise<{ entries: StreamEntry[]; gap: boolean }> {
-    const replies = await this.reader.multi().xinfo('STREAM', this.keys.stream).xreadBuffer('COUNT', count, 'STREAMS', this.keys.stream, lastId).exec();
+    const transaction = this.reader.multi() as unknown as { splinterBridgeStreamState(stream: string): unknown } & ReturnType<RedisClient['multi']>;
+    transaction.splinterBridgeStreamState(this.keys.stream);
+    const replies = await transaction.xreadBuffer('COUNT', count, 'STREAMS', this.keys.stream, lastId).exec();
     if (replies === null) throw new Error('the stream read was aborted');
-    const [infoError, info] = replies[0]!;
+    const [stateError, state] = replies[0]!;
     const [readError, read] = replies[1]!;
+    if (stateError) throw stateError;
     if (readError) throw readError;
-    const gap = infoError ? lastId !== STREAM_START : !holds(info as unknown[], lastId);
-    return { entries: entriesOf(read as XreadReply), gap };
+    return { entries: entriesOf(read as XreadReply), gap: !holds(state as StreamState, lastId) };
   }
 
   /**
