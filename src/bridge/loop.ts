@@ -47,6 +47,9 @@ function sameContent(a: { value: Buffer | undefined; type: number }, b: { value:
   return a.type === b.type && a.value.equals(b.value);
 }
 
+/** How long to wait before looking at a busy slot again: 1 ms, doubling up to a second (a writer that died inside it leaves it busy until `retrainSlot`). */
+const busyDelay = (attempt: number): number => Math.min(1_000, 2 ** attempt);
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Bridge {
@@ -143,11 +146,11 @@ export class Bridge {
   }
 
   /** A change of a key in the store (or maybe none: the watch and the scan report generously). */
-  private onLocalChange(key: string): void {
+  private onLocalChange(key: string, attempt = 0): void {
     if (this.closed) return;
     const now = this.local.read(key);
     if (now === undefined) {
-      setTimeout(() => this.onLocalChange(key), 1); // a writer is in the slot right now
+      setTimeout(() => this.onLocalChange(key, attempt + 1), busyDelay(attempt)); // a writer is in the slot right now
       return;
     }
     const state = this.states.get(key);
@@ -161,7 +164,7 @@ export class Bridge {
   }
 
   /** A change from Redis: written into the store when it wins over what the store holds. */
-  private applyRemote(change: Change): void {
+  private applyRemote(change: Change, attempt = 0): void {
     if (this.closed || !this.local.inNamespace(change.key)) return;
     this.clock.observe(change.stamp);
     const state = this.states.get(change.key);
@@ -173,7 +176,7 @@ export class Bridge {
     // A local write the watch has not reported yet is newer than this change: it wins.
     const now = this.local.read(change.key);
     if (now === undefined) {
-      setTimeout(() => this.applyRemote(change), 1);
+      setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
       return;
     }
     const noticed = state === undefined ? now.value === undefined : (state.epoch === now.epoch && state.epoch !== -1n) || sameContent(state, now);
@@ -193,7 +196,7 @@ export class Bridge {
       this.local.write(change.key, change.value, change.type);
     } catch (error) {
       if (isSplinterError(error, 'EAGAIN')) {
-        setTimeout(() => this.applyRemote(change), 1);
+        setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
         return;
       }
       this.report('skipped', `${JSON.stringify(change.key)} from ${change.host} was not written: ${(error as Error).message}`);
@@ -359,7 +362,7 @@ export class Bridge {
   private lookAtEverything(): void {
     for (const key of [...this.local.knownKeys()]) this.onLocalChange(key);
     for (const key of this.local.keys()) this.onLocalChange(key);
-    this.local.scan();
+    this.local.scan(true);
   }
 
   stats(): BridgeStats {

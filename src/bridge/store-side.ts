@@ -20,6 +20,8 @@ export interface LocalValue {
 export const ABSENT: LocalValue = { epoch: 0n, value: undefined, type: 0 };
 
 const READ_ATTEMPTS = 20;
+/** A scan waits this many times its own cost before the next: at most a tenth of a core. */
+const SCAN_SHARE = 10;
 
 export class StoreSide {
   private readonly known = new Set<string>();
@@ -27,6 +29,7 @@ export class StoreSide {
   private readonly pending: string[] = [];
   private flushing: NodeJS.Immediate | undefined;
   private seenGlobal = -1n;
+  private nextScanAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -93,14 +96,24 @@ export class StoreSide {
     return this.known.values();
   }
 
-  /** Looks for keys created since the last look, when the global epoch says something was written. */
-  scan(): void {
+  /**
+   * Looks for keys created since the last look, when the global epoch says something was written.
+   * A look costs about 0.35 ms for 1,024 slots and 11 ms for 65,536 (bench machine): the next one
+   * waits at least ten times as long as this one took, so scanning a busy store takes at most a
+   * tenth of a core, and a new key of a large store is found later (about 110 ms at 65,536 slots).
+   * `force` looks now, whatever the time (a resync, a close).
+   */
+  scan(force = false): void {
     if (this.stopped) return;
+    const started = performance.now();
+    if (!force && started < this.nextScanAt) return;
     const global = this.store.epoch;
-    if (global === this.seenGlobal) return;
+    if (global === this.seenGlobal && !force) return;
     this.seenGlobal = global;
     const fresh = this.store.keys().filter((key) => this.inNamespace(key) && !this.known.has(key));
     this.track(fresh);
+    const ended = performance.now();
+    this.nextScanAt = ended + SCAN_SHARE * (ended - started);
   }
 
   /** Adds keys to the watched set, in one batch per event-loop turn. */
