@@ -72,6 +72,7 @@ export class Bridge {
   private syncWaiters: Array<() => void> = [];
   private flushScheduled = false;
   private closed = false;
+  private storeGoneReported = false;
   private readLoopDone: Promise<void> = Promise.resolve();
   private counts = { sent: 0, applied: 0, resyncs: 0 };
 
@@ -137,6 +138,17 @@ export class Bridge {
     this.readLoopDone = this.readLoop();
   }
 
+  /** True once the store was closed under a running bridge (by its owner): the bridge stops mirroring and says so once. */
+  private storeGone(): boolean {
+    if (!this.store.closed) return false;
+    if (!this.storeGoneReported) {
+      this.storeGoneReported = true;
+      this.local.stop();
+      this.report('error', 'the store was closed while the bridge ran: nothing is mirrored any more; close the bridge');
+    }
+    return true;
+  }
+
   private report(type: BridgeEvent['type'], message: string): void {
     try {
       this.options.onEvent({ type, message });
@@ -147,7 +159,7 @@ export class Bridge {
 
   /** A change of a key in the store (or maybe none: the watch and the scan report generously). */
   private onLocalChange(key: string, attempt = 0): void {
-    if (this.closed) return;
+    if (this.closed || this.storeGone()) return;
     const now = this.local.read(key);
     if (now === undefined) {
       setTimeout(() => this.onLocalChange(key, attempt + 1), busyDelay(attempt)); // a writer is in the slot right now
@@ -165,7 +177,7 @@ export class Bridge {
 
   /** A change from Redis: written into the store when it wins over what the store holds. */
   private applyRemote(change: Change, attempt = 0): void {
-    if (this.closed || !this.local.inNamespace(change.key)) return;
+    if (this.closed || this.storeGone() || !this.local.inNamespace(change.key)) return;
     this.clock.observe(change.stamp);
     const state = this.states.get(change.key);
     if (state?.version !== undefined) {

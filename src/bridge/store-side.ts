@@ -104,7 +104,7 @@ export class StoreSide {
    * `force` looks now, whatever the time (a resync, a close).
    */
   scan(force = false): void {
-    if (this.stopped) return;
+    if (this.stopped || this.store.closed) return;
     const started = performance.now();
     if (!force && started < this.nextScanAt) return;
     const global = this.store.epoch;
