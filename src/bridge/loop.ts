@@ -73,6 +73,8 @@ export class Bridge {
   private flushScheduled = false;
   private closed = false;
   private storeGoneReported = false;
+  /** The last error reported (each is reported once until the bridge is in step again). */
+  private lastError: string | undefined;
   private readLoopDone: Promise<void> = Promise.resolve();
   private counts = { sent: 0, applied: 0, resyncs: 0 };
 
@@ -126,7 +128,7 @@ export class Bridge {
       if (now !== undefined && now.value !== undefined) this.states.set(key, { ...now, version: undefined, sent: false });
     }
     await this.sync();
-    if (!this.synced) throw new SplinterError('ECONNREFUSED', 'bridge: Redis went away during the first synchronisation');
+    if (!this.synced) throw new SplinterError('ECONNREFUSED', `bridge: the first synchronisation with Redis failed: ${this.lastError ?? 'the connection closed'}`);
     this.local.start(this.states.keys());
     this.redis.watchConnection(
       () => void this.sync(),
@@ -150,6 +152,12 @@ export class Bridge {
   }
 
   private report(type: BridgeEvent['type'], message: string): void {
+    if (type === 'error') {
+      if (message === this.lastError) return; // a failure that repeats on every retry is said once
+      this.lastError = message;
+    } else if (type === 'connected') {
+      this.lastError = undefined;
+    }
     try {
       this.options.onEvent({ type, message });
     } catch {
@@ -307,10 +315,8 @@ export class Bridge {
       for (const wake of this.syncWaiters.splice(0)) wake();
       this.flush();
     } catch (error) {
-      if (!this.closed && this.redis.connected) {
-        this.report('error', `synchronising with Redis failed: ${(error as Error).message}; retrying`);
-        setTimeout(() => void this.sync(), RETRY_MS * 5);
-      }
+      this.report('error', `synchronising with Redis failed: ${(error as Error).message}`);
+      if (!this.closed && this.redis.connected && this.generation !== undefined) setTimeout(() => void this.sync(), RETRY_MS * 5);
     } finally {
       this.syncing = false;
       if (this.syncAgain && !this.closed) {

@@ -133,6 +133,9 @@ export class RedisSide {
     try {
       await Promise.all([main.connect(), reader.connect()]);
       await main.ping();
+      // ioredis selects the URL's database quietly; a number the server does not have must fail here.
+      const db = new URL(options.url).pathname.slice(1);
+      if (db !== '') await Promise.all([main.select(Number(db)), reader.select(Number(db))]);
     } catch (error) {
       main.disconnect();
       reader.disconnect();
