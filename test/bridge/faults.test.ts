@@ -31,6 +31,26 @@ t.test('Redis killed and restarted empty: writes made meanwhile arrive, old valu
   await waitFor('a new write after the restart → b', () => b.getString('ops:after') === 'and on it goes');
 });
 
+t.test('connections dropped: the bridges resume the stream from their position, nothing is lost', async (t) => {
+  const redis = await RedisServer.start(t);
+  const a = hostStore(t);
+  const b = hostStore(t);
+  const [, bridgeB] = await Promise.all([a, b].map((store) => startBridge(t, store, redis.url, PREFIX)));
+  a.set('ops:one', '1');
+  await waitFor('one → b', () => b.getString('ops:one') === '1');
+  const client = redis.client(t);
+  for (let drop = 0; drop < 3; drop++) {
+    await client.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    a.set(`ops:drop${drop}`, `from a after drop ${drop}`);
+    b.set(`ops:back${drop}`, `from b after drop ${drop}`);
+  }
+  await waitFor('every write made around the drops, both ways', () =>
+    [0, 1, 2].every((drop) => b.getString(`ops:drop${drop}`) === `from a after drop ${drop}` && a.getString(`ops:back${drop}`) === `from b after drop ${drop}`),
+  );
+  await waitFor('b to report that it resumed', () => /resumed the stream/.test(bridgeB!.output()));
+  t.notMatch(bridgeB!.output(), /resynchronised the namespace in full/, 'a dropped connection is not a full resync');
+});
+
 t.test('a bridge whose stream position was trimmed away resynchronises from the current values', async (t) => {
   const redis = await RedisServer.start(t);
   const a = hostStore(t, { slots: 512, maxValueSize: 64 });
