@@ -40,7 +40,7 @@ t.test('connections dropped: the bridges resume the stream from their position, 
   await waitFor('one → b', () => b.getString('ops:one') === '1');
   const client = redis.client(t);
   for (let drop = 0; drop < 3; drop++) {
-    await client.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await client.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     a.set(`ops:drop${drop}`, `from a after drop ${drop}`);
     b.set(`ops:back${drop}`, `from b after drop ${drop}`);
   }

@@ -142,7 +142,3 @@ export async function startBridge(t: Test, store: Store, url: string, prefix: st
     },
   };
 }
-
-export function text(store: Store, key: string): string | undefined {
-  return store.getString(key);
-}
