@@ -11,6 +11,7 @@ export type SplinterErrorCode =
   | 'ENOTSUP' // the store or this machine cannot do it
   | 'ETIMEDOUT' // a wait ran past its deadline
   | 'ECORRUPT' // the store's bytes break the format
+  | 'ECONNREFUSED' // a server (the bridge's Redis) could not be reached, or refused us
   | 'ECLOSED'; // the store was closed
 
 /** The one error class of the library: `code` is stable, `message` says what was expected and what was received. */

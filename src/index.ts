@@ -18,3 +18,4 @@ export type {
 export { calibratedClock, monotonicClock, SHARD_FOREVER, type ShardClock, type ClockPair } from './shard/clock.js';
 export type { Advice } from './store/native-mmap.js';
 export type { KeyChange, PollOptions, WatchOptions } from './bus/watch.js';
+export { Bridge, bridge, type BridgeStats, type BridgeEvent, type BridgeOptions } from './bridge/index.js';

@@ -1,5 +1,6 @@
 /** The commands: each reads its Context, does one thing to the store, and prints the result. */
 import { randomUUID } from 'node:crypto';
+import { bridge } from '../bridge/index.js';
 import { isSplinterError } from '../errors.js';
 import { IntOp, Intent, SlotType, SPL_SYS_AUTO_SCRUB, SPL_SYS_HYBRID_SCRUB, SPLINTER_EMBED_DIM } from '../layout/constants.js';
 import { storeSize } from '../layout/geometry.js';
@@ -622,6 +623,18 @@ const watch: Handler = async (ctx) => {
   if (timedOut && events === 0) throw new CliFailure(`watch: no change within ${timeout} ms`);
 };
 
+const bridgeCommand: Handler = async (ctx) => {
+  const url = ctx.option('redis');
+  if (typeof url !== 'string') throw new UsageError('bridge needs --redis URL', 'bridge');
+  const target = ctx.target();
+  const hostId = ctx.option('host-id') as string | undefined;
+  const streamMaxLength = ctx.option('stream-max') as number | undefined;
+  const running = await bridge({ store: target, redis: url, prefix: ctx.prefix, hostId, streamMaxLength, onEvent: (event) => ctx.io.err(`splinter bridge: ${event.message}`) });
+  ctx.line(`bridging ${target}${ctx.namespaceNote()} as ${running.hostId}; Ctrl-C stops`);
+  if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+  await running.close();
+};
+
 const INTENTS = Object.fromEntries(Object.entries(Intent).map(([name, value]) => [value, name.toLowerCase()])) as Record<number, string>;
 
 interface ShardsApi {
@@ -789,6 +802,7 @@ export const HANDLERS: Record<string, Handler> = {
   retrain: keyed((store, key) => store.retrainSlot(key)),
   orders,
   watch,
+  bridge: bridgeCommand,
   shard,
   doctor,
   stats,

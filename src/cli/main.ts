@@ -42,8 +42,8 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
   }
   const session = new Session(env, false);
   const controller = new AbortController();
-  // Ctrl-C is how a watch ends (exit 0); anything else it interrupts, as usual (exit 130).
-  const graceful = inv.command === 'watch';
+  // Ctrl-C is how a watch or a bridge ends (exit 0); anything else it interrupts, as usual (exit 130).
+  const graceful = inv.command === 'watch' || inv.command === 'bridge';
   let interrupts = 0;
   const onSignal = (): void => {
     if (!graceful || ++interrupts > 1) process.exit(130);

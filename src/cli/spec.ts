@@ -295,6 +295,19 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['watch status', 'watch a b c --json', 'watch --group 3 --oneshot'],
   },
   {
+    name: 'bridge',
+    group: 'bus',
+    summary: 'mirror the store (the keys under --prefix, or all) with other hosts through Redis, until Ctrl-C',
+    args: [],
+    options: [
+      { name: 'redis', kind: 'string', valueName: 'URL', description: 'the Redis server: redis://[user:password@]host[:port][/db] or rediss://…' },
+      { name: 'host-id', kind: 'string', valueName: 'ID', description: "this bridge's name, the tie-breaker of concurrent writes (default: host name, pid, random)" },
+      { name: 'stream-max', kind: 'int', valueName: 'N', description: 'about how many changes the Redis stream keeps (default 10000)' },
+    ],
+    details: ['Runs in the foreground; SIGINT or SIGTERM sends what is pending and exits 0. See docs/bridge.md.'],
+    examples: ['bridge --use agents --redis redis://127.0.0.1:6379', 'bridge --use agents --prefix job: --redis redis://10.0.0.5:6379/1'],
+  },
+  {
     name: 'shard',
     group: 'bus',
     summary: 'show the Logic Shard bid table and the elected sovereign',

@@ -1,0 +1,418 @@
+/**
+ * The bridge itself: local changes are stamped and offered to Redis, remote changes that win are
+ * written into the store, and every (re)connection first brings both sides level again.
+ *
+ * Per key the bridge remembers the value it last saw or wrote and the store epoch it was at, with
+ * the value's version. A change the watch reports at that epoch, or with that same content, is the
+ * bridge's own write (no echo); anything else is a local write, stamped now. A key whose version
+ * Redis has not acknowledged stays in the outbox until it has: the store is the source.
+ */
+import { isSplinterError, SplinterError } from '../errors.js';
+import { Store } from '../store/store.js';
+import { HybridClock } from './clock.js';
+import { compareVersions, type Change, type Version } from './codec.js';
+import { checkOptions, type BridgeEvent, type BridgeOptions, type CheckedOptions } from './options.js';
+import { RedisSide, STREAM_START, type StreamEntry, type StreamId } from './redis-side.js';
+import { StoreSide } from './store-side.js';
+
+interface KeyState {
+  /** The store epoch the value below was seen at (-1n: not known, look at the content). */
+  epoch: bigint;
+  value: Buffer | undefined;
+  type: number;
+  /** Undefined for a value found in the store when the bridge started, before the first sync decided it. */
+  version: Version | undefined;
+  /** Redis holds this version, or a newer one. */
+  sent: boolean;
+}
+
+export interface BridgeStats {
+  /** Local changes Redis took. */
+  readonly sent: number;
+  /** Remote changes written into the store. */
+  readonly applied: number;
+  /** Full resynchronisations after the first (Redis lost data, or the stream was trimmed past us). */
+  readonly resyncs: number;
+  /** Keys whose latest local change Redis has not acknowledged yet. */
+  readonly pending: number;
+}
+
+const READ_BLOCK_MS = 1_000;
+const READ_COUNT = 1_000;
+const RETRY_MS = 100;
+const CLOSE_FLUSH_MS = 1_000;
+
+function sameContent(a: { value: Buffer | undefined; type: number }, b: { value: Buffer | undefined; type: number }): boolean {
+  if (a.value === undefined || b.value === undefined) return a.value === b.value;
+  return a.type === b.type && a.value.equals(b.value);
+}
+
+/** How long to wait before looking at a busy slot again: 1 ms, doubling up to a second (a writer that died inside it leaves it busy until `retrainSlot`). */
+const busyDelay = (attempt: number): number => Math.min(1_000, 2 ** attempt);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Bridge {
+  readonly hostId: string;
+  readonly prefix: string;
+  private readonly clock = new HybridClock();
+  private readonly states = new Map<string, KeyState>();
+  private readonly outbox = new Set<string>();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly local: StoreSide;
+  private lastId: StreamId = STREAM_START;
+  private generation: string | undefined;
+  private synced = false;
+  private syncing = false;
+  private syncAgain = false;
+  /** The stream was trimmed past our position while connected: the next sync is a full one. */
+  private forceFull = false;
+  /** Moves on each sync: a stream read begun before one is dropped (the sync moved the position). */
+  private syncCount = 0;
+  private syncWaiters: Array<() => void> = [];
+  private flushScheduled = false;
+  private closed = false;
+  private storeGoneReported = false;
+  /** The last error reported (each is reported once until the bridge is in step again). */
+  private lastError: string | undefined;
+  private readLoopDone: Promise<void> = Promise.resolve();
+  private counts = { sent: 0, applied: 0, resyncs: 0 };
+
+  private constructor(
+    private readonly options: CheckedOptions,
+    readonly store: Store,
+    private readonly ownsStore: boolean,
+    private readonly redis: RedisSide,
+  ) {
+    this.hostId = options.hostId;
+    this.prefix = options.prefix;
+    this.local = new StoreSide(store, options.prefix, (key) => this.onLocalChange(key), (error) => this.report('error', `watching the store failed: ${(error as Error).message}`), options.scanIntervalMs);
+  }
+
+  /** Connects, brings the store and Redis level (Redis's current values first), and starts mirroring. */
+  static async start(options: BridgeOptions): Promise<Bridge> {
+    const checked = checkOptions(options);
+    let store: Store;
+    const ownsStore = typeof checked.store === 'string';
+    if (typeof checked.store === 'string') {
+      try {
+        store = Store.open(checked.store);
+      } catch (error) {
+        if (isSplinterError(error)) throw new SplinterError(error.code, `bridge: ${error.message.replace(/^[A-Z]+: /, '')}`, { cause: error });
+        throw error;
+      }
+    } else {
+      store = checked.store;
+      if (store.closed) throw new SplinterError('ECLOSED', 'bridge: the store given is closed');
+    }
+    let redis: RedisSide;
+    try {
+      redis = await RedisSide.connect({ url: checked.redis, prefix: checked.prefix, streamMaxLength: checked.streamMaxLength, connectTimeoutMs: checked.connectTimeoutMs, hostId: checked.hostId });
+    } catch (error) {
+      if (ownsStore) store.close();
+      throw error;
+    }
+    const bridge = new Bridge(checked, store, ownsStore, redis);
+    try {
+      await bridge.begin();
+    } catch (error) {
+      await bridge.close();
+      throw error;
+    }
+    return bridge;
+  }
+
+  private async begin(): Promise<void> {
+    for (const key of this.local.keys()) {
+      const now = this.local.read(key);
+      if (now !== undefined && now.value !== undefined) this.states.set(key, { ...now, version: undefined, sent: false });
+    }
+    await this.sync();
+    if (!this.synced) throw new SplinterError('ECONNREFUSED', `bridge: the first synchronisation with Redis failed: ${this.lastError ?? 'the connection closed'}`);
+    this.local.start(this.states.keys());
+    this.redis.watchConnection(
+      () => void this.sync(),
+      (why) => {
+        if (this.synced) this.report('disconnected', `${why}; local changes wait in the store until it is back`);
+        this.synced = false;
+      },
+    );
+    this.readLoopDone = this.readLoop();
+  }
+
+  /** True once the store was closed under a running bridge (by its owner): the bridge stops mirroring and says so once. */
+  private storeGone(): boolean {
+    if (!this.store.closed) return false;
+    if (!this.storeGoneReported) {
+      this.storeGoneReported = true;
+      this.local.stop();
+      this.report('error', 'the store was closed while the bridge ran: nothing is mirrored any more; close the bridge');
+    }
+    return true;
+  }
+
+  private report(type: BridgeEvent['type'], message: string): void {
+    if (type === 'error') {
+      if (message === this.lastError) return; // a failure that repeats on every retry is said once
+      this.lastError = message;
+    } else if (type === 'connected') {
+      this.lastError = undefined;
+    }
+    try {
+      this.options.onEvent({ type, message });
+    } catch {
+      // a listener's failure is not the bridge's
+    }
+  }
+
+  /** A change of a key in the store (or maybe none: the watch and the scan report generously). */
+  private onLocalChange(key: string, attempt = 0): void {
+    if (this.closed || this.storeGone()) return;
+    const now = this.local.read(key);
+    if (now === undefined) {
+      setTimeout(() => this.onLocalChange(key, attempt + 1), busyDelay(attempt)); // a writer is in the slot right now
+      return;
+    }
+    const state = this.states.get(key);
+    if (state !== undefined && state.epoch === now.epoch && state.epoch !== -1n) return;
+    if (state === undefined ? now.value === undefined : sameContent(state, now)) {
+      if (state !== undefined) state.epoch = now.epoch;
+      return;
+    }
+    this.states.set(key, { epoch: now.epoch, value: now.value, type: now.type, version: { stamp: this.clock.now(), host: this.hostId }, sent: false });
+    this.enqueue(key);
+  }
+
+  /** A change from Redis: written into the store when it wins over what the store holds. */
+  private applyRemote(change: Change, attempt = 0): void {
+    if (this.closed || this.storeGone() || !this.local.inNamespace(change.key)) return;
+    this.clock.observe(change.stamp);
+    const state = this.states.get(change.key);
+    if (state?.version !== undefined) {
+      const order = compareVersions(change, state.version);
+      if (order === 0) state.sent = true; // our own record, or one already written
+      if (order <= 0) return;
+    }
+    // A local write the watch has not reported yet is newer than this change: it wins.
+    const now = this.local.read(change.key);
+    if (now === undefined) {
+      setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
+      return;
+    }
+    const noticed = state === undefined ? now.value === undefined : (state.epoch === now.epoch && state.epoch !== -1n) || sameContent(state, now);
+    if (!noticed && state?.version !== undefined) {
+      this.onLocalChange(change.key);
+      return;
+    }
+    if (!noticed && state === undefined) {
+      this.onLocalChange(change.key);
+      return;
+    }
+    if (sameContent(now, change)) {
+      this.states.set(change.key, { epoch: now.epoch, value: change.value, type: change.type, version: change, sent: true });
+      return;
+    }
+    try {
+      this.local.write(change.key, change.value, change.type);
+    } catch (error) {
+      if (isSplinterError(error, 'EAGAIN')) {
+        setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
+        return;
+      }
+      this.report('skipped', `${JSON.stringify(change.key)} from ${change.host} was not written: ${(error as Error).message}`);
+      return;
+    }
+    this.counts.applied++;
+    const after = this.local.read(change.key);
+    const wrote = after !== undefined && sameContent(after, change);
+    this.states.set(change.key, { epoch: wrote ? after.epoch : -1n, value: change.value, type: change.type, version: change, sent: true });
+    if (!wrote) this.onLocalChange(change.key); // someone wrote between our write and our look: theirs is a new change
+  }
+
+  private enqueue(key: string): void {
+    this.outbox.add(key);
+    if (this.flushScheduled || !this.synced) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Offers every key in the outbox to Redis (pipelined on one connection, so in order). */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (!this.synced) return;
+    for (const key of this.outbox) {
+      this.outbox.delete(key);
+      const state = this.states.get(key);
+      if (state === undefined || state.sent || state.version === undefined) continue;
+      const sending: Change = { key, value: state.value, type: state.type, stamp: state.version.stamp, host: state.version.host };
+      const done = this.send(sending).finally(() => this.inflight.delete(done));
+      this.inflight.add(done);
+    }
+  }
+
+  private async send(change: Change): Promise<void> {
+    try {
+      const result = await this.redis.put(change);
+      const state = this.states.get(change.key);
+      if (result.accepted) {
+        this.counts.sent++;
+        if (state?.version !== undefined && compareVersions(state.version, change) === 0) state.sent = true;
+      } else if (result.current !== undefined) {
+        this.applyRemote(result.current); // a newer version won; the stream brings it too, but maybe later
+        if (state?.version !== undefined && compareVersions(state.version, change) === 0 && compareVersions(result.current, change) >= 0) state.sent = true;
+      }
+    } catch (error) {
+      if (this.closed) return;
+      this.outbox.add(change.key); // sent again after the next sync, or shortly
+      if (this.redis.connected && this.synced) {
+        this.report('error', `sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
+        setTimeout(() => this.enqueue(change.key), RETRY_MS);
+      }
+    }
+  }
+
+  /**
+   * Brings the store and Redis level. On the first connection, after Redis lost the namespace
+   * (a new generation), or when the stream was trimmed past our position: the current values
+   * first (they win over values found in the store at start), then whatever we hold newer.
+   * Otherwise the stream is read on from our position. Either way every known key is looked at
+   * again, and every unacknowledged change sent.
+   */
+  private async sync(): Promise<void> {
+    if (this.closed) return;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    this.synced = false;
+    try {
+      const generation = await this.redis.generation();
+      const first = this.generation === undefined;
+      const full = first || this.forceFull || generation !== this.generation || !(await this.redis.holdsAfter(this.lastId));
+      this.forceFull = false;
+      if (full) {
+        const snapshot = await this.redis.snapshot();
+        this.lastId = snapshot.lastId;
+        const held = new Map<string, Change>();
+        for (const change of snapshot.changes) {
+          held.set(change.key, change);
+          this.applyRemote(change);
+        }
+        for (const [key, state] of this.states) {
+          if (state.version === undefined) state.version = { stamp: this.clock.now(), host: this.hostId };
+          const theirs = held.get(key);
+          if (theirs === undefined || compareVersions(state.version, theirs) > 0) state.sent = false;
+        }
+        if (!first) this.counts.resyncs++;
+        this.generation = generation;
+      }
+      this.lookAtEverything();
+      for (const [key, state] of this.states) if (!state.sent) this.outbox.add(key);
+      this.syncCount++;
+      this.synced = true;
+      if (!first) this.report('connected', full ? 'in step with Redis again: resynchronised the namespace in full' : 'connected to Redis again; resumed the stream');
+      for (const wake of this.syncWaiters.splice(0)) wake();
+      this.flush();
+    } catch (error) {
+      this.report('error', `synchronising with Redis failed: ${(error as Error).message}`);
+      if (!this.closed && this.redis.connected && this.generation !== undefined) setTimeout(() => void this.sync(), RETRY_MS * 5);
+    } finally {
+      this.syncing = false;
+      if (this.syncAgain && !this.closed) {
+        this.syncAgain = false;
+        void this.sync();
+      }
+    }
+  }
+
+  /**
+   * Reads the namespace's stream from our position for as long as the bridge runs: a read that
+   * also tells whether entries after our position were trimmed away (then a full resync), and
+   * when it finds nothing, a blocking wait for the next entry.
+   */
+  private async readLoop(): Promise<void> {
+    let idle = false;
+    while (!this.closed) {
+      if (!this.synced) {
+        await new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+        idle = false;
+        continue;
+      }
+      const at = this.syncCount;
+      const from = this.lastId;
+      let entries: StreamEntry[];
+      let checkAfter = false;
+      try {
+        if (idle) {
+          entries = await this.redis.waitForEntries(from, READ_BLOCK_MS, READ_COUNT);
+          checkAfter = entries.length > 0;
+        } else {
+          const read = await this.redis.readNow(this.lastId, READ_COUNT);
+          if (read.gap && at === this.syncCount) {
+            this.forceFull = true;
+            await this.sync();
+            continue;
+          }
+          entries = read.entries;
+        }
+      } catch {
+        if (this.closed) return;
+        await sleep(RETRY_MS);
+        idle = false;
+        continue;
+      }
+      if (at !== this.syncCount || this.closed) continue;
+      for (const entry of entries) {
+        if (entry.change !== undefined) this.applyRemote(entry.change);
+        this.lastId = entry.id;
+      }
+      idle = entries.length === 0;
+      // A blocked read may be answered only after a burst that trimmed past `from`: check, after applying.
+      if (checkAfter && !(await this.redis.holdsAfter(from).catch(() => true)) && at === this.syncCount && !this.closed) {
+        this.forceFull = true;
+        await this.sync();
+      }
+    }
+  }
+
+  /** Every key to look at for changes not yet noticed: those ever seen, and those the store holds now. */
+  private lookAtEverything(): void {
+    for (const key of [...this.local.knownKeys()]) this.onLocalChange(key);
+    for (const key of this.local.keys()) this.onLocalChange(key);
+    this.local.scan(true);
+  }
+
+  stats(): BridgeStats {
+    let pending = 0;
+    for (const state of this.states.values()) if (!state.sent) pending++;
+    return { ...this.counts, pending };
+  }
+
+  /** Stops: sends what is pending (up to a second), disconnects, and closes the store if the bridge opened it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.synced && !this.store.closed) {
+      this.lookAtEverything();
+      this.flush();
+      await Promise.race([Promise.allSettled([...this.inflight]), sleep(CLOSE_FLUSH_MS)]);
+    }
+    this.closed = true;
+    this.local.stop();
+    for (const wake of this.syncWaiters.splice(0)) wake();
+    await this.redis.close();
+    await Promise.race([this.readLoopDone, sleep(CLOSE_FLUSH_MS)]);
+    if (this.ownsStore) this.store.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Starts a bridge: `const b = await bridge({ store: 'agents', redis: 'redis://127.0.0.1:6379', prefix: 'job:' })`. */
+export function bridge(options: BridgeOptions): Promise<Bridge> {
+  return Bridge.start(options);
+}
+
+
