@@ -114,11 +114,13 @@ t.test('a waiting non-sovereign re-elects every few ms, keeps the event loop fre
   const elections = readings.length / 2; // won() reads the clock once per round; describe() once at the end
   const sorted = [...gaps].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
-  t.ok(readings.length >= 100 / 5, `${readings.length} clock reads (≈ ${Math.round(elections)}+ elections) in 100 ms: at least one per 5 ms`);
   const p90 = sorted[Math.floor(sorted.length * 0.9)]!;
+  // A loaded machine may deschedule the whole process once; the rates below are over the time it ran.
+  const ran = waited - (sorted.at(-1) ?? 0);
+  t.ok(readings.length >= ran / 5, `${readings.length} clock reads (≈ ${Math.round(elections)}+ elections) in ${ran.toFixed(0)} ms running: at least one per 5 ms`);
   // The loop sleeps ELECTION_POLL_MS between elections; only a preempted process stretches a gap.
   t.ok(median <= 5, `gaps between elections: median ${median.toFixed(2)} ms, 90th percentile ${p90.toFixed(2)} ms, max ${sorted.at(-1)?.toFixed(2)} ms (poll every ${ELECTION_POLL_MS} ms)`);
-  t.ok(ticks >= 30, `a 1 ms interval ran ${ticks} times meanwhile: the wait does not block the event loop`);
+  t.ok(ticks >= ran / 3, `a 1 ms interval ran ${ticks} times in ${ran.toFixed(0)} ms running: the wait does not block the event loop`);
   t.comment(`measured: ETIMEDOUT after ${waited.toFixed(1)} ms (timeout 100); ${readings.length} clock reads; median re-election gap ${median.toFixed(2)} ms, p90 ${p90.toFixed(2)} ms, max ${sorted.at(-1)?.toFixed(2)} ms; 1 ms interval fired ${ticks} times`);
 });
 
