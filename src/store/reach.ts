@@ -100,6 +100,12 @@ export class ReachTrust {
   rescans = 0;
   /** Inserts since this handle's last pass: an insert pays for a pass only every slots/64 of them. */
   inserts = 0;
+  /**
+   * Whether this handle has made a pass, or created the store: until then it does not trust the
+   * padding (a damaged image, or bookkeeping from long ago), and its first lookup that needs the
+   * reach makes one pass.
+   */
+  scanned = false;
 }
 
 /**
@@ -120,6 +126,7 @@ export function prepareInsert(m: StoreMemory): void {
 export function reachTrusted(m: StoreMemory): boolean {
   const u32 = m.u32;
   const trust = m.trust;
+  if (!trust.scanned) return false;
   // Acquire: with the epoch unchanged since this handle's last check, no move happened at all.
   if (trust.valid && Atomics.load(u32, GLOBAL_W32) === trust.epoch) return true;
   for (let retry = 0; ; retry++) {
@@ -170,6 +177,7 @@ export function rescan(m: StoreMemory): void {
   m.trust.valid = false;
   m.trust.rescans++;
   m.trust.inserts = 0;
+  m.trust.scanned = true;
 }
 
 /** Moves `vouched` up to `target` unless a walker has taken it that far; `from` was read before `target`, so is not after it. */
