@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { Store } from '../src/index.js';
+import { OURS } from '../src/layout/constants.js';
 import { Peer, peerBinary } from '../test/helpers/peer.js';
 
 const SIZES = (process.env['BENCH_SCALE_SLOTS'] ?? '1024,16384,131072,1048576').split(',').map(Number);
@@ -23,6 +24,8 @@ interface Phases {
   unsetSet: number;
   get: number;
   miss: number;
+  /** Ours only: the reach at the end (how many slots past home a miss probes). */
+  reach?: number;
 }
 
 const value = new Uint8Array(VALUE_SIZE).fill(0x61);
@@ -60,7 +63,8 @@ function runOurs(slots: number, round: number): Phases {
     for (let i = 0; i < MISSES; i++) sink += store.getInto(misses[i]!, target);
     const t4 = cpuNs();
     rescans += store.memory.trust.rescans;
-    return { insert: (t1 - t0) / n, unsetSet: (t2 - t1) / CHURN, get: (t3 - t2) / GETS, miss: (t4 - t3) / MISSES };
+    const reach = store.memory.u32[OURS.reach >>> 2]!;
+    return { insert: (t1 - t0) / n, unsetSet: (t2 - t1) / CHURN, get: (t3 - t2) / GETS, miss: (t4 - t3) / MISSES, reach };
   } finally {
     store.close();
     Store.unlink(name);
@@ -92,6 +96,7 @@ const medianPhases = (runs: Phases[]): Phases => ({
   unsetSet: median(runs.map((r) => r.unsetSet)),
   get: median(runs.map((r) => r.get)),
   miss: median(runs.map((r) => r.miss)),
+  ...(runs[0]!.reach === undefined ? {} : { reach: Math.max(...runs.map((r) => r.reach!)) }),
 });
 
 /** ns as "812 ns", "3.1 µs" or "7.4 ms". */
@@ -116,13 +121,13 @@ async function main(): Promise<void> {
     rows.push({ slots, n: keyCount(slots), ours: medianPhases(ours), c: medianPhases(c) });
   }
   console.log(`${MAX_VALUE}-byte value slots, ${VALUE_SIZE}-byte values, median of ${REPETITIONS} fresh stores per size; node ${process.version}`);
-  console.log('| slots | n | insert ours (C) | unset+set ours/C | get ours/C | never-seen miss ours (C) |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
+  console.log('| slots | n | insert ours (C) | unset+set ours/C | get ours/C | never-seen miss ours (C) | reach |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const { slots, n, ours, c } of rows) {
     console.log(
       `| ${slots.toLocaleString('en')} | ${n.toLocaleString('en')} | ${time(ours.insert)} (${time(c.insert)}) ` +
         `| ${(ours.unsetSet / c.unsetSet).toFixed(2)}× (${time(ours.unsetSet)} / ${time(c.unsetSet)}) ` +
-        `| ${(ours.get / c.get).toFixed(2)}× (${time(ours.get)} / ${time(c.get)}) | ${time(ours.miss)} (${time(c.miss)}) |`,
+        `| ${(ours.get / c.get).toFixed(2)}× (${time(ours.get)} / ${time(c.get)}) | ${time(ours.miss)} (${time(c.miss)}) | ${ours.reach} |`,
     );
   }
   console.log(`full passes over the hashes by our lookups: ${rescans}`);

@@ -7,7 +7,7 @@
  * - Our inserters raise it (a CAS max) before they publish a key beyond it.
  * - C writers do not keep it. Each global-epoch move of ours writes its own number into
  *   marks[move mod MOVE_MARKS] (one plain store). `vouched` is walked forward over the marks
- *   (by our writers every few moves, and by our readers); a move old enough with no mark is
+ *   (by our writers every fourth move, and by our readers); a move old enough with no mark is
  *   foreign, may have placed a key anywhere, and counts in `foreign_found`.
  * - The reach is trusted while every move since `vouched` is marked ours and
  *   `foreign_scanned === foreign_found`: every foreign move found is covered by a full pass
@@ -26,23 +26,25 @@ const VOUCHED_W32 = OURS.vouched >>> 2;
 const FOUND_W32 = OURS.foreign_found >>> 2;
 const SCANNED_W32 = OURS.foreign_scanned >>> 2;
 export const REACH_W32 = OURS.reach >>> 2;
-/** A writer of ours walks once `vouched` lags this many moves behind its own. */
-const WALK_AFTER = 4;
+/** A writer of ours walks when its move number is 3 mod 4 (moves ours make are marked within four). */
+const WALK_EVERY_MASK = 3;
 /** A move without a mark this many moves old is foreign; a younger one may be ours, between its add and its mark. */
 const LAGGARD = 6;
 /** Walks a reader retries while the newest moves lack their marks (a writer of ours a few instructions behind). */
 const READER_RETRIES = 64;
 const HALF_RANGE = 0x80000000;
 
-/** After our global-epoch move from `before`: mark it ours, and every few moves advance `vouched`. */
+/** After our global-epoch move from `before`: mark it ours, and on every fourth move number advance `vouched`. */
 export function markOwnMove(u32: Uint32Array, before: number): void {
   // Plain store: a mark not yet visible to a walker only makes the move look foreign (a spare scan, never a wrong answer).
   u32[MARKS_W32 + (before & MARK_MASK)] = before;
+  // Whoever makes a move numbered 3 mod 4 walks: every four moves, whichever process made them.
+  if ((before & WALK_EVERY_MASK) !== WALK_EVERY_MASK) return;
   const newest = (before + 1) >>> 0;
   const from = u32[VOUCHED_W32]!; // plain: a stale value only moves the walk to a later write
   const gap = (newest - from) >>> 0;
   // A gap past half the range is `vouched` ahead of us (another walker went on); our readers handle the rest.
-  if (gap >= WALK_AFTER && gap < HALF_RANGE) walk(u32, from, newest);
+  if (gap !== 0 && gap < HALF_RANGE) walk(u32, from, newest);
 }
 
 /**
