@@ -70,6 +70,7 @@ export function findKey(m: StoreMemory, key: KeyCodec): number {
  * grown since it was loaded: the slots it added are probed too.
  */
 function confirmMiss(m: StoreMemory, e: EncodedKey, reach: number): number {
+  if (reach >= m.slots - 1) return -1; // every slot was probed
   if (!reachTrusted(m)) rescan(m);
   const wider = loadReach(m);
   if (wider <= reach) return -1;
