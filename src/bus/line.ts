@@ -17,6 +17,7 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { OURS } from '../layout/constants.js';
 import type { Backing } from '../store/backing.js';
 import { resolveTarget } from '../store/target.js';
 import { euid, removeSideFile, storeOwnership, warnSideFile, type StoreOwnership } from './side-file-policy.js';
@@ -42,13 +43,13 @@ export interface Subscription {
 }
 
 /** SharedArrayBuffer stores only: two words of the event-bus padding (C never reads padding, and never sees these stores). */
-export const SAB_WAITERS_W32 = 4360 >>> 2;
-export const SAB_SEQUENCE_W32 = 4364 >>> 2;
+export const SAB_WAITERS_W32 = OURS.sab_waiters >>> 2;
+export const SAB_SEQUENCE_W32 = OURS.sab_sequence >>> 2;
 /**
  * shm/file stores: a header padding byte (after user_flags, never read by C) that a waiter of
  * ours sets once it has created the doorbell table, so writers look for the table only then.
  */
-export const BUS_PRESENT_BYTE = 26;
+export const BUS_PRESENT_BYTE = OURS.bus_present;
 
 export const DEFAULT_POLL_INTERVAL_MS = 10;
 /** How far an idle fallback poll stretches its interval. */

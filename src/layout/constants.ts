@@ -54,6 +54,43 @@ export const HEADER = {
   size: 5440,
 } as const;
 
+/**
+ * Header padding (FORMAT.md §2: bytes 26–27, 120–127, 4360–4415) where processes of ours keep
+ * shared bookkeeping. C never reads or writes padding after creation (which zeroes it). Every
+ * byte ours may write is declared here once; test/layout/constants.test.ts checks that each
+ * field lies inside padding and that no two overlap.
+ */
+export const OURS = {
+  /** u8: a waiter of ours has created the doorbell table (bus/line.ts). */
+  bus_present: 26,
+  /** SharedArrayBuffer stores only: waiter count and wake sequence for Atomics.wait (bus/line.ts). */
+  sab_waiters: 4360,
+  sab_sequence: 4364,
+  /** MOVE_MARKS × u32: each global-epoch move of ours writes its number here (store/reach.ts). */
+  move_marks: 4368,
+  /** u32: every global-epoch move before this one is known to be ours, or counted in foreign_found. */
+  vouched: 4400,
+  /** u32: walks that found a global-epoch move not made by ours (a C writer's). */
+  foreign_found: 4404,
+  /** u32: the foreign_found count the last full scan of the hashes began after. */
+  foreign_scanned: 4408,
+  /** u32: no key sits more than this many slots past its home slot (the reach). */
+  reach: 4412,
+} as const;
+/** Marks kept of our latest global-epoch moves (a power of two). */
+export const MOVE_MARKS = 8;
+/** Bytes of each OURS field. */
+export const OURS_SIZE = {
+  bus_present: 1,
+  sab_waiters: 4,
+  sab_sequence: 4,
+  move_marks: 4 * MOVE_MARKS,
+  vouched: 4,
+  foreign_found: 4,
+  foreign_scanned: 4,
+  reach: 4,
+} as const satisfies Record<keyof typeof OURS, number>;
+
 /** A slot: 128 bytes, or 3200 in the embeddings build; 64-byte aligned. */
 export const SLOT = {
   hash: 0,

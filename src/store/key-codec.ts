@@ -6,9 +6,10 @@ const utf8 = new TextEncoder();
 
 /** An encoded key, kept so a key used again costs one Map lookup instead of encoding and hashing. */
 export interface EncodedKey {
-  readonly bytes: Uint8Array;
+  /** The UTF-8 bytes. Plain arrays here: a new key costs no typed-array allocation (most of an insert's own time). */
+  readonly bytes: readonly number[];
   /** The bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores them (C pads with zeros). */
-  readonly words: Int32Array;
+  readonly words: readonly number[];
   /**
    * The first four of those words again, inline, and how many words there are: a key of up to
    * 15 bytes (most keys) is compared without touching another object.
@@ -27,8 +28,12 @@ export interface EncodedKey {
   generation: number;
 }
 
-/** Keys remembered per handle; past this many distinct keys the memory starts over. */
-const CACHE_LIMIT = 8192;
+/**
+ * Keys remembered per handle; past this many distinct keys the memory starts over. A key not
+ * remembered costs an encoding (about 1 µs with the memory churning), which is the whole cost
+ * of a get; each remembered key takes about 0.5 kB of heap (16 MB for a handle that used 32 768).
+ */
+const CACHE_LIMIT = 32768;
 
 /**
  * Encodes keys to UTF-8 and hashes them, remembering recent keys, so the hot paths allocate
@@ -52,8 +57,8 @@ export class KeyCodec {
 
   constructor(private readonly slots: number) {
     this.entry = {
-      bytes: this.scratch,
-      words: new Int32Array(1),
+      bytes: [],
+      words: [0],
       word0: 0,
       word1: 0,
       word2: 0,
@@ -82,7 +87,7 @@ export class KeyCodec {
   }
 
   /** The current key's UTF-8 bytes. */
-  get bytes(): Uint8Array {
+  get bytes(): readonly number[] {
     return this.entry.bytes;
   }
 
@@ -118,10 +123,17 @@ export class KeyCodec {
     }
     const length = i < units ? this.encodeSlow(key) : i;
     fnv1a64Into(scratch, length, this.hash);
-    const words = new Int32Array((length >>> 2) + 1);
-    new Uint8Array(words.buffer).set(scratch.subarray(0, length));
+    const bytes: number[] = [];
+    for (let b = 0; b < length; b++) bytes.push(scratch[b]!);
+    // Little-endian words of the bytes, then zeros (the scratch past `length` holds older keys).
+    const words: number[] = [];
+    for (let b = 0; b <= length; b += 4) {
+      let word = 0;
+      for (let k = 3; k >= 0; k--) word = (word << 8) | (b + k < length ? scratch[b + k]! : 0);
+      words.push(word);
+    }
     const entry: EncodedKey = {
-      bytes: scratch.slice(0, length),
+      bytes,
       words,
       word0: words[0]!,
       word1: words[1] ?? 0,

@@ -22,7 +22,7 @@ import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import type { KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 import {
-  findAllCopies,
+  findOtherCopies,
   locateKey,
   PATH_FULL,
   probeForWrite,
@@ -31,6 +31,7 @@ import {
   storedKeyLength,
 } from './probe.js';
 import { copyStillValid } from './read-check.js';
+import { prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 
 const utf8Decoder = new TextDecoder();
@@ -227,6 +228,7 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
   const m = ctx.m;
   const key = ctx.key;
   let passBusyEmpty = false;
+  prepareInsert(m);
   ctx.backoff.reset();
   for (;;) {
     const found = probeForWrite(m, key, passBusyEmpty);
@@ -239,9 +241,12 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
       // Between the probe and the CAS, C's unset (no lock) may have emptied the slot, or another writer filled it.
       const w = slotByte >>> 2;
       if (fresh ? (m.i32[w]! | m.i32[w + 1]!) === 0 : slotHoldsKey(m, slotByte, key)) {
+        const distance = fresh ? distanceFromHome(m, key.home, index) : 0;
+        // Before the hash is published: a lookup that can see the key then probes this far.
+        if (fresh) raiseReach(m, distance);
         writeLocked(ctx, index, slotByte, value, length, fresh);
         publish(ctx, index, slotByte);
-        if (fresh) removeRacedCopies(ctx, value, length);
+        if (fresh) removeRacedCopies(ctx, value, length, distance);
         return;
       }
       unlock(m.u32, m.u64, epochW);
@@ -255,17 +260,22 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
   }
 }
 
+/** How many slots past `home` the slot `index` is on the probe path. */
+function distanceFromHome(m: StoreMemory, home: number, index: number): number {
+  return index >= home ? index - home : index - home + m.slots;
+}
+
 /**
  * After writing a key into an empty slot, other copies may exist: the key may sit past a hole
  * (an unset opened it after the key was placed), or another writer inserted it into another
- * hole at the same time. Every inserter scans the whole path after publishing, so of two racing
- * inserters at least one sees the other. The copy first on the path (the one readers see) keeps
- * the value just written; every other copy is removed.
+ * hole at the same time. Every inserter looks over the reach after publishing (each raised it
+ * before publishing), so of two racing inserters at least one sees the other. The copy first
+ * on the path (the one readers see) keeps the value just written; every other copy is removed.
  */
-function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number): void {
+function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, distance: number): void {
   const m = ctx.m;
-  const copies = findAllCopies(m, ctx.key);
-  if (copies.length < 2) return;
+  const copies = findOtherCopies(m, ctx.key, distance);
+  if (copies === undefined) return;
   ctx.key.entry.generation = -1; // which copy stays is settled below: look it up again next time
   const [keeper, ...others] = copies as [number, ...number[]];
   const keeperByte = m.slotByte(keeper);

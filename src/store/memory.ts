@@ -1,5 +1,6 @@
 import { HEADER, SLOT } from '../layout/constants.js';
 import { offsetsOf, type Geometry } from '../layout/geometry.js';
+import { ReachTrust } from './reach.js';
 
 /**
  * Typed views over one store's bytes, with its geometry and derived offsets.
@@ -22,6 +23,8 @@ export class StoreMemory {
   readonly globalEpochW32: number;
   /** The longest val_len a sound store holds: maxValueSize, or 8 for a BIGUINT C relocated into a store of shorter values. */
   readonly maxStoredLength: number;
+  /** This handle's memory of when it last found the shared reach trusted (reach.ts). */
+  readonly trust = new ReachTrust();
 
   constructor(bytes: Uint8Array, geometry: Geometry) {
     const { buffer, byteOffset } = bytes;

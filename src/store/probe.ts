@@ -1,6 +1,7 @@
 import { KEY_MAX, SLOT } from '../layout/constants.js';
 import type { EncodedKey, KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
+import { loadReach, reachTrusted, REACH_W32, rescan } from './reach.js';
 
 /*
  * Probing reads hashes and key bytes with plain Int32Array loads: Atomics.load is a call in
@@ -49,26 +50,47 @@ export function slotHoldsEntry(m: StoreMemory, slotByte: number, e: EncodedKey):
 
 /** The first slot on the key's probe path that holds it (what C readers see), or -1. */
 export function findKey(m: StoreMemory, key: KeyCodec): number {
+  const e = key.entry;
+  // Keys sit within the reach of their home (reach.ts): the probe stops there.
+  const reach = loadReach(m);
+  const found = probeSpan(m, e, e.home, reach + 1);
+  return found >= 0 ? found : confirmMiss(m, e, reach);
+}
+
+/**
+ * Not within `reach` of home: a miss when the reach is trusted; when a foreign writer may have
+ * placed keys beyond it, one pass over the hashes raises it first. Either way the reach may have
+ * grown since it was loaded: the slots it added are probed too.
+ */
+function confirmMiss(m: StoreMemory, e: EncodedKey, reach: number): number {
+  if (reach >= m.slots - 1) return -1; // every slot was probed
+  if (!reachTrusted(m)) rescan(m);
+  const wider = loadReach(m);
+  if (wider <= reach) return -1;
+  const from = e.home + reach + 1;
+  return probeSpan(m, e, from < m.slots ? from : from - m.slots, wider - reach);
+}
+
+/** The first slot of `count` from `index` on (wrapping) that holds the key of entry `e`, or -1. */
+function probeSpan(m: StoreMemory, e: EncodedKey, index: number, count: number): number {
   // Everything the loop reads is hoisted into locals, and the inner loop compares hashes
   // only (the key bytes are compared outside it, on a hash match): this is most of a lookup.
-  const e = key.entry;
   const n = m.slots;
   const i32 = m.i32;
   const slotsStart = m.slotsStart;
   const slotSize = m.slotSize;
   const hashLo = e.hashLo;
   const hashHi = e.hashHi;
-  let index = e.home;
   let probed = 0;
   for (;;) {
     let w = (slotsStart + index * slotSize) >>> 2;
     while (i32[w] !== hashLo || i32[w + 1] !== hashHi) {
-      if (++probed === n) return -1;
+      if (++probed >= count) return -1;
       if (++index === n) index = 0;
       w = (slotsStart + index * slotSize) >>> 2;
     }
     if (storedKeyIs(m, w << 2, e)) return index;
-    if (++probed === n) return -1;
+    if (++probed >= count) return -1;
     if (++index === n) index = 0;
   }
 }
@@ -130,23 +152,30 @@ export function probeForWrite(m: StoreMemory, key: KeyCodec, passBusyEmpty: bool
   return PATH_FULL;
 }
 
-/** Every slot holding the key, in probe order from its home slot (normally one). */
-export function findAllCopies(m: StoreMemory, key: KeyCodec): number[] {
-  // An acquire load after our publish (a release): the plain loads below cannot be answered
-  // before the publish is visible, even on weakly ordered CPUs, so two racing inserters see each other.
-  Atomics.load(m.i32, 0);
+/**
+ * Every slot holding the key within the reach of its home (or `distance`, if farther), in
+ * probe order; undefined when there is at most one. Run after an insert: a racing inserter of
+ * ours raised the reach before publishing its copy, so the reach loaded here covers it.
+ */
+export function findOtherCopies(m: StoreMemory, key: KeyCodec, distance: number): number[] | undefined {
+  // An Atomics load after our publish: the plain loads below cannot be answered before the
+  // publish is visible, so of two racing inserters at least one sees the other.
+  const loaded = Atomics.load(m.u32, REACH_W32);
+  const n = m.slots;
+  const span = Math.min(Math.max(loaded, distance) + 1, n);
   const e = key.entry;
   const i32 = m.i32;
-  const hashLo = e.hashLo;
-  const hashHi = e.hashHi;
-  const step = m.slotSize >>> 2;
-  // Slot order, one straight pass (this runs after every insert), then rotated into path order.
-  const before: number[] = [];
-  const fromHome: number[] = [];
-  for (let index = 0, w = m.slotsStart >>> 2; index < m.slots; index++, w += step) {
-    if (i32[w] === hashLo && i32[w + 1] === hashHi && storedKeyIs(m, w << 2, e)) (index < e.home ? before : fromHome).push(index);
+  let copies: number[] | undefined;
+  let first = -1;
+  for (let probed = 0, index = e.home; probed < span; probed++) {
+    const w = (m.slotsStart + index * m.slotSize) >>> 2;
+    if (i32[w] === e.hashLo && i32[w + 1] === e.hashHi && storedKeyIs(m, w << 2, e)) {
+      if (first < 0) first = index;
+      else (copies ??= [first]).push(index);
+    }
+    if (++index === n) index = 0;
   }
-  return before.length === 0 ? fromHome : fromHome.concat(before);
+  return copies;
 }
 
 /** Length of the NUL-terminated key at a slot, or -1 when its 64 bytes hold no NUL. */

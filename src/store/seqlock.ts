@@ -3,6 +3,8 @@
  * Parity and the writer's CAS live in the low word; only a release from 0xFFFFFFFF must
  * carry into the high word, and only the lock holder can be doing that.
  */
+import { markOwnMove } from './reach.js';
+
 const LOW_MAX = 0xffffffff;
 
 /** Takes the slot: CAS of an even epoch e to e+1. False when odd (a writer is inside) or lost. */
@@ -30,11 +32,13 @@ export function unlock(u32: Uint32Array, u64: BigUint64Array, epochW32: number):
 }
 
 /**
- * Global epoch +1 in halves; the carry lands a moment later, once every 2^32 writes.
+ * Global epoch +1 in halves; the carry lands a moment later, once every 2^32 writes. The move
+ * is marked as ours (reach.ts), so our lookups know no C writer made it.
  * Returns the low word before the add, as an int32.
  */
 export function bumpGlobalEpoch(u32: Uint32Array, globalW32: number): number {
   const before = Atomics.add(u32, globalW32, 1);
   if (before === LOW_MAX) Atomics.add(u32, globalW32 + 1, 1);
+  markOwnMove(u32, before);
   return before | 0;
 }

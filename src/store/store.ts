@@ -182,7 +182,7 @@ export class Store implements Disposable {
     const checked = checkOptions(options, 'Store.create');
     const size = storeSize(g.slots, g.maxValueSize, g.embeddings);
     const backing = createFileBacking(resolved, size, checked.mapping, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
-    return new Store(backing, g, target, checked);
+    return Store.fresh(new Store(backing, g, target, checked));
   }
 
   /** Opens an existing store, validating its header and size first: ENOENT, or ECORRUPT for a foreign file. */
@@ -259,7 +259,13 @@ export class Store implements Disposable {
     const buffer = new SharedArrayBuffer(storeSize(g.slots, g.maxValueSize, g.embeddings));
     const backing = sharedArrayBufferBacking(buffer);
     initialiseStore(new StoreMemory(backing.bytes, g));
-    return new Store(backing, g, undefined, checked);
+    return Store.fresh(new Store(backing, g, undefined, checked));
+  }
+
+  /** A handle on a store it has just created: no key anywhere, so its reach needs no first pass (reach.ts). */
+  private static fresh(store: Store): Store {
+    store.memory.trust.scanned = true;
+    return store;
   }
 
   /** Opens the store in a SharedArrayBuffer another thread created (validated like a file). */

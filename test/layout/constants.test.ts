@@ -16,6 +16,8 @@ t.test('the constants table (a layout change shows in review)', async (t) => {
       IntOp: C.IntOp,
       Intent: C.Intent,
       Mop: C.Mop,
+      OURS: C.OURS,
+      OURS_SIZE: C.OURS_SIZE,
     },
     'layout constants',
   );
@@ -32,6 +34,26 @@ t.test('the header regions tile the 5440-byte header as docs/spec/FORMAT.md §2 
   t.equal(C.SLOT.key + C.KEY_MAX, C.SLOT_SIZE, 'the key ends the 128-byte slot');
   t.equal(C.SLOT_SIZE_EMBEDDINGS, 3200);
   t.equal(C.SHARD_BID.claimed_at + 8, C.SHARD_BID_SIZE);
+});
+
+t.test('our bookkeeping bytes lie inside header padding, and no two overlap', async (t) => {
+  // FORMAT.md §2: the header's padding (C never reads or writes it after creation).
+  const padding = [
+    [26, 28],
+    [120, 128],
+    [4360, 4416],
+  ];
+  const taken = new Map<number, string>();
+  for (const [field, at] of Object.entries(C.OURS)) {
+    const size = C.OURS_SIZE[field as keyof typeof C.OURS];
+    t.ok(padding.some(([from, to]) => at >= from! && at + size <= to!), `${field} (${at}..${at + size}) is padding`);
+    if (size >= 4) t.equal(at % 4, 0, `${field} is 4-byte aligned (Int32Array and Atomics)`);
+    for (let b = at; b < at + size; b++) {
+      if (taken.has(b)) t.fail(`${field} overlaps ${taken.get(b)} at byte ${b}`);
+      taken.set(b, field);
+    }
+  }
+  t.equal(C.MOVE_MARKS & (C.MOVE_MARKS - 1), 0, 'the marks ring is a power of two');
 });
 
 t.test('the magic reads "TNLS" on disk', async (t) => {

@@ -1,0 +1,137 @@
+/**
+ * Key operations at four store sizes, ours and the C peer in the same run: on a fresh store of
+ * `slots` × 64 B, insert n = min(slots / 2, 20 000) new keys, then 5 000 unset + set of
+ * existing keys, 100 000 gets, and gets of 100 keys never stored; 32-byte values. Each phase is
+ * timed on its own in CPU time (on a shared machine wall time counts whoever else ran), ns or µs
+ * per op; median of BENCH_SCALE_REPETITIONS (3) fresh stores per
+ * size, ours and C interleaved. BENCH_SCALE_SLOTS=1024,16384 picks sizes. The last line is JSON.
+ */
+import fs from 'node:fs';
+import { Store } from '../src/index.js';
+import { OURS } from '../src/layout/constants.js';
+import { Peer, peerBinary } from '../test/helpers/peer.js';
+
+const SIZES = (process.env['BENCH_SCALE_SLOTS'] ?? '1024,16384,131072,1048576').split(',').map(Number);
+const REPETITIONS = Number(process.env['BENCH_SCALE_REPETITIONS'] ?? 3);
+const MAX_VALUE = 64;
+const VALUE_SIZE = 32;
+const CHURN = 5_000;
+const GETS = 100_000;
+const MISSES = 100;
+
+interface Phases {
+  insert: number;
+  unsetSet: number;
+  get: number;
+  miss: number;
+  /** Ours only: the reach at the end (how many slots past home a miss probes). */
+  reach?: number;
+}
+
+const value = new Uint8Array(VALUE_SIZE).fill(0x61);
+const target = new Uint8Array(MAX_VALUE);
+const keyCount = (slots: number): number => Math.min(slots / 2, 20_000);
+let sink = 0;
+let rescans = 0;
+
+/** CPU time of this process (user + system), in ns (1 µs resolution). */
+function cpuNs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) * 1000;
+}
+
+/** One run of ours on a fresh store: ns per op of each phase. */
+function runOurs(slots: number, round: number): Phases {
+  const name = `splinter-bench-scale-${process.pid}-${slots}-${round}`;
+  const store = Store.create(name, { slots, maxValueSize: MAX_VALUE });
+  try {
+    const n = keyCount(slots);
+    const keys = Array.from({ length: n }, (_, i) => `scale/${i}`);
+    // Never-seen keys: distinct per run, so no handle of this process has looked them up before.
+    const misses = Array.from({ length: MISSES }, (_, i) => `scale-miss/${round}/${i}`);
+    const t0 = cpuNs();
+    for (let i = 0; i < n; i++) store.set(keys[i]!, value);
+    const t1 = cpuNs();
+    for (let i = 0; i < CHURN; i++) {
+      const key = keys[i % n]!;
+      store.unset(key);
+      store.set(key, value);
+    }
+    const t2 = cpuNs();
+    for (let i = 0; i < GETS; i++) sink += store.getInto(keys[i % n]!, target);
+    const t3 = cpuNs();
+    for (let i = 0; i < MISSES; i++) sink += store.getInto(misses[i]!, target);
+    const t4 = cpuNs();
+    rescans += store.memory.trust.rescans;
+    const reach = store.memory.u32[OURS.reach >>> 2]!;
+    return { insert: (t1 - t0) / n, unsetSet: (t2 - t1) / CHURN, get: (t3 - t2) / GETS, miss: (t4 - t3) / MISSES, reach };
+  } finally {
+    store.close();
+    Store.unlink(name);
+  }
+}
+
+async function runC(slots: number, round: number): Promise<Phases> {
+  const name = `splinter-bench-scale-c-${process.pid}-${slots}-${round}`;
+  const peer = Peer.create(name, slots, MAX_VALUE);
+  try {
+    await peer.ready;
+    const answer = await peer.send({ op: 'bench_scale', keys: keyCount(slots), churn: CHURN, gets: GETS, misses: MISSES, value_size: VALUE_SIZE });
+    if (answer.rc !== 0) throw new Error(`C bench_scale: ${JSON.stringify(answer)}`);
+    return {
+      insert: Number(answer['insert_ns']),
+      unsetSet: Number(answer['unset_set_ns']),
+      get: Number(answer['get_ns']),
+      miss: Number(answer['miss_ns']),
+    };
+  } finally {
+    await peer.close();
+    Store.unlink(name);
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const medianPhases = (runs: Phases[]): Phases => ({
+  insert: median(runs.map((r) => r.insert)),
+  unsetSet: median(runs.map((r) => r.unsetSet)),
+  get: median(runs.map((r) => r.get)),
+  miss: median(runs.map((r) => r.miss)),
+  ...(runs[0]!.reach === undefined ? {} : { reach: Math.max(...runs.map((r) => r.reach!)) }),
+});
+
+/** ns as "812 ns", "3.1 µs" or "7.4 ms". */
+function time(ns: number): string {
+  if (ns < 1_000) return `${ns.toFixed(0)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(ns < 10_000 ? 2 : 1)} µs`;
+  return `${(ns / 1_000_000).toFixed(1)} ms`;
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(peerBinary)) throw new Error(`the C peer is not built (${peerBinary}): npm run peer`);
+  runOurs(1024, -1); // JIT warm-up, not recorded
+  rescans = 0;
+  const rows: Array<{ slots: number; n: number; ours: Phases; c: Phases }> = [];
+  for (const slots of SIZES) {
+    const ours: Phases[] = [];
+    const c: Phases[] = [];
+    for (let round = 0; round < REPETITIONS; round++) {
+      ours.push(runOurs(slots, round));
+      c.push(await runC(slots, round));
+    }
+    rows.push({ slots, n: keyCount(slots), ours: medianPhases(ours), c: medianPhases(c) });
+  }
+  console.log(`${MAX_VALUE}-byte value slots, ${VALUE_SIZE}-byte values, median of ${REPETITIONS} fresh stores per size; node ${process.version}`);
+  console.log('| slots | n | insert ours (C) | unset+set ours/C | get ours/C | never-seen miss ours (C) | reach |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { slots, n, ours, c } of rows) {
+    console.log(
+      `| ${slots.toLocaleString('en')} | ${n.toLocaleString('en')} | ${time(ours.insert)} (${time(c.insert)}) ` +
+        `| ${(ours.unsetSet / c.unsetSet).toFixed(2)}× (${time(ours.unsetSet)} / ${time(c.unsetSet)}) ` +
+        `| ${(ours.get / c.get).toFixed(2)}× (${time(ours.get)} / ${time(c.get)}) | ${time(ours.miss)} (${time(c.miss)}) | ${ours.reach} |`,
+    );
+  }
+  console.log(`full passes over the hashes by our lookups: ${rescans}`);
+  console.log(JSON.stringify({ rows, rescans, sink: sink !== 0 }));
+}
+
+await main();
