@@ -52,9 +52,16 @@ t.test('a 400 MB key is refused from its length: EINVAL in microseconds, nothing
     // repeat() builds the string without its characters: reading any of them would cost 400 MB.
     const key = 'x'.repeat(HUGE);
     const before = process.memoryUsage().rss;
-    const started = performance.now();
     const error = throwsCode(t, () => call(key), 'EINVAL', name);
-    const ms = performance.now() - started;
+    // The fastest of three tries: one preemption of this process on a busy machine is not the call's cost.
+    let ms = Infinity;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const started = performance.now();
+      try {
+        call(key);
+      } catch {}
+      ms = Math.min(ms, performance.now() - started);
+    }
     const grewMb = (process.memoryUsage().rss - before) / 2 ** 20;
     slowest = Math.max(slowest, ms);
     t.ok(ms < 20, `${name}: refused in ${ms.toFixed(3)} ms`);
@@ -62,9 +69,14 @@ t.test('a 400 MB key is refused from its length: EINVAL in microseconds, nothing
     t.match(error?.message, /a key is at most 63 UTF-8 bytes, received a string of 400000000 UTF-16 units \(at least 400000000 bytes\)$/, `${name}: says the limit and what came`);
   }
   const pollKey = 'x'.repeat(HUGE);
-  const started = performance.now();
-  await t.rejects(store.poll(pollKey, { timeout: 0 }), { code: 'EINVAL', message: /received a string of 400000000 UTF-16 units/ }, 'poll rejects');
-  t.ok(performance.now() - started < 20, 'poll: at once');
+  let pollMs = Infinity;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const started = performance.now();
+    const refused = await store.poll(pollKey, { timeout: 0 }).then(() => undefined, (error: unknown) => error);
+    pollMs = Math.min(pollMs, performance.now() - started);
+    if (attempt === 0) t.match(refused, { code: 'EINVAL', message: /received a string of 400000000 UTF-16 units/ }, 'poll rejects');
+  }
+  t.ok(pollMs < 20, `poll: at once (${pollMs.toFixed(3)} ms)`);
   t.comment(`slowest refusal of a 400 MB key: ${slowest.toFixed(3)} ms`);
 });
 
