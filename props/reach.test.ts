@@ -2,7 +2,7 @@
  * Reach property (src/store/reach.ts): random interleavings of inserts, unsets and gets by two
  * handles of ours and the C peer on one small store, over keys that crowd a few home slots, so
  * keys land far from home, holes open in front of them and keys are inserted again into the
- * holes (where C's set duplicates, FORMAT.md §9 Q1). After every step:
+ * holes (where C's set duplicates, docs/spec/FORMAT.md §9 Q1). After every step:
  *  - every key of the pool reads the same through both our handles as through C's get (which
  *    probes the whole table): every present key found, every absent one reported absent;
  *  - a set of ours leaves one copy of its key, or as many as C had made (C's duplicates stay

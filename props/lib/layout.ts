@@ -94,7 +94,7 @@ export function describeOffset(g: Geo, offset: number): string {
 
 /** Every differing byte of two equal-size images, grouped by field, for a failure message. */
 /**
- * Header padding (FORMAT.md §2: bytes 26–27, 120–127, 4360–4415): C never reads it, and our
+ * Header padding (docs/spec/FORMAT.md §2: bytes 26–27, 120–127, 4360–4415): C never reads it, and our
  * processes keep bookkeeping there (docs/format.md), so the model leaves it out.
  */
 export function isOursPadding(offset: number): boolean {

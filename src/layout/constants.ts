@@ -55,7 +55,7 @@ export const HEADER = {
 } as const;
 
 /**
- * Header padding (FORMAT.md §2: bytes 26–27, 120–127, 4360–4415) where processes of ours keep
+ * Header padding (docs/spec/FORMAT.md §2: bytes 26–27, 120–127, 4360–4415) where processes of ours keep
  * shared bookkeeping. C never reads or writes padding after creation (which zeroes it). Every
  * byte ours may write is declared here once; test/layout/constants.test.ts checks that each
  * field lies inside padding and that no two overlap.

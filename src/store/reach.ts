@@ -1,6 +1,6 @@
 /**
  * The reach: no key sits more than `reach` slots past its home slot, so a lookup that has not
- * found its key after `reach + 1` slots can stop, where C's probes every slot (FORMAT.md §5: no
+ * found its key after `reach + 1` slots can stop, where C's probes every slot (docs/spec/FORMAT.md §5: no
  * tombstones). It lives in header padding C never reads (layout/constants.ts OURS), shared by
  * every process of ours, with what tells whether it can be trusted:
  *

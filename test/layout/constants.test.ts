@@ -37,7 +37,7 @@ t.test('the header regions tile the 5440-byte header as docs/spec/FORMAT.md §2 
 });
 
 t.test('our bookkeeping bytes lie inside header padding, and no two overlap', async (t) => {
-  // FORMAT.md §2: the header's padding (C never reads or writes it after creation).
+  // docs/spec/FORMAT.md §2: the header's padding (C never reads or writes it after creation).
   const padding = [
     [26, 28],
     [120, 128],
