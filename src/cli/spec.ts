@@ -58,7 +58,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
     valueName: 'PREFIX',
     description: 'key namespace: prepended to every key argument, stripped from listed names; default $SPLINTER_NS_PREFIX',
   },
-  { name: 'json', kind: 'flag', description: 'machine-readable output (JSON; one object per line for watch)' },
+  { name: 'json', kind: 'flag', description: 'machine-readable output (JSON; one object per line for watch); errors as one JSON line on stderr' },
   { name: 'help', short: 'h', kind: 'flag', description: 'show help (for the command, when one is given)' },
   { name: 'version', short: 'V', kind: 'flag', description: 'print the version' },
 ];

@@ -104,6 +104,21 @@ t.test('on a terminal, drop asks: n keeps the store (exit 1), y removes it', { s
   }
 });
 
+t.test('in the interactive mode, drop asks at the prompt, and the prompt forgets the dropped store', { skip: availableBackends().length === 0 ? 'no tmux or script for a terminal' : false }, async (t) => {
+  const name = shmStore(t);
+  const term = openTerminal(availableBackends()[0]!, [process.execPath, testedLauncher().bin, '--use', name], cliEnv() as Record<string, string>);
+  t.teardown(() => term.close());
+  await term.waitFor(new RegExp(`splinter\\(${name}\\)>`), 'the prompt');
+  await term.type(`drop ${name}`);
+  await term.key('Enter');
+  await term.waitFor(/\[y\/N\]/, 'the question');
+  await term.type('y');
+  await term.key('Enter');
+  await term.waitFor(new RegExp(`dropped ${name}: removed /dev/shm/${name}\\n+splinter>`), 'the answer taken, and a prompt without the store');
+  t.notOk(fs.existsSync(`/dev/shm/${name}`), 'the store is gone');
+  await term.key('C-d');
+});
+
 t.test('drop removes only stores: not another file, not through a link, not a missing one', async (t) => {
   const dir = tempDir(t);
   const plain = path.join(dir, 'notes.txt');
