@@ -9,6 +9,7 @@ import type { SlotSnapshot } from '../store/snapshot.js';
 import { Store } from '../store/store.js';
 import { resolveTarget } from '../store/target.js';
 import { CLI_CONTENTION_BUDGET_MS, type Context } from './context.js';
+import { drop } from './drop.js';
 import { diagnose, repair, type Diagnosis, type Finding, type Repair, type RepairOutcome } from './doctor.js';
 import { homeOf, probeDistance } from './internal.js';
 import { collectStats, renderStats } from './stats.js';
@@ -40,13 +41,14 @@ const DEFAULT_DOCTOR_WAIT_MS = 100;
 const MOP_NAMES = ['off', 'hybrid', 'full'] as const;
 
 function notFound(ctx: Context, key: string): CliFailure {
-  return new CliFailure(`${ctx.command} ${JSON.stringify(ctx.shown(key))}: no such key${ctx.namespaceNote()}`);
+  return new CliFailure('ENOENT', `${ctx.command} ${JSON.stringify(ctx.shown(key))}: no such key${ctx.namespaceNote()}`);
 }
 
 /** EAGAIN from the library, said in the command's words. */
 function busy(command: string, key: string, error: unknown): unknown {
   if (!isSplinterError(error, 'EAGAIN')) return error;
   return new CliFailure(
+    'EAGAIN',
     `${command} ${JSON.stringify(key)}: the slot stayed locked (odd epoch) for ${CLI_CONTENTION_BUDGET_MS} ms: ` +
       'a writer is inside it, or died there (splinter doctor finds stuck slots)',
   );
@@ -473,7 +475,7 @@ const math: Handler = (ctx) => {
   const s = store.slotSnapshot(key);
   if (s === undefined) throw notFound(ctx, key);
   if ((s.typeFlag & SlotType.BIGUINT) === 0) {
-    throw new CliFailure(`math ${JSON.stringify(ctx.shown(key))}: the key is ${typeName(s.typeFlag)}, not biguint (convert it with: splinter type ${ctx.arg(0)} biguint)`);
+    throw new CliFailure('EPROTOTYPE', `math ${JSON.stringify(ctx.shown(key))}: the key is ${typeName(s.typeFlag)}, not biguint (convert it with: splinter type ${ctx.arg(0)} biguint)`);
   }
   store.integerOp(key, op, operand);
   const now = store.getBigUint(key) ?? 0n;
@@ -581,7 +583,7 @@ const watch: Handler = async (ctx) => {
   const bus = store as unknown as Partial<BusApi>;
   const needed = group === undefined ? 'watch' : 'signals';
   if (typeof bus[needed] !== 'function') {
-    throw new CliFailure(`watch needs the bus (store.${needed}), which this build of splinter-ts does not have yet`);
+    throw new CliFailure('ENOTSUP', `watch needs the bus (store.${needed}), which this build of splinter-ts does not have yet`);
   }
   const oneshot = ctx.flag('oneshot');
   const timeout = ctx.option('timeout') as number | undefined;
@@ -620,7 +622,7 @@ const watch: Handler = async (ctx) => {
     if (timer !== undefined) clearTimeout(timer);
     ctx.signal.removeEventListener('abort', stop);
   }
-  if (timedOut && events === 0) throw new CliFailure(`watch: no change within ${timeout} ms`);
+  if (timedOut && events === 0) throw new CliFailure('ETIMEDOUT', `watch: no change within ${timeout} ms`);
 };
 
 const bridgeCommand: Handler = async (ctx) => {
@@ -653,7 +655,7 @@ const shard: Handler = (ctx) => {
     if (!isSplinterError(error)) throw error;
   }
   if (typeof shards?.table !== 'function' || typeof shards.election !== 'function') {
-    throw new CliFailure('shard needs the Logic Shards (store.shards), which this build of splinter-ts does not have yet');
+    throw new CliFailure('ENOTSUP', 'shard needs the Logic Shards (store.shards), which this build of splinter-ts does not have yet');
   }
   const bids = shards.table().map((b, i) => ({ ...b, index: b.index ?? i }));
   const sovereign = shards.election();
@@ -712,9 +714,9 @@ const doctor: Handler = async (ctx) => {
       return await diagnose(resolved.path, where, waitMs);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new CliFailure(`doctor: ${where} does not exist (${resolved.path})`);
-      if (code === 'EACCES' || code === 'EPERM') throw new CliFailure(`doctor: cannot read ${resolved.path}: permission denied`);
-      if (code === 'ENOTFILE' || code === 'EISDIR') throw new CliFailure(`doctor: ${resolved.path} is not a regular file`);
+      if (code === 'ENOENT') throw new CliFailure('ENOENT', `doctor: ${where} does not exist (${resolved.path})`);
+      if (code === 'EACCES' || code === 'EPERM') throw new CliFailure('EACCES', `doctor: cannot read ${resolved.path}: permission denied`);
+      if (code === 'ENOTFILE' || code === 'EISDIR') throw new CliFailure('EINVAL', `doctor: ${resolved.path} is not a regular file`);
       throw error;
     }
   };
@@ -783,6 +785,7 @@ const uuid: Handler = (ctx) => {
 
 export const HANDLERS: Record<string, Handler> = {
   init,
+  drop,
   use,
   config,
   caps,

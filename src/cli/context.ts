@@ -25,6 +25,8 @@ export interface Io {
   readonly stdoutIsTTY: boolean;
   /** All of stdin. */
   readStdin(): Promise<Uint8Array>;
+  /** Asks a question on the terminal and resolves with the answer (undefined at end of input); absent where nobody can answer. */
+  ask?(question: string): Promise<string | undefined>;
 }
 
 /** The stores a run (one command, or an interactive session) has open, by target. */
@@ -49,7 +51,7 @@ export class Session {
       store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS });
     } catch (error) {
       if (isSplinterError(error, 'ENOENT')) {
-        throw new CliFailure(`${error.message.replace(/^ENOENT: /, '')} (create it with: splinter init ${target})`);
+        throw new CliFailure('ENOENT', `${error.message.replace(/^ENOENT: /, '')} (create it with: splinter init ${target})`);
       }
       throw error;
     }
@@ -158,7 +160,7 @@ export class Context {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
-        throw new CliFailure(`cannot read ${file}: ${why}`);
+        throw new CliFailure(code === 'ENOENT' ? 'ENOENT' : code === 'EACCES' ? 'EACCES' : 'EINVAL', `cannot read ${file}: ${why}`);
       }
     }
     if (given !== undefined && given !== '-') return given;

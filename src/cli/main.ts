@@ -2,11 +2,13 @@
  * The `splinter` command: one-shot commands (`splinter get foo`), or the interactive mode
  * (`splinter` alone on a terminal, or `splinter shell`). bin/splinter.mjs calls `runCli()`.
  */
+import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Session, type Io } from './context.js';
 import { parseArgs, type Env } from './parse.js';
 import { repl } from './repl.js';
-import { EXIT_USAGE, reportError, runInvocation } from './run.js';
+import { jsonRequested, reportError, runInvocation } from './run.js';
+import { UsageError } from './usage-error.js';
 
 /** The process's own streams as an Io. */
 export function processIo(): Io {
@@ -21,6 +23,20 @@ export function processIo(): Io {
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return new Uint8Array(Buffer.concat(chunks));
     },
+    ask: (question) =>
+      new Promise((resolve) => {
+        // The question goes to stderr, so that stdout keeps only the command's result.
+        const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+        let answered = false;
+        rl.on('close', () => {
+          if (!answered) resolve(undefined);
+        });
+        rl.question(question, (answer) => {
+          answered = true;
+          rl.close();
+          resolve(answer);
+        });
+      }),
   };
 }
 
@@ -30,13 +46,13 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
   try {
     inv = parseArgs(argv, env);
   } catch (error) {
-    return reportError(error, io, env);
+    return reportError(error, io, env, jsonRequested(argv));
   }
   const interactiveWanted = inv.command === 'shell' || (inv.command === undefined && !inv.globals.help && !inv.globals.version);
   if (interactiveWanted) {
     if (inv.command === undefined && !(io.stdinIsTTY && io.stdoutIsTTY)) {
-      io.err('splinter: no command given (run splinter help; splinter shell reads commands from stdin)');
-      return EXIT_USAGE;
+      const error = new UsageError('no command given (run splinter help; splinter shell reads commands from stdin)');
+      return reportError(error, io, env, inv.globals.json);
     }
     return repl(inv, io, env);
   }

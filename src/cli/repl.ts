@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import { MATH_OP_NAMES } from './commands.js';
 import { Session, type Io } from './context.js';
 import { parseArgs, PREFIX_ENV, tokenizeLine, tokenizeWithState, type Env, type Invocation } from './parse.js';
-import { EXIT_OK, reportError, runInvocation } from './run.js';
+import { EXIT_OK, jsonRequested, reportError, runInvocation } from './run.js';
 import { commandNames, findCommand, GLOBAL_OPTIONS, type Completion } from './spec.js';
 import { showKey, TYPE_CHOICES } from './values.js';
 import { packageVersion } from './version.js';
@@ -66,10 +66,12 @@ async function runLine(line: string, session: Session, io: Io, env: Env, default
   const trimmed = line.trim();
   if (trimmed === '' || trimmed.startsWith('#')) return undefined;
   let inv: Invocation;
+  let tokens: string[] = defaults;
   try {
-    inv = parseArgs([...defaults, ...tokenizeLine(trimmed)], env);
+    tokens = [...defaults, ...tokenizeLine(trimmed)];
+    inv = parseArgs(tokens, env);
   } catch (error) {
-    return reportError(error, io, env);
+    return reportError(error, io, env, jsonRequested(tokens));
   }
   return runInvocation(inv, io, session, signal, { onExit });
 }
@@ -128,6 +130,22 @@ function interactive(session: Session, io: Io, env: Env, defaults: string[]): Pr
       resolve(EXIT_OK);
     };
 
+    /** A command's question (drop's confirmation), asked at the prompt; Ctrl-C or Ctrl-D answers nothing. */
+    const askAtPrompt = (question: string, signal: AbortSignal): Promise<string | undefined> =>
+      new Promise((resolve) => {
+        if (signal.aborted) return resolve(undefined);
+        if (stdin.isTTY) stdin.setRawMode(true);
+        const settle = (answer: string | undefined): void => {
+          signal.removeEventListener('abort', onAbort);
+          rl.pause();
+          if (stdin.isTTY) stdin.setRawMode(false);
+          resolve(answer);
+        };
+        const onAbort = (): void => settle(undefined);
+        signal.addEventListener('abort', onAbort, { once: true });
+        rl.question(question, { signal }, settle);
+      });
+
     const drain = async (): Promise<void> => {
       if (running !== undefined) return;
       while (queue.length > 0 && !closing) {
@@ -140,7 +158,7 @@ function interactive(session: Session, io: Io, env: Env, defaults: string[]): Pr
         const onSignal = (): void => controller.abort();
         process.on('SIGINT', onSignal);
         try {
-          await runLine(line, session, io, env, defaults, controller.signal, () => {
+          await runLine(line, session, { ...io, ask: (question) => askAtPrompt(question, controller.signal) }, env, defaults, controller.signal, () => {
             closing = true;
           });
         } finally {

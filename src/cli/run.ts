@@ -5,7 +5,7 @@ import { Context, type Io, type Session } from './context.js';
 import { commandHelp, generalHelp } from './help.js';
 import type { Invocation } from './parse.js';
 import { findCommand } from './spec.js';
-import { CliFailure, UsageError } from './usage-error.js';
+import { CliFailure, INTERNAL_ERROR_CODE, USAGE_ERROR_CODE, UsageError } from './usage-error.js';
 import { keyMatcher } from './values.js';
 import { packageVersion } from './version.js';
 
@@ -13,22 +13,51 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** Prints `error` as one line on stderr and returns its exit code. Never a stack trace, unless SPLINTER_DEBUG is set. */
-export function reportError(error: unknown, io: Io, env: Readonly<Record<string, string | undefined>> = {}): number {
+/** What went wrong, as `--json` reports it and as the one stderr line says it. */
+export interface ReportedError {
+  code: string;
+  message: string;
+  exit: number;
+}
+
+/** Sorts an error into its code, its message (with any hint) and its exit status. */
+export function describeError(error: unknown, env: Readonly<Record<string, string | undefined>> = {}): ReportedError {
   if (error instanceof UsageError) {
     const hint = error.command !== undefined ? `; see splinter help ${error.command}` : '';
-    io.err(`splinter: ${error.message}${hint}`);
-    return EXIT_USAGE;
+    return { code: USAGE_ERROR_CODE, message: `${error.message}${hint}`, exit: EXIT_USAGE };
   }
-  if (error instanceof CliFailure || isSplinterError(error)) {
-    const hint = isSplinterError(error, 'EAGAIN') ? ' (splinter doctor finds slots stuck locked)' : '';
-    io.err(`splinter: ${error.message}${hint}`);
-    return EXIT_FAILED;
+  if (error instanceof CliFailure) return { code: error.code, message: error.message, exit: EXIT_FAILED };
+  if (isSplinterError(error)) {
+    const hint = error.code === 'EAGAIN' ? ' (splinter doctor finds slots stuck locked)' : '';
+    // The library's message starts with its code, which JSON carries in its own field.
+    return { code: error.code, message: `${error.message.replace(`${error.code}: `, '')}${hint}`, exit: EXIT_FAILED };
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.err(`splinter: internal error: ${message.split('\n')[0]}${env['SPLINTER_DEBUG'] ? '' : ' (set SPLINTER_DEBUG=1 for details)'}`);
-  if (env['SPLINTER_DEBUG'] && error instanceof Error && error.stack !== undefined) io.err(error.stack);
-  return EXIT_FAILED;
+  const details = env['SPLINTER_DEBUG'] ? '' : ' (set SPLINTER_DEBUG=1 for details)';
+  return { code: INTERNAL_ERROR_CODE, message: `internal error: ${message.split('\n')[0]}${details}`, exit: EXIT_FAILED };
+}
+
+/**
+ * Prints `error` as one line on stderr and returns its exit code: `splinter: MESSAGE`, or under
+ * --json `{"error":{"code":…,"message":…}}` (stdout keeps only results, so a redirected export or
+ * a stream of watch events never holds an error). Never a stack trace, unless SPLINTER_DEBUG is set.
+ */
+export function reportError(error: unknown, io: Io, env: Readonly<Record<string, string | undefined>> = {}, json = false): number {
+  const reported = describeError(error, env);
+  if (json) {
+    io.err(JSON.stringify({ error: { code: reported.code, message: reported.message } }));
+  } else {
+    const codePrefix = isSplinterError(error) ? `${reported.code}: ` : '';
+    io.err(`splinter: ${codePrefix}${reported.message}`);
+  }
+  if (reported.code === INTERNAL_ERROR_CODE && env['SPLINTER_DEBUG'] && error instanceof Error && error.stack !== undefined) io.err(error.stack);
+  return reported.exit;
+}
+
+/** True when `--json` comes before any `--`: errors the parser throws are then reported as JSON too. */
+export function jsonRequested(tokens: readonly string[]): boolean {
+  const end = tokens.indexOf('--');
+  return (end === -1 ? tokens : tokens.slice(0, end)).includes('--json');
 }
 
 /** Handles the commands only the interactive mode has; returns undefined for the others. */
@@ -87,6 +116,6 @@ export async function runInvocation(inv: Invocation, io: Io, session: Session, s
     const code = await handler(ctx);
     return code ?? EXIT_OK;
   } catch (error) {
-    return reportError(error, io, session.env);
+    return reportError(error, io, session.env, inv.globals.json);
   }
 }

@@ -58,7 +58,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
     valueName: 'PREFIX',
     description: 'key namespace: prepended to every key argument, stripped from listed names; default $SPLINTER_NS_PREFIX',
   },
-  { name: 'json', kind: 'flag', description: 'machine-readable output (JSON; one object per line for watch)' },
+  { name: 'json', kind: 'flag', description: 'machine-readable output (JSON; one object per line for watch); errors as one JSON line on stderr' },
   { name: 'help', short: 'h', kind: 'flag', description: 'show help (for the command, when one is given)' },
   { name: 'version', short: 'V', kind: 'flag', description: 'print the version' },
 ];
@@ -92,6 +92,20 @@ export const COMMANDS: CommandSpec[] = [
     ],
     details: ['Without NAME|PATH the store of --use / $SPLINTER_STORE is created.'],
     examples: ['init demo', 'init /var/lib/agents/bus.spl --slots 4096 --max-value 8192'],
+  },
+  {
+    name: 'drop',
+    group: 'store',
+    summary: 'remove a store and its side files (the doorbell table and FIFOs in /dev/shm), after asking',
+    args: [{ name: 'NAME|PATH', complete: 'none' }],
+    options: [{ name: 'yes', short: 'y', kind: 'flag', description: 'drop without asking (needed when stdin is not a terminal)' }],
+    details: [
+      'The store is always named: drop never takes it from --use or $SPLINTER_STORE. It removes only a file',
+      'that starts with the format\'s magic, and only side files of ours (never through a link, never another',
+      'user\'s). Processes that have the store open keep using their mapping of the removed store.',
+      'Removing /dev/shm/NAME by hand leaves the side files behind. (rm and del delete a key: see unset.)',
+    ],
+    examples: ['drop demo', 'drop /var/lib/agents/bus.spl --yes'],
   },
   {
     name: 'use',
@@ -201,7 +215,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'unset',
     aliases: ['rm', 'del'],
     group: 'write',
-    summary: 'delete a key (with -r, also its tandem orders KEY.1, KEY.2, …)',
+    summary: 'delete a key (with -r, also its tandem orders KEY.1, KEY.2, …); drop removes a whole store',
     args: [{ name: 'KEY', complete: 'key' }],
     options: [{ name: 'recursive', short: 'r', kind: 'flag', description: 'also delete KEY.1, KEY.2, … up to the first missing order' }],
     examples: ['unset foo', 'unset -r car'],

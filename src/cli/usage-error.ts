@@ -10,9 +10,35 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * Codes of the CLI's own failures, beside the library's SplinterErrorCode (the same style, so a
+ * script matches one set): what `--json` reports as `error.code`.
+ */
+export type CliErrorCode =
+  | 'ENOENT' // the store, the file or the key does not exist
+  | 'EACCES' // a file could not be read for want of permission
+  | 'EINVAL' // a path that is not what the command needs (a directory, not a store)
+  | 'EPROTOTYPE' // the key's type does not allow the operation
+  | 'EAGAIN' // a slot stayed locked past the CLI's retry budget
+  | 'ETIMEDOUT' // watch --timeout saw nothing
+  | 'ECANCELED' // the user declined a confirmation
+  | 'ENOTSUP'; // this build cannot do it
+
+/** The code `--json` reports for a usage error (exit 2). */
+export const USAGE_ERROR_CODE = 'EUSAGE';
+/** The code `--json` reports for an error the CLI did not expect (a bug): exit 1. */
+export const INTERNAL_ERROR_CODE = 'EINTERNAL';
+
 /** A check that failed or a thing that was not found, reported by the CLI itself: exit code 1. */
 export class CliFailure extends Error {
   override readonly name = 'CliFailure';
+
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Levenshtein distance, for "did you mean" hints on short words. */

@@ -1,0 +1,108 @@
+/**
+ * `splinter drop NAME|PATH`: removes a store and every side file of ours beside it (the doorbell
+ * table and waiters' FIFOs in /dev/shm, named after the store's device and inode), after asking.
+ * The removal itself is Store.unlink's, which never follows a link nor removes another user's file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { sidecarPath } from '../bus/sidecar.js';
+import { SPLINTER_MAGIC } from '../layout/constants.js';
+import { Store } from '../store/store.js';
+import { resolveTarget, SHM_DIR } from '../store/target.js';
+import type { Context } from './context.js';
+import { CliFailure, UsageError } from './usage-error.js';
+import { grouped } from './values.js';
+
+/** True when the file starts with the format's magic: drop removes stores, not whatever a path names. */
+function startsWithMagic(file: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return false;
+  }
+  try {
+    const head = Buffer.alloc(4);
+    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.readUInt32LE(0) === SPLINTER_MAGIC;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The side files in /dev/shm that belong to the store with this device and inode. */
+function sideFilesOf(stat: fs.Stats): string[] {
+  const base = path.basename(sidecarPath(`${stat.dev}-${stat.ino}`));
+  try {
+    return fs
+      .readdirSync(SHM_DIR)
+      .filter((name) => name === base || name.startsWith(`${base}.`))
+      .sort()
+      .map((name) => `${SHM_DIR}/${name}`);
+  } catch {
+    return [];
+  }
+}
+
+function stillThere(file: string): boolean {
+  try {
+    fs.lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Asks before removing, unless --yes; refuses (usage error) where nobody can answer. */
+async function confirmed(ctx: Context, question: string): Promise<boolean> {
+  if (ctx.flag('yes')) return true;
+  if (ctx.io.ask === undefined || !ctx.io.stdinIsTTY) {
+    throw new UsageError('drop asks before removing a store, and stdin is not a terminal: pass --yes to drop without asking', 'drop');
+  }
+  const answer = await ctx.io.ask(question);
+  return answer !== undefined && /^\s*y(es)?\s*$/i.test(answer);
+}
+
+export async function drop(ctx: Context): Promise<void> {
+  const target = ctx.inv.args[0];
+  if (target === undefined) {
+    throw new UsageError('drop needs NAME|PATH: the store to remove is always named, never taken from --use or $SPLINTER_STORE', 'drop');
+  }
+  const { kind, path: file } = resolveTarget(target);
+  const where = kind === 'shm' ? `shared-memory store ${JSON.stringify(target)}` : `store file ${target}`;
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CliFailure('ENOENT', `drop: ${where} does not exist (${file})`);
+    throw new CliFailure('EACCES', `drop: cannot look at ${file} (${code ?? String(error)})`);
+  }
+  if (stat.isSymbolicLink()) throw new CliFailure('EINVAL', `drop: ${file} is a symbolic link: name the store itself`);
+  if (!stat.isFile()) throw new CliFailure('EINVAL', `drop: ${file} is not a regular file, so not a store`);
+  if (!startsWithMagic(file)) {
+    throw new CliFailure('EINVAL', `drop: ${file} is not a Splinter store (it does not start with the format's magic); nothing removed`);
+  }
+  const sideFiles = sideFilesOf(stat);
+  const also = sideFiles.length === 0 ? '' : ` and ${sideFiles.length} side file${sideFiles.length === 1 ? '' : 's'}`;
+  if (!(await confirmed(ctx, `drop ${where} (${file}, ${grouped(stat.size)} bytes)${also}? [y/N] `))) {
+    throw new CliFailure('ECANCELED', `drop: ${where} not dropped (answer y to drop it)`);
+  }
+  // This run's own handle goes first; other processes keep their mapping of the removed store.
+  ctx.session.forget(target);
+  if (ctx.session.current === target) ctx.session.current = undefined;
+  Store.unlink(target);
+  const left = sideFiles.filter(stillThere);
+  const removed = sideFiles.filter((f) => !left.includes(f));
+  if (left.length > 0) {
+    throw new CliFailure(
+      'EACCES',
+      `drop: removed ${file}, but left ${left.length} side file${left.length === 1 ? '' : 's'} that another user owns or that is not of the kind splinter makes: ${left.join(', ')}`,
+    );
+  }
+  if (ctx.json) {
+    ctx.jsonOut({ dropped: target, path: file, sideFiles: removed });
+    return;
+  }
+  const sides = removed.length === 0 ? '' : ` and ${removed.length} side file${removed.length === 1 ? '' : 's'}`;
+  ctx.line(`dropped ${target}: removed ${file}${sides}`);
+}
