@@ -397,14 +397,14 @@ export class Store implements Disposable {
     return listKeys(this.kv);
   }
 
-  /** How many keys the store holds now: one pass over the slot table, O(slots), nothing decoded (docs/api.md, "Decisions"). */
+  /** Beyond docs/spec/API.md: how many keys the store holds now: one pass over the slot table, O(slots), nothing decoded (docs/api.md, "Decisions"). */
   count(): number {
     this.live();
     return countKeys(this.memory);
   }
 
   /**
-   * `[key, value]` pairs, like Map's entries: the keys are listed when iteration starts, each
+   * Beyond docs/spec/API.md: `[key, value]` pairs, like Map's entries: the keys are listed when iteration starts, each
    * value is read when its turn comes (a key unset meanwhile is skipped).
    */
   *entries(): IterableIterator<[string, Uint8Array]> {
@@ -419,7 +419,7 @@ export class Store implements Disposable {
     return this.entries();
   }
 
-  /** Stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent). */
+  /** Beyond docs/spec/API.md: stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent). */
   setJSON(key: string, value: unknown): void {
     this.live();
     let text: string | undefined;
@@ -436,7 +436,7 @@ export class Store implements Disposable {
     if (type !== SlotType.JSON) this.setNamedType(key, SlotType.JSON);
   }
 
-  /** The value of a slot named JSON, parsed; undefined when the key is missing; EPROTOTYPE for another type or text that is not JSON. */
+  /** Beyond docs/spec/API.md: the value of a slot named JSON, parsed; undefined when the key is missing; EPROTOTYPE for another type or text that is not JSON. */
   getJSON<T = unknown>(key: string): T | undefined {
     this.live();
     const text = getString(this.kv, key);
@@ -505,7 +505,7 @@ export class Store implements Disposable {
     setNamedType(this.kv, key, mask);
   }
 
-  /** AND, OR, XOR, NOT, INC or DEC on a BIGUINT value, wrapping at 2^64 (EPROTOTYPE if not BIGUINT); returns the new value. */
+  /** AND, OR, XOR, NOT, INC or DEC on a BIGUINT value, wrapping at 2^64 (EPROTOTYPE if not BIGUINT); returns the new value (beyond docs/spec/API.md). */
   integerOp(key: string, op: IntOp, operand: bigint = 0n): bigint {
     this.live();
     return integerOp(this.kv, key, op, operand);
@@ -514,7 +514,7 @@ export class Store implements Disposable {
   private readonly u64Scratch = new Uint8Array(U64_BYTES);
 
   /**
-   * Stores the u64 `value` and names the slot BIGUINT (creating the key if needed). On a key that
+   * Beyond docs/spec/API.md: stores the u64 `value` and names the slot BIGUINT (creating the key if needed). On a key that
    * is not BIGUINT yet this is two writes, the value then the type, as C's set then set_named_type.
    */
   setBigUint(key: string, value: bigint | number): void {
