@@ -681,7 +681,7 @@ export class Store implements Disposable {
     return pollSync(host, key, checked);
   }
 
-  /** Changes of one or many keys as `{ key, epoch }`, until aborted, returned from, or the store closes. */
+  /** Changes of one or many keys as `{ key, epoch }`, until returned from or the store closes; an abort throws an AbortError from next(). */
   watch(keys: string | string[], options?: WatchOptions): AsyncIterableIterator<KeyChange> {
     checkOptionBag(options, WATCH_OPTIONS, 'watch');
     return watch(this.busHost(), keys, options);
