@@ -4,7 +4,8 @@
  * and prints what the doc says it prints.
  *
  * The rules for a fenced block, by its info string:
- * - `ts` or `js`: a whole program. It runs through tsx in a fresh project that depends on the
+ * - `ts` or `js`: a whole program. A `ts` one compiles under strict settings against the published
+ *   types (dist/*.d.ts), as a user's project would compile it; each runs through tsx in a fresh project that depends on the
  *   package (test/helpers/checkout.ts); it must exit 0, leave no store behind, and when the doc
  *   follows it with a paragraph "prints" and a fenced block, print exactly that block.
  * - `ts fragment`: TypeScript shown for its shape only (a signature, a line out of context); not run.
@@ -20,7 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { runTypeScriptAsConsumer } from './helpers/checkout.js';
+import { runTypeScriptAsConsumer, typecheckAsConsumer } from './helpers/checkout.js';
 import { distStaleness } from './helpers/dist.js';
 import { repoRoot } from './helpers/fixtures.js';
 
@@ -103,4 +104,14 @@ t.test('the samples run as written and print what the docs show', async (t) => {
       for (const name of unique) t.equal(fs.existsSync(`/dev/shm/${name}`), false, `removes its store ${name}`);
     });
   }
+});
+
+t.test('the TypeScript samples compile, strict, against the published types', async (t) => {
+  const stale = distStaleness();
+  t.equal(stale, undefined, 'dist/ is built from the current sources');
+  if (stale !== undefined) return;
+  const modules = Object.fromEntries(
+    samples.filter((s) => s.info === 'ts').map((s) => [`${s.file.replace(/[/.]/g, '-')}-${s.line}.mts`, s.code]),
+  );
+  t.equal(typecheckAsConsumer(modules), '', `tsc reports nothing for the ${Object.keys(modules).length} samples`);
 });

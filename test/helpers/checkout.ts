@@ -28,6 +28,27 @@ export interface SampleRun {
 }
 
 /**
+ * Typechecks TypeScript modules as a strict project that depends on splinter-ts would (types from
+ * dist/*.d.ts, Node's from @types/node); returns tsc's diagnostics, empty when they compile.
+ */
+export function typecheckAsConsumer(modules: Record<string, string>): string {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'splinter-typecheck-'));
+  try {
+    fs.mkdirSync(path.join(project, 'node_modules', '@types'), { recursive: true });
+    fs.symlinkSync(repoRoot, path.join(project, 'node_modules', 'splinter-ts'), 'dir');
+    fs.symlinkSync(path.join(repoRoot, 'node_modules', '@types', 'node'), path.join(project, 'node_modules', '@types', 'node'), 'dir');
+    const compilerOptions = { target: 'ES2022', lib: ['ES2024'], module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], strict: true, noEmit: true };
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.mts'] }));
+    for (const [name, code] of Object.entries(modules)) fs.writeFileSync(path.join(project, name), code);
+    const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+    const run = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, env: userEnv(), encoding: 'utf8' });
+    return `${run.stdout}${run.stderr}`.trim();
+  } finally {
+    fs.rmSync(project, { recursive: true, force: true });
+  }
+}
+
+/**
  * Runs TypeScript as `npx tsx sample.mts` would in a project that depends on splinter-ts
  * (node_modules/splinter-ts is a link to this checkout); the project is removed afterwards.
  */
