@@ -429,6 +429,10 @@ export class Store implements Disposable {
       throw new SplinterError('EINVAL', `setJSON "${key}": expected a value JSON can represent, received one it cannot (${(error as Error).message})`, { cause: error });
     }
     if (text === undefined) throw new SplinterError('EINVAL', `setJSON "${key}": expected a value JSON can represent, received ${describe(value)}`);
+    const length = Buffer.byteLength(text);
+    if (length > this.maxValueSize) {
+      throw new SplinterError('EMSGSIZE', `setJSON "${key}": the JSON text is ${length} bytes; values are 1..${this.maxValueSize} bytes in this store`);
+    }
     const type = this.slotSnapshot(key)?.typeFlag;
     // A BIGUINT slot takes no text (see set): renamed first; any other is written first, so no reader sees JSON over other bytes.
     if (type !== undefined && (type & SlotType.BIGUINT) !== 0) this.setNamedType(key, SlotType.JSON);

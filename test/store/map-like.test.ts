@@ -70,6 +70,10 @@ t.test('setJSON / getJSON use the JSON slot type', async (t) => {
   store.setJSON('n', { now: 'json' });
   t.same(store.getJSON('n'), { now: 'json' }, 'a BIGUINT key becomes JSON');
   t.equal(store.slotSnapshot('n')!.typeFlag, SlotType.JSON);
+  store.setBigUint('m', 5n);
+  throwsCode(t, () => store.setJSON('m', 'y'.repeat(100)), 'EMSGSIZE', 'too long for a BIGUINT key');
+  t.equal(store.slotSnapshot('m')!.typeFlag, SlotType.BIGUINT, 'which keeps its type');
+  t.equal(store.getBigUint('m'), 5n, 'and its value');
 });
 
 t.test('integerOp returns the new value; setNamedType takes a SlotType or a raw byte', async (t) => {
