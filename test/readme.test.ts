@@ -2,20 +2,13 @@
  * The README's quick start runs as written, importing 'splinter-ts' by name from the checkout (the
  * package resolves itself through its "exports", to dist/), and prints what the README says it prints.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { distStaleness } from './helpers/dist.js';
+import { runInCheckout } from './helpers/checkout.js';
 import { repoRoot } from './helpers/fixtures.js';
-
-/** Runs ES module code as a file saved in the checkout would run: plain node, bare imports resolved from repoRoot. */
-function runInCheckout(code: string): string {
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS']; // no loader of tap's: what a user's `node` has
-  return execFileSync(process.execPath, ['--input-type=module'], { input: code, cwd: repoRoot, env, encoding: 'utf8' });
-}
 
 t.test('README quick start', async (t) => {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');

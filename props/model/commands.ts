@@ -299,8 +299,13 @@ export class SetCmd extends KeyStep {
         note('ENOSPC: ours');
         return expectThrows(what, call, ['ENOSPC']);
       }
-      call();
       const fresh = m.slots[index]!.hash === 0n;
+      // Ours: a BIGUINT slot takes only 8 bytes that are not text (docs/api.md, "Decisions"); nothing is written.
+      if (!fresh && m.slots[index]!.typeFlag & TYPE_BIGUINT && (this.value.text !== undefined || len !== 8)) {
+        note('EPROTOTYPE: set ours on a BIGUINT slot');
+        return expectThrows(what, call, ['EPROTOTYPE']);
+      }
+      call();
       this.noteSet(m, index);
       m.set(index, this.bytes, this.value.bytes);
       if (fresh && m.oursAfterInsert(this.bytes, this.value.bytes).length > 0) note('set: ours moves a key past a hole into it (other copies removed)');
@@ -448,6 +453,11 @@ export class AppendCmd extends KeyStep {
       const call = (): number => r.store.append(this.key, data.text ?? data.bytes);
       if (len === 0 || !this.valid) return expectThrows(what, call, ['EINVAL']);
       if (index < 0) return expectThrows(what, call, ['ENOENT']);
+      // Ours appends nothing to a BIGUINT slot (docs/api.md, "Decisions"), checked before locking.
+      if (m.slots[index]!.typeFlag & TYPE_BIGUINT) {
+        note('EPROTOTYPE: append ours on a BIGUINT slot');
+        return expectThrows(what, call, ['EPROTOTYPE']);
+      }
       // Ours refuses before taking the seqlock: the slot epoch does not move (C's does).
       if (tooLong) {
         note('append: EMSGSIZE ours');
@@ -1112,26 +1122,32 @@ export class TandemSetCmd extends KeyStep {
         note('setTandem: refused before writing');
         return expectThrows(what, call, [keysOk ? 'EMSGSIZE' : 'EINVAL']);
       }
-      let failed = -1;
+      let failed: string | undefined;
       try {
         call();
       } catch (error) {
-        if (!isSplinterError(error) || error.code !== 'ENOSPC') throw error;
-        failed = 0; // resolved below against the model
+        if (!isSplinterError(error) || (error.code !== 'ENOSPC' && error.code !== 'EPROTOTYPE')) throw error;
+        failed = error.code; // resolved below against the model
       }
       for (const [order, key] of keys.entries()) {
         const bytes = utf8(key);
         const index = m.placeForSet('ts', bytes);
         if (index < 0) {
-          if (failed < 0) fail(`${what}: order ${order} has no slot in the model, but ours did not throw ENOSPC`);
+          if (failed !== 'ENOSPC') fail(`${what}: order ${order} has no slot in the model, but ours threw ${failed ?? 'nothing'}, not ENOSPC`);
           note('setTandem: ENOSPC half-way (ours)');
           return;
         }
         const fresh = m.slots[index]!.hash === 0n;
+        // An order that is a BIGUINT key takes only 8 bytes, as set (docs/api.md, "Decisions"): it stops there.
+        if (!fresh && m.slots[index]!.typeFlag & TYPE_BIGUINT && this.values[order]!.bytes.length !== 8) {
+          if (failed !== 'EPROTOTYPE') fail(`${what}: order ${order} is a BIGUINT key, but ours threw ${failed ?? 'nothing'}, not EPROTOTYPE`);
+          note('EPROTOTYPE: setTandem ours stops at a BIGUINT order');
+          return;
+        }
         m.set(index, bytes, this.values[order]!.bytes);
         if (fresh) m.oursAfterInsert(bytes, this.values[order]!.bytes);
       }
-      if (failed >= 0) fail(`${what}: ours threw ENOSPC, the model has room for every order`);
+      if (failed !== undefined) fail(`${what}: ours threw ${failed}, the model writes every order`);
       ran('setTandem', 'ts');
       return;
     }

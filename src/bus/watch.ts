@@ -1,5 +1,6 @@
 /** poll, pollSync, watch and signals: subscriptions that hang from the process's waiter of a store. */
 import { SplinterError } from '../errors.js';
+import { abortError, AbortError, throwIfAborted, whenAborted } from './abort.js';
 import { describe, type KvContext } from '../store/kv.js';
 import type { BusLine, Subscription } from './line.js';
 import { SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from './line.js';
@@ -19,12 +20,14 @@ export interface BusHost {
 export interface PollOptions {
   /** Milliseconds to wait; undefined waits until a change or an abort. */
   timeout?: number | undefined;
+  /** Aborting rejects with an AbortError whose `cause` is the signal's reason (pollSync: checked once, before blocking). */
   signal?: AbortSignal | undefined;
-  /** Check on every event-loop turn: the fastest wake-up, for a core's worth of CPU. */
+  /** Check on every event-loop turn (pollSync: without sleeping): the fastest wake-up, for a core's worth of CPU. */
   lowLatency?: boolean | undefined;
 }
 
 export interface WatchOptions {
+  /** Aborting makes the iterator throw an AbortError (`cause`: the signal's reason) from `next()`, then end. */
   signal?: AbortSignal | undefined;
   lowLatency?: boolean | undefined;
 }
@@ -32,10 +35,6 @@ export interface WatchOptions {
 export interface KeyChange {
   key: string;
   epoch: bigint;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
 
 function checkTimeout(timeout: unknown): number {
@@ -70,17 +69,17 @@ export function poll(host: BusHost, key: string, options: PollOptions = {}): Pro
     return Promise.reject(error); // an async API reports bad arguments as a rejection too
   }
   const signal = options.signal;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  if (signal?.aborted) return Promise.reject(abortError(signal));
   if (timeout === 0) return Promise.resolve(tracker.changed());
   const waiter = host.line.waiterSide();
   return new Promise<boolean>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => finish(() => reject(abortReason(signal!)));
+    let stopListening = (): void => {};
     const finish = (settle: () => void): void => {
       if (!host.endOnClose.delete(closer)) return;
       waiter.remove(subscription);
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       settle();
     };
     const subscription: Subscription = {
@@ -94,7 +93,7 @@ export function poll(host: BusHost, key: string, options: PollOptions = {}): Pro
     const closer = { end: () => finish(() => reject(closedError())) };
     host.endOnClose.add(closer);
     if (timeout !== Infinity) timer = setTimeout(() => finish(() => resolve(false)), timeout);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    stopListening = whenAborted(signal, (error) => finish(() => reject(error)));
     waiter.add(subscription);
     subscription.check(); // closes the window between taking the baseline and being armed
   });
@@ -103,10 +102,15 @@ export function poll(host: BusHost, key: string, options: PollOptions = {}): Pro
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const SYNC_STEP_MS = 0.1;
 
-/** Blocks the thread until the key's epoch changes (true) or `timeoutMs` passes (false). */
-export function pollSync(host: BusHost, key: string, timeoutMs: number): boolean {
+/**
+ * Blocks the thread until the key's epoch changes (true) or the timeout passes (false). Nothing
+ * can abort a blocked thread, so the signal is looked at once, before blocking.
+ */
+export function pollSync(host: BusHost, key: string, options: PollOptions = {}): boolean {
   host.live();
-  const timeout = checkTimeout(timeoutMs);
+  const timeout = checkTimeout(options.timeout);
+  throwIfAborted(options.signal);
+  const spin = options.lowLatency === true;
   const tracker = new KeyTracker(host.kv, key);
   const deadline = performance.now() + timeout;
   const sab = host.sabWords;
@@ -119,37 +123,43 @@ export function pollSync(host: BusHost, key: string, timeoutMs: number): boolean
       if (left <= 0) return false;
       // SharedArrayBuffer: sleep until a writer notifies; elsewhere, short sleeps.
       if (sab !== undefined) Atomics.wait(sab, SAB_SEQUENCE_W32, seen, Math.min(left, 50));
-      else Atomics.wait(sleepCell, 0, 0, Math.min(left, SYNC_STEP_MS));
+      else if (!spin) Atomics.wait(sleepCell, 0, 0, Math.min(left, SYNC_STEP_MS));
     }
   } finally {
     if (sab !== undefined) Atomics.sub(sab, SAB_WAITERS_W32, 1);
   }
 }
 
+interface Pull<T> {
+  resolve(result: IteratorResult<T>): void;
+  reject(error: unknown): void;
+}
+
 /**
  * An async iterator over changes: `collect` gathers what changed since the last look (in the
- * order found); values are delivered one per `next()`. Ends on abort, `return()` or close.
+ * order found); values are delivered one per `next()`. Ends on `return()` or close; on abort,
+ * like Node's `events.on`, the pending (or else the next) `next()` rejects with the AbortError,
+ * and later ones are done.
  */
 class ChangeStream<T> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
-  private readonly pulls: Array<(result: IteratorResult<T>) => void> = [];
+  private readonly pulls: Array<Pull<T>> = [];
   private ended = false;
+  /** The abort not yet reported by a `next()`. */
+  private abortedWith: AbortError | undefined;
   private readonly subscription: Subscription;
-  private readonly onAbort = (): void => this.end();
+  private readonly stopListening: () => void;
 
   constructor(
     private readonly host: BusHost,
     private readonly collect: (into: T[]) => void,
     lowLatency: boolean,
-    private readonly signal: AbortSignal | undefined,
+    signal: AbortSignal | undefined,
   ) {
     this.subscription = { lowLatency, check: () => this.deliver() };
-    if (signal?.aborted) {
-      this.ended = true;
-      return;
-    }
+    throwIfAborted(signal); // as events.on: an already aborted signal throws at once
     host.endOnClose.add(this);
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.stopListening = whenAborted(signal, (error) => this.abort(error));
     host.line.waiterSide().add(this.subscription);
     this.deliver();
   }
@@ -158,15 +168,28 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
     if (this.ended) return false;
     this.collect(this.queue);
     if (this.queue.length === 0) return false;
-    while (this.queue.length > 0 && this.pulls.length > 0) this.pulls.shift()!({ value: this.queue.shift()!, done: false });
+    while (this.queue.length > 0 && this.pulls.length > 0) this.pulls.shift()!.resolve({ value: this.queue.shift()!, done: false });
     return true;
   }
 
   next(): Promise<IteratorResult<T>> {
     if (this.queue.length === 0 && !this.ended) this.collect(this.queue);
     if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
+    const aborted = this.abortedWith;
+    if (aborted !== undefined) {
+      this.abortedWith = undefined; // reported once; the iteration is over after it
+      return Promise.reject(aborted);
+    }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => this.pulls.push(resolve));
+    return new Promise((resolve, reject) => this.pulls.push({ resolve, reject }));
+  }
+
+  /** Stops watching; the first waiting pull (or else the next one) gets the AbortError. */
+  private abort(error: AbortError): void {
+    const waiting = this.pulls.shift();
+    if (waiting !== undefined) waiting.reject(error);
+    else this.abortedWith = error;
+    this.end(false);
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -174,14 +197,15 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  end(): void {
+  /** Stops watching; `return()` and close drop what was not pulled yet, an abort lets it be pulled first. */
+  end(dropQueued = true): void {
     if (this.ended) return;
     this.ended = true;
-    this.queue.length = 0;
+    if (dropQueued) this.queue.length = 0;
     this.host.endOnClose.delete(this);
-    this.signal?.removeEventListener('abort', this.onAbort);
+    this.stopListening();
     this.host.line.waiterSide().remove(this.subscription);
-    for (const pull of this.pulls.splice(0)) pull({ value: undefined, done: true });
+    for (const pull of this.pulls.splice(0)) pull.resolve({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): this {

@@ -138,6 +138,8 @@ export const SlotType = {
   VARTEXT: 128,
 } as const;
 export type SlotTypeName = keyof typeof SlotType;
+/** One slot type bit (C's type_flag is a byte of them). */
+export type SlotType = (typeof SlotType)[SlotTypeName];
 
 /** integer_op operations on a BIGUINT slot. */
 export const IntOp = { AND: 0, OR: 1, XOR: 2, NOT: 3, INC: 4, DEC: 5 } as const;

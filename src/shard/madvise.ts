@@ -3,7 +3,7 @@
  * Others defer (EAGAIN), or wait, re-electing every ELECTION_POLL_MS on a timer (never
  * blocking the event loop), until they win or their timeout passes (ETIMEDOUT).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { abortableDelay, throwIfAborted } from '../bus/abort.js';
 import { SplinterError } from '../errors.js';
 import { describe } from '../store/kv.js';
 import type { Advice } from '../store/mapping/index.js';
@@ -83,7 +83,7 @@ export async function cooperativeAdvise(s: Sovereignty, timeout: number, signal:
   const started = performance.now();
   const deadline = started + timeout;
   for (;;) {
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     s.check();
     if (s.won()) {
       s.apply();
@@ -99,6 +99,6 @@ export async function cooperativeAdvise(s: Sovereignty, timeout: number, signal:
         `${s.describe()}; expected to become the sovereign within ${timeout} ms, still not after ${Math.round(performance.now() - started)} ms`,
       );
     }
-    await sleep(Math.min(ELECTION_POLL_MS, left), undefined, signal === undefined ? undefined : { signal });
+    await abortableDelay(Math.min(ELECTION_POLL_MS, left), signal);
   }
 }

@@ -46,7 +46,7 @@ export interface ShardAdviceOptions {
   advice: Advice;
   /** ms: 0 (default) = do not wait (EAGAIN); Infinity = wait until sovereign. */
   timeout?: number;
-  /** Beyond docs/spec/API.md: stops a wait; the promise rejects with the signal's reason. */
+  /** Beyond docs/spec/API.md: stops a wait; the promise rejects with an AbortError whose `cause` is the signal's reason. */
   signal?: AbortSignal;
 }
 

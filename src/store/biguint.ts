@@ -83,8 +83,8 @@ export function setNamedType(ctx: KvContext, keyText: string, mask: number): voi
 
 const OPS: ReadonlySet<number> = new Set(Object.values(IntOp));
 
-/** integer_op: AND, OR, XOR, NOT, INC, DEC on a BIGUINT value, wrapping at 2^64. */
-export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: bigint | number = 0n): void {
+/** integer_op: AND, OR, XOR, NOT, INC, DEC on a BIGUINT value, wrapping at 2^64; returns the value written. */
+export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: bigint | number = 0n): bigint {
   const m = ctx.m;
   if (!OPS.has(op)) throw new SplinterError('EINVAL', `integerOp takes IntOp 0..5 (AND OR XOR NOT INC DEC), received ${describe(op)}`);
   const by = toU64(operand, 'the integerOp operand');
@@ -136,6 +136,7 @@ export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: b
   bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release: readers see it with the new slot epoch
   unlock(m.u32, m.u64, m.epochW32(slotByte));
   ctx.notify(index, true);
+  return result;
 }
 
 /** The u64 integerOp works on (8 bytes at val_off), read under the seqlock; undefined when missing. */

@@ -33,6 +33,7 @@ import {
 import { copyStillValid } from './read-check.js';
 import { prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
+import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
 
 const utf8Decoder = new TextDecoder();
 
@@ -206,7 +207,7 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): bo
     if (++index === n) index = 0;
   }
   const slotByte = w << 2;
-  if (w < 0 || !storedKeyIs(m, slotByte, e)) return false;
+  if (w < 0 || !storedKeyIs(m, slotByte, e) || holdsU64(m, slotByte)) return false; // BIGUINT values are checked in setSlowly
   const epochW = w + (SLOT.epoch >>> 2);
   if (!tryLock(u32, epochW)) return false;
   // C's unset takes no lock: the key may have left between the probe and the CAS.
@@ -237,10 +238,17 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
     const index = fresh ? -1 - found : found;
     const slotByte = m.slotsStart + index * m.slotSize;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
+    const refused = !fresh && !isU64Value(ctx, value, length);
+    // Checked before locking too, so a refused set does not move the epoch and wake watchers.
+    if (refused && holdsU64(m, slotByte)) throw notU64('set', keyText, length, value === ctx.valueScratch);
     if (tryLock(m.u32, epochW)) {
       // Between the probe and the CAS, C's unset (no lock) may have emptied the slot, or another writer filled it.
       const w = slotByte >>> 2;
       if (fresh ? (m.i32[w]! | m.i32[w + 1]!) === 0 : slotHoldsKey(m, slotByte, key)) {
+        if (refused && holdsU64(m, slotByte)) {
+          unlock(m.u32, m.u64, epochW); // renamed BIGUINT meanwhile: the rare refusal that moves the epoch
+          throw notU64('set', keyText, length, value === ctx.valueScratch);
+        }
         const distance = fresh ? distanceFromHome(m, key.home, index) : 0;
         // Before the hash is published: a lookup that can see the key then probes this far.
         if (fresh) raiseReach(m, distance);
@@ -436,9 +444,14 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
     const lengthW = (slotByte + SLOT.val_len) >>> 2;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
     // Checked before locking too (a plain load: only advice), so a refused append does not move the epoch and wake watchers.
+    if (holdsU64(m, slotByte)) throw notU64('append', keyText, length, data === ctx.valueScratch);
     tooLongToAppend(m, keyText, m.u32[lengthW]!, length);
     if (tryLock(m.u32, epochW)) {
       if (slotHoldsKey(m, slotByte, ctx.key)) {
+        if (holdsU64(m, slotByte)) {
+          unlock(m.u32, m.u64, epochW); // renamed BIGUINT meanwhile: the rare refusal that moves the epoch
+          throw notU64('append', keyText, length, data === ctx.valueScratch);
+        }
         // Plain load and store of the length: we hold the slot, and the release add in publish publishes it.
         const current = m.u32[lengthW]!;
         if (current + length > m.maxValueSize) {

@@ -6,11 +6,13 @@ import { removeSidecar } from '../bus/sidecar.js';
 import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
 import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../bus/signals.js';
 import { SplinterError } from '../errors.js';
-import { HEADER, SLOT, type IntOp, type Mop } from '../layout/constants.js';
+import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constants.js';
 import { getBigUint, integerOp, setNamedType } from './biguint.js';
 import { getEmbedding, setEmbedding } from './embeddings.js';
 import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from './slot-meta.js';
 import { checkOrders, checkTandemValues, tandemKey } from './tandem.js';
+import { countKeys } from './count.js';
+import { toU64, writeU64LE } from './u64-bytes.js';
 import { checkOptionBag, type OptionSpec } from './options.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
 import { Backoff } from './backoff.js';
@@ -80,6 +82,7 @@ const utf8 = new TextEncoder();
 const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number', mapping: 'checked' };
 const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', embeddings: 'boolean' };
 const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
+const U64_BYTES = 8;
 const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
 
 function checkGeometry(geometry: unknown, what: string): Geometry {
@@ -394,10 +397,69 @@ export class Store implements Disposable {
     return appendValue(kv, key, data, data.length);
   }
 
-  /** Keys with a value, in slot order (C's list). */
+  /** Keys with a value, in slot order (C's list): an array, a snapshot of this moment. */
   keys(): string[] {
     this.live();
     return listKeys(this.kv);
+  }
+
+  /** Beyond docs/spec/API.md: how many keys the store holds now: one pass over the slot table, O(slots), nothing decoded (docs/api.md, "Decisions"). */
+  count(): number {
+    this.live();
+    return countKeys(this.memory);
+  }
+
+  /**
+   * Beyond docs/spec/API.md: `[key, value]` pairs, like Map's entries: the keys are listed when iteration starts, each
+   * value is read when its turn comes (a key unset meanwhile is skipped).
+   */
+  *entries(): IterableIterator<[string, Uint8Array]> {
+    for (const key of new Set(this.keys())) {
+      const value = this.get(key);
+      if (value !== undefined) yield [key, value];
+    }
+  }
+
+  /** `for (const [key, value] of store)`: the same as `entries()`. */
+  [Symbol.iterator](): IterableIterator<[string, Uint8Array]> {
+    return this.entries();
+  }
+
+  /** Beyond docs/spec/API.md: stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent). */
+  setJSON(key: string, value: unknown): void {
+    this.live();
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      throw new SplinterError('EINVAL', `setJSON "${key}": expected a value JSON can represent, received one it cannot (${(error as Error).message})`, { cause: error });
+    }
+    if (text === undefined) throw new SplinterError('EINVAL', `setJSON "${key}": expected a value JSON can represent, received ${describe(value)}`);
+    const length = Buffer.byteLength(text);
+    if (length > this.maxValueSize) {
+      throw new SplinterError('EMSGSIZE', `setJSON "${key}": the JSON text is ${length} bytes; values are 1..${this.maxValueSize} bytes in this store`);
+    }
+    const type = this.slotSnapshot(key)?.typeFlag;
+    // A BIGUINT slot takes no text (see set): renamed first; any other is written first, so no reader sees JSON over other bytes.
+    if (type !== undefined && (type & SlotType.BIGUINT) !== 0) this.setNamedType(key, SlotType.JSON);
+    this.set(key, text);
+    if (type !== SlotType.JSON) this.setNamedType(key, SlotType.JSON);
+  }
+
+  /** Beyond docs/spec/API.md: the value of a slot named JSON, parsed; undefined when the key is missing; EPROTOTYPE for another type or text that is not JSON. */
+  getJSON<T = unknown>(key: string): T | undefined {
+    this.live();
+    const text = getString(this.kv, key);
+    if (text === undefined) return undefined;
+    const type = this.slotSnapshot(key)?.typeFlag ?? 0;
+    if ((type & SlotType.JSON) === 0) {
+      throw new SplinterError('EPROTOTYPE', `getJSON "${key}": the slot's type is ${type}, expected JSON (8); setJSON names it, or read it with getString`);
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new SplinterError('EPROTOTYPE', `getJSON "${key}": the slot is named JSON but holds text that is not JSON (${(error as Error).message})`, { cause: error });
+    }
   }
 
   /** The slot epoch of a key (changes on every write to it), 0n when missing. */
@@ -444,16 +506,35 @@ export class Store implements Disposable {
 
   // ── Slot features ──────────────────────────────────────────────────────────
 
-  /** Replaces the slot's type (SlotType bits); naming a value shorter than 8 bytes BIGUINT converts it to a u64. */
+  /** Replaces the slot's type; naming a value shorter than 8 bytes BIGUINT converts it to a u64. */
+  setNamedType(key: string, type: SlotType): void;
+  /** A raw type byte (0..255): several SlotType bits, or a byte read from a C store. */
+  setNamedType(key: string, mask: number): void;
   setNamedType(key: string, mask: number): void {
     this.live();
     setNamedType(this.kv, key, mask);
   }
 
-  /** AND, OR, XOR, NOT, INC or DEC on a BIGUINT value, wrapping at 2^64 (EPROTOTYPE if not BIGUINT). */
-  integerOp(key: string, op: IntOp, operand: bigint = 0n): void {
+  /** AND, OR, XOR, NOT, INC or DEC on a BIGUINT value, wrapping at 2^64 (EPROTOTYPE if not BIGUINT); returns the new value (beyond docs/spec/API.md). */
+  integerOp(key: string, op: IntOp, operand: bigint = 0n): bigint {
     this.live();
-    integerOp(this.kv, key, op, operand);
+    return integerOp(this.kv, key, op, operand);
+  }
+
+  private readonly u64Scratch = new Uint8Array(U64_BYTES);
+
+  /**
+   * Beyond docs/spec/API.md: stores the u64 `value` and names the slot BIGUINT (creating the key if needed). On a key that
+   * is not BIGUINT yet this is two writes, the value then the type, as C's set then set_named_type.
+   */
+  setBigUint(key: string, value: bigint | number): void {
+    this.live();
+    const n = toU64(value, `setBigUint "${key}": the value`);
+    writeU64LE(this.u64Scratch, 0, n);
+    const type = this.slotSnapshot(key)?.typeFlag;
+    const named = type !== undefined && (type & SlotType.BIGUINT) !== 0;
+    this.set(key, this.u64Scratch);
+    if (!named) this.setNamedType(key, SlotType.BIGUINT);
   }
 
   /** The u64 of a BIGUINT value, or undefined when the key is missing. */
@@ -600,12 +681,17 @@ export class Store implements Disposable {
     return poll(this, key, options); // checks liveness itself, so a closed store rejects rather than throws
   }
 
-  /** Blocks this thread until the key changes (true) or `timeoutMs` passes (false). */
-  pollSync(key: string, timeoutMs: number): boolean {
-    return pollSync(this.busHost(), key, timeoutMs);
+  /**
+   * Blocks this thread until the key changes (true) or `timeout` ms pass (false): poll's options,
+   * the signal looked at once before blocking. A number is the older form of `{ timeout }`.
+   */
+  pollSync(key: string, options?: PollOptions | number): boolean {
+    const host = this.busHost();
+    const checked = typeof options === 'number' ? { timeout: options } : (checkOptionBag(options, POLL_OPTIONS, 'pollSync') as PollOptions | undefined);
+    return pollSync(host, key, checked);
   }
 
-  /** Changes of one or many keys as `{ key, epoch }`, until aborted, returned from, or the store closes. */
+  /** Changes of one or many keys as `{ key, epoch }`, until returned from or the store closes; an abort throws an AbortError from next(). */
   watch(keys: string | string[], options?: WatchOptions): AsyncIterableIterator<KeyChange> {
     checkOptionBag(options, WATCH_OPTIONS, 'watch');
     return watch(this.busHost(), keys, options);

@@ -32,7 +32,8 @@ for (const [kind, make] of Object.entries(makers)) {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 15);
     await t.rejects(store.poll('k', { signal: controller.signal }), { name: 'AbortError' }, 'abort rejects with an AbortError');
-    await t.rejects(store.poll('k', { signal: AbortSignal.abort(new Error('mine')) }), { message: 'mine' }, 'an already aborted signal, with its reason');
+    const mine = new Error('mine');
+    await t.rejects(store.poll('k', { signal: AbortSignal.abort(mine) }), { name: 'AbortError', cause: mine }, 'an already aborted signal: an AbortError caused by its reason');
     t.equal(await store.poll('k', { timeout: 0 }), false, 'timeout 0 checks once');
     await t.rejects(store.poll('k', { timeout: -1 }), { code: 'EINVAL' });
   });
@@ -69,7 +70,8 @@ for (const [kind, make] of Object.entries(makers)) {
     const aborted = store.watch('x', { signal: controller.signal });
     const pending = aborted.next();
     controller.abort();
-    t.same(await pending, { value: undefined, done: true }, 'abort ends the iteration');
+    await t.rejects(pending, { name: 'AbortError' }, 'abort ends the iteration with an AbortError (test/bus/abort.test.ts)');
+    t.same(await aborted.next(), { value: undefined, done: true }, 'then it is done');
     const iterator = store.watch(['x', 'y']);
     const pull = iterator.next();
     const signals = store.signals(0);

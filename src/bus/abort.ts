@@ -1,0 +1,51 @@
+/**
+ * The one abort behaviour of every waiting call (poll, pollSync, watch, signals, shards.madvise),
+ * shaped like Node's own (`timers/promises`, `events.on`): an `AbortError` whose `cause` is the
+ * signal's reason.
+ */
+
+/** What every waiting call rejects or throws with when its signal aborts: `name` 'AbortError', `code` 'ABORT_ERR'. */
+export class AbortError extends Error {
+  override readonly name = 'AbortError';
+  readonly code = 'ABORT_ERR';
+
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The error for an aborted signal, carrying its reason as `cause` (as Node's APIs do). */
+export function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
+}
+
+/** Throws the AbortError of a signal that is already aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/**
+ * Calls `onAbort` with the AbortError once, when the signal aborts; returns what stops listening.
+ * A signal without abort, or none, costs nothing.
+ */
+export function whenAborted(signal: AbortSignal | undefined, onAbort: (error: AbortError) => void): () => void {
+  if (signal === undefined) return () => {};
+  const listener = (): void => onAbort(abortError(signal));
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+}
+
+/** Resolves after `ms`, or rejects with the AbortError when the signal aborts first. */
+export function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise<void>((resolve, reject) => {
+    const stop = whenAborted(signal, (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    const timer = setTimeout(() => {
+      stop();
+      resolve();
+    }, ms);
+  });
+}
