@@ -14,6 +14,7 @@
  *   a sample either runs or says it is a fragment.
  * Samples that wait for changes bring their own writer and stop themselves.
  *
+ * Run elsewhere: docs/bridge.md's sample needs a Redis server; test/bridge/docs.test.ts starts one and runs it.
  * Not scanned: docs/spec/, the specification copied unchanged from libsplinter and cited by
  * section. Its `ts` blocks are the contract's signature listings (`set(key, value): void`), not
  * programs, and the copy is not ours to edit.
@@ -30,6 +31,8 @@ const FRAGMENT = 'ts fragment';
 const NAMES_CODE = /^(ts|js|typescript|javascript|tsx|jsx|mjs|cjs|mts|cts|node)\b/i;
 const EXCLUDED = { dir: path.join('docs', 'spec'), reason: 'the copied specification: signature listings of the contract, not programs, and not ours to edit' };
 const SAMPLE_TIMEOUT_MS = 30_000;
+/** Samples that need a server run in their own suite, which starts one; here each is checked to be claimed there. */
+const RUN_ELSEWHERE: Record<string, string> = { [path.join('docs', 'bridge.md')]: path.join('test', 'bridge', 'docs.test.ts') };
 
 interface Block {
   file: string;
@@ -73,7 +76,7 @@ function storeNames(code: string): string[] {
 }
 
 const blocks = docFiles().flatMap(fencedBlocks);
-const samples = blocks.filter((b) => RUN.has(b.info));
+const samples = blocks.filter((b) => RUN.has(b.info) && RUN_ELSEWHERE[b.file] === undefined);
 
 t.test('every block naming TypeScript or JavaScript either runs or is marked a fragment', async (t) => {
   for (const block of blocks) {
@@ -81,6 +84,9 @@ t.test('every block naming TypeScript or JavaScript either runs or is marked a f
     t.ok(RUN.has(block.info) || block.info === FRAGMENT, `${block.file}:${block.line}: info string "${block.info}" is ts, js or "${FRAGMENT}"`);
   }
   t.ok(fs.existsSync(path.join(repoRoot, EXCLUDED.dir)), `${EXCLUDED.dir} exists and is left out: ${EXCLUDED.reason}`);
+  for (const [doc, suite] of Object.entries(RUN_ELSEWHERE)) {
+    t.match(fs.readFileSync(path.join(repoRoot, suite), 'utf8'), doc.split(path.sep).at(-1)!, `${doc}'s samples need a Redis: ${suite} runs them against one of its own`);
+  }
   const fragments = blocks.filter((b) => b.info === FRAGMENT).length;
   t.comment(`${samples.length} samples run, ${fragments} fragments, ${EXCLUDED.dir} excluded`);
   t.ok(samples.length >= 12, `the samples are found (${samples.length})`);

@@ -319,7 +319,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'stream-max', kind: 'int', valueName: 'N', description: 'about how many changes the Redis stream keeps (default 10000)' },
     ],
     details: ['Runs in the foreground; SIGINT or SIGTERM sends what is pending and exits 0. See docs/bridge.md.'],
-    examples: ['bridge --use agents --redis redis://127.0.0.1:6379', 'bridge --use agents --prefix job: --redis redis://10.0.0.5:6379/1'],
+    examples: ['bridge --use agents --redis redis://127.0.0.1:6379', 'bridge --use agents --prefix job: --redis redis://127.0.0.1:6379/1'],
   },
   {
     name: 'shard',
