@@ -24,8 +24,28 @@ interface Plan {
   fifos?: string[];
 }
 
+let nobodyDir: string | undefined;
+/**
+ * A folder uid 65534 can enter, holding a copy of the running node and of the planting script:
+ * either may sit where that user cannot reach (a Node binary cached under /root, a checkout in a home).
+ */
+function reachableByNobody(): { node: string; plant: string } {
+  if (nobodyDir === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'splinter-nobody-'));
+    fs.chmodSync(dir, 0o755);
+    fs.copyFileSync(process.execPath, path.join(dir, 'node'));
+    fs.chmodSync(path.join(dir, 'node'), 0o755);
+    fs.copyFileSync(path.join(children, 'plant.mjs'), path.join(dir, 'plant.mjs'));
+    fs.chmodSync(path.join(dir, 'plant.mjs'), 0o644);
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    nobodyDir = dir;
+  }
+  return { node: path.join(nobodyDir, 'node'), plant: path.join(nobodyDir, 'plant.mjs') };
+}
+
 /** Runs the attacker's planting as uid/gid 65534. */
 function plantAsNobody(plan: Plan): void {
+  const { node, plant } = reachableByNobody();
   execFileSync(
     'setpriv',
     [
@@ -36,8 +56,8 @@ function plantAsNobody(plan: Plan): void {
       'env',
       '-i',
       `PATH=${process.env['PATH']}`,
-      process.execPath,
-      path.join(children, 'plant.mjs'),
+      node,
+      plant,
       JSON.stringify(plan),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
