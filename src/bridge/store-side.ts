@@ -67,15 +67,22 @@ export class StoreSide {
   /** Writes a value (and its type) or removes the key; the global epoch moves that this causes is not a reason to scan. */
   write(key: string, value: Buffer | undefined, type: number): void {
     const globalBefore = this.store.epoch;
+    // How many times our own writes move the global epoch: set and setNamedType once each, unset never.
+    let ownMoves = 0n;
     if (value === undefined) {
       this.store.unset(key);
     } else {
       this.store.set(key, value);
+      ownMoves++;
       const now = this.store.slotSnapshot(key);
-      if (now !== undefined && now.typeFlag !== type) this.store.setNamedType(key, type);
+      if (now !== undefined && now.typeFlag !== type) {
+        this.store.setNamedType(key, type);
+        ownMoves++;
+      }
     }
-    // Only our own moves (nothing else wrote between the two loads' view) are taken as seen.
-    if (globalBefore === this.seenGlobal) this.seenGlobal = this.store.epoch;
+    // Taken as seen only when the epoch moved by exactly our own writes: a key another process
+    // inserted meanwhile moved it too, and must still be found by the next scan.
+    if (globalBefore === this.seenGlobal && this.store.epoch === globalBefore + ownMoves) this.seenGlobal = globalBefore + ownMoves;
     this.track([key]);
   }
 

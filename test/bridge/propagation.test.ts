@@ -56,7 +56,11 @@ t.test("a C process's writes are bridged", async (t) => {
   const redis = await RedisServer.start(t);
   const a = hostStore(t);
   const b = hostStore(t);
-  await Promise.all([a, b].map((store) => startBridge(t, store, redis.url, PREFIX)));
+  const bridges = await Promise.all([a, b].map((store) => startBridge(t, store, redis.url, PREFIX)));
+  // A bridge reports what went wrong on its stderr: a failure here shows both.
+  t.teardown(() => {
+    if (!t.passing()) bridges.forEach((running, i) => console.error(`bridge of ${i === 0 ? 'a' : 'b'} said:\n${running.output()}`));
+  });
   const peer = Peer.open(a.target!);
   t.teardown(() => peer.close());
   await peer.ready;
