@@ -109,7 +109,7 @@ t.test('the runs reached every situation the generators are meant to reach', asy
   const counts = [...reached].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`);
   t.comment(`reached, over all geometries (counts include shrinking):\n${counts.join('\n')}`);
   if (passed < geometries.length || numRuns(DEFAULT_RUNS) < DEFAULT_RUNS || envInt('SPLINTER_PROPS_SEED') !== undefined) {
-    t.pass('not checked: a geometry failed or did not run, or fewer runs than the default, or a replay');
+    t.test('every situation was reached', { skip: 'not checked: a geometry failed or did not run, or fewer runs than the default, or a replay' }, async () => {});
     return;
   }
   t.same(MUST_REACH.filter((label) => !reached.has(label)), [], 'every situation was reached at least once');

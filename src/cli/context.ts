@@ -77,6 +77,8 @@ export class Context {
     readonly io: Io,
     readonly session: Session,
     readonly signal: AbortSignal,
+    /** What `exit` calls in the interactive mode (leaving it is the caller's business). */
+    readonly onExit: () => void = () => undefined,
   ) {}
 
   get command(): string {

@@ -1,12 +1,10 @@
 /** Runs one parsed invocation and turns every failure into one line and an exit code. */
 import { isSplinterError } from '../errors.js';
-import { HANDLERS } from './commands.js';
+import { HANDLERS } from './commands/index.js';
 import { Context, type Io, type Session } from './context.js';
-import { commandHelp, generalHelp } from './help.js';
 import type { Invocation } from './parse.js';
 import { findCommand } from './spec.js';
 import { CliFailure, INTERNAL_ERROR_CODE, USAGE_ERROR_CODE, UsageError } from './usage-error.js';
-import { keyMatcher } from './values.js';
 import { packageVersion } from './version.js';
 
 export const EXIT_OK = 0;
@@ -60,27 +58,6 @@ export function jsonRequested(tokens: readonly string[]): boolean {
   return (end === -1 ? tokens : tokens.slice(0, end)).includes('--json');
 }
 
-/** Handles the commands only the interactive mode has; returns undefined for the others. */
-function shellCommand(ctx: Context, onExit: () => void): number | undefined {
-  switch (ctx.inv.command) {
-    case 'exit':
-      onExit();
-      return EXIT_OK;
-    case 'clear':
-      ctx.io.out('\x1b[2J\x1b[3J\x1b[H');
-      return EXIT_OK;
-    case 'hist': {
-      const matches = keyMatcher(ctx.inv.args[0]);
-      ctx.session.history.forEach((line, i) => {
-        if (matches(line)) ctx.line(`${i + 1}: ${line}`);
-      });
-      return EXIT_OK;
-    }
-    default:
-      return undefined;
-  }
-}
-
 export interface RunOptions {
   /** Called by `exit` in the interactive mode. */
   onExit?: () => void;
@@ -88,33 +65,16 @@ export interface RunOptions {
 
 /** Runs one invocation; resolves with its exit code. */
 export async function runInvocation(inv: Invocation, io: Io, session: Session, signal: AbortSignal, options: RunOptions = {}): Promise<number> {
-  const ctx = new Context(inv, io, session, signal);
+  const ctx = new Context(inv, io, session, signal, options.onExit);
   try {
     if (inv.globals.version) {
       ctx.line(`splinter-ts ${packageVersion()}`);
       return EXIT_OK;
     }
-    if (inv.command === undefined || inv.command === 'help' || inv.globals.help) {
-      const topic = inv.command === 'help' || inv.command === undefined ? inv.args[0] : inv.command;
-      if (topic === undefined) {
-        ctx.line(generalHelp(session.interactive));
-        return EXIT_OK;
-      }
-      const spec = findCommand(topic);
-      if (spec === undefined) throw new UsageError(`no command ${JSON.stringify(topic)}; see splinter help`);
-      ctx.line(commandHelp(spec));
-      return EXIT_OK;
-    }
+    if (inv.command === undefined || inv.globals.help) return (await HANDLERS.help(ctx)) ?? EXIT_OK;
     const spec = findCommand(inv.command)!;
-    if (spec.interactiveOnly) {
-      if (!session.interactive) throw new UsageError(`${spec.name} works only in the interactive mode (splinter shell)`);
-      return shellCommand(ctx, options.onExit ?? (() => undefined)) ?? EXIT_OK;
-    }
-    if (inv.command === 'shell') throw new UsageError('already in the interactive mode');
-    const handler = HANDLERS[inv.command];
-    if (handler === undefined) throw new UsageError(`${inv.command} is not available here`);
-    const code = await handler(ctx);
-    return code ?? EXIT_OK;
+    if (spec.interactiveOnly && !session.interactive) throw new UsageError(`${spec.name} works only in the interactive mode (splinter shell)`);
+    return (await HANDLERS[spec.name](ctx)) ?? EXIT_OK;
   } catch (error) {
     return reportError(error, io, session.env, inv.globals.json);
   }

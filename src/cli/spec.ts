@@ -28,17 +28,18 @@ export interface OptionSpec {
 
 export type CommandGroup = 'store' | 'read' | 'write' | 'bus' | 'health' | 'shell';
 
-export interface CommandSpec {
-  name: string;
-  aliases?: string[];
+/** `Name` narrows `name` for the table of literal specs below; elsewhere a spec's name is any string. */
+export interface CommandSpec<Name extends string = string> {
+  name: Name;
+  aliases?: readonly string[];
   group: CommandGroup;
   summary: string;
-  args: ArgSpec[];
-  options: OptionSpec[];
+  args: readonly ArgSpec[];
+  options: readonly OptionSpec[];
   /** Extra lines for `help COMMAND`. */
-  details?: string[];
+  details?: readonly string[];
   /** Example invocations (without the leading `splinter`). */
-  examples: string[];
+  examples: readonly string[];
   /** Only meaningful inside the interactive mode. */
   interactiveOnly?: boolean;
 }
@@ -71,7 +72,8 @@ const fileOption: OptionSpec = {
   description: 'read the value from a file (its bytes, unchanged)',
 };
 
-export const COMMANDS: CommandSpec[] = [
+/** Every command, as literal data, so that its names form the `CommandName` type. */
+const COMMAND_SPECS = [
   // ── Session & store ─────────────────────────────────────────────────────────
   {
     name: 'init',
@@ -410,16 +412,21 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['exit'],
     interactiveOnly: true,
   },
-];
+] as const satisfies readonly CommandSpec[];
 
-const byName = new Map<string, CommandSpec>();
+/** The name of every command (aliases aside): the keys the handler table must cover. */
+export type CommandName = (typeof COMMAND_SPECS)[number]['name'];
+
+export const COMMANDS: readonly CommandSpec<CommandName>[] = COMMAND_SPECS;
+
+const byName = new Map<string, CommandSpec<CommandName>>();
 for (const spec of COMMANDS) {
   byName.set(spec.name, spec);
   for (const alias of spec.aliases ?? []) byName.set(alias, spec);
 }
 
 /** The command called `name` or one of its aliases. */
-export function findCommand(name: string): CommandSpec | undefined {
+export function findCommand(name: string): CommandSpec<CommandName> | undefined {
   return byName.get(name);
 }
 

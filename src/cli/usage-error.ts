@@ -21,8 +21,7 @@ export type CliErrorCode =
   | 'EPROTOTYPE' // the key's type does not allow the operation
   | 'EAGAIN' // a slot stayed locked past the CLI's retry budget
   | 'ETIMEDOUT' // watch --timeout saw nothing
-  | 'ECANCELED' // the user declined a confirmation
-  | 'ENOTSUP'; // this build cannot do it
+  | 'ECANCELED'; // the user declined a confirmation
 
 /** The code `--json` reports for a usage error (exit 2). */
 export const USAGE_ERROR_CODE = 'EUSAGE';

@@ -12,21 +12,7 @@ t.setTimeout(300_000);
 
 const hex = (text: string): string => Buffer.from(text, 'utf8').toString('hex');
 
-function capability(): { bus: boolean; shards: boolean } {
-  const probe = Store.createShared({ slots: 1, maxValueSize: 1 }) as unknown as Record<string, unknown>;
-  const shards = (probe['shards'] as Record<string, unknown> | undefined) ?? {};
-  const found = {
-    bus: typeof probe['watch'] === 'function' && typeof probe['signals'] === 'function',
-    shards: typeof shards['table'] === 'function' && typeof shards['election'] === 'function',
-  };
-  (probe as unknown as Store).close();
-  return found;
-}
-
-const caps = capability();
 const noPeer = fs.existsSync(peerBinary) ? false : `the C peer is not built (${peerBinary}): run npm run peer`;
-const noBus = caps.bus ? false : 'the bus (store.watch, store.signals) is not in this build yet';
-const noShards = caps.shards ? false : 'the Logic Shards (store.shards) are not in this build yet';
 
 async function peerStore(t: Test): Promise<{ name: string; peer: Peer }> {
   const name = shmName(t, 'cli-watch');
@@ -54,7 +40,7 @@ async function writeUntilDone(watcher: Promise<CliResult>, write: (n: number) =>
   return watcher;
 }
 
-t.test('watch KEY --oneshot: the C peer’s write wakes it', { skip: noPeer || noBus }, async (t) => {
+t.test('watch KEY --oneshot: the C peer’s write wakes it', { skip: noPeer }, async (t) => {
   const { name, peer } = await peerStore(t);
   await peer.send({ op: 'set', key: 'status', value_hex: hex('idle') });
   const watcher = cliAsync(['--use', name, 'watch', 'status', 'other', '--oneshot', '--json'], { timeout: 30_000 });
@@ -68,7 +54,7 @@ t.test('watch KEY --oneshot: the C peer’s write wakes it', { skip: noPeer || n
   t.ok(BigInt(event.epoch) > 2n);
 });
 
-t.test('watch KEY until Ctrl-C', { skip: noPeer || noBus }, async (t) => {
+t.test('watch KEY until Ctrl-C', { skip: noPeer }, async (t) => {
   const { name, peer } = await peerStore(t);
   await peer.send({ op: 'set', key: 'n', value_hex: '0100000000000000' });
   await peer.send({ op: 'set_named_type', key: 'n', mask: 4 });
@@ -84,7 +70,7 @@ t.test('watch KEY until Ctrl-C', { skip: noPeer || noBus }, async (t) => {
   t.match(result.stdout, /^\d\d:\d\d:\d\d\.\d{3} {2}n {2}epoch \d+ {2}\d+\n/, 'time, key, epoch, and the biguint as a number');
 });
 
-t.test('watch --group G: pulses from the C side', { skip: noPeer || noBus }, async (t) => {
+t.test('watch --group G: pulses from the C side', { skip: noPeer }, async (t) => {
   const { name, peer } = await peerStore(t);
   await peer.send({ op: 'set', key: 'job', value_hex: hex('queued') });
   t.equal(cli(['--use', name, 'label', 'job', 'bit:1']).code, 0);
@@ -97,7 +83,7 @@ t.test('watch --group G: pulses from the C side', { skip: noPeer || noBus }, asy
   t.ok(BigInt(event.count) >= 1n);
 });
 
-t.test('watch: nothing happens within --timeout, and usage errors', { skip: noBus }, async (t) => {
+t.test('watch: nothing happens within --timeout, and usage errors', async (t) => {
   const name = shmName(t, 'cli-watch-idle');
   const store = Store.create(name, { slots: 8, maxValueSize: 16 });
   t.teardown(() => {
@@ -113,7 +99,7 @@ t.test('watch: nothing happens within --timeout, and usage errors', { skip: noBu
   t.equal(cli(['--use', name, 'watch', '--group', '64']).code, 2);
 });
 
-t.test('shard: the bid table and the sovereign, as C bids them', { skip: noPeer || noShards }, async (t) => {
+t.test('shard: the bid table and the sovereign, as C bids them', { skip: noPeer }, async (t) => {
   const { name, peer } = await peerStore(t);
   const none = cli(['--use', name, 'shard']);
   t.equal(none.code, 0);

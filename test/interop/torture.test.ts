@@ -477,8 +477,6 @@ function expectEagainQuickly(t: Test, store: Store, key: string, what: string): 
   }
 }
 
-type Retrainable = Store & { retrainSlot?: (key: string) => void };
-
 t.test('d. a dead writer: a slot left odd', async (t) => {
   t.test('held odd by the C peer', async (t) => {
     const { name, store } = tortureStore(t, 'torture-d1', { slots: 16, maxValueSize: 64 }, null);
@@ -497,18 +495,11 @@ t.test('d. a dead writer: a slot left odd', async (t) => {
     const slot = await Fleet.ask(peer, { op: 'slot', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
     t.equal(slot['val_len'], 5, 'the refused set, unset and append left the value alone');
     t.equal(slot['stable'], false, 'the slot is still held');
-    const retrain = (quick as Retrainable).retrainSlot;
-    if (typeof retrain !== 'function') {
-      t.test('retrainSlot frees the slot', { todo: 'store.retrainSlot is not implemented yet' }, (t) => t.end());
-      const released = await Fleet.ask(peer, { op: 'release_odd', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
-      t.equal(released.rc, 0, 'released by the peer instead');
-    } else {
-      retrain.call(quick, 'dead/key');
-      const freed = BigInt(String(held['epoch'])) + 1n;
-      t.equal(quick.getEpoch('dead/key'), freed, `retrainSlot moves the odd epoch on to ${freed} (C stores 4)`);
-      const cEpoch = await Fleet.ask(peer, { op: 'get_epoch', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
-      t.equal(cEpoch['epoch'], String(freed), 'C sees the same epoch');
-    }
+    quick.retrainSlot('dead/key');
+    const freed = BigInt(String(held['epoch'])) + 1n;
+    t.equal(quick.getEpoch('dead/key'), freed, `retrainSlot moves the odd epoch on to ${freed} (C stores 4)`);
+    const cEpoch = await Fleet.ask(peer, { op: 'get_epoch', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
+    t.equal(cEpoch['epoch'], String(freed), 'C sees the same epoch');
     t.equal(quick.getString('dead/key'), 'hello', 'the key reads again, with its value');
     quick.set('dead/key', 'again');
     const after = await Fleet.ask(peer, { op: 'get', key: 'dead/key' }, ANSWER_TIMEOUT_MS);
@@ -534,16 +525,10 @@ t.test('d. a dead writer: a slot left odd', async (t) => {
     Atomics.store(words, (HEADER.size + snapshot.index * SLOT_SIZE + SLOT.val_len) >>> 2, 7);
     expectEagainQuickly(t, store, 'dead/key', 'our writer died inside');
     t.throws(() => store.rawView('dead/key'), SplinterError, 'rawView refuses it too');
-    const retrain = (store as Retrainable).retrainSlot;
-    if (typeof retrain !== 'function') {
-      t.test('retrainSlot frees the slot', { todo: 'store.retrainSlot is not implemented yet' }, (t) => t.end());
-      Atomics.add(words, epochW, 1);
-    } else {
-      const globalBefore = store.epoch;
-      retrain.call(store, 'dead/key');
-      t.equal(Atomics.load(words, epochW), Number(snapshot.epoch) + 2, 'retrainSlot moves the odd epoch on to the next even one');
-      t.equal(store.epoch, globalBefore + 1n, 'and moves the global epoch by 1');
-    }
+    const globalBefore = store.epoch;
+    store.retrainSlot('dead/key');
+    t.equal(Atomics.load(words, epochW), Number(snapshot.epoch) + 2, 'retrainSlot moves the odd epoch on to the next even one');
+    t.equal(store.epoch, globalBefore + 1n, 'and moves the global epoch by 1');
     // What the dead writer left is what the slot holds now: readable, and writable again.
     t.equal(store.getString('dead/key'), 'HALF-WR', 'the key reads again');
     store.set('dead/key', 'fresh');
@@ -702,5 +687,5 @@ t.test('torture figures', async (t) => {
   if (report !== undefined && report !== '') {
     fs.writeFileSync(report, `${JSON.stringify({ seconds: SECONDS, date: new Date().toISOString(), figures, notes }, null, 2)}\n`);
   }
-  t.pass(`${figures.length} reader figures`);
+  t.ok(figures.length > 0, `${figures.length} reader figures`);
 });

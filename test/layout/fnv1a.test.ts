@@ -18,11 +18,14 @@ t.test('published FNV-1a 64 vectors', async (t) => {
 });
 
 t.test('the 32-bit halves agree with the BigInt definition', async (t) => {
-  fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => fnv1a64(bytes) === reference(bytes)),
-    { numRuns: 2000 },
+  t.doesNotThrow(
+    () =>
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => fnv1a64(bytes) === reference(bytes)),
+        { numRuns: 2000 },
+      ),
+    '2000 random byte strings',
   );
-  t.pass('2000 random byte strings');
 });
 
 t.test('hashing a prefix of a longer buffer', async (t) => {
@@ -33,11 +36,14 @@ t.test('hashing a prefix of a longer buffer', async (t) => {
 });
 
 t.test('homeSlot is the unsigned 64-bit hash mod slots', async (t) => {
-  fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 1, max: 0xffffffff }), (h, n) => {
-      return homeSlot(Number(h >> 32n), Number(h & 0xffffffffn), n) === Number(h % BigInt(n));
-    }),
-    { numRuns: 5000 },
+  t.doesNotThrow(
+    () =>
+      fc.assert(
+        fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 1, max: 0xffffffff }), (h, n) => {
+          return homeSlot(Number(h >> 32n), Number(h & 0xffffffffn), n) === Number(h % BigInt(n));
+        }),
+        { numRuns: 5000 },
+      ),
+    '5000 random hashes and slot counts',
   );
-  t.pass('5000 random hashes and slot counts');
 });

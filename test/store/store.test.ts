@@ -140,6 +140,7 @@ t.test('a slot pointing outside the arena is refused on access, never read or wr
     ['val_off past the arena', SLOT.val_off, 16 * 128],
     ['val_off near 4 GiB', SLOT.val_off, 0xfffffff0],
     ['val_len past the arena', SLOT.val_len, 0xffffffff],
+    ['val_len over max_val_sz, inside the arena (it would read the next slot’s value)', SLOT.val_len, 129],
   ] as const) {
     const store = Store.open(damaged(t, (b) => (b.writeUInt32LE(value, base + field), b)));
     throwsCode(t, () => store.get('log'), 'ECORRUPT', `get with ${what}`);

@@ -5,13 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sidecarPath } from '../bus/sidecar.js';
-import { SPLINTER_MAGIC } from '../layout/constants.js';
-import { Store } from '../store/store.js';
-import { resolveTarget, SHM_DIR } from '../store/target.js';
-import type { Context } from './context.js';
-import { CliFailure, UsageError } from './usage-error.js';
-import { grouped } from './values.js';
+import { sidecarPath } from '../../bus/sidecar.js';
+import { SPLINTER_MAGIC } from '../../layout/constants.js';
+import { Store } from '../../store/store.js';
+import { resolveTarget, SHM_DIR } from '../../store/target.js';
+import type { Context } from '../context.js';
+import { CliFailure, UsageError } from '../usage-error.js';
+import { grouped } from '../values.js';
 
 /** True when the file starts with the format's magic: drop removes stores, not whatever a path names. */
 function startsWithMagic(file: string): boolean {
