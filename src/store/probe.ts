@@ -1,5 +1,5 @@
 import { KEY_MAX, SLOT } from '../layout/constants.js';
-import type { EncodedKey, KeyCodec } from './key-codec.js';
+import { keyByte, type EncodedKey, type KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 import { loadReach, reachTrusted, REACH_W32, rescan } from './reach.js';
 
@@ -31,9 +31,8 @@ export function storedKeyIs(m: StoreMemory, slotByte: number, e: EncodedKey): bo
 function storedKeyIsSlow(m: StoreMemory, slotByte: number, e: EncodedKey): boolean {
   const u8 = m.u8;
   const at = slotByte + SLOT.key;
-  const bytes = e.bytes;
   const length = e.length;
-  for (let i = 0; i < length; i++) if (u8[at + i] !== bytes[i]) return false;
+  for (let i = 0; i < length; i++) if (u8[at + i] !== keyByte(e, i)) return false;
   return u8[at + length] === 0;
 }
 
@@ -165,11 +164,15 @@ export function findOtherCopies(m: StoreMemory, key: KeyCodec, distance: number)
   const span = Math.min(Math.max(loaded, distance) + 1, n);
   const e = key.entry;
   const i32 = m.i32;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
   let copies: number[] | undefined;
   let first = -1;
   for (let probed = 0, index = e.home; probed < span; probed++) {
-    const w = (m.slotsStart + index * m.slotSize) >>> 2;
-    if (i32[w] === e.hashLo && i32[w + 1] === e.hashHi && storedKeyIs(m, w << 2, e)) {
+    const w = (slotsStart + index * slotSize) >>> 2;
+    if (i32[w] === hashLo && i32[w + 1] === hashHi && storedKeyIs(m, w << 2, e)) {
       if (first < 0) first = index;
       else (copies ??= [first]).push(index);
     }
