@@ -6,14 +6,14 @@ const utf8 = new TextEncoder();
 
 /** An encoded key, kept so a key used again costs one Map lookup instead of encoding and hashing. */
 export interface EncodedKey {
-  /** The UTF-8 bytes. Plain arrays here: a new key costs no typed-array allocation (most of an insert's own time). */
-  readonly bytes: readonly number[];
-  /** The bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores them (C pads with zeros). */
-  readonly words: readonly number[];
   /**
-   * The first four of those words again, inline, and how many words there are: a key of up to
-   * 15 bytes (most keys) is compared without touching another object.
+   * The UTF-8 bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores
+   * them (C pads with zeros). Only for keys of more than four words; shorter keys (up to 15
+   * bytes, most keys) have none, so a new key costs one object (its allocation and collection
+   * are most of an insert's own time).
    */
+  readonly words: readonly number[];
+  /** The first four words, inline (zero past `wordCount`), and how many words there are. */
   readonly word0: number;
   readonly word1: number;
   readonly word2: number;
@@ -57,8 +57,7 @@ export class KeyCodec {
 
   constructor(private readonly slots: number) {
     this.entry = {
-      bytes: [],
-      words: [0],
+      words: NO_WORDS,
       word0: 0,
       word1: 0,
       word2: 0,
@@ -84,11 +83,6 @@ export class KeyCodec {
       return;
     }
     this.encodeNew(key);
-  }
-
-  /** The current key's UTF-8 bytes. */
-  get bytes(): readonly number[] {
-    return this.entry.bytes;
   }
 
   get length(): number {
@@ -123,23 +117,20 @@ export class KeyCodec {
     }
     const length = i < units ? this.encodeSlow(key) : i;
     fnv1a64Into(scratch, length, this.hash);
-    const bytes: number[] = [];
-    for (let b = 0; b < length; b++) bytes.push(scratch[b]!);
-    // Little-endian words of the bytes, then zeros (the scratch past `length` holds older keys).
-    const words: number[] = [];
-    for (let b = 0; b <= length; b += 4) {
-      let word = 0;
-      for (let k = 3; k >= 0; k--) word = (word << 8) | (b + k < length ? scratch[b + k]! : 0);
-      words.push(word);
+    const wordCount = (length >>> 2) + 1;
+    let words = NO_WORDS;
+    if (wordCount > 4) {
+      const all: number[] = [];
+      for (let k = 0; k < wordCount; k++) all.push(wordOf(scratch, length, k));
+      words = all;
     }
     const entry: EncodedKey = {
-      bytes,
       words,
-      word0: words[0]!,
-      word1: words[1] ?? 0,
-      word2: words[2] ?? 0,
-      word3: words[3] ?? 0,
-      wordCount: words.length,
+      word0: wordOf(scratch, length, 0),
+      word1: wordOf(scratch, length, 1),
+      word2: wordOf(scratch, length, 2),
+      word3: wordOf(scratch, length, 3),
+      wordCount,
       length,
       hashLo: this.hash.lo,
       hashHi: this.hash.hi,
@@ -162,6 +153,22 @@ export class KeyCodec {
     return written;
   }
 }
+
+/** Word `k` of an entry: its bytes four at a time, little-endian, then zeros (the scratch past `length` holds older keys). */
+function wordOf(scratch: Uint8Array, length: number, k: number): number {
+  let word = 0;
+  for (let b = k * 4 + 3; b >= k * 4; b--) word = (word << 8) | (b < length ? scratch[b]! : 0);
+  return word;
+}
+
+/** Byte `i` (below `e.length`) of an entry's key. */
+export function keyByte(e: EncodedKey, i: number): number {
+  const k = i >>> 2;
+  const word = k === 0 ? e.word0 : k === 1 ? e.word1 : k === 2 ? e.word2 : k === 3 ? e.word3 : e.words[k]!;
+  return (word >>> ((i & 3) << 3)) & 0xff;
+}
+
+const NO_WORDS: readonly number[] = [];
 
 /**
  * Past this many UTF-16 units a refused key is not quoted: reading any character of a string
