@@ -1,5 +1,5 @@
 import { SplinterError } from '../errors.js';
-import { KEY_MAX_BYTES } from '../layout/constants.js';
+import { KEY_MAX, KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64Into, homeSlot, type HashHalves } from '../layout/fnv1a.js';
 
 const utf8 = new TextEncoder();
@@ -49,31 +49,50 @@ export class KeyCodec {
    */
   generation = 0;
   expectedEpoch = 0;
+  /** A word of the last located value, loaded early to start its cache miss (probe.ts locateKey); never read. */
+  warm = 0;
   /** 3 bytes per UTF-16 unit covers any key short enough to accept. */
   private readonly scratch = new Uint8Array(KEY_MAX_BYTES * 3 + 3);
   private readonly cache = new Map<string, EncodedKey>();
 
   private readonly hash: HashHalves = { hi: 0, lo: 0 };
+  /**
+   * The entry of a key not remembered, filled in place: encoding a new key allocates nothing
+   * until keep() remembers it (an insert of a key never used again costs no object and no garbage).
+   */
+  private readonly transient: MutableEncodedKey = {
+    words: Array.from({ length: KEY_MAX >>> 2 }, () => 0),
+    word0: 0,
+    word1: 0,
+    word2: 0,
+    word3: 0,
+    wordCount: 1,
+    length: 0,
+    hashLo: 0,
+    hashHi: 0,
+    home: 0,
+    slot: -1,
+    generation: -1,
+  };
+  /** The key the transient entry holds; at first a string too long to be a key (refused before it is compared). */
+  private transientKey = 'x'.repeat(KEY_MAX_BYTES + 1);
 
   constructor(private readonly slots: number) {
-    this.entry = {
-      words: NO_WORDS,
-      word0: 0,
-      word1: 0,
-      word2: 0,
-      word3: 0,
-      wordCount: 1,
-      length: 0,
-      hashLo: 0,
-      hashHi: 0,
-      home: 0,
-      slot: -1,
-      generation: -1,
-    };
+    this.entry = this.transient;
   }
 
-  /** Encodes and hashes `key`; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
+  /** Encodes and hashes `key`, remembering it; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
   encode(key: string): void {
+    this.encodeTransient(key);
+    if (this.entry === this.transient) this.keep();
+  }
+
+  /**
+   * encode() without remembering a key not remembered yet: set and unset use it (set calls
+   * keep() once the key turns out to be stored already, an overwrite), so inserting or removing
+   * a key used once allocates nothing, and an unset then set of it encodes it once.
+   */
+  encodeTransient(key: string): void {
     // Refused from its length before anything reads its characters: a string of more than
     // 63 UTF-16 units is more than 63 UTF-8 bytes, and a huge one must cost neither time nor memory.
     if (typeof key === 'string' && key.length > KEY_MAX_BYTES) throw tooLong(key, key.length, true);
@@ -82,7 +101,35 @@ export class KeyCodec {
       this.entry = known;
       return;
     }
+    // The transient entry still holds this key's encoding (only its slot memory changes meanwhile).
+    if (key === this.transientKey) {
+      this.entry = this.transient;
+      return;
+    }
     this.encodeNew(key);
+  }
+
+  /** Remembers the current key when only the transient entry holds it. */
+  keep(): void {
+    const t = this.transient;
+    if (this.entry !== t) return;
+    const entry: EncodedKey = {
+      words: t.wordCount > 4 ? t.words.slice(0, t.wordCount) : NO_WORDS,
+      word0: t.word0,
+      word1: t.word1,
+      word2: t.word2,
+      word3: t.word3,
+      wordCount: t.wordCount,
+      length: t.length,
+      hashLo: t.hashLo,
+      hashHi: t.hashHi,
+      home: t.home,
+      slot: t.slot,
+      generation: t.generation,
+    };
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(this.transientKey, entry);
+    this.entry = entry;
   }
 
   get length(): number {
@@ -118,29 +165,21 @@ export class KeyCodec {
     const length = i < units ? this.encodeSlow(key) : i;
     fnv1a64Into(scratch, length, this.hash);
     const wordCount = (length >>> 2) + 1;
-    let words = NO_WORDS;
-    if (wordCount > 4) {
-      const all: number[] = [];
-      for (let k = 0; k < wordCount; k++) all.push(wordOf(scratch, length, k));
-      words = all;
-    }
-    const entry: EncodedKey = {
-      words,
-      word0: wordOf(scratch, length, 0),
-      word1: wordOf(scratch, length, 1),
-      word2: wordOf(scratch, length, 2),
-      word3: wordOf(scratch, length, 3),
-      wordCount,
-      length,
-      hashLo: this.hash.lo,
-      hashHi: this.hash.hi,
-      home: homeSlot(this.hash.hi, this.hash.lo, this.slots),
-      slot: -1,
-      generation: -1,
-    };
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(key, entry);
-    this.entry = entry;
+    const t = this.transient;
+    if (wordCount > 4) for (let k = 0; k < wordCount; k++) t.words[k] = wordOf(scratch, length, k);
+    t.word0 = wordOf(scratch, length, 0);
+    t.word1 = wordOf(scratch, length, 1);
+    t.word2 = wordOf(scratch, length, 2);
+    t.word3 = wordOf(scratch, length, 3);
+    t.wordCount = wordCount;
+    t.length = length;
+    t.hashLo = this.hash.lo;
+    t.hashHi = this.hash.hi;
+    t.home = homeSlot(this.hash.hi, this.hash.lo, this.slots);
+    t.slot = -1;
+    t.generation = -1;
+    this.transientKey = key;
+    this.entry = t;
   }
 
   private encodeSlow(key: string): number {
@@ -169,6 +208,8 @@ export function keyByte(e: EncodedKey, i: number): number {
 }
 
 const NO_WORDS: readonly number[] = [];
+
+type MutableEncodedKey = { -readonly [K in keyof EncodedKey]: EncodedKey[K] } & { words: number[] };
 
 /**
  * Past this many UTF-16 units a refused key is not quoted: reading any character of a string

@@ -119,10 +119,20 @@ function scrub(m: StoreMemory, regionStart: number, length: number): void {
   let end = 0;
   if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) end = Math.min((length + SCRUB_LINE - 1) & -SCRUB_LINE, m.maxValueSize);
   else if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) end = m.maxValueSize;
-  const u8 = m.u8;
-  if (end <= length) return;
-  if (end - length > 32) u8.fill(0, regionStart + length, regionStart + end);
-  else for (let i = length; i < end; i++) u8[regionStart + i] = 0;
+  if (end > length) zeroBytes(m, regionStart + length, regionStart + end);
+}
+
+/** Zeroes store bytes [from, to): whole words where both ends are aligned and the span is short (fill() is a call). */
+function zeroBytes(m: StoreMemory, from: number, to: number): void {
+  if (to - from > 128) {
+    m.u8.fill(0, from, to);
+  } else if (((from | to) & 3) === 0) {
+    const i32 = m.i32;
+    for (let w = from >>> 2; w < to >>> 2; w++) i32[w] = 0;
+  } else {
+    const u8 = m.u8;
+    for (let i = from; i < to; i++) u8[i] = 0;
+  }
 }
 
 /** Writes the value and, for a slot that was empty, the key and its hash; the caller holds the slot. */
@@ -191,9 +201,11 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
   const m = ctx.m;
   checkValueLength(m, length);
   const key = ctx.key;
-  key.encode(keyText);
+  // A new key is remembered only once it is stored already: an insert of a key used once allocates nothing.
+  key.encodeTransient(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
-  if (!overwriteInPlace(ctx, value, length)) setSlowly(ctx, keyText, value, length);
+  if (overwriteInPlace(ctx, value, length)) key.keep();
+  else setSlowly(ctx, keyText, value, length);
 }
 
 /**
@@ -251,6 +263,7 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
     const found = probeForWrite(m, key, passBusyEmpty);
     if (found === PATH_FULL) throw new SplinterError('ENOSPC', `no free slot for "${keyText}": all ${m.slots} slots hold keys`);
     const fresh = found < 0;
+    if (!fresh) key.keep(); // an overwrite: the key is worth remembering
     const index = fresh ? -1 - found : found;
     const slotByte = m.slotsStart + index * m.slotSize;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
@@ -344,8 +357,8 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number, scr
   Atomics.store(u32, w + 1, 0);
   const home = claimHomeRegion(m, index, slotByte, 0);
   if (scrubAll || (Atomics.load(u8, HEADER.core_flags) & SPL_SYS_AUTO_SCRUB) !== 0) {
-    u8.fill(0, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
-    u8.fill(0, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
+    zeroBytes(m, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
+    zeroBytes(m, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
   } else {
     u8[slotByte + SLOT.key] = 0;
   }
@@ -427,7 +440,7 @@ export function getString(ctx: KvContext, keyText: string): string | undefined {
 /** unset: empties the key's slot; returns the removed length, undefined when missing. */
 export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
   const m = ctx.m;
-  ctx.key.encode(keyText);
+  ctx.key.encodeTransient(keyText); // a key removed need not be remembered
   evacuateRelocated(ctx);
   ctx.backoff.reset();
   for (;;) {

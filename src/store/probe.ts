@@ -111,7 +111,12 @@ export function locateKey(m: StoreMemory, key: KeyCodec): number {
   const entry = key.entry;
   if (entry.generation === key.generation) {
     const slot = entry.slot;
-    if (slot < 0 || slotHoldsEntry(m, m.slotsStart + slot * m.slotSize, entry)) return slot;
+    if (slot < 0) return slot;
+    // Loads the value's first word now (its home, where it nearly always is): in a large store the
+    // slot and the value are both cache misses, and issued together they overlap (the caller's
+    // copy would otherwise wait for the slot's val_off first). Kept in a field so it is not dropped.
+    key.warm = m.i32[(m.arenaStart + slot * m.maxValueSize) >>> 2]!;
+    if (slotHoldsEntry(m, m.slotsStart + slot * m.slotSize, entry)) return slot;
   }
   const found = findKey(m, key);
   entry.slot = found;
