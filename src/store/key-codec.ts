@@ -53,6 +53,7 @@ export class KeyCodec {
   warm = 0;
   /** 3 bytes per UTF-16 unit covers any key short enough to accept. */
   private readonly scratch = new Uint8Array(KEY_MAX_BYTES * 3 + 3);
+  private readonly scratchWords = new Int32Array(this.scratch.buffer, 0, this.scratch.length >>> 2);
   private readonly cache = new Map<string, EncodedKey>();
 
   private readonly hash: HashHalves = { hi: 0, lo: 0 };
@@ -165,12 +166,17 @@ export class KeyCodec {
     const length = i < units ? this.encodeSlow(key) : i;
     fnv1a64Into(scratch, length, this.hash);
     const wordCount = (length >>> 2) + 1;
+    // Zeros after the bytes to the end of the words read below (the scratch holds older keys there);
+    // the words are read through an Int32Array of the scratch, as slots are read: the same byte order.
+    const end = wordCount > 4 ? wordCount << 2 : 16;
+    for (let b = length; b < end; b++) scratch[b] = 0;
+    const scratchWords = this.scratchWords;
     const t = this.transient;
-    if (wordCount > 4) for (let k = 0; k < wordCount; k++) t.words[k] = wordOf(scratch, length, k);
-    t.word0 = wordOf(scratch, length, 0);
-    t.word1 = wordOf(scratch, length, 1);
-    t.word2 = wordOf(scratch, length, 2);
-    t.word3 = wordOf(scratch, length, 3);
+    if (wordCount > 4) for (let k = 0; k < wordCount; k++) t.words[k] = scratchWords[k]!;
+    t.word0 = scratchWords[0]!;
+    t.word1 = scratchWords[1]!;
+    t.word2 = scratchWords[2]!;
+    t.word3 = scratchWords[3]!;
     t.wordCount = wordCount;
     t.length = length;
     t.hashLo = this.hash.lo;
@@ -193,19 +199,16 @@ export class KeyCodec {
   }
 }
 
-/** Word `k` of an entry: its bytes four at a time, little-endian, then zeros (the scratch past `length` holds older keys). */
-function wordOf(scratch: Uint8Array, length: number, k: number): number {
-  let word = 0;
-  for (let b = k * 4 + 3; b >= k * 4; b--) word = (word << 8) | (b < length ? scratch[b]! : 0);
-  return word;
-}
-
 /** Byte `i` (below `e.length`) of an entry's key. */
 export function keyByte(e: EncodedKey, i: number): number {
   const k = i >>> 2;
   const word = k === 0 ? e.word0 : k === 1 ? e.word1 : k === 2 ? e.word2 : k === 3 ? e.word3 : e.words[k]!;
-  return (word >>> ((i & 3) << 3)) & 0xff;
+  BYTE_VIEW_WORD[0] = word;
+  return BYTE_VIEW[i & 3]!; // through a typed array: the platform's byte order, as the words were made
 }
+
+const BYTE_VIEW_WORD = new Int32Array(1);
+const BYTE_VIEW = new Uint8Array(BYTE_VIEW_WORD.buffer);
 
 const NO_WORDS: readonly number[] = [];
 

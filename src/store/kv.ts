@@ -363,7 +363,9 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number, scr
     u8[slotByte + SLOT.key] = 0;
   }
   // Plain stores while the slot is held odd: every reader of these fields validates with the slot epoch, and the release add below publishes them.
-  // The u64 fields go as 32-bit halves: a half-zeroed word is never seen by a reader that accepts its copy.
+  // The u64 fields go as 32-bit halves: a half-zeroed word is never seen by a reader that accepts its copy, and a
+  // watch or label registration (an atomic OR outside the lock) lands in each half before or after its zeroing; a mask spanning
+  // both halves may keep one, where one 64-bit store keeps all or none: either way it raced the key's removal.
   u8[slotByte + SLOT.type_flag] = SlotType.VOID;
   u8[slotByte + SLOT.user_flag] = 0;
   u32[w + (SLOT.val_len >>> 2)] = 0;
