@@ -49,7 +49,7 @@ export class KeyCodec {
    */
   generation = 0;
   expectedEpoch = 0;
-  /** A word of the last located value, loaded early to start its cache miss (probe.ts locateKey); never read. */
+  /** Counts values that began with a given word (probe.ts locateKey loads one early to start its cache miss); never read. */
   warm = 0;
   /** 3 bytes per UTF-16 unit covers any key short enough to accept. */
   private readonly scratch = new Uint8Array(KEY_MAX_BYTES * 3 + 3);

@@ -114,8 +114,9 @@ export function locateKey(m: StoreMemory, key: KeyCodec): number {
     if (slot < 0) return slot;
     // Loads the value's first word now (its home, where it nearly always is): in a large store the
     // slot and the value are both cache misses, and issued together they overlap (the caller's
-    // copy would otherwise wait for the slot's val_off first). Kept in a field so it is not dropped.
-    key.warm = m.i32[(m.arenaStart + slot * m.maxValueSize) >>> 2]!;
+    // copy would otherwise wait for the slot's val_off first). Compared so the load is kept, and
+    // not stored (a store of a non-small integer costs more than the load).
+    if (m.i32[(m.arenaStart + slot * m.maxValueSize) >>> 2] === WARM_MARK) key.warm++;
     if (slotHoldsEntry(m, m.slotsStart + slot * m.slotSize, entry)) return slot;
   }
   const found = findKey(m, key);
@@ -123,6 +124,9 @@ export function locateKey(m: StoreMemory, key: KeyCodec): number {
   entry.generation = key.generation;
   return found;
 }
+
+/** Any value: locateKey only needs its early load compared with something. */
+const WARM_MARK = 0x5eed;
 
 /** probeForWrite's answer when the key's path holds neither the key nor an empty slot. */
 export const PATH_FULL = -0x80000000;
