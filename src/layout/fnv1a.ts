@@ -45,6 +45,7 @@ export function fnv1a64(bytes: Uint8Array): bigint {
 
 /** (hi·2^32 + lo) mod n for 1 ≤ n < 2^32 (halves as signed or unsigned 32-bit): the slot a probe starts at. */
 export function homeSlot(hi: number, lo: number, n: number): number {
+  if ((n & (n - 1)) === 0) return lo & (n - 1); // a power of two: the low bits (no 64-bit modulo)
   lo >>>= 0;
   let r = (hi >>> 0) % n;
   r = (r * 65536 + (lo >>> 16)) % n;

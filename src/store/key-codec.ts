@@ -1,19 +1,19 @@
 import { SplinterError } from '../errors.js';
-import { KEY_MAX_BYTES } from '../layout/constants.js';
+import { KEY_MAX, KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64Into, homeSlot, type HashHalves } from '../layout/fnv1a.js';
 
 const utf8 = new TextEncoder();
 
 /** An encoded key, kept so a key used again costs one Map lookup instead of encoding and hashing. */
 export interface EncodedKey {
-  /** The UTF-8 bytes. Plain arrays here: a new key costs no typed-array allocation (most of an insert's own time). */
-  readonly bytes: readonly number[];
-  /** The bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores them (C pads with zeros). */
-  readonly words: readonly number[];
   /**
-   * The first four of those words again, inline, and how many words there are: a key of up to
-   * 15 bytes (most keys) is compared without touching another object.
+   * The UTF-8 bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores
+   * them (C pads with zeros). Only for keys of more than four words; shorter keys (up to 15
+   * bytes, most keys) have none, so a new key costs one object (its allocation and collection
+   * are most of an insert's own time).
    */
+  readonly words: readonly number[];
+  /** The first four words, inline (zero past `wordCount`), and how many words there are. */
   readonly word0: number;
   readonly word1: number;
   readonly word2: number;
@@ -49,32 +49,51 @@ export class KeyCodec {
    */
   generation = 0;
   expectedEpoch = 0;
+  /** Counts values that began with a given word (probe.ts locateKey loads one early to start its cache miss); never read. */
+  warm = 0;
   /** 3 bytes per UTF-16 unit covers any key short enough to accept. */
   private readonly scratch = new Uint8Array(KEY_MAX_BYTES * 3 + 3);
+  private readonly scratchWords = new Int32Array(this.scratch.buffer, 0, this.scratch.length >>> 2);
   private readonly cache = new Map<string, EncodedKey>();
 
   private readonly hash: HashHalves = { hi: 0, lo: 0 };
+  /**
+   * The entry of a key not remembered, filled in place: encoding a new key allocates nothing
+   * until keep() remembers it (an insert of a key never used again costs no object and no garbage).
+   */
+  private readonly transient: MutableEncodedKey = {
+    words: Array.from({ length: KEY_MAX >>> 2 }, () => 0),
+    word0: 0,
+    word1: 0,
+    word2: 0,
+    word3: 0,
+    wordCount: 1,
+    length: 0,
+    hashLo: 0,
+    hashHi: 0,
+    home: 0,
+    slot: -1,
+    generation: -1,
+  };
+  /** The key the transient entry holds; at first a string too long to be a key (refused before it is compared). */
+  private transientKey = 'x'.repeat(KEY_MAX_BYTES + 1);
 
   constructor(private readonly slots: number) {
-    this.entry = {
-      bytes: [],
-      words: [0],
-      word0: 0,
-      word1: 0,
-      word2: 0,
-      word3: 0,
-      wordCount: 1,
-      length: 0,
-      hashLo: 0,
-      hashHi: 0,
-      home: 0,
-      slot: -1,
-      generation: -1,
-    };
+    this.entry = this.transient;
   }
 
-  /** Encodes and hashes `key`; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
+  /** Encodes and hashes `key`, remembering it; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
   encode(key: string): void {
+    this.encodeTransient(key);
+    if (this.entry === this.transient) this.keep();
+  }
+
+  /**
+   * encode() without remembering a key not remembered yet: set and unset use it (set calls
+   * keep() once the key turns out to be stored already, an overwrite), so inserting or removing
+   * a key used once allocates nothing, and an unset then set of it encodes it once.
+   */
+  encodeTransient(key: string): void {
     // Refused from its length before anything reads its characters: a string of more than
     // 63 UTF-16 units is more than 63 UTF-8 bytes, and a huge one must cost neither time nor memory.
     if (typeof key === 'string' && key.length > KEY_MAX_BYTES) throw tooLong(key, key.length, true);
@@ -83,12 +102,35 @@ export class KeyCodec {
       this.entry = known;
       return;
     }
+    // The transient entry still holds this key's encoding (only its slot memory changes meanwhile).
+    if (key === this.transientKey) {
+      this.entry = this.transient;
+      return;
+    }
     this.encodeNew(key);
   }
 
-  /** The current key's UTF-8 bytes. */
-  get bytes(): readonly number[] {
-    return this.entry.bytes;
+  /** Remembers the current key when only the transient entry holds it. */
+  keep(): void {
+    const t = this.transient;
+    if (this.entry !== t) return;
+    const entry: EncodedKey = {
+      words: t.wordCount > 4 ? t.words.slice(0, t.wordCount) : NO_WORDS,
+      word0: t.word0,
+      word1: t.word1,
+      word2: t.word2,
+      word3: t.word3,
+      wordCount: t.wordCount,
+      length: t.length,
+      hashLo: t.hashLo,
+      hashHi: t.hashHi,
+      home: t.home,
+      slot: t.slot,
+      generation: t.generation,
+    };
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(this.transientKey, entry);
+    this.entry = entry;
   }
 
   get length(): number {
@@ -123,33 +165,27 @@ export class KeyCodec {
     }
     const length = i < units ? this.encodeSlow(key) : i;
     fnv1a64Into(scratch, length, this.hash);
-    const bytes: number[] = [];
-    for (let b = 0; b < length; b++) bytes.push(scratch[b]!);
-    // Little-endian words of the bytes, then zeros (the scratch past `length` holds older keys).
-    const words: number[] = [];
-    for (let b = 0; b <= length; b += 4) {
-      let word = 0;
-      for (let k = 3; k >= 0; k--) word = (word << 8) | (b + k < length ? scratch[b + k]! : 0);
-      words.push(word);
-    }
-    const entry: EncodedKey = {
-      bytes,
-      words,
-      word0: words[0]!,
-      word1: words[1] ?? 0,
-      word2: words[2] ?? 0,
-      word3: words[3] ?? 0,
-      wordCount: words.length,
-      length,
-      hashLo: this.hash.lo,
-      hashHi: this.hash.hi,
-      home: homeSlot(this.hash.hi, this.hash.lo, this.slots),
-      slot: -1,
-      generation: -1,
-    };
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(key, entry);
-    this.entry = entry;
+    const wordCount = (length >>> 2) + 1;
+    // Zeros after the bytes to the end of the words read below (the scratch holds older keys there);
+    // the words are read through an Int32Array of the scratch, as slots are read: the same byte order.
+    const end = wordCount > 4 ? wordCount << 2 : 16;
+    for (let b = length; b < end; b++) scratch[b] = 0;
+    const scratchWords = this.scratchWords;
+    const t = this.transient;
+    if (wordCount > 4) for (let k = 0; k < wordCount; k++) t.words[k] = scratchWords[k]!;
+    t.word0 = scratchWords[0]!;
+    t.word1 = scratchWords[1]!;
+    t.word2 = scratchWords[2]!;
+    t.word3 = scratchWords[3]!;
+    t.wordCount = wordCount;
+    t.length = length;
+    t.hashLo = this.hash.lo;
+    t.hashHi = this.hash.hi;
+    t.home = homeSlot(this.hash.hi, this.hash.lo, this.slots);
+    t.slot = -1;
+    t.generation = -1;
+    this.transientKey = key;
+    this.entry = t;
   }
 
   private encodeSlow(key: string): number {
@@ -162,6 +198,21 @@ export class KeyCodec {
     return written;
   }
 }
+
+/** Byte `i` (below `e.length`) of an entry's key. */
+export function keyByte(e: EncodedKey, i: number): number {
+  const k = i >>> 2;
+  const word = k === 0 ? e.word0 : k === 1 ? e.word1 : k === 2 ? e.word2 : k === 3 ? e.word3 : e.words[k]!;
+  BYTE_VIEW_WORD[0] = word;
+  return BYTE_VIEW[i & 3]!; // through a typed array: the platform's byte order, as the words were made
+}
+
+const BYTE_VIEW_WORD = new Int32Array(1);
+const BYTE_VIEW = new Uint8Array(BYTE_VIEW_WORD.buffer);
+
+const NO_WORDS: readonly number[] = [];
+
+type MutableEncodedKey = { -readonly [K in keyof EncodedKey]: EncodedKey[K] } & { words: number[] };
 
 /**
  * Past this many UTF-16 units a refused key is not quoted: reading any character of a string

@@ -15,7 +15,6 @@ import {
   SPL_SYS_HYBRID_SCRUB,
   type Mop,
 } from '../layout/constants.js';
-import { halvesToBigInt } from '../layout/fnv1a.js';
 import type { Backoff } from './backoff.js';
 import { Copier } from './copy.js';
 import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
@@ -120,10 +119,20 @@ function scrub(m: StoreMemory, regionStart: number, length: number): void {
   let end = 0;
   if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) end = Math.min((length + SCRUB_LINE - 1) & -SCRUB_LINE, m.maxValueSize);
   else if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) end = m.maxValueSize;
-  const u8 = m.u8;
-  if (end <= length) return;
-  if (end - length > 32) u8.fill(0, regionStart + length, regionStart + end);
-  else for (let i = length; i < end; i++) u8[regionStart + i] = 0;
+  if (end > length) zeroBytes(m, regionStart + length, regionStart + end);
+}
+
+/** Zeroes store bytes [from, to): whole words where both ends are aligned and the span is short (fill() is a call). */
+function zeroBytes(m: StoreMemory, from: number, to: number): void {
+  if (to - from > 128) {
+    m.u8.fill(0, from, to);
+  } else if (((from | to) & 3) === 0) {
+    const i32 = m.i32;
+    for (let w = from >>> 2; w < to >>> 2; w++) i32[w] = 0;
+  } else {
+    const u8 = m.u8;
+    for (let i = from; i < to; i++) u8[i] = 0;
+  }
 }
 
 /** Writes the value and, for a slot that was empty, the key and its hash; the caller holds the slot. */
@@ -143,12 +152,26 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
 function writeKey(ctx: KvContext, slotByte: number): void {
   const m = ctx.m;
   if (m.embeddings) m.u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
-  const keyAt = slotByte + SLOT.key;
-  const keyBytes = ctx.key.bytes;
-  for (let i = 0; i < ctx.key.length; i++) m.u8[keyAt + i] = keyBytes[i]!;
-  m.u8.fill(0, keyAt + ctx.key.length, keyAt + KEY_MAX); // C's strncpy pads with zeros
-  // The hash goes last: a finder that matches it must see the key bytes already there.
-  Atomics.store(m.u64, slotByte >>> 3, halvesToBigInt(ctx.key.hashHi, ctx.key.hashLo));
+  const i32 = m.i32;
+  const e = ctx.key.entry;
+  const keyW = (slotByte + SLOT.key) >>> 2;
+  // Word by word: the entry's words are the bytes, the NUL and zeros to a word, as C's strncpy leaves them.
+  const count = e.wordCount;
+  if (count <= 4) {
+    i32[keyW] = e.word0;
+    i32[keyW + 1] = e.word1;
+    i32[keyW + 2] = e.word2;
+    i32[keyW + 3] = e.word3;
+  } else {
+    const words = e.words;
+    for (let i = 0; i < count; i++) i32[keyW + i] = words[i]!;
+  }
+  for (let i = count > 4 ? count : 4; i < KEY_MAX >>> 2; i++) i32[keyW + i] = 0; // C's strncpy pads with zeros
+  // The hash goes last, in two 32-bit halves (a BigInt store is a runtime call): a finder that matches
+  // it must see the key bytes already there, and a half-written hash matches no other key (the bytes are this key's).
+  const w = slotByte >>> 2;
+  Atomics.store(i32, w, e.hashLo);
+  Atomics.store(i32, w + 1, e.hashHi);
 }
 
 /** After a write: move the global epoch, release, pulse the slot's groups, notify. */
@@ -158,6 +181,9 @@ export function publish(ctx: KvContext, index: number, slotByte: number): void {
   const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
   unlock(m.u32, m.u64, (slotByte + SLOT.epoch) >>> 2);
   pulseSlot(m, slotByte);
+  const trust = m.trust;
+  // Our own move placed no key beyond the reach: a reach trusted just before it stays trusted (no walk on the next insert).
+  if (trust.valid && trust.epoch === before >>> 0) trust.epoch = (before + 1) >>> 0;
   const key = ctx.key;
   if (before === key.expectedEpoch) {
     // Only our own write moved the epoch since we last looked: the key's place is known, every other entry stands.
@@ -175,9 +201,11 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
   const m = ctx.m;
   checkValueLength(m, length);
   const key = ctx.key;
-  key.encode(keyText);
+  // A new key is remembered only once it is stored already: an insert of a key used once allocates nothing.
+  key.encodeTransient(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
-  if (!overwriteInPlace(ctx, value, length)) setSlowly(ctx, keyText, value, length);
+  if (overwriteInPlace(ctx, value, length)) key.keep();
+  else setSlowly(ctx, keyText, value, length);
 }
 
 /**
@@ -235,6 +263,7 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
     const found = probeForWrite(m, key, passBusyEmpty);
     if (found === PATH_FULL) throw new SplinterError('ENOSPC', `no free slot for "${keyText}": all ${m.slots} slots hold keys`);
     const fresh = found < 0;
+    if (!fresh) key.keep(); // an overwrite: the key is worth remembering
     const index = fresh ? -1 - found : found;
     const slotByte = m.slotsStart + index * m.slotSize;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
@@ -321,22 +350,26 @@ function lockHoldingKey(ctx: KvContext, slotByte: number): boolean {
  */
 export function clearLocked(m: StoreMemory, index: number, slotByte: number, scrubAll = false): void {
   const { u8, u32, u64 } = m;
+  const w = slotByte >>> 2;
   // hash 0 first: from here no finder matches the slot, and a reader that copied meanwhile fails its hash check.
-  Atomics.store(u64, slotByte >>> 3, 0n);
+  // Two 32-bit halves (a BigInt store is a runtime call): a half-cleared hash matches no key, since the key bytes are still this key's.
+  Atomics.store(u32, w, 0);
+  Atomics.store(u32, w + 1, 0);
   const home = claimHomeRegion(m, index, slotByte, 0);
   if (scrubAll || (Atomics.load(u8, HEADER.core_flags) & SPL_SYS_AUTO_SCRUB) !== 0) {
-    u8.fill(0, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
-    u8.fill(0, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
+    zeroBytes(m, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
+    zeroBytes(m, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
   } else {
     u8[slotByte + SLOT.key] = 0;
   }
-  Atomics.store(u8, slotByte + SLOT.type_flag, SlotType.VOID);
-  Atomics.store(u8, slotByte + SLOT.user_flag, 0);
-  Atomics.store(u32, (slotByte + SLOT.val_len) >>> 2, 0);
-  Atomics.store(u64, (slotByte + SLOT.watcher_mask) >>> 3, 0n);
-  Atomics.store(u64, (slotByte + SLOT.ctime) >>> 3, 0n);
-  Atomics.store(u64, (slotByte + SLOT.atime) >>> 3, 0n);
-  Atomics.store(u64, (slotByte + SLOT.bloom) >>> 3, 0n);
+  // Plain stores while the slot is held odd: every reader of these fields validates with the slot epoch, and the release add below publishes them.
+  // The u64 fields go as 32-bit halves: a half-zeroed word is never seen by a reader that accepts its copy, and a
+  // watch or label registration (an atomic OR outside the lock) lands in each half before or after its zeroing; a mask spanning
+  // both halves may keep one, where one 64-bit store keeps all or none: either way it raced the key's removal.
+  u8[slotByte + SLOT.type_flag] = SlotType.VOID;
+  u8[slotByte + SLOT.user_flag] = 0;
+  u32[w + (SLOT.val_len >>> 2)] = 0;
+  for (let i = SLOT.watcher_mask >>> 2; i < SLOT.key >>> 2; i++) u32[w + i] = 0; // watcher_mask, ctime, atime, bloom
   if (m.embeddings) u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
   // Released forward to e + 2, not reset to 2 as C does: no reader's epoch can come back (docs/format.md).
   unlock(u32, u64, (slotByte + SLOT.epoch) >>> 2);
@@ -409,7 +442,7 @@ export function getString(ctx: KvContext, keyText: string): string | undefined {
 /** unset: empties the key's slot; returns the removed length, undefined when missing. */
 export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
   const m = ctx.m;
-  ctx.key.encode(keyText);
+  ctx.key.encodeTransient(keyText); // a key removed need not be remembered
   evacuateRelocated(ctx);
   ctx.backoff.reset();
   for (;;) {

@@ -1,5 +1,5 @@
 import { KEY_MAX, SLOT } from '../layout/constants.js';
-import type { EncodedKey, KeyCodec } from './key-codec.js';
+import { keyByte, type EncodedKey, type KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 import { loadReach, reachTrusted, REACH_W32, rescan } from './reach.js';
 
@@ -31,9 +31,8 @@ export function storedKeyIs(m: StoreMemory, slotByte: number, e: EncodedKey): bo
 function storedKeyIsSlow(m: StoreMemory, slotByte: number, e: EncodedKey): boolean {
   const u8 = m.u8;
   const at = slotByte + SLOT.key;
-  const bytes = e.bytes;
   const length = e.length;
-  for (let i = 0; i < length; i++) if (u8[at + i] !== bytes[i]) return false;
+  for (let i = 0; i < length; i++) if (u8[at + i] !== keyByte(e, i)) return false;
   return u8[at + length] === 0;
 }
 
@@ -112,13 +111,22 @@ export function locateKey(m: StoreMemory, key: KeyCodec): number {
   const entry = key.entry;
   if (entry.generation === key.generation) {
     const slot = entry.slot;
-    if (slot < 0 || slotHoldsEntry(m, m.slotsStart + slot * m.slotSize, entry)) return slot;
+    if (slot < 0) return slot;
+    // Loads the value's first word now (its home, where it nearly always is): in a large store the
+    // slot and the value are both cache misses, and issued together they overlap (the caller's
+    // copy would otherwise wait for the slot's val_off first). Compared so the load is kept, and
+    // not stored (a store of a non-small integer costs more than the load).
+    if (m.i32[(m.arenaStart + slot * m.maxValueSize) >>> 2] === WARM_MARK) key.warm++;
+    if (slotHoldsEntry(m, m.slotsStart + slot * m.slotSize, entry)) return slot;
   }
   const found = findKey(m, key);
   entry.slot = found;
   entry.generation = key.generation;
   return found;
 }
+
+/** Any value: locateKey only needs its early load compared with something. */
+const WARM_MARK = 0x5eed;
 
 /** probeForWrite's answer when the key's path holds neither the key nor an empty slot. */
 export const PATH_FULL = -0x80000000;
@@ -165,11 +173,15 @@ export function findOtherCopies(m: StoreMemory, key: KeyCodec, distance: number)
   const span = Math.min(Math.max(loaded, distance) + 1, n);
   const e = key.entry;
   const i32 = m.i32;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
   let copies: number[] | undefined;
   let first = -1;
   for (let probed = 0, index = e.home; probed < span; probed++) {
-    const w = (m.slotsStart + index * m.slotSize) >>> 2;
-    if (i32[w] === e.hashLo && i32[w + 1] === e.hashHi && storedKeyIs(m, w << 2, e)) {
+    const w = (slotsStart + index * slotSize) >>> 2;
+    if (i32[w] === hashLo && i32[w + 1] === hashHi && storedKeyIs(m, w << 2, e)) {
       if (first < 0) first = index;
       else (copies ??= [first]).push(index);
     }
