@@ -4,12 +4,14 @@
  * existing keys, 100 000 gets, and gets of 100 keys never stored; 32-byte values. Each phase is
  * timed on its own in CPU time (on a shared machine wall time counts whoever else ran), ns or µs
  * per op; median of BENCH_SCALE_REPETITIONS (3) fresh stores per
- * size, ours and C interleaved. BENCH_SCALE_SLOTS=1024,16384 picks sizes. The last line is JSON.
+ * size, ours, the floor (bench/floor.ts: C's steps written by hand in TypeScript, nothing else) and C
+ * interleaved. BENCH_SCALE_SLOTS=1024,16384 picks sizes. The last line is JSON.
  */
 import fs from 'node:fs';
 import { Store } from '../src/index.js';
 import { OURS } from '../src/layout/constants.js';
 import { Peer, peerBinary } from '../test/helpers/peer.js';
+import { FloorKv } from './floor.js';
 
 const SIZES = (process.env['BENCH_SCALE_SLOTS'] ?? '1024,16384,131072,1048576').split(',').map(Number);
 const REPETITIONS = Number(process.env['BENCH_SCALE_REPETITIONS'] ?? 3);
@@ -38,6 +40,35 @@ let rescans = 0;
 function cpuNs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) * 1000;
+}
+
+/** One run of the floor (bench/floor.ts: C's steps by hand, nothing else) on a fresh store. */
+function runFloor(slots: number, round: number): Phases {
+  const name = `splinter-bench-scale-floor-${process.pid}-${slots}-${round}`;
+  const store = Store.create(name, { slots, maxValueSize: MAX_VALUE });
+  try {
+    const floor = new FloorKv(store.memory);
+    const n = keyCount(slots);
+    const keys = Array.from({ length: n }, (_, i) => `scale/${i}`);
+    const misses = Array.from({ length: MISSES }, (_, i) => `scale-miss/${round}/${i}`);
+    const t0 = cpuNs();
+    for (let i = 0; i < n; i++) floor.set(keys[i]!, value);
+    const t1 = cpuNs();
+    for (let i = 0; i < CHURN; i++) {
+      const key = keys[i % n]!;
+      floor.unset(key);
+      floor.set(key, value);
+    }
+    const t2 = cpuNs();
+    for (let i = 0; i < GETS; i++) sink += floor.getInto(keys[i % n]!, target);
+    const t3 = cpuNs();
+    for (let i = 0; i < MISSES; i++) sink += floor.getInto(misses[i]!, target);
+    const t4 = cpuNs();
+    return { insert: (t1 - t0) / n, unsetSet: (t2 - t1) / CHURN, get: (t3 - t2) / GETS, miss: (t4 - t3) / MISSES };
+  } finally {
+    store.close();
+    Store.unlink(name);
+  }
 }
 
 /** One run of ours on a fresh store: ns per op of each phase. */
@@ -110,17 +141,22 @@ async function main(): Promise<void> {
   if (!fs.existsSync(peerBinary)) throw new Error(`the C peer is not built (${peerBinary}): npm run peer`);
   // JIT warm-up, not recorded: enough of every phase that the measured runs time optimised code, not
   // the compiler (CPU time counts its threads too); C is compiled ahead of time.
-  for (let round = -3; round < 0; round++) runOurs(16384, round);
+  for (let round = -3; round < 0; round++) {
+    runOurs(16384, round);
+    runFloor(16384, round);
+  }
   rescans = 0;
-  const rows: Array<{ slots: number; n: number; ours: Phases; c: Phases }> = [];
+  const rows: Array<{ slots: number; n: number; ours: Phases; floor: Phases; c: Phases }> = [];
   for (const slots of SIZES) {
     const ours: Phases[] = [];
+    const floor: Phases[] = [];
     const c: Phases[] = [];
     for (let round = 0; round < REPETITIONS; round++) {
       ours.push(runOurs(slots, round));
+      floor.push(runFloor(slots, round));
       c.push(await runC(slots, round));
     }
-    rows.push({ slots, n: keyCount(slots), ours: medianPhases(ours), c: medianPhases(c) });
+    rows.push({ slots, n: keyCount(slots), ours: medianPhases(ours), floor: medianPhases(floor), c: medianPhases(c) });
   }
   console.log(`${MAX_VALUE}-byte value slots, ${VALUE_SIZE}-byte values, median of ${REPETITIONS} fresh stores per size; node ${process.version}`);
   console.log('| slots | n | insert ours (C) | unset+set ours/C | get ours/C | never-seen miss ours (C) | reach |');
@@ -130,6 +166,17 @@ async function main(): Promise<void> {
       `| ${slots.toLocaleString('en')} | ${n.toLocaleString('en')} | ${time(ours.insert)} (${time(c.insert)}) ` +
         `| ${(ours.unsetSet / c.unsetSet).toFixed(2)}× (${time(ours.unsetSet)} / ${time(c.unsetSet)}) ` +
         `| ${(ours.get / c.get).toFixed(2)}× (${time(ours.get)} / ${time(c.get)}) | ${time(ours.miss)} (${time(c.miss)}) | ${ours.reach} |`,
+    );
+  }
+  console.log('');
+  console.log('floor: C\'s steps by hand in TypeScript (bench/floor.ts); ours/C and floor/C');
+  console.log('| slots | insert ours/C | unset+set ours/C | get ours/C | insert floor/C | unset+set floor/C | get floor/C |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|');
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+  for (const { slots, ours, floor, c } of rows) {
+    console.log(
+      `| ${slots.toLocaleString('en')} | ${ratio(ours.insert, c.insert)} | ${ratio(ours.unsetSet, c.unsetSet)} | ${ratio(ours.get, c.get)} ` +
+        `| ${ratio(floor.insert, c.insert)} (${time(floor.insert)}) | ${ratio(floor.unsetSet, c.unsetSet)} (${time(floor.unsetSet)}) | ${ratio(floor.get, c.get)} (${time(floor.get)}) |`,
     );
   }
   console.log(`full passes over the hashes by our lookups: ${rescans}`);

@@ -31,6 +31,38 @@ export function fnv1a64Into(bytes: Uint8Array, length: number, out: HashHalves):
   out.lo = lo;
 }
 
+/**
+ * Hashes a key given as a string of ASCII characters (1..0x7f, each its own UTF-8 byte) into
+ * `out`, and writes its bytes into `words` as int32 words in little-endian order, the last word
+ * completed with zeros (the key's NUL and padding). One pass, no byte buffer: most keys are
+ * ASCII. Returns false, having written part of `words`, at the first character that is not
+ * (the caller encodes such a key as UTF-8 and hashes the bytes instead).
+ */
+export function fnv1a64AsciiWords(key: string, words: Int32Array, out: HashHalves): boolean {
+  let hi = FNV_OFFSET_HI;
+  let lo = FNV_OFFSET_LO;
+  let word = 0;
+  const length = key.length;
+  for (let i = 0; i < length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80 || c === 0) return false;
+    lo ^= c;
+    const low16 = (lo & 0xffff) * FNV_PRIME_LOW;
+    const high16 = (lo >>> 16) * FNV_PRIME_LOW + (low16 >>> 16);
+    hi = (Math.imul(hi, FNV_PRIME_LOW) + (high16 >>> 16) + (lo << 8)) | 0;
+    lo = (low16 & 0xffff) | (high16 << 16);
+    word |= c << ((i & 3) << 3);
+    if ((i & 3) === 3) {
+      words[i >>> 2] = word;
+      word = 0;
+    }
+  }
+  words[length >>> 2] = word;
+  out.hi = hi;
+  out.lo = lo;
+  return true;
+}
+
 /** The u64 a pair of int32 halves stands for. */
 export function halvesToBigInt(hi: number, lo: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

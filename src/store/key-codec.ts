@@ -1,6 +1,6 @@
 import { SplinterError } from '../errors.js';
 import { KEY_MAX, KEY_MAX_BYTES } from '../layout/constants.js';
-import { fnv1a64Into, homeSlot, type HashHalves } from '../layout/fnv1a.js';
+import { fnv1a64AsciiWords, fnv1a64Into, homeSlot, type HashHalves } from '../layout/fnv1a.js';
 
 const utf8 = new TextEncoder();
 
@@ -154,29 +154,24 @@ export class KeyCodec {
     if (typeof key !== 'string') {
       throw new SplinterError('EINVAL', `a key must be a string, received ${key === null ? 'null' : typeof key}`);
     }
-    const units = key.length;
-    const scratch = this.scratch;
-    let i = 0;
-    for (; i < units; i++) {
-      const c = key.charCodeAt(i);
-      if (c >= 0x80) break;
-      if (c === 0) throw hasNul(key);
-      scratch[i] = c;
-    }
-    const length = i < units ? this.encodeSlow(key) : i;
-    fnv1a64Into(scratch, length, this.hash);
-    const wordCount = (length >>> 2) + 1;
-    // Zeros after the bytes to the end of the words read below (the scratch holds older keys there);
-    // the words are read through an Int32Array of the scratch, as slots are read: the same byte order.
-    const end = wordCount > 4 ? wordCount << 2 : 16;
-    for (let b = length; b < end; b++) scratch[b] = 0;
     const scratchWords = this.scratchWords;
+    let length = key.length;
+    // An ASCII key is hashed and cut into words in one pass over its characters; any other is encoded first.
+    if (!LITTLE_ENDIAN || !fnv1a64AsciiWords(key, scratchWords, this.hash)) {
+      length = this.encodeSlow(key);
+      const scratch = this.scratch;
+      fnv1a64Into(scratch, length, this.hash);
+      // Zeros after the bytes to the end of the last word; the words are read through an Int32Array of the scratch, as slots are read.
+      for (let b = length; b < ((length >>> 2) + 1) << 2; b++) scratch[b] = 0;
+    }
+    const wordCount = (length >>> 2) + 1;
     const t = this.transient;
     if (wordCount > 4) for (let k = 0; k < wordCount; k++) t.words[k] = scratchWords[k]!;
+    // Words past the key are zero (the entry's contract): the scratch holds older keys there.
     t.word0 = scratchWords[0]!;
-    t.word1 = scratchWords[1]!;
-    t.word2 = scratchWords[2]!;
-    t.word3 = scratchWords[3]!;
+    t.word1 = wordCount > 1 ? scratchWords[1]! : 0;
+    t.word2 = wordCount > 2 ? scratchWords[2]! : 0;
+    t.word3 = wordCount > 3 ? scratchWords[3]! : 0;
     t.wordCount = wordCount;
     t.length = length;
     t.hashLo = this.hash.lo;
@@ -188,6 +183,7 @@ export class KeyCodec {
     this.entry = t;
   }
 
+  /** UTF-8 into the scratch, checked: a key that is not ASCII, or has a NUL. Returns its length in bytes. */
   private encodeSlow(key: string): number {
     if (key.includes('\0')) throw hasNul(key);
     if (!key.isWellFormed()) {
@@ -206,6 +202,9 @@ export function keyByte(e: EncodedKey, i: number): number {
   BYTE_VIEW_WORD[0] = word;
   return BYTE_VIEW[i & 3]!; // through a typed array: the platform's byte order, as the words were made
 }
+
+/** The words of fnv1a64AsciiWords are little-endian; slots are read through an Int32Array in the platform's order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 const BYTE_VIEW_WORD = new Int32Array(1);
 const BYTE_VIEW = new Uint8Array(BYTE_VIEW_WORD.buffer);

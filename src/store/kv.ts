@@ -30,7 +30,7 @@ import {
   storedKeyLength,
 } from './probe.js';
 import { copyStillValid } from './read-check.js';
-import { prepareInsert, raiseReach } from './reach.js';
+import { loadReach, prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
 
@@ -157,25 +157,39 @@ function writeKey(ctx: KvContext, slotByte: number): void {
   const keyW = (slotByte + SLOT.key) >>> 2;
   // Word by word: the entry's words are the bytes, the NUL and zeros to a word, as C's strncpy leaves them.
   const count = e.wordCount;
+  i32[keyW] = e.word0;
+  i32[keyW + 1] = e.word1;
+  i32[keyW + 2] = e.word2;
+  i32[keyW + 3] = e.word3;
   if (count <= 4) {
-    i32[keyW] = e.word0;
-    i32[keyW + 1] = e.word1;
-    i32[keyW + 2] = e.word2;
-    i32[keyW + 3] = e.word3;
+    // C's strncpy pads with zeros: the other twelve words written out (in a loop every store reloaded the array's base and length).
+    i32[keyW + 4] = 0;
+    i32[keyW + 5] = 0;
+    i32[keyW + 6] = 0;
+    i32[keyW + 7] = 0;
+    i32[keyW + 8] = 0;
+    i32[keyW + 9] = 0;
+    i32[keyW + 10] = 0;
+    i32[keyW + 11] = 0;
+    i32[keyW + 12] = 0;
+    i32[keyW + 13] = 0;
+    i32[keyW + 14] = 0;
+    i32[keyW + 15] = 0;
   } else {
     const words = e.words;
-    for (let i = 0; i < count; i++) i32[keyW + i] = words[i]!;
+    for (let i = 4; i < count; i++) i32[keyW + i] = words[i]!;
+    for (let i = count; i < KEY_MAX >>> 2; i++) i32[keyW + i] = 0;
   }
-  for (let i = count > 4 ? count : 4; i < KEY_MAX >>> 2; i++) i32[keyW + i] = 0; // C's strncpy pads with zeros
-  // The hash goes last, in two 32-bit halves (a BigInt store is a runtime call): a finder that matches
-  // it must see the key bytes already there, and a half-written hash matches no other key (the bytes are this key's).
+  // The hash goes last, in two 32-bit halves: a half-written hash matches no other key (the bytes are this key's).
+  // Plain stores: we hold the slot odd, so no reader accepts a copy until the release add in publish, which
+  // publishes them with the key bytes; a finder that matches the hash early is refused by the odd epoch.
   const w = slotByte >>> 2;
-  Atomics.store(i32, w, e.hashLo);
-  Atomics.store(i32, w + 1, e.hashHi);
+  i32[w] = e.hashLo;
+  i32[w + 1] = e.hashHi;
 }
 
-/** After a write: move the global epoch, release, pulse the slot's groups, notify. */
-export function publish(ctx: KvContext, index: number, slotByte: number): void {
+/** After a write: move the global epoch, release, pulse the slot's groups, notify. Returns the global epoch's low word before our move (an int32). */
+export function publish(ctx: KvContext, index: number, slotByte: number): number {
   const m = ctx.m;
   // The global epoch before the release (C moves it just after): a reader that sees the new slot epoch sees it moved too.
   const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
@@ -194,6 +208,7 @@ export function publish(ctx: KvContext, index: number, slotByte: number): void {
   }
   key.expectedEpoch = (before + 1) | 0;
   ctx.notify(index, true);
+  return before;
 }
 
 /** set: the common overwrite in one piece, everything else (inserts, contention) in setSlowly. */
@@ -204,16 +219,23 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
   // A new key is remembered only once it is stored already: an insert of a key used once allocates nothing.
   key.encodeTransient(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
-  if (overwriteInPlace(ctx, value, length)) key.keep();
-  else setSlowly(ctx, keyText, value, length);
+  const outcome = overwriteInPlace(ctx, value, length);
+  if (outcome === OVERWRITTEN) key.keep();
+  else if (outcome !== REACHED_EMPTY || !insertFresh(ctx, value, length)) setSlowly(ctx, keyText, value, length);
 }
+
+/** overwriteInPlace's answers: done; the path reached an empty slot before the key; anything else. */
+const OVERWRITTEN = 1;
+const REACHED_EMPTY = 2;
+const NOT_DONE = 0;
 
 /**
  * The common set, in one piece: the key's path reaches the key before any empty slot, the
- * slot is free, and its value lives at home. Returns false, having written nothing, when any
- * of that does not hold (a new key, a busy slot, a value C relocated); setSlowly handles those.
+ * slot is free, and its value lives at home. Returns NOT_DONE or REACHED_EMPTY (a new key, as
+ * far as this probe saw), having written nothing, when any of that does not hold (a busy slot,
+ * a BIGUINT value); insertFresh and setSlowly handle those.
  */
-function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): boolean {
+function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): number {
   const m = ctx.m;
   const i32 = m.i32;
   const u32 = m.u32;
@@ -231,20 +253,73 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): bo
       w = at;
       break;
     }
-    if ((lo | hi) === 0) return false; // C's set would take this empty slot: an insert
+    if ((lo | hi) === 0) return REACHED_EMPTY; // C's set would take this empty slot: an insert
     if (++index === n) index = 0;
   }
   const slotByte = w << 2;
-  if (w < 0 || !storedKeyIs(m, slotByte, e) || holdsU64(m, slotByte)) return false; // BIGUINT values are checked in setSlowly
+  if (w < 0 || !storedKeyIs(m, slotByte, e) || holdsU64(m, slotByte)) return NOT_DONE; // BIGUINT values are checked in setSlowly
   const epochW = w + (SLOT.epoch >>> 2);
-  if (!tryLock(u32, epochW)) return false;
+  if (!tryLock(u32, epochW)) return NOT_DONE;
   // C's unset takes no lock: the key may have left between the probe and the CAS.
   if (i32[w] !== hashLo || i32[w + 1] !== hashHi || !storedKeyIs(m, slotByte, e)) {
     unlock(u32, m.u64, epochW);
-    return false;
+    return NOT_DONE;
   }
   writeLocked(ctx, index, slotByte, value, length, false);
   publish(ctx, index, slotByte);
+  return OVERWRITTEN;
+}
+
+/**
+ * The common insert, in one piece: one pass over the key's path, from home to the reach and on
+ * to the first empty slot, finds no copy of the key (none past a hole either), and that slot is
+ * free. When the global epoch moved only by our own publish since the pass began, no insert
+ * completed meanwhile, and any inserter of the same key still inside will meet our copy when it
+ * publishes (setSlowly's removeRacedCopies): the search for raced copies is skipped. Returns
+ * false, having written nothing, when any of that does not hold; setSlowly handles those.
+ */
+function insertFresh(ctx: KvContext, value: Uint8Array, length: number): boolean {
+  const m = ctx.m;
+  const i32 = m.i32;
+  const e = ctx.key.entry;
+  // Acquire: every key placed by a move up to `moves` is visible to the pass below (inserters publish the hash before moving the epoch).
+  const moves = Atomics.load(i32, m.globalEpochW32);
+  prepareInsert(m, moves);
+  const n = m.slots;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
+  const span = loadReach(m) + 1;
+  let index = e.home;
+  let empty = -1;
+  let distance = 0;
+  for (let probed = 0; probed < n; probed++) {
+    const w = (slotsStart + index * slotSize) >>> 2;
+    const lo = i32[w]!;
+    const hi = i32[w + 1]!;
+    if (lo === hashLo && hi === hashHi) {
+      if (storedKeyIs(m, w << 2, e)) return false; // a copy on the path: setSlowly overwrites it, or fills the hole before it and removes it
+    } else if ((lo | hi) === 0 && empty < 0) {
+      empty = index;
+      distance = probed;
+    }
+    if (empty >= 0 && probed + 1 >= span) break;
+    if (++index === n) index = 0;
+  }
+  if (empty < 0) return false;
+  const slotByte = slotsStart + empty * slotSize;
+  const epochW = (slotByte + SLOT.epoch) >>> 2;
+  if (!tryLock(m.u32, epochW)) return false;
+  // Between the pass and the CAS another writer may have filled the slot.
+  if ((i32[slotByte >>> 2]! | i32[(slotByte >>> 2) + 1]!) !== 0) {
+    unlock(m.u32, m.u64, epochW);
+    return false;
+  }
+  // Before the hash is published: a lookup that can see the key then probes this far.
+  raiseReach(m, distance);
+  writeLocked(ctx, empty, slotByte, value, length, true);
+  if (publish(ctx, empty, slotByte) !== moves) removeRacedCopies(ctx, value, length, distance);
   return true;
 }
 
@@ -351,12 +426,14 @@ function lockHoldingKey(ctx: KvContext, slotByte: number): boolean {
 export function clearLocked(m: StoreMemory, index: number, slotByte: number, scrubAll = false): void {
   const { u8, u32, u64 } = m;
   const w = slotByte >>> 2;
-  // hash 0 first: from here no finder matches the slot, and a reader that copied meanwhile fails its hash check.
-  // Two 32-bit halves (a BigInt store is a runtime call): a half-cleared hash matches no key, since the key bytes are still this key's.
-  Atomics.store(u32, w, 0);
-  Atomics.store(u32, w + 1, 0);
+  // hash 0 first: a finder that still matches the slot meets the odd epoch, and a reader that copied before fails its epoch check.
+  // Plain stores of two 32-bit halves: a half-cleared hash matches no key (the key bytes are still this key's), and the
+  // release add below publishes both before the slot is even again.
+  u32[w] = 0;
+  u32[w + 1] = 0;
   const home = claimHomeRegion(m, index, slotByte, 0);
-  if (scrubAll || (Atomics.load(u8, HEADER.core_flags) & SPL_SYS_AUTO_SCRUB) !== 0) {
+  // Plain load: a mode change racing an unset may apply either way, as in C (and as in scrub).
+  if (scrubAll || (u8[HEADER.core_flags]! & SPL_SYS_AUTO_SCRUB) !== 0) {
     zeroBytes(m, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
     zeroBytes(m, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
   } else {
@@ -369,7 +446,16 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number, scr
   u8[slotByte + SLOT.type_flag] = SlotType.VOID;
   u8[slotByte + SLOT.user_flag] = 0;
   u32[w + (SLOT.val_len >>> 2)] = 0;
-  for (let i = SLOT.watcher_mask >>> 2; i < SLOT.key >>> 2; i++) u32[w + i] = 0; // watcher_mask, ctime, atime, bloom
+  // watcher_mask, ctime, atime, bloom: eight words, written out (in a loop every store reloaded the array's base and length).
+  const meta = w + (SLOT.watcher_mask >>> 2);
+  u32[meta] = 0;
+  u32[meta + 1] = 0;
+  u32[meta + 2] = 0;
+  u32[meta + 3] = 0;
+  u32[meta + 4] = 0;
+  u32[meta + 5] = 0;
+  u32[meta + 6] = 0;
+  u32[meta + 7] = 0;
   if (m.embeddings) u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
   // Released forward to e + 2, not reset to 2 as C does: no reader's epoch can come back (docs/format.md).
   unlock(u32, u64, (slotByte + SLOT.epoch) >>> 2);
@@ -452,7 +538,7 @@ export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
     // Unlike C (docs/spec/FORMAT.md §9 Q7) we take the seqlock, so no writer of ours is inside while we clear.
     if (tryLock(m.u32, m.epochW32(slotByte))) {
       if (slotHoldsKey(m, slotByte, ctx.key)) {
-        const length = Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2);
+        const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!; // plain: we hold the slot, and every writer of it takes the lock
         clearLocked(m, index, slotByte);
         ctx.notify(index, false);
         return length;

@@ -87,6 +87,8 @@ export function loadReach(m: StoreMemory): number {
 /** Raises the reach to at least `distance`; an inserter calls it before publishing a key that far from home. */
 export function raiseReach(m: StoreMemory, distance: number): void {
   const u32 = m.u32;
+  // Plain first: the reach only grows, so a value already at least `distance` is one (a stale value only sends us to the CAS).
+  if (u32[REACH_W32]! >= distance) return;
   for (;;) {
     const reach = Atomics.load(u32, REACH_W32);
     if (reach >= distance) return;
@@ -116,9 +118,12 @@ export class ReachTrust {
  * slots/64 inserts of this handle (O(1) amortized under a C writer that never stops; in
  * between, a copy C placed beyond the reach may stay, as C's own set would leave it).
  */
-export function prepareInsert(m: StoreMemory): void {
+export function prepareInsert(m: StoreMemory, moves?: number): void {
   const trust = m.trust;
-  if (++trust.inserts >= m.slots >>> 6 && !reachTrusted(m)) rescan(m);
+  if (++trust.inserts < m.slots >>> 6) return;
+  // With the global epoch the caller just loaded (`moves`) still the one trusted last, no move happened at all.
+  if (moves !== undefined && trust.valid && moves >>> 0 === trust.epoch) return;
+  if (!reachTrusted(m)) rescan(m);
 }
 
 /**

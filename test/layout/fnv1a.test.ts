@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { fnv1a64, fnv1a64Into, homeSlot } from '../../src/layout/fnv1a.js';
+import { fnv1a64, fnv1a64AsciiWords, fnv1a64Into, halvesToBigInt, homeSlot } from '../../src/layout/fnv1a.js';
 
 /** The definition, in BigInt: the reference our 32-bit halves must match. */
 function reference(bytes: Uint8Array): bigint {
@@ -46,4 +46,30 @@ t.test('homeSlot is the unsigned 64-bit hash mod slots', async (t) => {
       ),
     '5000 random hashes and slot counts',
   );
+});
+
+t.test('an ASCII key hashed from its characters: the same hash and slot words as its UTF-8 bytes', async (t) => {
+  const asciiKey = fc.string({ unit: fc.integer({ min: 1, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 63 });
+  t.doesNotThrow(
+    () =>
+      fc.assert(
+        fc.property(asciiKey, (key) => {
+          const words = new Int32Array(16).fill(-1);
+          const out = { hi: 0, lo: 0 };
+          if (!fnv1a64AsciiWords(key, words, out)) return false;
+          const bytes = enc(key);
+          // The slot's bytes: the key, its NUL, zeros to the end of the word.
+          const padded = new Uint8Array(16 * 4);
+          padded.set(bytes);
+          const expected = new Int32Array(padded.buffer);
+          const count = (bytes.length >>> 2) + 1;
+          return halvesToBigInt(out.hi, out.lo) === reference(bytes) && expected.subarray(0, count).every((w, i) => w === words[i]);
+        }),
+        { numRuns: 2000 },
+      ),
+    '2000 random ASCII keys',
+  );
+  const out = { hi: 0, lo: 0 };
+  t.notOk(fnv1a64AsciiWords('café', new Int32Array(16), out), 'a character past 0x7f is left to the UTF-8 path');
+  t.notOk(fnv1a64AsciiWords('a\0b', new Int32Array(16), out), 'a NUL is left to the checked path');
 });
