@@ -29,6 +29,7 @@ import {
   slotHoldsKey,
   storedKeyLength,
 } from './probe.js';
+import { lockKey } from './locate.js';
 import { copyStillValid } from './read-check.js';
 import { loadReach, prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
@@ -529,24 +530,15 @@ export function getString(ctx: KvContext, keyText: string): string | undefined {
 export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
   const m = ctx.m;
   ctx.key.encodeTransient(keyText); // a key removed need not be remembered
-  evacuateRelocated(ctx);
-  ctx.backoff.reset();
-  for (;;) {
-    const index = locateKey(m, ctx.key);
-    if (index < 0) return undefined;
-    const slotByte = m.slotByte(index);
-    // Unlike C (docs/spec/FORMAT.md §9 Q7) we take the seqlock, so no writer of ours is inside while we clear.
-    if (tryLock(m.u32, m.epochW32(slotByte))) {
-      if (slotHoldsKey(m, slotByte, ctx.key)) {
-        const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!; // plain: we hold the slot, and every writer of it takes the lock
-        clearLocked(m, index, slotByte);
-        ctx.notify(index, false);
-        return length;
-      }
-      unlock(m.u32, m.u64, m.epochW32(slotByte));
-    }
-    if (!ctx.backoff.next()) throw contested('unset', keyText, ctx.backoff.budgetMs);
-  }
+  if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
+  // Unlike C (docs/spec/FORMAT.md §9 Q7) we take the seqlock, so no writer of ours is inside while we clear.
+  const index = lockKey(ctx, keyText, 'unset');
+  if (index < 0) return undefined;
+  const slotByte = m.slotByte(index);
+  const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!; // plain: we hold the slot, and every writer of it takes the lock
+  clearLocked(m, index, slotByte);
+  ctx.notify(index, false);
+  return length;
 }
 
 /** append: adds bytes after the value; returns the new length. */
@@ -555,44 +547,34 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
   if (length === 0) throw new SplinterError('EINVAL', `append "${keyText}": the data to append is empty`);
   ctx.key.encode(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
-  let retrying = false;
-  for (;;) {
-    const index = locateKey(m, ctx.key);
-    if (index < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
-    const slotByte = m.slotsStart + index * m.slotSize;
-    const lengthW = (slotByte + SLOT.val_len) >>> 2;
-    const epochW = (slotByte + SLOT.epoch) >>> 2;
-    // Checked before locking too (a plain load: only advice), so a refused append does not move the epoch and wake watchers.
-    if (holdsU64(m, slotByte)) throw notU64('append', keyText, length, data === ctx.valueScratch);
-    tooLongToAppend(m, keyText, m.u32[lengthW]!, length);
-    if (tryLock(m.u32, epochW)) {
-      if (slotHoldsKey(m, slotByte, ctx.key)) {
-        if (holdsU64(m, slotByte)) {
-          unlock(m.u32, m.u64, epochW); // renamed BIGUINT meanwhile: the rare refusal that moves the epoch
-          throw notU64('append', keyText, length, data === ctx.valueScratch);
-        }
-        // Plain load and store of the length: we hold the slot, and the release add in publish publishes it.
-        const current = m.u32[lengthW]!;
-        if (current + length > m.maxValueSize) {
-          unlock(m.u32, m.u64, epochW);
-          tooLongToAppend(m, keyText, current, length);
-        }
-        const home = index * m.maxValueSize;
-        // val_off differs from home only where C relocated the value: bring it home first.
-        if (m.u32[(slotByte + SLOT.val_off) >>> 2] !== home) claimHomeRegion(m, index, slotByte, current);
-        ctx.copier.in(m.arenaStart + home + current, data, length);
-        m.u32[lengthW] = current + length;
-        publish(ctx, index, slotByte);
-        return current + length;
-      }
-      unlock(m.u32, m.u64, epochW);
-    }
-    if (!retrying) {
-      retrying = true;
-      ctx.backoff.reset();
-    }
-    if (!ctx.backoff.next()) throw contested('append', keyText, ctx.backoff.budgetMs);
+  const found = locateKey(m, ctx.key);
+  if (found < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
+  // Checked before locking too (plain loads: only advice), so a refused append does not move the epoch and wake watchers.
+  const foundByte = m.slotsStart + found * m.slotSize;
+  if (holdsU64(m, foundByte)) throw notU64('append', keyText, length, data === ctx.valueScratch);
+  tooLongToAppend(m, keyText, m.u32[(foundByte + SLOT.val_len) >>> 2]!, length);
+  const index = lockKey(ctx, keyText, 'append', found);
+  if (index < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
+  const slotByte = m.slotsStart + index * m.slotSize;
+  const epochW = (slotByte + SLOT.epoch) >>> 2;
+  if (holdsU64(m, slotByte)) {
+    unlock(m.u32, m.u64, epochW); // renamed BIGUINT meanwhile: the rare refusal that moves the epoch
+    throw notU64('append', keyText, length, data === ctx.valueScratch);
   }
+  // Plain load and store of the length: we hold the slot, and the release add in publish publishes it.
+  const lengthW = (slotByte + SLOT.val_len) >>> 2;
+  const current = m.u32[lengthW]!;
+  if (current + length > m.maxValueSize) {
+    unlock(m.u32, m.u64, epochW);
+    tooLongToAppend(m, keyText, current, length);
+  }
+  const home = index * m.maxValueSize;
+  // val_off differs from home only where C relocated the value: bring it home first.
+  if (m.u32[(slotByte + SLOT.val_off) >>> 2] !== home) claimHomeRegion(m, index, slotByte, current);
+  ctx.copier.in(m.arenaStart + home + current, data, length);
+  m.u32[lengthW] = current + length;
+  publish(ctx, index, slotByte);
+  return current + length;
 }
 
 function tooLongToAppend(m: StoreMemory, keyText: string, current: number, adding: number): void {

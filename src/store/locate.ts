@@ -13,24 +13,41 @@ export function requireSlot(ctx: KvContext, keyText: string, what: string): numb
 }
 
 /**
- * Finds an existing key and takes its seqlock, retrying a busy slot within the budget:
- * returns the slot index; ENOENT when missing, EAGAIN when it stays busy.
+ * The one find → lock → check loop of the store: takes the seqlock of the slot holding the
+ * current key (encoded by the caller), retrying within the budget while the slot is busy or the
+ * key left between the find and the CAS (C's unset takes no lock). `found` is the slot the caller
+ * located already, or -1 to locate it here. Returns the slot index, -1 when the key is missing;
+ * EAGAIN when the slot stays busy.
  */
-export function lockExistingKey(ctx: KvContext, keyText: string, what: string): number {
+export function lockKey(ctx: KvContext, keyText: string, what: string, found = -1): number {
   const m = ctx.m;
-  ctx.key.encode(keyText);
-  ctx.backoff.reset();
+  let index = found;
+  let retrying = false;
   for (;;) {
-    const index = locateKey(m, ctx.key);
-    if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
+    if (index < 0) index = locateKey(m, ctx.key);
+    if (index < 0) return -1;
     const slotByte = m.slotByte(index);
-    if (tryLock(m.u32, m.epochW32(slotByte))) {
-      // The key may have been unset (C takes no lock to unset) between the find and the CAS.
+    const epochW = m.epochW32(slotByte);
+    if (tryLock(m.u32, epochW)) {
       if (slotHoldsKey(m, slotByte, ctx.key)) return index;
-      unlock(m.u32, m.u64, m.epochW32(slotByte));
+      unlock(m.u32, m.u64, epochW);
+    }
+    // The budget starts at the first retry: the common uncontested call never reads the clock.
+    if (!retrying) {
+      retrying = true;
+      ctx.backoff.reset();
     }
     if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
+    index = -1;
   }
+}
+
+/** Encodes an existing key and takes its seqlock (lockKey): the slot index; ENOENT when missing, EAGAIN when it stays busy. */
+export function lockExistingKey(ctx: KvContext, keyText: string, what: string): number {
+  ctx.key.encode(keyText);
+  const index = lockKey(ctx, keyText, what);
+  if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
+  return index;
 }
 
 /** Waits, within the budget, until a key's slot epoch is even (for operations that take no lock). */
