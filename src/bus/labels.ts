@@ -1,6 +1,7 @@
 /** Labels: a 64-bit bloom mask per slot, and the header table binding label bits to signal groups. */
 import { BLOOM_WATCH_NONE, HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
-import { readStoredKey, type KvContext } from '../store/kv.js';
+import type { KvContext } from '../store/context.js';
+import { readStoredKey } from '../store/kv.js';
 import { requireSlot } from '../store/locate.js';
 import { bumpGlobalEpoch } from '../store/seqlock.js';
 import { toU64, U64_MAX } from '../store/u64-bytes.js';

@@ -4,8 +4,7 @@
  * blocking the event loop), until they win or their timeout passes (ETIMEDOUT).
  */
 import { abortableDelay, throwIfAborted } from '../bus/abort.js';
-import { SplinterError } from '../errors.js';
-import { describe } from '../store/kv.js';
+import { describe, SplinterError } from '../errors.js';
 import type { Advice } from '../store/mapping/index.js';
 
 export type { Advice };

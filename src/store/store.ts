@@ -5,7 +5,7 @@ import { acquireLine, DEFAULT_POLL_INTERVAL_MS, releaseLine, SAB_SEQUENCE_W32, t
 import { removeSidecar } from '../bus/sidecar.js';
 import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
 import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../bus/signals.js';
-import { SplinterError } from '../errors.js';
+import { describe, SplinterError } from '../errors.js';
 import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constants.js';
 import { getBigUint, integerOp, setNamedType } from './biguint.js';
 import { getEmbedding, setEmbedding } from './embeddings.js';
@@ -20,20 +20,8 @@ import { sharedArrayBufferBacking, type Backing } from './backing.js';
 import { createFileBacking, openFileBacking, unlinkTarget } from './file-backing.js';
 import { initialiseStore } from './init.js';
 import { KeyCodec } from './key-codec.js';
-import {
-  appendValue,
-  describe,
-  getCopy,
-  getInto,
-  getMop,
-  getString,
-  KvContext,
-  listKeys,
-  purge,
-  setMop,
-  setValue,
-  unsetKey,
-} from './kv.js';
+import { appendValue, getCopy, getInto, getMop, getString, listKeys, purge, setMop, setValue, unsetKey } from './kv.js';
+import { KvContext } from './context.js';
 import { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import {
