@@ -1,7 +1,7 @@
 /** poll, pollSync, watch and signals: subscriptions that hang from the process's waiter of a store. */
+import { abortError, AbortError, throwIfAborted, whenAborted } from '../abort.js';
 import { describe, SplinterError } from '../errors.js';
 import type { KvContext } from '../store/context.js';
-import { abortError, AbortError, throwIfAborted, whenAborted } from './abort.js';
 import type { BusLine, Subscription } from './line.js';
 import { SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from './line.js';
 import { checkGroup } from './signals.js';
