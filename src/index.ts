@@ -5,7 +5,7 @@ export { SlotType, IntOp, Intent, Mop, type SlotTypeName } from './layout/consta
 export type { Geometry } from './layout/geometry.js';
 export { nativeMmapAvailable } from './store/native-mmap.js';
 export type { MappingRouteName } from './store/mapping/index.js';
-export type { LabelMatch } from './bus/labels.js';
+export type { LabelMatch } from './store/labels.js';
 export type { SlotTime } from './store/slot-meta.js';
 export type {
   Shards,

@@ -3,7 +3,6 @@
  * leaving the same bytes as the C library, with the deliberate differences of docs/format.md:
  * no duplicate keys, bounds checked on every access, relocated values brought home.
  */
-import { pulseSlot } from '../bus/pulse.js';
 import { contested, describe, SplinterError } from '../errors.js';
 import {
   HEADER,
@@ -27,6 +26,7 @@ import {
   slotHoldsKey,
   storedKeyLength,
 } from './probe.js';
+import { pulseSlot } from './pulse.js';
 import { copyStillValid } from './read-check.js';
 import { prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import { dirtyWords, markDirty } from '../bus/dirty.js';
-import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../bus/labels.js';
+import { dirtyWords, markDirty } from './dirty.js';
+import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from './labels.js';
 import { acquireLine, DEFAULT_POLL_INTERVAL_MS, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
 import { removeSidecar } from '../bus/sidecar.js';
 import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
-import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../bus/signals.js';
+import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from './signals.js';
 import { describe, SplinterError } from '../errors.js';
 import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constants.js';
 import { getBigUint, integerOp, setNamedType } from './biguint.js';
