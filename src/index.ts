@@ -1,4 +1,5 @@
-export { Store, type CreateGeometry, type StoreOptions } from './store/store.js';
+export { Store } from './facade/store.js';
+export type { CreateGeometry, StoreOptions } from './facade/options.js';
 export type { HeaderSnapshot, SlotSnapshot, RawView } from './store/snapshot.js';
 export { SplinterError, isSplinterError, type SplinterErrorCode } from './errors.js';
 export { SlotType, IntOp, Intent, Mop, type SlotTypeName } from './layout/constants.js';

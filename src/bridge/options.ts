@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { describe, SplinterError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../facade/store.js';
 import { HOST_ID_PATTERN } from './codec.js';
 
 export interface BridgeEvent {
