@@ -29,3 +29,20 @@ export class SplinterError extends Error {
 export function isSplinterError(error: unknown, code?: SplinterErrorCode): error is SplinterError {
   return error instanceof SplinterError && (code === undefined || error.code === code);
 }
+
+/** A received value as an error message shows it: strings quoted and cut at 40 characters, objects by class name. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return String(value);
+}
+
+/** The EAGAIN of an operation whose slot stayed contested past the retry budget. */
+export function contested(what: string, key: string, budgetMs: number): SplinterError {
+  return new SplinterError(
+    'EAGAIN',
+    `${what} "${key}": the slot stayed busy (odd epoch: a writer is inside, or died there) for ${budgetMs} ms; retry later`,
+  );
+}

@@ -1,11 +1,12 @@
-export { Store, type CreateGeometry, type StoreOptions } from './store/store.js';
+export { Store } from './facade/store.js';
+export type { CreateGeometry, StoreOptions } from './facade/options.js';
 export type { HeaderSnapshot, SlotSnapshot, RawView } from './store/snapshot.js';
 export { SplinterError, isSplinterError, type SplinterErrorCode } from './errors.js';
 export { SlotType, IntOp, Intent, Mop, type SlotTypeName } from './layout/constants.js';
 export type { Geometry } from './layout/geometry.js';
 export { nativeMmapAvailable } from './store/native-mmap.js';
 export type { MappingRouteName } from './store/mapping/index.js';
-export type { LabelMatch } from './bus/labels.js';
+export type { LabelMatch } from './store/labels.js';
 export type { SlotTime } from './store/slot-meta.js';
 export type {
   Shards,

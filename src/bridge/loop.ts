@@ -8,7 +8,7 @@
  * Redis has not acknowledged stays in the outbox until it has: the store is the source.
  */
 import { isSplinterError, SplinterError } from '../errors.js';
-import { Store } from '../store/store.js';
+import { Store } from '../facade/store.js';
 import { HybridClock } from './clock.js';
 import { compareVersions, type Change, type Version } from './codec.js';
 import { checkOptions, type BridgeEvent, type BridgeOptions, type CheckedOptions } from './options.js';

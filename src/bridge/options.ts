@@ -1,9 +1,8 @@
 /** The bridge's options, checked: every bad one is an EINVAL naming what was expected and what came. */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { SplinterError } from '../errors.js';
-import { describe } from '../store/kv.js';
-import type { Store } from '../store/store.js';
+import { describe, SplinterError } from '../errors.js';
+import type { Store } from '../facade/store.js';
 import { HOST_ID_PATTERN } from './codec.js';
 
 export interface BridgeEvent {

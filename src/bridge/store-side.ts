@@ -8,7 +8,7 @@
  * known keys.
  */
 import { isSplinterError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../facade/store.js';
 
 /** What a key holds in the store: its slot epoch (0n when absent), value and type flag. */
 export interface LocalValue {

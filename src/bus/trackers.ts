@@ -1,6 +1,6 @@
 /** What a subscription watches, each able to say cheaply whether it changed since last seen. */
 import { HEADER, SIGNAL_GROUP_STRIDE } from '../layout/constants.js';
-import type { KvContext } from '../store/kv.js';
+import type { KvContext } from '../store/context.js';
 import { locateKey } from '../store/probe.js';
 
 export interface Tracker {

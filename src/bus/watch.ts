@@ -1,10 +1,10 @@
 /** poll, pollSync, watch and signals: subscriptions that hang from the process's waiter of a store. */
-import { SplinterError } from '../errors.js';
-import { abortError, AbortError, throwIfAborted, whenAborted } from './abort.js';
-import { describe, type KvContext } from '../store/kv.js';
+import { abortError, AbortError, throwIfAborted, whenAborted } from '../abort.js';
+import { describe, SplinterError } from '../errors.js';
+import type { KvContext } from '../store/context.js';
+import { checkGroup } from '../store/signals.js';
 import type { BusLine, Subscription } from './line.js';
 import { SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from './line.js';
-import { checkGroup } from './signals.js';
 import { KeyTracker, SignalTracker } from './trackers.js';
 
 /** What a store handle gives the bus: its key context, its line, and a registry closed with it. */

@@ -1,7 +1,7 @@
 /** What a command runs with: the parsed invocation, where output goes, and the open stores. */
 import fs from 'node:fs';
 import { isSplinterError } from '../errors.js';
-import { Store } from '../store/store.js';
+import { Store } from '../facade/store.js';
 import { STORE_ENV, type Env, type Invocation } from './parse.js';
 import { CliFailure, UsageError } from './usage-error.js';
 import { storedKey } from './values.js';

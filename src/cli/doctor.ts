@@ -11,7 +11,7 @@ import { fnv1a64 } from '../layout/fnv1a.js';
 import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
 import { clearStuckSlot, probeDistance, removeStaleCopy } from './internal.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../facade/store.js';
 
 export type FindingKind =
   | 'truncated' // smaller than a header, or than the store its header describes

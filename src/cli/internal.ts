@@ -9,7 +9,7 @@ import { homeSlot } from '../layout/fnv1a.js';
 import { clearLocked } from '../store/kv.js';
 import { findKey, slotHoldsKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../facade/store.js';
 
 /** The slot a key's probe starts at. */
 export function homeOf(hash: bigint, slots: number): number {

@@ -1,6 +1,6 @@
 /** `stats`: how full a store is, how long its probe chains are, what its values look like. */
 import { SPLINTER_MAX_GROUPS } from '../layout/constants.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../facade/store.js';
 import { probeDistance } from './internal.js';
 import { checkGeometry, forEachSlot, RawStore } from './scan.js';
 import { grouped, table, typeName } from './values.js';

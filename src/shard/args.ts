@@ -1,7 +1,6 @@
 /** Argument checks of the Logic Shard calls: each failure is EINVAL naming what was expected and received. */
-import { SplinterError } from '../errors.js';
+import { describe, SplinterError } from '../errors.js';
 import { Intent } from '../layout/constants.js';
-import { describe } from '../store/kv.js';
 import { checkOptionBag, type OptionSpec } from '../store/options.js';
 
 const U32_MAX = 0xffffffff;

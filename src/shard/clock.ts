@@ -5,8 +5,7 @@
  * cannot read. Ours defaults to CLOCK_MONOTONIC in nanoseconds, the one clock every
  * process on the host reads alike; a handle can be given any other u64 tick source.
  */
-import { SplinterError } from '../errors.js';
-import { describe } from '../store/kv.js';
+import { describe, SplinterError } from '../errors.js';
 
 /** A source of u64 ticks; every process judging the same bids must read the same clock. */
 export type ShardClock = () => bigint;

@@ -3,9 +3,8 @@
  * Others defer (EAGAIN), or wait, re-electing every ELECTION_POLL_MS on a timer (never
  * blocking the event loop), until they win or their timeout passes (ETIMEDOUT).
  */
-import { abortableDelay, throwIfAborted } from '../bus/abort.js';
-import { SplinterError } from '../errors.js';
-import { describe } from '../store/kv.js';
+import { abortableDelay, throwIfAborted } from '../abort.js';
+import { describe, SplinterError } from '../errors.js';
 import type { Advice } from '../store/mapping/index.js';
 
 export type { Advice };

@@ -1,10 +1,10 @@
 /** 768-float embeddings stored after the key in stores built with embeddings (3200-byte slots). */
-import { SplinterError } from '../errors.js';
+import { describe, SplinterError } from '../errors.js';
 import { SLOT, SPLINTER_EMBED_DIM } from '../layout/constants.js';
-import { describe, type KvContext } from './kv.js';
+import type { KvContext } from './context.js';
 import { lockExistingKey } from './locate.js';
-import { bumpGlobalEpoch, unlock } from './seqlock.js';
 import { readKeySlot } from './seqlock-read.js';
+import { bumpGlobalEpoch, unlock } from './seqlock.js';
 
 const EMBED_BYTES = SPLINTER_EMBED_DIM * 4;
 

@@ -3,8 +3,7 @@
  * leaving the same bytes as the C library, with the deliberate differences of docs/format.md:
  * no duplicate keys, bounds checked on every access, relocated values brought home.
  */
-import { pulseSlot } from '../bus/pulse.js';
-import { SplinterError } from '../errors.js';
+import { contested, describe, SplinterError } from '../errors.js';
 import {
   HEADER,
   KEY_MAX,
@@ -15,10 +14,8 @@ import {
   SPL_SYS_HYBRID_SCRUB,
   type Mop,
 } from '../layout/constants.js';
-import type { Backoff } from './backoff.js';
-import { Copier } from './copy.js';
+import type { KvContext } from './context.js';
 import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
-import type { KeyCodec } from './key-codec.js';
 import type { StoreMemory } from './memory.js';
 import {
   findOtherCopies,
@@ -30,48 +27,13 @@ import {
   storedKeyLength,
 } from './probe.js';
 import { lockKey } from './locate.js';
+import { pulseSlot } from './pulse.js';
 import { copyStillValid } from './read-check.js';
 import { loadReach, prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
 
 const utf8Decoder = new TextDecoder();
-
-/** One store handle's working state: memory, the key codec, the retry budget and scratch. */
-export class KvContext {
-  /** Non-shared scratch: TextDecoder refuses views of a SharedArrayBuffer. */
-  readonly keyScratch = new Uint8Array(KEY_MAX);
-  readonly valueScratch: Uint8Array;
-  /** The copy the last `get` made. */
-  lastCopy: Uint8Array | undefined;
-  /** keys()'s memory of decoded names, made on first use. */
-  slotNames: SlotNames | undefined;
-  /** val_brk when relocated values were last moved home (relocation.ts). */
-  seenValBrk = 0;
-  /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
-  notify: (index: number, dirty: boolean) => void = () => {};
-
-  /** Copies in and out of the store (one per handle, remembers the caller's last buffer). */
-  readonly copier: Copier;
-
-  constructor(
-    readonly m: StoreMemory,
-    readonly key: KeyCodec,
-    readonly backoff: Backoff,
-  ) {
-    this.valueScratch = new Uint8Array(Math.max(m.maxValueSize, U64_BYTES) + 4);
-    this.copier = new Copier(m.u8, m.i32, this.valueScratch);
-  }
-}
-
-export function contested(what: string, key: string, budgetMs: number): SplinterError {
-  return new SplinterError(
-    'EAGAIN',
-    `${what} "${key}": the slot stayed busy (odd epoch: a writer is inside, or died there) for ${budgetMs} ms; retry later`,
-  );
-}
-
-const U64_BYTES = 8;
 
 /** True when a value of `length` bytes at arena offset `offset` cannot be a sound value of this store. */
 export function valueOutOfBounds(m: StoreMemory, offset: number, length: number): boolean {
@@ -597,15 +559,6 @@ export function readStoredKey(ctx: KvContext, index: number): string {
   return utf8Decoder.decode(scratch.subarray(0, length));
 }
 
-/** Decoded key names by slot, remembered with the hash they were decoded under. */
-interface SlotNames {
-  hashLo: Int32Array;
-  hashHi: Int32Array;
-  names: Array<string | undefined>;
-  /** How many keys the last list found: the next list's first guess at its size. */
-  lastCount: number;
-}
-
 /** list: keys of slots with a hash and a non-empty value, in slot order. */
 export function listKeys(ctx: KvContext): string[] {
   const m = ctx.m;
@@ -673,12 +626,4 @@ export function purge(ctx: KvContext): void {
     unlock(m.u32, m.u64, m.epochW32(slotByte));
   }
   ctx.notify(-1, false); // every slot epoch moved: wake waiters once
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return String(value);
 }

@@ -1,6 +1,5 @@
-import { SplinterError } from '../errors.js';
-import type { KvContext } from './kv.js';
-import { contested } from './kv.js';
+import { contested, SplinterError } from '../errors.js';
+import type { KvContext } from './context.js';
 import { locateKey, slotHoldsKey } from './probe.js';
 import { tryLock, unlock } from './seqlock.js';
 

@@ -2,8 +2,7 @@
  * The one check of every options object the API takes: an object (or undefined), only names
  * it knows, each of the type it expects. Range checks stay with the code that uses a value.
  */
-import { SplinterError } from '../errors.js';
-import { describe } from './kv.js';
+import { describe, SplinterError } from '../errors.js';
 
 /**
  * What an option may hold: a typeof name, an AbortSignal, one of a few strings, or 'checked'

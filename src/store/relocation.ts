@@ -6,7 +6,7 @@
  * this costs one load per write until C relocates again.
  */
 import { HEADER, SLOT } from '../layout/constants.js';
-import type { KvContext } from './kv.js';
+import type { KvContext } from './context.js';
 import { tryLock, unlock } from './seqlock.js';
 
 export const VAL_BRK_W32 = HEADER.val_brk >>> 2;

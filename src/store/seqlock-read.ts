@@ -1,5 +1,5 @@
-import type { KvContext } from './kv.js';
-import { contested } from './kv.js';
+import { contested } from '../errors.js';
+import type { KvContext } from './context.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
 

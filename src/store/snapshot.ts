@@ -1,5 +1,7 @@
+import { contested } from '../errors.js';
 import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
-import { contested, outOfArena, readStoredKey, valueOutOfBounds, type KvContext } from './kv.js';
+import type { KvContext } from './context.js';
+import { outOfArena, readStoredKey, valueOutOfBounds } from './kv.js';
 import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid, globalEpochNow } from './read-check.js';

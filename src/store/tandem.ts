@@ -1,6 +1,5 @@
 /** Tandem keys: a base key holds order 0, `base.1`, `base.2`, … the later orders. */
-import { SplinterError } from '../errors.js';
-import { describe } from './kv.js';
+import { describe, SplinterError } from '../errors.js';
 
 /**
  * The most orders a tandem call takes (base included): C's set_tandem and unset_tandem take

@@ -5,7 +5,7 @@
  */
 import { SplinterError } from '../errors.js';
 import { SLOT, SlotType } from '../layout/constants.js';
-import type { KvContext } from './kv.js';
+import type { KvContext } from './context.js';
 import type { StoreMemory } from './memory.js';
 
 const U64_BYTES = 8;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sidecarPath } from '../../bus/sidecar.js';
 import { SPLINTER_MAGIC } from '../../layout/constants.js';
-import { Store } from '../../store/store.js';
+import { Store } from '../../facade/store.js';
 import { resolveTarget, SHM_DIR } from '../../store/target.js';
 import type { Context } from '../context.js';
 import { CliFailure, UsageError } from '../usage-error.js';

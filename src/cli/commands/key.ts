@@ -1,7 +1,7 @@
 /** What commands on one key share: reading its slot and value together, and the errors about a key. */
 import { isSplinterError } from '../../errors.js';
 import type { SlotSnapshot } from '../../store/snapshot.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../../facade/store.js';
 import { CLI_CONTENTION_BUDGET_MS, type Context } from '../context.js';
 import { CliFailure } from '../usage-error.js';
 import type { Handler } from './handler.js';

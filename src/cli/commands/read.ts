@@ -1,7 +1,7 @@
 /** The read group: a key's value, its slot, the list of keys, the whole store as JSON, a key's type. */
 import { SlotType } from '../../layout/constants.js';
 import type { SlotSnapshot } from '../../store/snapshot.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../../facade/store.js';
 import type { Context } from '../context.js';
 import { homeOf, probeDistance } from '../internal.js';
 import { UsageError } from '../usage-error.js';

@@ -2,7 +2,7 @@
 import { SPL_SYS_AUTO_SCRUB, SPL_SYS_HYBRID_SCRUB, SPLINTER_EMBED_DIM } from '../../layout/constants.js';
 import { storeSize } from '../../layout/geometry.js';
 import { nativeMmapAvailable } from '../../store/native-mmap.js';
-import { Store } from '../../store/store.js';
+import { Store } from '../../facade/store.js';
 import { resolveTarget } from '../../store/target.js';
 import { UsageError } from '../usage-error.js';
 import { grouped, table } from '../values.js';

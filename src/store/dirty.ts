@@ -1,6 +1,6 @@
 /** The event bus dirty mask (docs/spec/FORMAT.md §2): one bit per slot index mod 1024, set by writers, never cleared by the library. */
 import { DIRTY_MASK_WORDS, HEADER } from '../layout/constants.js';
-import type { StoreMemory } from '../store/memory.js';
+import type { StoreMemory } from './memory.js';
 
 const OWNER_FD_W32 = HEADER.owner_fd >>> 2;
 const DIRTY_W32 = HEADER.dirty_mask >>> 2;

@@ -1,11 +1,11 @@
 /** Signal groups (docs/spec/FORMAT.md §7): which slots pulse which of the 64 group counters. */
-import { SplinterError } from '../errors.js';
+import { describe, SplinterError } from '../errors.js';
 import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS } from '../layout/constants.js';
-import { describe, type KvContext } from '../store/kv.js';
-import { lockExistingKey, requireSlot } from '../store/locate.js';
-import type { StoreMemory } from '../store/memory.js';
-import { unlock } from '../store/seqlock.js';
+import type { KvContext } from './context.js';
+import { lockExistingKey, requireSlot } from './locate.js';
+import type { StoreMemory } from './memory.js';
 import { pulseSlot } from './pulse.js';
+import { unlock } from './seqlock.js';
 
 export function checkGroup(group: unknown, what: string): number {
   if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group >= SPLINTER_MAX_GROUPS) {

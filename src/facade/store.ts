@@ -1,41 +1,34 @@
+/**
+ * The Store class: the one public handle. It opens and creates stores over the store core, and
+ * reaches the bus (waits and wakes) and Logic Shards through their own modules.
+ */
 import fs from 'node:fs';
-import { dirtyWords, markDirty } from '../bus/dirty.js';
-import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../bus/labels.js';
-import { acquireLine, DEFAULT_POLL_INTERVAL_MS, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
+import { acquireLine, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
 import { removeSidecar } from '../bus/sidecar.js';
 import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
-import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../bus/signals.js';
-import { SplinterError } from '../errors.js';
+import { describe, SplinterError } from '../errors.js';
 import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constants.js';
-import { getBigUint, integerOp, setNamedType } from './biguint.js';
-import { getEmbedding, setEmbedding } from './embeddings.js';
-import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from './slot-meta.js';
-import { checkOrders, checkTandemValues, tandemKey } from './tandem.js';
-import { countKeys } from './count.js';
-import { toU64, writeU64LE } from './u64-bytes.js';
-import { checkOptionBag, type OptionSpec } from './options.js';
-import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
-import { Backoff } from './backoff.js';
-import { sharedArrayBufferBacking, type Backing } from './backing.js';
-import { createFileBacking, openFileBacking, unlinkTarget } from './file-backing.js';
-import { initialiseStore } from './init.js';
-import { KeyCodec } from './key-codec.js';
-import {
-  appendValue,
-  describe,
-  getCopy,
-  getInto,
-  getMop,
-  getString,
-  KvContext,
-  listKeys,
-  purge,
-  setMop,
-  setValue,
-  unsetKey,
-} from './kv.js';
-import { StoreMemory } from './memory.js';
-import { locateKey } from './probe.js';
+import { storeSize, type Geometry } from '../layout/geometry.js';
+import { Shards } from '../shard/shards.js';
+import { Backoff } from '../store/backoff.js';
+import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
+import { getBigUint, integerOp, setNamedType } from '../store/biguint.js';
+import { ClosableRawView } from '../store/closable-view.js';
+import { KvContext } from '../store/context.js';
+import { countKeys } from '../store/count.js';
+import { dirtyWords, markDirty } from '../store/dirty.js';
+import { getEmbedding, setEmbedding } from '../store/embeddings.js';
+import { createFileBacking, openFileBacking, unlinkTarget } from '../store/file-backing.js';
+import { initialiseStore } from '../store/init.js';
+import { KeyCodec } from '../store/key-codec.js';
+import { appendValue, getCopy, getInto, getMop, getString, listKeys, purge, setMop, setValue, unsetKey } from '../store/kv.js';
+import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../store/labels.js';
+import type { MappingRouteName } from '../store/mapping/index.js';
+import { StoreMemory } from '../store/memory.js';
+import { checkOptionBag } from '../store/options.js';
+import { locateKey } from '../store/probe.js';
+import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../store/signals.js';
+import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from '../store/slot-meta.js';
 import {
   headerSnapshot,
   rawView,
@@ -43,94 +36,25 @@ import {
   type HeaderSnapshot,
   type RawView,
   type SlotSnapshot,
-} from './snapshot.js';
-import { resolveTarget } from './target.js';
-import { checkRouteName, type MappingRouteName } from './mapping/index.js';
-import { ClosableRawView } from './closable-view.js';
-import { validateStore } from './validate.js';
-import { Shards } from '../shard/shards.js';
+} from '../store/snapshot.js';
+import { checkOrders, checkTandemValues, tandemKey } from '../store/tandem.js';
+import { resolveTarget } from '../store/target.js';
+import { toU64, writeU64LE } from '../store/u64-bytes.js';
+import { validateStore } from '../store/validate.js';
+import {
+  checkGeometry,
+  checkOptions,
+  POLL_OPTIONS,
+  WATCH_OPTIONS,
+  type CheckedOptions,
+  type CreateGeometry,
+  type StoreOptions,
+} from './options.js';
 
-/** Geometry asked of create: `embeddings` defaults to false. */
-export interface CreateGeometry {
-  slots: number;
-  maxValueSize: number;
-  embeddings?: boolean;
-}
-
-export interface StoreOptions {
-  /** How long a contested slot is retried before EAGAIN, in ms (default 5). */
-  contentionBudgetMs?: number;
-  /**
-   * How often waiters look for changes made by writers that cannot ring our doorbell (C
-   * processes), in ms (default 10). Writers of ours wake waiters at once. The first handle a
-   * process opens on a store sets it for that process.
-   */
-  pollIntervalMs?: number;
-  /**
-   * How shm and file stores are mapped: 'koffi' or 'mmap-io' (docs/api.md, "Mapping routes").
-   * Default: the SPLINTER_MAPPING environment variable, else the first route that loads.
-   */
-  mapping?: MappingRouteName;
-}
-
-const DEFAULT_CONTENTION_BUDGET_MS = 5;
 /** How long open waits for a store another process is still creating. */
 const OPEN_INIT_WAIT_MS = 250;
 const utf8 = new TextEncoder();
-
-/** The names and types of each options object; a new option is one line here. */
-const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number', mapping: 'checked' };
-const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', embeddings: 'boolean' };
-const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
 const U64_BYTES = 8;
-const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
-
-function checkGeometry(geometry: unknown, what: string): Geometry {
-  if (typeof geometry !== 'object' || geometry === null) {
-    throw new SplinterError('EINVAL', `a geometry { slots, maxValueSize, embeddings? } is required, received ${describe(geometry)}`);
-  }
-  const { slots, maxValueSize, embeddings = false } = geometry as Partial<CreateGeometry>;
-  for (const [name, value] of [
-    ['slots', slots],
-    ['maxValueSize', maxValueSize],
-  ] as const) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
-      throw new SplinterError('EINVAL', `${name} must be an integer from 1 to 4294967295, received ${describe(value)}`);
-    }
-  }
-  if (typeof embeddings !== 'boolean') {
-    throw new SplinterError('EINVAL', `embeddings must be a boolean, received ${describe(embeddings)}`);
-  }
-  checkOptionBag(geometry, GEOMETRY_FIELDS, `${what} geometry`); // the fields' values are checked above: this refuses unknown names
-  const size = storeSize(slots!, maxValueSize!, embeddings);
-  if (size > MAX_STORE_BYTES) {
-    throw new SplinterError(
-      'EINVAL',
-      `a store of ${slots} slots × ${maxValueSize} bytes is ${size} bytes; the format records sizes up to ${MAX_STORE_BYTES} bytes`,
-    );
-  }
-  return { slots: slots!, maxValueSize: maxValueSize!, embeddings };
-}
-
-interface CheckedOptions {
-  budgetMs: number;
-  pollIntervalMs: number;
-  mapping: MappingRouteName | undefined;
-}
-
-function checkOptions(given: StoreOptions | undefined, what: string): CheckedOptions {
-  const options = checkOptionBag(given, STORE_OPTIONS, what) as StoreOptions;
-  const budget = options.contentionBudgetMs ?? DEFAULT_CONTENTION_BUDGET_MS;
-  if (typeof budget !== 'number' || !(budget >= 0) || !Number.isFinite(budget)) {
-    throw new SplinterError('EINVAL', `contentionBudgetMs must be a finite number ≥ 0, received ${describe(budget)}`);
-  }
-  const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  if (typeof interval !== 'number' || !(interval >= 1) || !Number.isFinite(interval)) {
-    throw new SplinterError('EINVAL', `pollIntervalMs must be a finite number ≥ 1, received ${describe(interval)}`);
-  }
-  const mapping = options?.mapping === undefined ? undefined : checkRouteName(options.mapping, 'the mapping option');
-  return { budgetMs: budget, pollIntervalMs: interval, mapping };
-}
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 

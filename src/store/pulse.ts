@@ -1,5 +1,5 @@
 import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS } from '../layout/constants.js';
-import type { StoreMemory } from '../store/memory.js';
+import type { StoreMemory } from './memory.js';
 
 /** Adds 1 to signal group `group`'s u64 counter, in halves (the carry lands once per 2^32 pulses). */
 export function addSignal(m: StoreMemory, group: number): void {

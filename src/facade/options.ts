@@ -1,0 +1,84 @@
+/** The options and geometry Store's constructors take, checked before anything is opened or created. */
+import { DEFAULT_POLL_INTERVAL_MS } from '../bus/line.js';
+import { describe, SplinterError } from '../errors.js';
+import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
+import { checkRouteName, type MappingRouteName } from '../store/mapping/index.js';
+import { checkOptionBag, type OptionSpec } from '../store/options.js';
+
+/** Geometry asked of create: `embeddings` defaults to false. */
+export interface CreateGeometry {
+  slots: number;
+  maxValueSize: number;
+  embeddings?: boolean;
+}
+
+export interface StoreOptions {
+  /** How long a contested slot is retried before EAGAIN, in ms (default 5). */
+  contentionBudgetMs?: number;
+  /**
+   * How often waiters look for changes made by writers that cannot ring our doorbell (C
+   * processes), in ms (default 10). Writers of ours wake waiters at once. The first handle a
+   * process opens on a store sets it for that process.
+   */
+  pollIntervalMs?: number;
+  /**
+   * How shm and file stores are mapped: 'koffi' or 'mmap-io' (docs/api.md, "Mapping routes").
+   * Default: the SPLINTER_MAPPING environment variable, else the first route that loads.
+   */
+  mapping?: MappingRouteName;
+}
+
+const DEFAULT_CONTENTION_BUDGET_MS = 5;
+
+/** The names and types of each options object; a new option is one line here. */
+const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number', mapping: 'checked' };
+const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', embeddings: 'boolean' };
+export const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
+export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
+
+export function checkGeometry(geometry: unknown, what: string): Geometry {
+  if (typeof geometry !== 'object' || geometry === null) {
+    throw new SplinterError('EINVAL', `a geometry { slots, maxValueSize, embeddings? } is required, received ${describe(geometry)}`);
+  }
+  const { slots, maxValueSize, embeddings = false } = geometry as Partial<CreateGeometry>;
+  for (const [name, value] of [
+    ['slots', slots],
+    ['maxValueSize', maxValueSize],
+  ] as const) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+      throw new SplinterError('EINVAL', `${name} must be an integer from 1 to 4294967295, received ${describe(value)}`);
+    }
+  }
+  if (typeof embeddings !== 'boolean') {
+    throw new SplinterError('EINVAL', `embeddings must be a boolean, received ${describe(embeddings)}`);
+  }
+  checkOptionBag(geometry, GEOMETRY_FIELDS, `${what} geometry`); // the fields' values are checked above: this refuses unknown names
+  const size = storeSize(slots!, maxValueSize!, embeddings);
+  if (size > MAX_STORE_BYTES) {
+    throw new SplinterError(
+      'EINVAL',
+      `a store of ${slots} slots × ${maxValueSize} bytes is ${size} bytes; the format records sizes up to ${MAX_STORE_BYTES} bytes`,
+    );
+  }
+  return { slots: slots!, maxValueSize: maxValueSize!, embeddings };
+}
+
+export interface CheckedOptions {
+  budgetMs: number;
+  pollIntervalMs: number;
+  mapping: MappingRouteName | undefined;
+}
+
+export function checkOptions(given: StoreOptions | undefined, what: string): CheckedOptions {
+  const options = checkOptionBag(given, STORE_OPTIONS, what) as StoreOptions;
+  const budget = options.contentionBudgetMs ?? DEFAULT_CONTENTION_BUDGET_MS;
+  if (typeof budget !== 'number' || !(budget >= 0) || !Number.isFinite(budget)) {
+    throw new SplinterError('EINVAL', `contentionBudgetMs must be a finite number ≥ 0, received ${describe(budget)}`);
+  }
+  const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  if (typeof interval !== 'number' || !(interval >= 1) || !Number.isFinite(interval)) {
+    throw new SplinterError('EINVAL', `pollIntervalMs must be a finite number ≥ 1, received ${describe(interval)}`);
+  }
+  const mapping = options?.mapping === undefined ? undefined : checkRouteName(options.mapping, 'the mapping option');
+  return { budgetMs: budget, pollIntervalMs: interval, mapping };
+}

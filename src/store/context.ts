@@ -1,0 +1,43 @@
+import { KEY_MAX } from '../layout/constants.js';
+import type { Backoff } from './backoff.js';
+import { Copier } from './copy.js';
+import type { KeyCodec } from './key-codec.js';
+import type { StoreMemory } from './memory.js';
+
+const U64_BYTES = 8;
+
+/** Decoded key names by slot, remembered with the hash they were decoded under. */
+export interface SlotNames {
+  hashLo: Int32Array;
+  hashHi: Int32Array;
+  names: Array<string | undefined>;
+  /** How many keys the last list found: the next list's first guess at its size. */
+  lastCount: number;
+}
+
+/** One store handle's working state: memory, the key codec, the retry budget and scratch. */
+export class KvContext {
+  /** Non-shared scratch: TextDecoder refuses views of a SharedArrayBuffer. */
+  readonly keyScratch = new Uint8Array(KEY_MAX);
+  readonly valueScratch: Uint8Array;
+  /** The copy the last `get` made. */
+  lastCopy: Uint8Array | undefined;
+  /** keys()'s memory of decoded names, made on first use. */
+  slotNames: SlotNames | undefined;
+  /** val_brk when relocated values were last moved home (relocation.ts). */
+  seenValBrk = 0;
+  /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
+  notify: (index: number, dirty: boolean) => void = () => {};
+
+  /** Copies in and out of the store (one per handle, remembers the caller's last buffer). */
+  readonly copier: Copier;
+
+  constructor(
+    readonly m: StoreMemory,
+    readonly key: KeyCodec,
+    readonly backoff: Backoff,
+  ) {
+    this.valueScratch = new Uint8Array(Math.max(m.maxValueSize, U64_BYTES) + 4);
+    this.copier = new Copier(m.u8, m.i32, this.valueScratch);
+  }
+}
