@@ -3,7 +3,7 @@ import type { KvContext } from './context.js';
 import { locateKey, slotHoldsKey } from './probe.js';
 import { tryLock, unlock } from './seqlock.js';
 
-/** Encodes and finds a key that must exist: its slot byte offset, else ENOENT. */
+/** Encodes and finds a key that must exist: its slot index, else ENOENT. */
 export function requireSlot(ctx: KvContext, keyText: string, what: string): number {
   ctx.key.encode(keyText);
   const index = locateKey(ctx.m, ctx.key);
