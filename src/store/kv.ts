@@ -101,7 +101,7 @@ function zeroBytes(m: StoreMemory, from: number, to: number): void {
 /** Writes the value and, for a slot that was empty, the key and its hash; the caller holds the slot. */
 function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, fresh: boolean): void {
   const m = ctx.m;
-  const home = index * m.maxValueSize;
+  const home = m.homeOffset(index);
   // We hold the slot: no writer of ours moves val_off; it differs from home only where C relocated a value.
   if (m.u32[(slotByte + SLOT.val_off) >>> 2] !== home) claimHomeRegion(m, index, slotByte, 0);
   const regionStart = m.arenaStart + home;
@@ -209,7 +209,7 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): nu
   let index = e.home;
   let w = -1;
   for (let probed = 0; probed < n; probed++) {
-    const at = (m.slotsStart + index * m.slotSize) >>> 2;
+    const at = m.slotByte(index) >>> 2;
     const lo = i32[at]!;
     const hi = i32[at + 1]!;
     if (lo === hashLo && hi === hashHi) {
@@ -271,7 +271,7 @@ function insertFresh(ctx: KvContext, value: Uint8Array, length: number): boolean
     if (++index === n) index = 0;
   }
   if (empty < 0) return false;
-  const slotByte = slotsStart + empty * slotSize;
+  const slotByte = m.slotByte(empty);
   const epochW = (slotByte + SLOT.epoch) >>> 2;
   if (!tryLock(m.u32, epochW)) return false;
   // Between the pass and the CAS another writer may have filled the slot.
@@ -303,7 +303,7 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
     const fresh = found < 0;
     if (!fresh) key.keep(); // an overwrite: the key is worth remembering
     const index = fresh ? -1 - found : found;
-    const slotByte = m.slotsStart + index * m.slotSize;
+    const slotByte = m.slotByte(index);
     const epochW = (slotByte + SLOT.epoch) >>> 2;
     const refused = !fresh && !isU64Value(ctx, value, length);
     // Checked before locking too, so a refused set does not move the epoch and wake watchers.
@@ -442,7 +442,7 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: stri
     if (index < 0) return -1;
     // locateKey loaded the global epoch (before the slot epoch below) and left it here: the copy is checked against it.
     const globalBefore = key.expectedEpoch;
-    const slotByte = m.slotsStart + index * m.slotSize;
+    const slotByte = m.slotByte(index);
     const before = Atomics.load(u32, (slotByte + SLOT.epoch) >>> 2);
     if ((before & 1) === 0) {
       // Plain loads, once each: the bound check and the copy use these locals, the epoch check validates them.
@@ -512,12 +512,12 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
   const found = locateKey(m, ctx.key);
   if (found < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
   // Checked before locking too (plain loads: only advice), so a refused append does not move the epoch and wake watchers.
-  const foundByte = m.slotsStart + found * m.slotSize;
+  const foundByte = m.slotByte(found);
   if (holdsU64(m, foundByte)) throw notU64('append', keyText, length, data === ctx.valueScratch);
   tooLongToAppend(m, keyText, m.u32[(foundByte + SLOT.val_len) >>> 2]!, length);
   const index = lockKey(ctx, keyText, 'append', found);
   if (index < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
-  const slotByte = m.slotsStart + index * m.slotSize;
+  const slotByte = m.slotByte(index);
   const epochW = (slotByte + SLOT.epoch) >>> 2;
   if (holdsU64(m, slotByte)) {
     unlock(m.u32, m.u64, epochW); // renamed BIGUINT meanwhile: the rare refusal that moves the epoch
@@ -530,7 +530,7 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
     unlock(m.u32, m.u64, epochW);
     tooLongToAppend(m, keyText, current, length);
   }
-  const home = index * m.maxValueSize;
+  const home = m.homeOffset(index);
   // val_off differs from home only where C relocated the value: bring it home first.
   if (m.u32[(slotByte + SLOT.val_off) >>> 2] !== home) claimHomeRegion(m, index, slotByte, current);
   ctx.copier.in(m.arenaStart + home + current, data, length);

@@ -116,8 +116,8 @@ export function locateKey(m: StoreMemory, key: KeyCodec): number {
     // slot and the value are both cache misses, and issued together they overlap (the caller's
     // copy would otherwise wait for the slot's val_off first). Compared so the load is kept, and
     // not stored (a store of a non-small integer costs more than the load).
-    if (m.i32[(m.arenaStart + slot * m.maxValueSize) >>> 2] === WARM_MARK) key.warm++;
-    if (slotHoldsEntry(m, m.slotsStart + slot * m.slotSize, entry)) return slot;
+    if (m.i32[(m.arenaStart + m.homeOffset(slot)) >>> 2] === WARM_MARK) key.warm++;
+    if (slotHoldsEntry(m, m.slotByte(slot), entry)) return slot;
   }
   const found = findKey(m, key);
   entry.slot = found;
