@@ -15,6 +15,7 @@ import {
   type Mop,
 } from '../layout/constants.js';
 import type { KvContext } from './context.js';
+import type { EncodedKey } from './key-codec.js';
 import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import type { StoreMemory } from './memory.js';
 import {
@@ -184,19 +185,19 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
   const outcome = overwriteInPlace(ctx, value, length);
   if (outcome === OVERWRITTEN) key.keep();
-  else if (outcome !== REACHED_EMPTY || !insertFresh(ctx, value, length)) setSlowly(ctx, keyText, value, length);
+  else if (outcome === NOT_DONE || !insertFresh(ctx, value, length, -1 - outcome)) setSlowly(ctx, keyText, value, length);
 }
 
-/** overwriteInPlace's answers: done; the path reached an empty slot before the key; anything else. */
+/** overwriteInPlace's answers besides `-1 - index` (the path reached the empty slot `index` before the key). */
 const OVERWRITTEN = 1;
-const REACHED_EMPTY = 2;
 const NOT_DONE = 0;
 
 /**
  * The common set, in one piece: the key's path reaches the key before any empty slot, the
- * slot is free, and its value lives at home. Returns NOT_DONE or REACHED_EMPTY (a new key, as
- * far as this probe saw), having written nothing, when any of that does not hold (a busy slot,
- * a BIGUINT value); insertFresh and setSlowly handle those.
+ * slot is free, and its value lives at home. Returns OVERWRITTEN; `-1 - index` when the path
+ * reached the empty slot `index` first (a new key, as far as this probe saw); NOT_DONE, having
+ * written nothing, when the slot is busy or holds a BIGUINT value. insertFresh and setSlowly
+ * handle the last two.
  */
 function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): number {
   const m = ctx.m;
@@ -216,7 +217,7 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): nu
       w = at;
       break;
     }
-    if ((lo | hi) === 0) return REACHED_EMPTY; // C's set would take this empty slot: an insert
+    if ((lo | hi) === 0) return -1 - index; // C's set would take this empty slot: an insert
     if (++index === n) index = 0;
   }
   const slotByte = w << 2;
@@ -236,41 +237,26 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): nu
 /**
  * The common insert, in one piece: one pass over the key's path, from home to the reach and on
  * to the first empty slot, finds no copy of the key (none past a hole either), and that slot is
- * free. When the global epoch moved only by our own publish since the pass began, no insert
- * completed meanwhile, and any inserter of the same key still inside will meet our copy when it
- * publishes (setSlowly's removeRacedCopies): the search for raced copies is skipped. Returns
- * false, having written nothing, when any of that does not hold; setSlowly handles those.
+ * free. The pass is skipped when the handle knows the key missing at the current global epoch
+ * (a lookup over the reach missed it, and no insert moved the epoch since): `firstEmpty`, the
+ * first empty slot on the path, is then taken. When the global epoch moved only by our own
+ * publish since, no insert completed meanwhile, and any inserter of the same key still inside
+ * will meet our copy when it publishes (its own search, here or in setSlowly): the search for
+ * raced copies is skipped. Returns false, having written nothing, when any of that does not
+ * hold; setSlowly handles those.
  */
-function insertFresh(ctx: KvContext, value: Uint8Array, length: number): boolean {
+function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmpty: number): boolean {
   const m = ctx.m;
   const i32 = m.i32;
-  const e = ctx.key.entry;
+  const key = ctx.key;
+  const e = key.entry;
   // Acquire: every key placed by a move up to `moves` is visible to the pass below (inserters publish the hash before moving the epoch).
   const moves = Atomics.load(i32, m.globalEpochW32);
   prepareInsert(m, moves);
-  const n = m.slots;
-  const slotsStart = m.slotsStart;
-  const slotSize = m.slotSize;
-  const hashLo = e.hashLo;
-  const hashHi = e.hashHi;
-  const span = loadReach(m) + 1;
-  let index = e.home;
-  let empty = -1;
-  let distance = 0;
-  for (let probed = 0; probed < n; probed++) {
-    const w = (slotsStart + index * slotSize) >>> 2;
-    const lo = i32[w]!;
-    const hi = i32[w + 1]!;
-    if (lo === hashLo && hi === hashHi) {
-      if (storedKeyIs(m, w << 2, e)) return false; // a copy on the path: setSlowly overwrites it, or fills the hole before it and removes it
-    } else if ((lo | hi) === 0 && empty < 0) {
-      empty = index;
-      distance = probed;
-    }
-    if (empty >= 0 && probed + 1 >= span) break;
-    if (++index === n) index = 0;
-  }
-  if (empty < 0) return false;
+  const knownMissing = e.slot < 0 && e.generation === key.generation && moves === key.expectedEpoch;
+  const empty = knownMissing ? firstEmpty : firstEmptyWithoutCopy(m, e);
+  if (empty < 0) return false; // COPY_ON_PATH or PATH_FULL
+  const distance = distanceFromHome(m, e.home, empty);
   const slotByte = m.slotByte(empty);
   const epochW = (slotByte + SLOT.epoch) >>> 2;
   if (!tryLock(m.u32, epochW)) return false;
@@ -284,6 +270,38 @@ function insertFresh(ctx: KvContext, value: Uint8Array, length: number): boolean
   writeLocked(ctx, empty, slotByte, value, length, true);
   if (publish(ctx, empty, slotByte) !== moves) removeRacedCopies(ctx, value, length, distance);
   return true;
+}
+
+/** firstEmptyWithoutCopy's answer when the key's path holds a copy of it. */
+const COPY_ON_PATH = -2;
+
+/**
+ * The first empty slot on the key's path, looking on to the reach for a copy of the key (one
+ * past a hole): COPY_ON_PATH when there is one, PATH_FULL when no slot is empty.
+ */
+function firstEmptyWithoutCopy(m: StoreMemory, e: EncodedKey): number {
+  const i32 = m.i32;
+  const n = m.slots;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
+  const span = loadReach(m) + 1;
+  let index = e.home;
+  let empty = -1;
+  for (let probed = 0; probed < n; probed++) {
+    const w = (slotsStart + index * slotSize) >>> 2;
+    const lo = i32[w]!;
+    const hi = i32[w + 1]!;
+    if (lo === hashLo && hi === hashHi) {
+      if (storedKeyIs(m, w << 2, e)) return COPY_ON_PATH; // setSlowly overwrites it, or fills the hole before it and removes it
+    } else if ((lo | hi) === 0 && empty < 0) {
+      empty = index;
+    }
+    if (empty >= 0 && probed + 1 >= span) return empty;
+    if (++index === n) index = 0;
+  }
+  return empty < 0 ? PATH_FULL : empty;
 }
 
 /**
@@ -499,6 +517,7 @@ export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
   const slotByte = m.slotByte(index);
   const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!; // plain: we hold the slot, and every writer of it takes the lock
   clearLocked(m, index, slotByte);
+  // The key is not marked missing: a copy C left past this slot (docs/spec/FORMAT.md §9 Q1) is what readers see next.
   ctx.notify(index, false);
   return length;
 }
