@@ -1,9 +1,9 @@
 /** Labels: a 64-bit bloom mask per slot, and the header table binding label bits to signal groups. */
-import { BLOOM_WATCH_NONE, HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
+import { BLOOM_WATCH_NONE, HEADER, SLOT, SPLINTER_BLOOM_BITS, U64_MAX } from '../layout/constants.js';
 import { readStoredKey, type KvContext } from '../store/kv.js';
 import { requireSlot } from '../store/locate.js';
 import { bumpGlobalEpoch } from '../store/seqlock.js';
-import { toU64, U64_MAX } from '../store/u64-bytes.js';
+import { toU64 } from '../store/u64-bytes.js';
 import { checkGroup } from './signals.js';
 
 /** set_label / unset_label: OR or AND-NOT the mask into the key's labels; the global epoch moves. No seqlock, no pulse. */

@@ -28,6 +28,8 @@ export const SPLINTER_MAX_BIDS = 32;
 export const SHARD_BID_SIZE = 32;
 /** Floats per slot in the embeddings build. */
 export const SPLINTER_EMBED_DIM = 768;
+/** The largest u64 (C's UINT64_MAX): u64 fields wrap past it. */
+export const U64_MAX = 0xffffffffffffffffn;
 /** Scrub granularity of the hybrid mop mode. */
 export const SCRUB_LINE = 64;
 
