@@ -44,6 +44,7 @@ import {
   type RawView,
   type SlotSnapshot,
 } from './snapshot.js';
+import { sleepSync } from './sleep.js';
 import { resolveTarget } from './target.js';
 import { checkRouteName, type MappingRouteName } from './mapping/index.js';
 import { ClosableRawView } from './closable-view.js';
@@ -132,8 +133,6 @@ function checkOptions(given: StoreOptions | undefined, what: string): CheckedOpt
   return { budgetMs: budget, pollIntervalMs: interval, mapping };
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
 /**
  * One open Splinter store: the names of the C API in camelCase, plus what TypeScript
  * users expect (strings, iterators, disposal). Synchronous operations are not reentrant
@@ -201,7 +200,7 @@ export class Store implements Disposable {
         !('backing' in opened) || (opened.size >= HEADER.size && Atomics.load(new Uint32Array(opened.backing.bytes.buffer, 0, 1), 0) === 0);
       if (initialising && performance.now() < deadline) {
         if ('backing' in opened) opened.backing.release(); // each look maps anew: let this one go
-        Atomics.wait(sleepCell, 0, 0, 5);
+        sleepSync(5);
         continue;
       }
       if (!('backing' in opened)) {
