@@ -6,7 +6,7 @@
  * store that other processes are writing gives no false alarms from a write in flight.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HEADER } from '../layout/constants.js';
+import { HEADER, KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64 } from '../layout/fnv1a.js';
 import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
@@ -202,7 +202,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
     }
     if (reasons.has('hash')) {
       const stored = keyText(first);
-      const truncated = first.key.length === 63 ? '; a 63-byte key: likely a longer key that a C writer truncated (docs/spec/FORMAT.md §9 Q2)' : '';
+      const truncated = first.key.length === KEY_MAX_BYTES ? '; a 63-byte key: likely a longer key that a C writer truncated (docs/spec/FORMAT.md §9 Q2)' : '';
       findings.push({
         kind: 'hash-mismatch',
         severity: 'damage',

@@ -89,7 +89,7 @@ export function collectStats(store: Store, path: string): Stats {
     types,
     sizes,
     signalGroups,
-    labelGroups: Object.fromEntries(header.labelGroups.flatMap((group, bit) => (group < 64 ? [[bit, group]] : []))),
+    labelGroups: Object.fromEntries(header.labelGroups.flatMap((group, bit) => (group < SPLINTER_MAX_GROUPS ? [[bit, group]] : []))),
     epoch: header.epoch,
   };
 }
