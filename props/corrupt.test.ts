@@ -28,7 +28,7 @@ import t from 'tap';
 import { SplinterError, Store } from '../src/index.js';
 import { fixtureDir, fixtureNames, loadFixture } from '../test/helpers/fixtures.js';
 import { applyMutation, expectedRead, mutationArbitrary, storedKeys, touchedSlot, writableSlots, type ImageGeometry, type Mutation } from './corrupt/image.js';
-import { H, HEADER_SIZE, S, describeOffset, isOursPadding } from './lib/layout.js';
+import { H, HEADER_SIZE, KEY_BYTES, S, describeOffset, isOursPadding } from './lib/layout.js';
 import { checkProperty, numRuns, parameters } from './lib/run.js';
 import { validKey } from './model/keys.js';
 import { Watchdog } from './lib/watchdog.js';
@@ -225,7 +225,7 @@ function checkRead(f: FixtureInfo, op: Op, image: Uint8Array, result: { value: u
     const got = 'error' in result ? result.error.code : showResult(result.value);
     const dv = new DataView(image.buffer, image.byteOffset, image.length);
     const listed = storedKeys(f.geo, image).filter((k) => dv.getUint32(HEADER_SIZE + k.index * f.geo.slotSize + S.val_len, true) !== 0);
-    const expected = listed.some((k) => k.bytes.length === 64) ? 'ECORRUPT' : showResult(listed.map((k) => k.key));
+    const expected = listed.some((k) => k.bytes.length === KEY_BYTES) ? 'ECORRUPT' : showResult(listed.map((k) => k.key));
     return got === expected ? undefined : `expected ${expected}, got ${got}`;
   }
   if (!('key' in op) || !READS.has(op.kind)) return undefined;

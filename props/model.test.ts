@@ -21,7 +21,7 @@
  *   SPLINTER_PROPS_SEED=… SPLINTER_PROPS_PATH=… SPLINTER_PROPS_REPLAY=… \
  *     npx tap props/model.test.ts --grep="8 slots"
  * A step reads `side:operation(…)`: side `ts` is our library, `c` the C peer; a key written
- * `rule#n→key` was chosen by the model when the step ran (see KeySource in model/commands.ts).
+ * `rule#n→key` was chosen by the model when the step ran (see KeySource in model/step.ts).
  */
 import fs from 'node:fs';
 import fc from 'fast-check';
@@ -29,7 +29,9 @@ import t from 'tap';
 import { Store } from '../src/index.js';
 import { shmName } from '../test/helpers/fixtures.js';
 import { Peer } from '../test/helpers/peer.js';
-import { MUST_REACH, checkInvariants, commandArbitrary, reached, type Cmd, type Real } from './model/commands.js';
+import { commandArbitrary } from './model/arbitraries.js';
+import { checkInvariants, type Cmd, type Real } from './model/checks.js';
+import { MUST_REACH, reached } from './model/reach.js';
 import { keySpace } from './model/keys.js';
 import { SlotModel } from './model/slot-model.js';
 import { storeBytes, type Geo } from './lib/layout.js';

@@ -1,6 +1,6 @@
 /** Reading and mutating store images for the corruption property (geometry from the fixture, not from src). */
 import fc from 'fast-check';
-import { H, HEADER_SIZE, KEY_BYTES, S, fnv1a64Oracle, utf8 } from '../lib/layout.js';
+import { H, HEADER_SIZE, KEY_BYTES, S, U64_MAX, fnv1a64Oracle, utf8 } from '../lib/layout.js';
 
 export interface ImageGeometry {
   slots: number;
@@ -223,7 +223,7 @@ export function applyMutation(g: ImageGeometry, image: Uint8Array, m: Mutation):
       const slot = pickSlot(g, out, m.slot, m.anySlot);
       const at = slotAt(g, slot) + S[m.field];
       const value = fieldNumber(g, out, slot, m.field, m.value);
-      if (m.field === 'hash' || m.field === 'epoch') dv.setBigUint64(at, value & 0xffffffffffffffffn, true);
+      if (m.field === 'hash' || m.field === 'epoch') dv.setBigUint64(at, value & U64_MAX, true);
       else if (m.field === 'type_flag') out[at] = Number(value & 0xffn);
       else dv.setUint32(at, Number(value & 0xffffffffn), true);
       return out;

@@ -9,6 +9,16 @@ export const EMBED_SLOT_SIZE = 3200;
 export const EMBED_DIM = 768;
 export const EMBED_BYTES = EMBED_DIM * 4;
 export const KEY_BYTES = 64;
+/** The longest key: the key field less its NUL. */
+export const KEY_MAX_BYTES = KEY_BYTES - 1;
+/** Signal group counters in the header (bloom_watches and watch groups are bounded by it). */
+export const MAX_GROUPS = 64;
+/** Each signal group counter owns one cache line. */
+export const SIGNAL_GROUP_STRIDE = 64;
+/** Label bits: the bloom mask is one u64. */
+export const BLOOM_BITS = 64;
+/** u64 fields wrap past this. */
+export const U64_MAX = 0xffffffffffffffffn;
 
 export const H = {
   magic: 0,
@@ -124,6 +134,6 @@ export const sameBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined):
 /** FNV-1a 64, straight from docs/spec/FORMAT.md §5 with bigints (the oracle; src has its own). */
 export function fnv1a64Oracle(bytes: Uint8Array): bigint {
   let h = 14695981039346656037n;
-  for (const b of bytes) h = ((h ^ BigInt(b)) * 1099511628211n) & 0xffffffffffffffffn;
+  for (const b of bytes) h = ((h ^ BigInt(b)) * 1099511628211n) & U64_MAX;
   return h;
 }

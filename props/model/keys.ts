@@ -5,9 +5,7 @@
  */
 import fc from 'fast-check';
 import { fnv1a64, fnv1a64Into, homeSlot } from '../../src/layout/fnv1a.js';
-import { fnv1a64Oracle, utf8 } from '../lib/layout.js';
-
-export const KEY_MAX_BYTES = 63;
+import { fnv1a64Oracle, KEY_MAX_BYTES, utf8 } from '../lib/layout.js';
 
 /** Does our library accept this key? (≤ 63 UTF-8 bytes, no NUL, well-formed UTF-16.) */
 export function validKey(key: string): boolean {

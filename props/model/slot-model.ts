@@ -7,14 +7,18 @@
  * Sides: 'ts' is our library, 'c' the C peer (libsplinter 1.2.0 semantics).
  */
 import {
+  BLOOM_BITS,
   CF_AUTO_SCRUB,
   CF_HYBRID_SCRUB,
   EMBED_BYTES,
   EMBED_DIM,
   H,
   KEY_BYTES,
+  MAX_GROUPS,
   S,
+  SIGNAL_GROUP_STRIDE,
   TYPE_VOID,
+  U64_MAX,
   arenaStart,
   fnv1a64Oracle,
   hex,
@@ -23,8 +27,6 @@ import {
 } from '../lib/layout.js';
 
 export type Side = 'ts' | 'c';
-
-const U64 = 0xffffffffffffffffn;
 
 export type TargetRule = 'displaced' | 'blocker' | 'past-hole' | 'duplicated' | 'present' | 'biguint';
 
@@ -90,7 +92,7 @@ export function strtoullOracle(value: Uint8Array): bigint {
   let n = 0n;
   for (; i < text.length && digit(text[i], base) >= 0; i++) {
     n = n * BigInt(base) + BigInt(digit(text[i], base));
-    if (n > U64) return U64;
+    if (n > U64_MAX) return U64_MAX;
   }
   return n;
 }
@@ -101,9 +103,9 @@ export class SlotModel {
   globalEpoch = 1n;
   coreFlags = CF_AUTO_SCRUB | CF_HYBRID_SCRUB;
   /** bloom_watches[64]: label bit → signal group (NO_GROUP = none). */
-  readonly bloomWatches: number[] = Array.from({ length: 64 }, () => NO_GROUP);
+  readonly bloomWatches: number[] = Array.from({ length: BLOOM_BITS }, () => NO_GROUP);
   /** signal_groups[64] counters. */
-  readonly signals: bigint[] = Array.from({ length: 64 }, () => 0n);
+  readonly signals: bigint[] = Array.from({ length: MAX_GROUPS }, () => 0n);
 
   constructor(readonly geo: Geo) {
     this.slots = Array.from({ length: geo.slots }, () => ({
@@ -202,18 +204,19 @@ export class SlotModel {
     s.key.fill(0);
     s.key.set(key, 0);
     s.hash = fnv1a64Oracle(key);
-    s.epoch = (s.epoch + 2n) & U64;
+    s.epoch = (s.epoch + 2n) & U64_MAX;
     this.pulse(index);
-    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64_MAX;
   }
 
   /** "Pulse" of docs/spec/FORMAT.md §7: +1 per watcher_mask bit's group and per bound label bit's group. */
   pulse(index: number): void {
     const s = this.slots[index]!;
-    for (let b = 0; b < 64; b++) {
-      if ((s.watcherMask >> BigInt(b)) & 1n) this.signals[b] = (this.signals[b]! + 1n) & U64;
+    // Watcher bit b pulses group b; label bit b pulses the group bound to it (both masks have 64 bits).
+    for (let b = 0; b < BLOOM_BITS; b++) {
+      if ((s.watcherMask >> BigInt(b)) & 1n) this.signals[b] = (this.signals[b]! + 1n) & U64_MAX;
       const g = this.bloomWatches[b]!;
-      if ((s.bloom >> BigInt(b)) & 1n && g < 64) this.signals[g] = (this.signals[g]! + 1n) & U64;
+      if ((s.bloom >> BigInt(b)) & 1n && g < MAX_GROUPS) this.signals[g] = (this.signals[g]! + 1n) & U64_MAX;
     }
   }
 
@@ -229,7 +232,7 @@ export class SlotModel {
   }
 
   writeU64(index: number, value: bigint): void {
-    new DataView(this.slots[index]!.region.buffer).setBigUint64(0, value & U64, true);
+    new DataView(this.slots[index]!.region.buffer).setBigUint64(0, value & U64_MAX, true);
   }
 
   /** set_named_type; `promote`: ours promoting a value shorter than 8 bytes in place (val_off, val_brk unchanged). */
@@ -240,8 +243,8 @@ export class SlotModel {
       s.len = 8;
     }
     s.typeFlag = mask;
-    s.epoch = (s.epoch + 2n) & U64;
-    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    s.epoch = (s.epoch + 2n) & U64_MAX;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64_MAX;
   }
 
   integerOp(index: number, op: number, operand: bigint): void {
@@ -249,8 +252,8 @@ export class SlotModel {
     const results = [v & operand, v | operand, v ^ operand, ~v, v + operand, v - operand];
     this.writeU64(index, results[op]!);
     const s = this.slots[index]!;
-    s.epoch = (s.epoch + 2n) & U64;
-    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    s.epoch = (s.epoch + 2n) & U64_MAX;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64_MAX;
   }
 
   /** unset of slot `index` by `side`; returns the old length. C resets the epoch to 2, ours releases to e + 2 (docs/format.md). */
@@ -265,7 +268,7 @@ export class SlotModel {
       s.key[0] = 0;
     }
     s.len = 0;
-    s.epoch = side === 'c' ? 2n : (s.epoch + 2n) & U64;
+    s.epoch = side === 'c' ? 2n : (s.epoch + 2n) & U64_MAX;
     s.typeFlag = TYPE_VOID;
     s.watcherMask = 0n;
     s.ctime = 0n;
@@ -279,16 +282,16 @@ export class SlotModel {
   setEmbedding(index: number, vector: Uint8Array): void {
     const s = this.slots[index]!;
     s.embedding.set(vector);
-    s.epoch = (s.epoch + 2n) & U64;
-    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    s.epoch = (s.epoch + 2n) & U64_MAX;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64_MAX;
   }
 
   /** retrain_slot by `side`: C stores epoch 3 then 4, ours (e | 1) then (e | 1) + 1; embedding zeroed, global +1, pulse. */
   retrain(index: number, side: Side): void {
     const s = this.slots[index]!;
-    s.epoch = side === 'c' ? 4n : ((s.epoch | 1n) + 1n) & U64;
+    s.epoch = side === 'c' ? 4n : ((s.epoch | 1n) + 1n) & U64_MAX;
     s.embedding.fill(0);
-    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64_MAX;
     this.pulse(index);
   }
 
@@ -297,16 +300,16 @@ export class SlotModel {
     const s = this.slots[index]!;
     s.region.set(data, s.len);
     s.len += data.length;
-    s.epoch = (s.epoch + 2n) & U64;
+    s.epoch = (s.epoch + 2n) & U64_MAX;
     this.pulse(index);
-    this.globalEpoch = (this.globalEpoch + 1n) & U64;
+    this.globalEpoch = (this.globalEpoch + 1n) & U64_MAX;
     return s.len;
   }
 
   /** C's refused append: it took the seqlock, so the slot epoch moved by 2; nothing else. */
   refusedAppendC(index: number): void {
     const s = this.slots[index]!;
-    s.epoch = (s.epoch + 2n) & U64;
+    s.epoch = (s.epoch + 2n) & U64_MAX;
   }
 
   /** purge: every (even) slot is taken and released; unused arena bytes zeroed. */
@@ -314,7 +317,7 @@ export class SlotModel {
     for (const s of this.slots) {
       if (s.hash === 0n) s.region.fill(0);
       else s.region.fill(0, s.len);
-      s.epoch = (s.epoch + 2n) & U64;
+      s.epoch = (s.epoch + 2n) & U64_MAX;
     }
   }
 
@@ -419,7 +422,7 @@ export class SlotModel {
     dv.setBigUint64(H.epoch, this.globalEpoch, true);
     out[H.core_flags] = this.coreFlags;
     out.set(this.bloomWatches, H.bloom_watches);
-    this.signals.forEach((n, g) => dv.setBigUint64(H.signal_groups + g * 64, n, true));
+    this.signals.forEach((n, g) => dv.setBigUint64(H.signal_groups + g * SIGNAL_GROUP_STRIDE, n, true));
     const arena = arenaStart(g);
     this.slots.forEach((s, i) => {
       const at = slotByte(i, g);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { describe, SplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
+import { KEY_MAX_BYTES } from '../layout/constants.js';
 import { HOST_ID_PATTERN } from './codec.js';
 
 export interface BridgeEvent {
@@ -41,8 +42,6 @@ export interface CheckedOptions {
   readonly onEvent: (event: BridgeEvent) => void;
 }
 
-const KEY_BYTES_MAX = 63;
-
 function positiveInteger(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
@@ -74,8 +73,8 @@ function checkPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string') throw new SplinterError('EINVAL', `bridge: a prefix is a string, received ${describe(prefix)}`);
   if (prefix.includes('\0')) throw new SplinterError('EINVAL', `bridge: a key prefix cannot hold NUL, received ${JSON.stringify(prefix)}`);
   const bytes = Buffer.byteLength(prefix);
-  if (bytes >= KEY_BYTES_MAX) {
-    throw new SplinterError('EINVAL', `bridge: a key prefix leaves room for a key (keys are at most ${KEY_BYTES_MAX} bytes): at most ${KEY_BYTES_MAX - 1} bytes, received ${bytes}`);
+  if (bytes >= KEY_MAX_BYTES) {
+    throw new SplinterError('EINVAL', `bridge: a key prefix leaves room for a key (keys are at most ${KEY_MAX_BYTES} bytes): at most ${KEY_MAX_BYTES - 1} bytes, received ${bytes}`);
   }
   return prefix;
 }

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { mapShared } from '../store/native-mmap.js';
+import { sleepSync } from '../store/sleep.js';
 import { SHM_DIR } from '../store/target.js';
 import {
   euid,
@@ -36,7 +37,6 @@ export const PID_LIMIT = 4_194_304;
 const TABLE_ATTEMPTS = 5;
 /** How long to let a creator remove its temporary name (its table has two links until then). */
 const SECOND_LINK_WAIT_MS = 1;
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 const { O_RDWR, O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 
@@ -102,7 +102,7 @@ export function mapSidecar(identity: string, store: StoreOwnership): Int32Array 
       // A second name is either a creator about to remove its temporary one, or a hard link to some other file.
       if (stat.nlink !== 1) {
         if (attempt + 1 < TABLE_ATTEMPTS) {
-          Atomics.wait(pause, 0, 0, SECOND_LINK_WAIT_MS);
+          sleepSync(SECOND_LINK_WAIT_MS);
           continue;
         }
         return `the doorbell table ${path} has ${stat.nlink} names (a hard link to another file?)`;

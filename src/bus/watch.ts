@@ -3,6 +3,7 @@ import { abortError, AbortError, throwIfAborted, whenAborted } from '../abort.js
 import { describe, SplinterError } from '../errors.js';
 import type { KvContext } from '../store/context.js';
 import { checkGroup } from '../store/signals.js';
+import { sleepSync } from '../store/sleep.js';
 import type { BusLine, Subscription } from './line.js';
 import { SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from './line.js';
 import { KeyTracker, SignalTracker } from './trackers.js';
@@ -99,7 +100,6 @@ export function poll(host: BusHost, key: string, options: PollOptions = {}): Pro
   });
 }
 
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const SYNC_STEP_MS = 0.1;
 
 /**
@@ -123,7 +123,7 @@ export function pollSync(host: BusHost, key: string, options: PollOptions = {}):
       if (left <= 0) return false;
       // SharedArrayBuffer: sleep until a writer notifies; elsewhere, short sleeps.
       if (sab !== undefined) Atomics.wait(sab, SAB_SEQUENCE_W32, seen, Math.min(left, 50));
-      else if (!spin) Atomics.wait(sleepCell, 0, 0, Math.min(left, SYNC_STEP_MS));
+      else if (!spin) sleepSync(Math.min(left, SYNC_STEP_MS));
     }
   } finally {
     if (sab !== undefined) Atomics.sub(sab, SAB_WAITERS_W32, 1);

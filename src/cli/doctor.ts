@@ -6,7 +6,7 @@
  * store that other processes are writing gives no false alarms from a write in flight.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HEADER } from '../layout/constants.js';
+import { HEADER, KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64 } from '../layout/fnv1a.js';
 import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
@@ -74,8 +74,8 @@ function sameSlot(a: RawSlot, b: RawSlot): boolean {
   return (
     a.hash === b.hash &&
     a.epoch === b.epoch &&
-    a.valOff === b.valOff &&
-    a.valLen === b.valLen &&
+    a.valueOffset === b.valueOffset &&
+    a.valueLength === b.valueLength &&
     Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) === 0 &&
     a.keyTerminated === b.keyTerminated
   );
@@ -122,7 +122,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
   };
   forEachSlot(raw, o, slots, (slot) => {
     if ((slot.epoch & 1n) === 1n) suspect(slot, 'odd');
-    if (slot.valLen > maxValueSize || slot.valLen > o.arenaSize || slot.valOff > o.arenaSize - slot.valLen) suspect(slot, 'arena');
+    if (slot.valueLength > maxValueSize || slot.valueLength > o.arenaSize || slot.valueOffset > o.arenaSize - slot.valueLength) suspect(slot, 'arena');
     if (slot.hash === 0n) return;
     if (!slot.keyTerminated) {
       suspect(slot, 'unterminated');
@@ -188,7 +188,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         slot: index,
         ...(key === undefined ? {} : { key }),
         message:
-          `${named} points its value at arena offset ${first.valOff} + ${first.valLen} bytes; ` +
+          `${named} points its value at arena offset ${first.valueOffset} + ${first.valueLength} bytes; ` +
           `the arena is ${o.arenaSize} bytes and a value at most ${maxValueSize}: reading it would leave the store`,
       });
     }
@@ -202,7 +202,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
     }
     if (reasons.has('hash')) {
       const stored = keyText(first);
-      const truncated = first.key.length === 63 ? '; a 63-byte key: likely a longer key that a C writer truncated (docs/spec/FORMAT.md §9 Q2)' : '';
+      const truncated = first.key.length === KEY_MAX_BYTES ? '; a 63-byte key: likely a longer key that a C writer truncated (docs/spec/FORMAT.md §9 Q2)' : '';
       findings.push({
         kind: 'hash-mismatch',
         severity: 'damage',
@@ -229,7 +229,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         key,
         message:
           `${show(key)} is stored twice: readers see slot ${seen.index} (first on its probe path); slot ${copy.index} is a stale copy ` +
-          `(${copy.valLen} bytes, epoch ${copy.epoch}) that reappears when the key is unset (docs/spec/FORMAT.md §9 Q1)`,
+          `(${copy.valueLength} bytes, epoch ${copy.epoch}) that reappears when the key is unset (docs/spec/FORMAT.md §9 Q1)`,
         repair: 'remove-duplicate',
       });
     }
@@ -244,11 +244,11 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
 }
 
 function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, findings: Finding[]): void {
-  const relocated = live.filter((s) => s.valLen > 0 && s.valOff !== s.index * maxValueSize && s.valOff <= o.arenaSize - s.valLen);
+  const relocated = live.filter((s) => s.valueLength > 0 && s.valueOffset !== s.index * maxValueSize && s.valueOffset <= o.arenaSize - s.valueLength);
   for (const r of relocated) {
     const key = keyText(r);
-    const end = r.valOff + r.valLen;
-    const overlapping = live.filter((s) => s !== r && s.valLen > 0 && s.valOff < end && r.valOff < s.valOff + s.valLen);
+    const end = r.valueOffset + r.valueLength;
+    const overlapping = live.filter((s) => s !== r && s.valueLength > 0 && s.valueOffset < end && r.valueOffset < s.valueOffset + s.valueLength);
     if (overlapping.length > 0) {
       const others = overlapping.map((s) => `slot ${s.index} (${show(keyText(s))})`).join(', ');
       findings.push({
@@ -257,17 +257,17 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
         slot: r.index,
         key,
         message:
-          `slot ${r.index} (${show(key)}) keeps its ${r.valLen}-byte value at arena offset ${r.valOff}, overlapping the value of ${others}: ` +
+          `slot ${r.index} (${show(key)}) keeps its ${r.valueLength}-byte value at arena offset ${r.valueOffset}, overlapping the value of ${others}: ` +
           "a write to one changes the other (what C's relocation of short BIGUINT values can do, docs/spec/FORMAT.md §9 Q3)",
       });
     } else {
-      const owner = Math.floor(r.valOff / maxValueSize);
+      const owner = Math.floor(r.valueOffset / maxValueSize);
       findings.push({
         kind: 'relocated',
         severity: 'note',
         slot: r.index,
         key,
-        message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valOff}, in slot ${owner}'s region (C's BIGUINT relocation, docs/spec/FORMAT.md §9 Q3)`,
+        message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valueOffset}, in slot ${owner}'s region (C's BIGUINT relocation, docs/spec/FORMAT.md §9 Q3)`,
       });
     }
   }

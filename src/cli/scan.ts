@@ -20,6 +20,7 @@ import {
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
 import type { BidRecord } from '../shard/bids.js';
 import type { HeaderSnapshot } from '../store/snapshot.js';
+import { decodeSlot, slotWordsOf, type DecodedSlot, type SlotWords } from '../store/slot-decoder.js';
 import { shorterThanHeader } from '../store/validate.js';
 
 /** The header as read from the raw bytes: the library's snapshot fields (less lastFailureEpoch), plus counters and bids. */
@@ -31,21 +32,9 @@ export interface RawHeader extends Omit<HeaderSnapshot, 'lastFailureEpoch'> {
 /** A bid record as read from the raw header (the same shape the library reads). */
 export type RawBid = BidRecord;
 
-export interface RawSlot {
-  index: number;
-  hash: bigint;
-  epoch: bigint;
-  valOff: number;
-  valLen: number;
-  typeFlag: number;
-  userFlag: number;
-  watcherMask: bigint;
-  ctime: bigint;
-  atime: bigint;
-  bloom: bigint;
-  /** The key bytes up to the first NUL (all 64 when there is none). */
-  key: Uint8Array;
-  /** False when the 64 key bytes hold no NUL. */
+/** A slot as read from the raw bytes: the library's snapshot fields, with the key as bytes. */
+export interface RawSlot extends DecodedSlot<Uint8Array> {
+  /** False when the 64 key bytes hold no NUL (the key is then all 64 of them). */
   keyTerminated: boolean;
 }
 
@@ -127,9 +116,10 @@ export class RawStore {
   /** Reads slots [from, from + count) of a store with offsets `o`. */
   slots(o: Offsets, from: number, count: number): RawSlot[] {
     const buffer = this.read(o.slotsStart + from * o.slotSize, count * o.slotSize);
+    const words = slotWordsOf(buffer);
     const out: RawSlot[] = [];
     for (let k = 0; k * o.slotSize + SLOT.key + KEY_MAX <= buffer.length && k < count; k++) {
-      out.push(decodeSlot(buffer, k * o.slotSize, from + k));
+      out.push(rawSlot(words, k * o.slotSize, from + k));
     }
     return out;
   }
@@ -139,24 +129,11 @@ export class RawStore {
   }
 }
 
-function decodeSlot(b: Buffer, at: number, index: number): RawSlot {
-  const keyField = b.subarray(at + SLOT.key, at + SLOT.key + KEY_MAX);
+function rawSlot(words: SlotWords, at: number, index: number): RawSlot {
+  const keyField = words.u8.subarray(at + SLOT.key, at + SLOT.key + KEY_MAX);
   const nul = keyField.indexOf(0);
-  return {
-    index,
-    hash: b.readBigUInt64LE(at + SLOT.hash),
-    epoch: b.readBigUInt64LE(at + SLOT.epoch),
-    valOff: b.readUInt32LE(at + SLOT.val_off),
-    valLen: b.readUInt32LE(at + SLOT.val_len),
-    typeFlag: b.readUInt8(at + SLOT.type_flag),
-    userFlag: b.readUInt8(at + SLOT.user_flag),
-    watcherMask: b.readBigUInt64LE(at + SLOT.watcher_mask),
-    ctime: b.readBigUInt64LE(at + SLOT.ctime),
-    atime: b.readBigUInt64LE(at + SLOT.atime),
-    bloom: b.readBigUInt64LE(at + SLOT.bloom),
-    key: new Uint8Array(keyField.subarray(0, nul < 0 ? KEY_MAX : nul)),
-    keyTerminated: nul >= 0,
-  };
+  const key = new Uint8Array(keyField.subarray(0, nul < 0 ? KEY_MAX : nul));
+  return { ...decodeSlot(words, at, index, key), keyTerminated: nul >= 0 };
 }
 
 /** What the header and the file size say about the geometry. */

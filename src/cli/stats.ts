@@ -47,13 +47,13 @@ export function collectStats(store: Store, path: string): Stats {
       if (slot.hash === 0n) return;
       occupied[slot.index] = 1;
       live++;
-      valueBytes += slot.valLen;
+      valueBytes += slot.valueLength;
       const probe = probeDistance(slot.hash, slot.index, store.slots) + 1;
       probeSum += probe;
       if (probe > probeLongest) probeLongest = probe;
       const name = typeName(slot.typeFlag);
       types[name] = (types[name] ?? 0) + 1;
-      const bucket = slot.valLen === 0 ? -1 : 31 - Math.clz32(slot.valLen);
+      const bucket = slot.valueLength === 0 ? -1 : 31 - Math.clz32(slot.valueLength);
       buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
     });
   } finally {
@@ -89,7 +89,7 @@ export function collectStats(store: Store, path: string): Stats {
     types,
     sizes,
     signalGroups,
-    labelGroups: Object.fromEntries(header.labelGroups.flatMap((group, bit) => (group < 64 ? [[bit, group]] : []))),
+    labelGroups: Object.fromEntries(header.labelGroups.flatMap((group, bit) => (group < SPLINTER_MAX_GROUPS ? [[bit, group]] : []))),
     epoch: header.epoch,
   };
 }

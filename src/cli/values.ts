@@ -1,8 +1,6 @@
 /** Parsing what operators type (numbers, masks, types) and rendering what stores hold. */
-import { KEY_MAX_BYTES, SlotType, SPLINTER_MAX_GROUPS } from '../layout/constants.js';
+import { KEY_MAX_BYTES, SlotType, SPLINTER_BLOOM_BITS, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
 import { UsageError } from './usage-error.js';
-
-export const U64_MAX = 0xffffffffffffffffn;
 
 /** A u64 written as decimal, 0x hex, 0o octal or 0b binary (underscores allowed). */
 export function parseU64(text: string, what: string, command?: string): bigint {
@@ -24,8 +22,8 @@ export function parseU64(text: string, what: string, command?: string): bigint {
 /** A label mask: a non-zero u64, or "bit:N" for the single bit N. */
 export function parseMask(text: string, command: string): bigint {
   const bit = /^bit:(\d+)$/i.exec(text.trim());
-  const mask = bit !== null ? (Number(bit[1]) < 64 ? 1n << BigInt(bit[1]!) : -1n) : parseU64(text, 'a label mask', command);
-  if (mask < 0n) throw new UsageError(`a label bit is 0..63, received ${JSON.stringify(text)}`, command);
+  const mask = bit !== null ? (Number(bit[1]) < SPLINTER_BLOOM_BITS ? 1n << BigInt(bit[1]!) : -1n) : parseU64(text, 'a label mask', command);
+  if (mask < 0n) throw new UsageError(`a label bit is 0..${SPLINTER_BLOOM_BITS - 1}, received ${JSON.stringify(text)}`, command);
   if (mask === 0n) throw new UsageError('a label mask must have at least one bit set, received 0', command);
   return mask;
 }

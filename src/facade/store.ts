@@ -37,6 +37,7 @@ import {
   type RawView,
   type SlotSnapshot,
 } from '../store/snapshot.js';
+import { sleepSync } from '../store/sleep.js';
 import { checkOrders, checkTandemValues, tandemKey } from '../store/tandem.js';
 import { resolveTarget } from '../store/target.js';
 import { toU64, writeU64LE } from '../store/u64-bytes.js';
@@ -55,8 +56,6 @@ import {
 const OPEN_INIT_WAIT_MS = 250;
 const utf8 = new TextEncoder();
 const U64_BYTES = 8;
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * One open Splinter store: the names of the C API in camelCase, plus what TypeScript
@@ -125,7 +124,7 @@ export class Store implements Disposable {
         !('backing' in opened) || (opened.size >= HEADER.size && Atomics.load(new Uint32Array(opened.backing.bytes.buffer, 0, 1), 0) === 0);
       if (initialising && performance.now() < deadline) {
         if ('backing' in opened) opened.backing.release(); // each look maps anew: let this one go
-        Atomics.wait(sleepCell, 0, 0, 5);
+        sleepSync(5);
         continue;
       }
       if (!('backing' in opened)) {

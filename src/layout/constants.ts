@@ -28,6 +28,8 @@ export const SPLINTER_MAX_BIDS = 32;
 export const SHARD_BID_SIZE = 32;
 /** Floats per slot in the embeddings build. */
 export const SPLINTER_EMBED_DIM = 768;
+/** The largest u64 (C's UINT64_MAX): u64 fields wrap past it. */
+export const U64_MAX = 0xffffffffffffffffn;
 /** Scrub granularity of the hybrid mop mode. */
 export const SCRUB_LINE = 64;
 
@@ -61,9 +63,9 @@ export const HEADER = {
  * field lies inside padding and that no two overlap.
  */
 export const OURS = {
-  /** u8: a waiter of ours has created the doorbell table (bus/line.ts). */
+  /** u8: a waiter of ours has created the doorbell table, so writers look for it (bus/doorbell.ts). */
   bus_present: 26,
-  /** SharedArrayBuffer stores only: waiter count and wake sequence for Atomics.wait (bus/line.ts). */
+  /** SharedArrayBuffer stores only: waiter count and wake sequence for Atomics.wait (bus/sab-wait.ts). */
   sab_waiters: 4360,
   sab_sequence: 4364,
   /** MOVE_MARKS × u32: each global-epoch move of ours writes its number here (store/reach.ts). */
@@ -77,6 +79,11 @@ export const OURS = {
   /** u32: no key sits more than this many slots past its home slot (the reach). */
   reach: 4412,
 } as const;
+/** The OURS fields the bus waits on, as indices of 32-bit words from the start of the header. */
+export const SAB_WAITERS_W32 = OURS.sab_waiters >>> 2;
+export const SAB_SEQUENCE_W32 = OURS.sab_sequence >>> 2;
+/** The OURS byte writers look at before looking for a doorbell table. */
+export const BUS_PRESENT_BYTE = OURS.bus_present;
 /** Marks kept of our latest global-epoch moves (a power of two). */
 export const MOVE_MARKS = 8;
 /** Bytes of each OURS field. */

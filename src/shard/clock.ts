@@ -6,11 +6,11 @@
  * process on the host reads alike; a handle can be given any other u64 tick source.
  */
 import { describe, SplinterError } from '../errors.js';
+import { U64_MAX } from '../layout/constants.js';
+import { toU64 } from '../store/u64-bytes.js';
 
 /** A source of u64 ticks; every process judging the same bids must read the same clock. */
 export type ShardClock = () => bigint;
-
-export const U64_MAX = (1n << 64n) - 1n;
 
 /**
  * A bid duration that no clock expires: `now - claimedAt >= 2^64 - 1` holds only at the
@@ -25,16 +25,6 @@ export const monotonicClock: ShardClock = () => process.hrtime.bigint();
 export interface ClockPair {
   ticks: bigint;
   monotonicNs: bigint;
-}
-
-/** A u64 from a bigint or a non-negative safe integer; EINVAL otherwise. */
-export function toU64(value: unknown, name: string): bigint {
-  if (typeof value === 'bigint') {
-    if (value >= 0n && value <= U64_MAX) return value;
-  } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
-    return BigInt(value);
-  }
-  throw new SplinterError('EINVAL', `${name} must be a u64 (a bigint from 0n to ${U64_MAX}n, or a safe integer ≥ 0), received ${describe(value)}`);
 }
 
 /** Reads a clock, refusing anything but a u64 bigint (a broken clock must not produce silent bids). */

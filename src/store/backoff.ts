@@ -3,9 +3,10 @@
  * its seqlock within nanoseconds), then short sleeps, until the budget is spent.
  * One instance per store handle, reset at the start of each operation.
  */
+import { sleepSync } from './sleep.js';
+
 const TIGHT_SPINS = 64;
 const SLEEP_MS = 0.02;
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 export class Backoff {
   private spins = 0;
@@ -24,8 +25,7 @@ export class Backoff {
       return true;
     }
     if (performance.now() >= this.deadline) return false;
-    // Atomics.wait on a private cell is a sleep that needs no timer (never notified).
-    Atomics.wait(sleepCell, 0, 0, SLEEP_MS);
+    sleepSync(SLEEP_MS);
     return true;
   }
 }

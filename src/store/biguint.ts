@@ -1,13 +1,13 @@
 /** Named slot types and integer operations on BIGUINT values (docs/spec/FORMAT.md §7 set_named_type, integer_op). */
 import { describe, SplinterError } from '../errors.js';
-import { IntOp, SLOT, SlotType } from '../layout/constants.js';
+import { IntOp, SLOT, SlotType, U64_MAX } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { claimHomeRegion, outOfArena } from './kv.js';
 import { lockExistingKey, requireSlot } from './locate.js';
 import { evacuateRelocated } from './relocation.js';
 import { readKeySlot } from './seqlock-read.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
-import { readU64LE, toU64, U64_MAX, writeU64LE } from './u64-bytes.js';
+import { readU64LE, toU64, writeU64LE } from './u64-bytes.js';
 
 const U64_BYTES = 8;
 const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;

@@ -1,11 +1,11 @@
 /** Labels: a 64-bit bloom mask per slot, and the header table binding label bits to signal groups. */
-import { BLOOM_WATCH_NONE, HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
+import { BLOOM_WATCH_NONE, HEADER, SLOT, SPLINTER_BLOOM_BITS, U64_MAX } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { readStoredKey } from './kv.js';
 import { requireSlot } from './locate.js';
 import { bumpGlobalEpoch } from './seqlock.js';
 import { checkGroup } from './signals.js';
-import { toU64, U64_MAX } from './u64-bytes.js';
+import { toU64 } from './u64-bytes.js';
 
 /** set_label / unset_label: OR or AND-NOT the mask into the key's labels; the global epoch moves. No seqlock, no pulse. */
 export function changeLabels(ctx: KvContext, keyText: string, mask: bigint, on: boolean): void {

@@ -1,6 +1,6 @@
 /** Signal groups (docs/spec/FORMAT.md §7): which slots pulse which of the 64 group counters. */
 import { describe, SplinterError } from '../errors.js';
-import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS } from '../layout/constants.js';
+import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { lockExistingKey, requireSlot } from './locate.js';
 import type { StoreMemory } from './memory.js';
@@ -23,7 +23,7 @@ export function setWatcherBit(ctx: KvContext, keyText: string, group: number, on
   const at = (m.slotByte(index) + SLOT.watcher_mask) >>> 3;
   const bit = 1n << BigInt(group);
   if (on) Atomics.or(m.u64, at, bit);
-  else Atomics.and(m.u64, at, ~bit & 0xffffffffffffffffn);
+  else Atomics.and(m.u64, at, ~bit & U64_MAX);
 }
 
 /** pulse_keygroup: pulses the key's groups without writing it. */

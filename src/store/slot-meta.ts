@@ -1,12 +1,12 @@
 /** Slot metadata of docs/spec/FORMAT.md §7: times, the system flag, retrain. */
 import { describe, SplinterError } from '../errors.js';
-import { SLOT, SlotType } from '../layout/constants.js';
+import { SLOT, SlotType, U64_MAX } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { awaitEvenEpoch, requireSlot } from './locate.js';
 import { slotHoldsKey } from './probe.js';
 import { pulseSlot } from './pulse.js';
 import { bumpGlobalEpoch } from './seqlock.js';
-import { toU64, U64_MAX } from './u64-bytes.js';
+import { toU64 } from './u64-bytes.js';
 
 export type SlotTime = 'ctime' | 'atime';
 

@@ -6,6 +6,7 @@ import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid, globalEpochNow } from './read-check.js';
 import { readKeySlot } from './seqlock-read.js';
+import { decodeSlot, type DecodedSlot } from './slot-decoder.js';
 
 export interface HeaderSnapshot {
   magic: number;
@@ -26,20 +27,8 @@ export interface HeaderSnapshot {
   labelGroups: number[];
 }
 
-export interface SlotSnapshot {
-  index: number;
-  key: string;
-  hash: bigint;
-  epoch: bigint;
-  valueOffset: number;
-  valueLength: number;
-  typeFlag: number;
-  userFlag: number;
-  watcherMask: bigint;
-  ctime: bigint;
-  atime: bigint;
-  bloom: bigint;
-}
+/** A slot's fields as the library reports them (docs/spec/API.md). */
+export interface SlotSnapshot extends DecodedSlot<string> {}
 
 /** Plain copies of the header fields (each atomic on its own, not as a set). */
 export function headerSnapshot(m: StoreMemory): HeaderSnapshot {
@@ -65,7 +54,7 @@ export function headerSnapshot(m: StoreMemory): HeaderSnapshot {
 /** Slot fields read under the readers' check (read-check.ts). */
 export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string | undefined): SlotSnapshot | undefined {
   const m = ctx.m;
-  const { u8, u32, u64 } = m;
+  const { u32 } = m;
   const slotByte = m.slotByte(index);
   const epochW = m.epochW32(slotByte);
   ctx.backoff.reset();
@@ -73,20 +62,8 @@ export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string 
     const globalBefore = globalEpochNow(m); // before the slot epoch: the snapshot is checked against both
     const before = Atomics.load(u32, epochW);
     if ((before & 1) === 0) {
-      const snapshot: SlotSnapshot = {
-        index,
-        key: keyText ?? readStoredKey(ctx, index),
-        hash: Atomics.load(u64, slotByte >>> 3),
-        epoch: Atomics.load(u64, (slotByte + SLOT.epoch) >>> 3),
-        valueOffset: Atomics.load(u32, (slotByte + SLOT.val_off) >>> 2),
-        valueLength: Atomics.load(u32, (slotByte + SLOT.val_len) >>> 2),
-        typeFlag: Atomics.load(u8, slotByte + SLOT.type_flag),
-        userFlag: Atomics.load(u8, slotByte + SLOT.user_flag),
-        watcherMask: Atomics.load(u64, (slotByte + SLOT.watcher_mask) >>> 3),
-        ctime: Atomics.load(u64, (slotByte + SLOT.ctime) >>> 3),
-        atime: Atomics.load(u64, (slotByte + SLOT.atime) >>> 3),
-        bloom: Atomics.load(u64, (slotByte + SLOT.bloom) >>> 3),
-      };
+      const key = keyText ?? readStoredKey(ctx, index);
+      const snapshot: SlotSnapshot = decodeSlot(m, slotByte, index, key);
       // Checked against the key's hash, or (a slot by index) the hash the snapshot read.
       const hashLo = keyText === undefined ? Number(BigInt.asIntN(32, snapshot.hash)) : ctx.key.hashLo;
       const hashHi = keyText === undefined ? Number(BigInt.asIntN(32, snapshot.hash >> 32n)) : ctx.key.hashHi;

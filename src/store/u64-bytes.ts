@@ -1,4 +1,5 @@
-import { SplinterError } from '../errors.js';
+import { describe, SplinterError } from '../errors.js';
+import { U64_MAX } from '../layout/constants.js';
 
 /** A u64 stored little-endian at any byte offset (arena values need not be 8-byte aligned). */
 export function readU64LE(u8: Uint8Array, at: number): bigint {
@@ -16,11 +17,12 @@ export function writeU64LE(u8: Uint8Array, at: number, value: bigint): void {
   }
 }
 
-export const U64_MAX = 0xffffffffffffffffn;
-
-/** Checks a caller's u64 (bigint, or a safe non-negative integer number); EINVAL otherwise. */
+/** A caller's u64: a bigint from 0n to U64_MAX, or a safe integer ≥ 0; EINVAL otherwise. */
 export function toU64(value: unknown, what: string): bigint {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === 'bigint' && value >= 0n && value <= U64_MAX) return value;
-  throw new SplinterError('EINVAL', `${what} must be an unsigned 64-bit integer (bigint 0n..${U64_MAX}n), received ${typeof value === 'bigint' ? `${value}n` : String(value)}`);
+  if (typeof value === 'bigint') {
+    if (value >= 0n && value <= U64_MAX) return value;
+  } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    return BigInt(value);
+  }
+  throw new SplinterError('EINVAL', `${what} must be a u64 (a bigint from 0n to ${U64_MAX}n, or a safe integer ≥ 0), received ${describe(value)}`);
 }

@@ -3,7 +3,7 @@
  * them (not as our library does them): for SharedArrayBuffer and file stores, where the C peer
  * cannot attach. Tests use them to bring a slot epoch back the way only C does.
  */
-import { HEADER, SLOT } from '../../src/layout/constants.js';
+import { HEADER, KEY_MAX, SLOT } from '../../src/layout/constants.js';
 import type { Store } from '../../src/index.js';
 
 const VOID = 1;
@@ -17,7 +17,7 @@ export function cUnset(store: Store, key: string): void {
   if ((Atomics.load(m.u8, HEADER.core_flags) & 1) !== 0) {
     const region = m.arenaStart + Atomics.load(m.u32, (at + SLOT.val_off) >>> 2);
     m.u8.fill(0, region, region + m.maxValueSize);
-    m.u8.fill(0, at + SLOT.key, at + SLOT.key + 64);
+    m.u8.fill(0, at + SLOT.key, at + SLOT.key + KEY_MAX);
   } else {
     m.u8[at + SLOT.key] = 0;
   }

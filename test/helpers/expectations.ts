@@ -2,6 +2,7 @@
  * What a fixture's ops imply for a reader, worked out from the ops alone (not from any
  * store): each key's value, and the global epoch.
  */
+import { SPLINTER_BLOOM_BITS, SPLINTER_MAX_GROUPS, U64_MAX } from '../../src/layout/constants.js';
 import { fromHex, type Fixture } from './fixtures.js';
 
 export interface SlotMeta {
@@ -23,7 +24,7 @@ export interface Expected {
   mop: number;
 }
 
-const bitsOf = (mask: bigint): number[] => [...Array(64).keys()].filter((b) => (mask >> BigInt(b)) & 1n);
+const bitsOf = (mask: bigint): number[] => [...Array(SPLINTER_BLOOM_BITS).keys()].filter((b) => (mask >> BigInt(b)) & 1n);
 
 const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
   const out = new Uint8Array(a.length + b.length);
@@ -36,7 +37,7 @@ export function expectedState(f: Fixture): Expected {
   const values = new Map<string, Uint8Array>();
   const meta = new Map<string, SlotMeta>();
   const labelGroups = new Map<number, number>();
-  const signals: bigint[] = Array.from({ length: 64 }, () => 0n);
+  const signals: bigint[] = Array.from({ length: SPLINTER_MAX_GROUPS }, () => 0n);
   let globalEpoch = 1n;
   let mopFlags = 3;
   const slot = (key: string): SlotMeta => meta.get(key)!;
@@ -93,7 +94,7 @@ export function expectedState(f: Fixture): Expected {
         globalEpoch++;
         break;
       case 'set_slot_time':
-        slot(op.key!)[op.mode === 0 ? 'ctime' : 'atime'] = (BigInt(op.time!) - BigInt(op.offset ?? 0)) & 0xffffffffffffffffn;
+        slot(op.key!)[op.mode === 0 ? 'ctime' : 'atime'] = (BigInt(op.time!) - BigInt(op.offset ?? 0)) & U64_MAX;
         break;
       case 'set_mop':
         mopFlags = op.mode === 0 ? 0 : op.mode === 1 ? 3 : mopFlags | 1;
@@ -130,7 +131,7 @@ export function expectedState(f: Fixture): Expected {
 export function promote(value: Uint8Array): bigint {
   const text = Buffer.from(value).toString('latin1');
   if (/^[0-9]/.test(text)) {
-    const saturate = (n: bigint): bigint => (n > 0xffffffffffffffffn ? 0xffffffffffffffffn : n);
+    const saturate = (n: bigint): bigint => (n > U64_MAX ? U64_MAX : n);
     const hex = /^0[xX]([0-9a-fA-F]+)/.exec(text);
     if (hex) return saturate(BigInt(`0x${hex[1]}`));
     const octal = /^0([0-7]*)/.exec(text);
@@ -143,7 +144,7 @@ export function promote(value: Uint8Array): bigint {
 }
 
 export function integerOp(value: bigint, op: number, operand: bigint): bigint {
-  const mask = 0xffffffffffffffffn;
+  const mask = U64_MAX;
   switch (op) {
     case 0:
       return value & operand;

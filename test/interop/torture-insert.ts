@@ -10,6 +10,7 @@
  */
 import os from 'node:os';
 import { isSplinterError, type Store } from '../../src/index.js';
+import { sleepSync } from '../../src/store/sleep.js';
 import { encodeTorture } from '../helpers/torture-value.js';
 import { errorText, monoNs, Samples } from './child-io.js';
 
@@ -45,7 +46,6 @@ export interface ChurnerReport {
 const RETRIES = 50;
 /** The parent sets this key to end the churn before its time is up. */
 const STOP_KEY = 'ctl/stop';
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 export function insertGeneration(
   store: Store,
@@ -67,7 +67,7 @@ export function insertGeneration(
   const spans: number[] = [];
   // Sleep until shortly before the start, so the other inserter gets a core to reach it too.
   const sleepNs = Number(start - monoNs()) - 1_500_000;
-  if (sleepNs > 0) Atomics.wait(sleepCell, 0, 0, sleepNs / 1e6);
+  if (sleepNs > 0) sleepSync(sleepNs / 1e6);
   for (let r = 0; r < count; r++) {
     const at = start + BigInt(r) * period;
     let now = monoNs();

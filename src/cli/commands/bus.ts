@@ -1,6 +1,6 @@
 /** The bus group: label bindings, bumps, watching keys and signal groups, the Redis bridge, the shard table. */
 import { bridge } from '../../bridge/index.js';
-import { Intent, SlotType } from '../../layout/constants.js';
+import { Intent, SlotType, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
 import { encodeValue, parseGroup, parseMask, preview, showKey, table } from '../values.js';
 import type { Handler } from './handler.js';
@@ -15,7 +15,7 @@ export const bind: Handler = (ctx) => {
   else store.watchLabelRegister(mask, group);
   if (ctx.json) {
     const groups = store.headerSnapshot().labelGroups;
-    ctx.jsonOut(Object.fromEntries(groups.flatMap((group, bit) => (group < 64 ? [[bit, group]] : []))));
+    ctx.jsonOut(Object.fromEntries(groups.flatMap((group, bit) => (group < SPLINTER_MAX_GROUPS ? [[bit, group]] : []))));
   }
 };
 

@@ -1,5 +1,5 @@
 /** The read group: a key's value, its slot, the list of keys, the whole store as JSON, a key's type. */
-import { SlotType } from '../../layout/constants.js';
+import { SlotType, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import type { SlotSnapshot } from '../../store/snapshot.js';
 import type { Store } from '../../facade/store.js';
 import type { Context } from '../context.js';
@@ -147,7 +147,7 @@ export const exportStore: Handler = (ctx) => {
     keys.push(item);
   }
   const signalGroups: Record<string, bigint> = {};
-  for (let g = 0; g < 64; g++) {
+  for (let g = 0; g < SPLINTER_MAX_GROUPS; g++) {
     const count = store.getSignalCount(g);
     if (count !== 0n) signalGroups[g] = count;
   }
@@ -167,7 +167,7 @@ export const exportStore: Handler = (ctx) => {
         userFlags: h.userFlags,
       },
       ...(ctx.prefix === '' ? {} : { prefix: ctx.prefix }),
-      labelGroups: Object.fromEntries(h.labelGroups.flatMap((group, bit) => (group < 64 ? [[bit, group]] : []))),
+      labelGroups: Object.fromEntries(h.labelGroups.flatMap((group, bit) => (group < SPLINTER_MAX_GROUPS ? [[bit, group]] : []))),
       signalGroups,
       keys,
     },

@@ -1,5 +1,5 @@
 /** The store group: create a store, select it, show or set its header, and what this build can do. */
-import { SPL_SYS_AUTO_SCRUB, SPL_SYS_HYBRID_SCRUB, SPLINTER_EMBED_DIM } from '../../layout/constants.js';
+import { SPL_SYS_AUTO_SCRUB, SPL_SYS_HYBRID_SCRUB, SPLINTER_EMBED_DIM, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import { storeSize } from '../../layout/geometry.js';
 import { nativeMmapAvailable } from '../../store/native-mmap.js';
 import { Store } from '../../facade/store.js';
@@ -74,7 +74,7 @@ export const config: Handler = (ctx) => {
   const h = store.headerSnapshot();
   const target = ctx.target();
   const size = storeSize(h.slots, h.maxValueSize, store.embeddings);
-  const bindings = h.labelGroups.flatMap((group, bit) => (group < 64 ? [`bit ${bit} → group ${group}`] : []));
+  const bindings = h.labelGroups.flatMap((group, bit) => (group < SPLINTER_MAX_GROUPS ? [`bit ${bit} → group ${group}`] : []));
   if (ctx.json) {
     ctx.jsonOut({
       target,
@@ -83,7 +83,7 @@ export const config: Handler = (ctx) => {
       embeddings: store.embeddings,
       size,
       mop: store.getMop(),
-      labelGroups: Object.fromEntries(h.labelGroups.flatMap((group, bit) => (group < 64 ? [[bit, group]] : []))),
+      labelGroups: Object.fromEntries(h.labelGroups.flatMap((group, bit) => (group < SPLINTER_MAX_GROUPS ? [[bit, group]] : []))),
     });
     return;
   }

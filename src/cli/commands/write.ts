@@ -1,5 +1,5 @@
 /** The write group: set, append and unset values, integer math, labels, retrain, tandem orders. */
-import { IntOp, SlotType } from '../../layout/constants.js';
+import { IntOp, KEY_MAX_BYTES, SlotType } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
 import { grouped, parseMask, parseType, parseU64, preview, showKey, table, typeName, hex64 } from '../values.js';
 import type { Handler } from './handler.js';
@@ -34,7 +34,7 @@ export const unset: Handler = (ctx) => {
   if (ctx.flag('recursive')) {
     for (let order = 1; ; order++) {
       const orderKey = `${key}.${order}`;
-      if (Buffer.byteLength(orderKey) > 63) break;
+      if (Buffer.byteLength(orderKey) > KEY_MAX_BYTES) break;
       const length = store.unset(orderKey);
       if (length === undefined) break;
       bytes += length;
@@ -140,7 +140,7 @@ export const orders: Handler = (ctx) => {
   const found: Array<{ order: number; key: string; length: number; preview: string }> = [];
   for (let order = 0; order < 256; order++) {
     const orderKey = order === 0 ? key : `${key}.${order}`;
-    if (Buffer.byteLength(orderKey) > 63) break;
+    if (Buffer.byteLength(orderKey) > KEY_MAX_BYTES) break;
     const value = store.get(orderKey);
     if (value === undefined) break;
     found.push({ order, key: ctx.shown(orderKey), length: value.length, preview: preview(value) });

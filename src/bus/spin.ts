@@ -1,0 +1,41 @@
+/**
+ * Low-latency subscriptions: the waiter also checks on every turn of the event loop, in a
+ * tight loop for up to SPIN_SLICE_MS, trading a core for the fastest wake-up.
+ */
+
+/** How long one low-latency slice may hold the event loop before letting other work run. */
+const SPIN_SLICE_MS = 0.5;
+
+export class Spin {
+  private spinning = false;
+
+  constructor(
+    /** Looks for changes; true when it delivered one. */
+    private readonly check: () => boolean,
+    /** Some low-latency subscription still wants the spin. */
+    private readonly wanted: () => boolean,
+    /** The waiter is gone: no further slice. */
+    private readonly disposed: () => boolean,
+  ) {}
+
+  /**
+   * Each turn checks until a change is delivered (so its reader runs at once) or the slice
+   * ends, then lets the event loop run other work before the next slice.
+   */
+  start(): void {
+    if (this.spinning) return;
+    this.spinning = true;
+    const turn = (): void => {
+      if (!this.wanted() || this.disposed()) {
+        this.spinning = false;
+        return;
+      }
+      const until = performance.now() + SPIN_SLICE_MS;
+      while (!this.check() && performance.now() < until && this.wanted()) {
+        // spinning: the caller asked to trade a core for latency
+      }
+      setImmediate(turn);
+    };
+    setImmediate(turn);
+  }
+}

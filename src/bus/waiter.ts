@@ -1,0 +1,126 @@
+/**
+ * The one waiter of this process on one store: every poll, watch and signals subscription on
+ * the store hangs from it. It wakes by whichever mechanisms the store has:
+ * - shm/file stores: the FIFO doorbell (doorbell.ts) for writers of ours in other processes,
+ *   a kick for writers in this process, and the fallback poll (fallback-poll.ts) for writers
+ *   that cannot ring (C processes);
+ * - SharedArrayBuffer stores: Atomics.waitAsync on a header word (sab-wait.ts);
+ * - low-latency subscriptions, on either: a spin on every turn of the event loop (spin.ts).
+ */
+import { DoorbellListener, type Doorbells } from './doorbell.js';
+import { FallbackPoll } from './fallback-poll.js';
+import { SabWait } from './sab-wait.js';
+import { Spin } from './spin.js';
+
+/** Something a waiter re-checks whenever the store may have changed. */
+export interface Subscription {
+  readonly lowLatency: boolean;
+  /** Looks for changes now; called on every wake (spurious wakes are fine). True when it delivered one. */
+  check(): boolean;
+}
+
+const KEEPALIVE_MS = 2 ** 30;
+
+export class LocalWaiter {
+  armed = false;
+  private readonly subscriptions = new Set<Subscription>();
+  private lowLatencyCount = 0;
+  private scheduled = false;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private disposed = false;
+  private readonly sabWait: SabWait | undefined;
+  private readonly fallback: FallbackPoll | undefined;
+  private readonly doorbell: DoorbellListener | undefined;
+  private readonly spin: Spin;
+
+  constructor(pollIntervalMs: number, doorbells: Doorbells | undefined, sab: Int32Array | undefined) {
+    const checkAll = (): boolean => this.checkAll();
+    if (sab !== undefined) {
+      this.sabWait = new SabWait(sab, checkAll);
+    } else {
+      this.fallback = new FallbackPoll(pollIntervalMs, checkAll);
+      if (doorbells !== undefined) this.doorbell = new DoorbellListener(doorbells, checkAll);
+    }
+    this.spin = new Spin(
+      checkAll,
+      () => this.lowLatencyCount > 0,
+      () => this.disposed,
+    );
+  }
+
+  add(subscription: Subscription): void {
+    this.subscriptions.add(subscription);
+    if (subscription.lowLatency) this.lowLatencyCount++;
+    if (!this.armed) this.arm();
+    this.updateDoorbell();
+    if (subscription.lowLatency) this.spin.start();
+  }
+
+  remove(subscription: Subscription): void {
+    if (!this.subscriptions.delete(subscription)) return;
+    if (subscription.lowLatency) this.lowLatencyCount--;
+    if (this.subscriptions.size === 0) this.disarm();
+    else this.updateDoorbell();
+  }
+
+  /** A write in this process: check once, soon (many writes in a row coalesce into one check). */
+  kick(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.checkAll();
+    });
+  }
+
+  /** Checks every subscription; true when any delivered a change. */
+  checkAll(): boolean {
+    let delivered = false;
+    // A subscription may end (and leave the set) while we check: iterate over a copy only then.
+    for (const subscription of this.subscriptions.size === 1 ? this.subscriptions : [...this.subscriptions]) {
+      if (subscription.check()) delivered = true;
+    }
+    return delivered;
+  }
+
+  private arm(): void {
+    this.armed = true;
+    // A pending wait keeps the process alive, as a pending timer would; nothing else of ours is ref'd.
+    this.keepAlive = setInterval(() => {}, KEEPALIVE_MS);
+    if (this.sabWait !== undefined) {
+      this.sabWait.start();
+      return;
+    }
+    this.fallback?.start();
+    this.doorbell?.register();
+  }
+
+  /**
+   * Writers ring our doorbell only while some subscription waits for it: low-latency ones spin
+   * on the epochs and need no ring, so with only those, writers are spared the FIFO write and
+   * our spin is not interrupted to read it.
+   */
+  private updateDoorbell(): void {
+    this.doorbell?.setArmed(this.armed && this.subscriptions.size > this.lowLatencyCount);
+  }
+
+  private disarm(): void {
+    this.armed = false;
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+    this.fallback?.stop();
+    if (this.sabWait !== undefined) {
+      this.sabWait.stop();
+      return;
+    }
+    this.updateDoorbell();
+  }
+
+  dispose(): void {
+    if (this.armed) this.disarm();
+    this.disposed = true;
+    this.sabWait?.dispose();
+    this.subscriptions.clear();
+    this.doorbell?.dispose();
+  }
+}
