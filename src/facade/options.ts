@@ -1,6 +1,7 @@
 /** The options and geometry Store's constructors take, checked before anything is opened or created. */
 import { DEFAULT_POLL_INTERVAL_MS } from '../bus/line.js';
 import { describe, SplinterError } from '../errors.js';
+import { U32_MAX } from '../layout/constants.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
 import { checkRouteName, type MappingRouteName } from '../store/mapping/index.js';
 import { checkOptionBag, type OptionSpec } from '../store/options.js';
@@ -45,7 +46,7 @@ export function checkGeometry(geometry: unknown, what: string): Geometry {
     ['slots', slots],
     ['maxValueSize', maxValueSize],
   ] as const) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > U32_MAX) {
       throw new SplinterError('EINVAL', `${name} must be an integer from 1 to 4294967295, received ${describe(value)}`);
     }
   }

@@ -30,6 +30,8 @@ export const SHARD_BID_SIZE = 32;
 export const SPLINTER_EMBED_DIM = 768;
 /** The largest u64 (C's UINT64_MAX): u64 fields wrap past it. */
 export const U64_MAX = 0xffffffffffffffffn;
+/** The largest u32: the low word of a u64 counter just before it carries into the high word. */
+export const U32_MAX = 0xffffffff;
 /** Scrub granularity of the hybrid mop mode. */
 export const SCRUB_LINE = 64;
 

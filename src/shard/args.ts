@@ -1,9 +1,8 @@
 /** Argument checks of the Logic Shard calls: each failure is EINVAL naming what was expected and received. */
 import { describe, SplinterError } from '../errors.js';
-import { Intent } from '../layout/constants.js';
+import { Intent, U32_MAX } from '../layout/constants.js';
 import { checkOptionBag, type OptionSpec } from '../store/options.js';
 
-const U32_MAX = 0xffffffff;
 const INTENT_NAMES = Object.entries(Intent)
   .map(([name, value]) => `${value} ${name}`)
   .join(', ');

@@ -1,10 +1,10 @@
-import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS } from '../layout/constants.js';
+import { HEADER, SIGNAL_GROUP_STRIDE, SLOT, SPLINTER_MAX_GROUPS, U32_MAX } from '../layout/constants.js';
 import type { StoreMemory } from './memory.js';
 
 /** Adds 1 to signal group `group`'s u64 counter, in halves (the carry lands once per 2^32 pulses). */
 export function addSignal(m: StoreMemory, group: number): void {
   const w = (HEADER.signal_groups + group * SIGNAL_GROUP_STRIDE) >>> 2;
-  if (Atomics.add(m.u32, w, 1) === 0xffffffff) Atomics.add(m.u32, w + 1, 1);
+  if (Atomics.add(m.u32, w, 1) === U32_MAX) Atomics.add(m.u32, w + 1, 1);
 }
 
 function pulseBits(m: StoreMemory, word: number, base: number, viaLabels: boolean): void {

@@ -3,9 +3,9 @@
  * Parity and the writer's CAS live in the low word; only a release from 0xFFFFFFFF must
  * carry into the high word, and only the lock holder can be doing that.
  */
+import { U32_MAX } from '../layout/constants.js';
 import { markOwnMove } from './reach.js';
 
-const LOW_MAX = 0xffffffff;
 
 /** Takes the slot: CAS of an even epoch e to e+1. False when odd (a writer is inside) or lost. */
 export function tryLock(u32: Uint32Array, epochW32: number): boolean {
@@ -24,7 +24,7 @@ export function unlock(u32: Uint32Array, u64: BigUint64Array, epochW32: number):
   // A plain read: no writer but us changes a held epoch, except those C stores; a stale read is our own odd value.
   const now = u32[epochW32]!;
   if ((now & 1) === 0) return;
-  if (now !== LOW_MAX) {
+  if (now !== U32_MAX) {
     Atomics.add(u32, epochW32, 1);
   } else {
     Atomics.add(u64, epochW32 >>> 1, 1n); // the rare carry into the high word
@@ -38,7 +38,7 @@ export function unlock(u32: Uint32Array, u64: BigUint64Array, epochW32: number):
  */
 export function bumpGlobalEpoch(u32: Uint32Array, globalW32: number): number {
   const before = Atomics.add(u32, globalW32, 1);
-  if (before === LOW_MAX) Atomics.add(u32, globalW32 + 1, 1);
+  if (before === U32_MAX) Atomics.add(u32, globalW32 + 1, 1);
   markOwnMove(u32, before);
   return before | 0;
 }
