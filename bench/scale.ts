@@ -2,8 +2,9 @@
  * Key operations at four store sizes, ours and the C peer in the same run: on a fresh store of
  * `slots` × 64 B, insert n = min(slots / 2, 20 000) new keys, then 5 000 unset + set of
  * existing keys, 100 000 gets, and gets of 100 keys never stored; 32-byte values. Each phase is
- * timed on its own in CPU time (on a shared machine wall time counts whoever else ran), ns or µs
- * per op; median of BENCH_SCALE_REPETITIONS (3) fresh stores per
+ * timed on its own in the CPU time of the thread that runs it (on a shared machine wall time
+ * counts whoever else ran; bench/thread-cpu.ts), ns or µs per op, after about a million
+ * unrecorded operations at each size; median of BENCH_SCALE_REPETITIONS (5) fresh stores per
  * size, ours, the floor (bench/floor.ts: C's steps written by hand in TypeScript, nothing else) and C
  * interleaved. BENCH_SCALE_SLOTS=1024,16384 picks sizes. The last line is JSON.
  */
@@ -12,9 +13,10 @@ import { Store } from '../src/index.js';
 import { OURS } from '../src/layout/constants.js';
 import { Peer, peerBinary } from '../test/helpers/peer.js';
 import { FloorKv } from './floor.js';
+import { threadCpuNs } from './thread-cpu.js';
 
 const SIZES = (process.env['BENCH_SCALE_SLOTS'] ?? '1024,16384,131072,1048576').split(',').map(Number);
-const REPETITIONS = Number(process.env['BENCH_SCALE_REPETITIONS'] ?? 3);
+const REPETITIONS = Number(process.env['BENCH_SCALE_REPETITIONS'] ?? 5);
 const MAX_VALUE = 64;
 const VALUE_SIZE = 32;
 const CHURN = 5_000;
@@ -36,11 +38,8 @@ const keyCount = (slots: number): number => Math.min(slots / 2, 20_000);
 let sink = 0;
 let rescans = 0;
 
-/** CPU time of this process (user + system), in ns (1 µs resolution). */
-function cpuNs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) * 1000;
-}
+/** CPU time of this thread, in ns: the compiler's and collector's own threads are left out (bench/thread-cpu.ts). */
+const cpuNs = threadCpuNs;
 
 /** One run of the floor (bench/floor.ts: C's steps by hand, nothing else) on a fresh store. */
 function runFloor(slots: number, round: number): Phases {
@@ -121,6 +120,9 @@ async function runC(slots: number, round: number): Promise<Phases> {
   }
 }
 
+/** Unrecorded runs before the measured ones: about a million key operations at each size. */
+const warmUpRuns = (slots: number): number => Math.max(1, Math.min(8, Math.round(1_000_000 / (keyCount(slots) + CHURN * 2 + GETS))));
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const medianPhases = (runs: Phases[]): Phases => ({
   insert: median(runs.map((r) => r.insert)),
@@ -139,15 +141,16 @@ function time(ns: number): string {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(peerBinary)) throw new Error(`the C peer is not built (${peerBinary}): npm run peer`);
-  // JIT warm-up, not recorded: enough of every phase that the measured runs time optimised code, not
-  // the compiler (CPU time counts its threads too); C is compiled ahead of time.
-  for (let round = -3; round < 0; round++) {
-    runOurs(16384, round);
-    runFloor(16384, round);
-  }
-  rescans = 0;
   const rows: Array<{ slots: number; n: number; ours: Phases; floor: Phases; c: Phases }> = [];
   for (const slots of SIZES) {
+    // JIT warm-up at each size, not recorded (about a million key operations), so the measured runs
+    // time optimised code; C is compiled ahead of time.
+    const rescansBefore = rescans;
+    for (let round = -warmUpRuns(slots); round < 0; round++) {
+      runOurs(slots, round);
+      runFloor(slots, round);
+    }
+    rescans = rescansBefore; // the measured runs' passes only
     const ours: Phases[] = [];
     const floor: Phases[] = [];
     const c: Phases[] = [];
