@@ -3,7 +3,7 @@
  * drift between processes (physical page placement, the other vCPU's load) mostly cancels.
  * Usage: npx tsx bench/ab.ts <op> <buildA> <buildB>, where each build is the output of
  * `npx tsc -p tsconfig.build.json --outDir <dir>` placed inside a checkout (so the native addon
- * resolves), e.g. .ab/before and .ab/after; op is set, get, getInto, getEpoch, has or append.
+ * resolves), e.g. .ab/before and .ab/after; op is set, get, getInto, getEpoch, has, append or unsetSet.
  * Prints the median ns/op of each and the ratio B/A; run it a few times and compare the ratios.
  */
 import path from 'node:path';
@@ -48,6 +48,14 @@ function loopsFor(s: StoreType): Record<string, Loop> {
       let found = 0;
       for (let i = 0; i < n; i++) if (s.has(keys[i % KEYS]!)) found++;
       return found;
+    },
+    unsetSet: (n) => {
+      for (let i = 0; i < n; i++) {
+        const key = keys[i % KEYS]!;
+        s.unset(key);
+        s.set(key, value);
+      }
+      return n;
     },
     append: (n) => {
       let total = 0;

@@ -30,7 +30,7 @@ import {
 import { lockKey } from './locate.js';
 import { pulseSlot } from './pulse.js';
 import { copyStillValid } from './read-check.js';
-import { loadReach, prepareInsert, raiseReach } from './reach.js';
+import { loadReach, onlyOurMoves, prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
 
@@ -238,8 +238,8 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): nu
  * The common insert, in one piece: one pass over the key's path, from home to the reach and on
  * to the first empty slot, finds no copy of the key (none past a hole either), and that slot is
  * free. The pass is skipped when the handle knows the key missing at the current global epoch
- * (a lookup over the reach missed it, and no insert moved the epoch since): `firstEmpty`, the
- * first empty slot on the path, is then taken. When the global epoch moved only by our own
+ * (a lookup over the reach missed it, or this handle unset it in a store no C set has touched,
+ * and no insert moved the epoch since): `firstEmpty`, the first empty slot on the path, is then taken. When the global epoch moved only by our own
  * publish since, no insert completed meanwhile, and any inserter of the same key still inside
  * will meet our copy when it publishes (its own search, here or in setSlowly): the search for
  * raced copies is skipped. Returns false, having written nothing, when any of that does not
@@ -517,7 +517,11 @@ export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
   const slotByte = m.slotByte(index);
   const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!; // plain: we hold the slot, and every writer of it takes the lock
   clearLocked(m, index, slotByte);
-  // The key is not marked missing: a copy C left past this slot (docs/spec/FORMAT.md §9 Q1) is what readers see next.
+  // The slot was the first copy on the key's path, and writers of ours leave no other: with no C set
+  // ever in this store, the key is missing now (until an insert moves the global epoch). Otherwise a
+  // copy C left past this slot (docs/spec/FORMAT.md §9 Q1) is what readers see next: not marked.
+  const key = ctx.key;
+  if (onlyOurMoves(m, key.expectedEpoch)) key.entry.slot = -1;
   ctx.notify(index, false);
   return length;
 }

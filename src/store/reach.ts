@@ -110,6 +110,8 @@ export class ReachTrust {
    * reach makes one pass.
    */
   scanned = false;
+  /** At `epoch`, no walk had ever found a foreign move: every move so far was ours, so no C set has placed a key. */
+  foreignFree = false;
 }
 
 /**
@@ -142,13 +144,25 @@ export function reachTrusted(m: StoreMemory): boolean {
     const now = Atomics.load(u32, GLOBAL_W32);
     if (from === now || walk(u32, from, now)) {
       // After `vouched`: a foreign move it passed was counted before it moved.
-      if (Atomics.load(u32, FOUND_W32) !== Atomics.load(u32, SCANNED_W32)) return false;
+      const found = Atomics.load(u32, FOUND_W32);
+      if (found !== Atomics.load(u32, SCANNED_W32)) return false;
       trust.epoch = now;
       trust.valid = true;
+      trust.foreignFree = found === 0;
       return true;
     }
     if (retry === READER_RETRIES) return false;
   }
+}
+
+/**
+ * True when every global-epoch move up to `epoch` (a low word just loaded) was made by a writer
+ * of ours: no C set has ever placed a key in this store, so it holds no copy C duplicated
+ * (docs/spec/FORMAT.md §9 Q1), and a key unset by us is gone. Reads only this handle's trust.
+ */
+export function onlyOurMoves(m: StoreMemory, epoch: number): boolean {
+  const trust = m.trust;
+  return trust.valid && trust.foreignFree && trust.epoch === epoch >>> 0;
 }
 
 /**
@@ -159,10 +173,14 @@ export function reachTrusted(m: StoreMemory): boolean {
 export function rescan(m: StoreMemory): void {
   const u32 = m.u32;
   const i32 = m.i32;
-  const found = Atomics.load(u32, FOUND_W32);
+  let found = Atomics.load(u32, FOUND_W32);
   const from = Atomics.load(u32, VOUCHED_W32);
   // After `found`: every foreign move counted in it came before `start`, so its key is visible below.
   const start = Atomics.load(u32, GLOBAL_W32);
+  // This pass vouches for the moves from `from` to `start` without a walk: if any lacks a mark (C's,
+  // or one of ours still marking), one more is counted, so `foreign found` is 0 only while every move
+  // ever made was ours (onlyOurMoves relies on it).
+  if (!allMarked(u32, from, start)) found = (Atomics.add(u32, FOUND_W32, 1) + 1) >>> 0;
   const n = m.slots;
   const step = m.slotSize >>> 2;
   const mask = (n & (n - 1)) === 0 ? n - 1 : -1;
@@ -185,6 +203,13 @@ export function rescan(m: StoreMemory): void {
   m.trust.rescans++;
   m.trust.inserts = 0;
   m.trust.scanned = true;
+}
+
+/** True when every move from `from` up to (not including) `to` carries its mark. */
+function allMarked(u32: Uint32Array, from: number, to: number): boolean {
+  if (((to - from) >>> 0) > MOVE_MARKS) return false; // older marks are overwritten already
+  for (let at = from; at !== to; at = (at + 1) >>> 0) if (u32[MARKS_W32 + (at & MARK_MASK)] !== at) return false;
+  return true;
 }
 
 /** Moves `vouched` up to `target` unless a walker has taken it that far; `from` was read before `target`, so is not after it. */

@@ -151,3 +151,29 @@ t.test('two processes of ours inserting the same keys at once leave one copy of 
   t.same(keys.filter((k) => !['one', 'two'].includes(store.getString(k) ?? '')), [], 'with one writer\'s value');
   t.ok(reachOf(store) < slots, `reach ${reachOf(store)}`);
 });
+
+t.test('after a C set, an unset of ours never takes the key for gone: the copy C left is read next', { skip: !fs.existsSync(peerBinary) && 'C peer not built' }, async (t) => {
+  const slots = 8;
+  const name = shmName(t);
+  const store = Store.create(name, { slots, maxValueSize: 16 });
+  t.teardown(() => store.close());
+  const peer = Peer.open(name);
+  t.teardown(async () => {
+    await peer.close();
+  });
+  await peer.ready;
+  const [first, key] = keysHomedAt(2, slots, 2, 'dup') as [string, string];
+  store.set(first, 'a');
+  store.set(key, 'ours'); // slot 3, past `first`
+  store.unset(first); // a hole at home
+  t.equal(store.memory.trust.foreignFree, true, 'so far every move was ours');
+  // C's set takes the hole: a second copy of the key, before ours.
+  t.equal((await peer.send({ op: 'set', key, value_hex: Buffer.from('c').toString('hex') })).rc, 0, 'C set it');
+  // Two inserts of ours right after: C's move is still young for the walks (a pass vouches for it instead).
+  store.set('x1', '1');
+  store.set('x2', '2');
+  t.equal(store.memory.trust.foreignFree, false, "C's move was counted");
+  t.equal(store.unset(key), 1, "our unset removes the first copy, C's");
+  t.equal(store.getString(key), 'ours', 'the copy past it is what readers see next, as in C');
+  t.equal((await peer.send({ op: 'get', key }))['value_hex'], Buffer.from('ours').toString('hex'), 'C reads the same');
+});
