@@ -27,7 +27,7 @@ import {
   slotHoldsKey,
   storedKeyLength,
 } from './probe.js';
-import { lockKey } from './locate.js';
+import { lockKey, lockSlotHoldingKey } from './locate.js';
 import { pulseSlot } from './pulse.js';
 import { copyStillValid } from './read-check.js';
 import { loadReach, onlyOurMoves, prepareInsert, raiseReach } from './reach.js';
@@ -372,30 +372,16 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, di
   ctx.key.entry.generation = -1; // which copy stays is settled below: look it up again next time
   const [keeper, ...others] = copies as [number, ...number[]];
   const keeperByte = m.slotByte(keeper);
-  if (lockHoldingKey(ctx, keeperByte)) {
+  if (lockSlotHoldingKey(ctx, keeperByte)) {
     writeLocked(ctx, keeper, keeperByte, value, length, false);
     publish(ctx, keeper, keeperByte);
   }
   for (const other of others) {
     const slotByte = m.slotByte(other);
-    if (lockHoldingKey(ctx, slotByte)) {
+    if (lockSlotHoldingKey(ctx, slotByte)) {
       clearLocked(m, other, slotByte);
       ctx.notify(other, false);
     }
-  }
-}
-
-/** Takes a slot if it still holds the current key, retrying within the budget. */
-function lockHoldingKey(ctx: KvContext, slotByte: number): boolean {
-  const m = ctx.m;
-  ctx.backoff.reset();
-  for (;;) {
-    if (tryLock(m.u32, m.epochW32(slotByte))) {
-      if (slotHoldsKey(m, slotByte, ctx.key)) return true;
-      unlock(m.u32, m.u64, m.epochW32(slotByte));
-      return false;
-    }
-    if (!ctx.backoff.next()) return false;
   }
 }
 

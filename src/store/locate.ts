@@ -11,26 +11,38 @@ export function requireSlot(ctx: KvContext, keyText: string, what: string): numb
   return index;
 }
 
+/** lockIfHolding's answers. */
+const LOCKED = 0;
+const BUSY = 1;
+const GONE = 2;
+
 /**
- * The one find → lock → check loop of the store: takes the seqlock of the slot holding the
- * current key (encoded by the caller), retrying within the budget while the slot is busy or the
- * key left between the find and the CAS (C's unset takes no lock). `found` is the slot the caller
- * located already, or -1 to locate it here. Returns the slot index, -1 when the key is missing;
- * EAGAIN when the slot stays busy.
+ * One attempt at a slot: LOCKED when we now hold it and it holds the current key; BUSY when a
+ * writer is inside (or took it first); GONE, released again, when it no longer holds the key
+ * (C's unset takes no lock: the key may leave between a find and the CAS).
+ */
+function lockIfHolding(ctx: KvContext, slotByte: number): number {
+  const m = ctx.m;
+  const epochW = m.epochW32(slotByte);
+  if (!tryLock(m.u32, epochW)) return BUSY;
+  if (slotHoldsKey(m, slotByte, ctx.key)) return LOCKED;
+  unlock(m.u32, m.u64, epochW);
+  return GONE;
+}
+
+/**
+ * The store's find → lock → check loop: takes the seqlock of the slot holding the current key
+ * (encoded by the caller), finding it again after each busy or emptied attempt, within the
+ * budget. `found` is the slot the caller located already, or -1 to locate it here. Returns the
+ * slot index, -1 when the key is missing; EAGAIN when the slot stays busy.
  */
 export function lockKey(ctx: KvContext, keyText: string, what: string, found = -1): number {
-  const m = ctx.m;
   let index = found;
   let retrying = false;
   for (;;) {
-    if (index < 0) index = locateKey(m, ctx.key);
+    if (index < 0) index = locateKey(ctx.m, ctx.key);
     if (index < 0) return -1;
-    const slotByte = m.slotByte(index);
-    const epochW = m.epochW32(slotByte);
-    if (tryLock(m.u32, epochW)) {
-      if (slotHoldsKey(m, slotByte, ctx.key)) return index;
-      unlock(m.u32, m.u64, epochW);
-    }
+    if (lockIfHolding(ctx, ctx.m.slotByte(index)) === LOCKED) return index;
     // The budget starts at the first retry: the common uncontested call never reads the clock.
     if (!retrying) {
       retrying = true;
@@ -38,6 +50,16 @@ export function lockKey(ctx: KvContext, keyText: string, what: string, found = -
     }
     if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
     index = -1;
+  }
+}
+
+/** Takes one given slot if it still holds the current key, retrying while busy within the budget; false when it does not, or stays busy. */
+export function lockSlotHoldingKey(ctx: KvContext, slotByte: number): boolean {
+  ctx.backoff.reset();
+  for (;;) {
+    const answer = lockIfHolding(ctx, slotByte);
+    if (answer !== BUSY) return answer === LOCKED;
+    if (!ctx.backoff.next()) return false;
   }
 }
 

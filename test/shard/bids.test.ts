@@ -122,7 +122,7 @@ t.test('bids never touch any epoch, nor any byte outside the bid table', async (
   t.teardown(() => store.close());
   store.set('a', 'x');
   store.set('b', 'y');
-  const bytes = (store as unknown as { memory: { u8: Uint8Array } }).memory.u8;
+  const bytes = store.memory.u8;
   const before = Uint8Array.from(bytes);
   const epoch = store.epoch;
   const s = store.shards;
