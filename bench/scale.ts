@@ -41,7 +41,11 @@ let rescans = 0;
 /** CPU time of this thread, in ns: the compiler's and collector's own threads are left out (bench/thread-cpu.ts). */
 const cpuNs = threadCpuNs;
 
-/** One run of the floor (bench/floor.ts: C's steps by hand, nothing else) on a fresh store. */
+/**
+ * One run of the floor (bench/floor.ts: C's steps by hand, nothing else) on a fresh store. Its
+ * loops are written out apart from runOurs's on purpose: one loop shared through callbacks would
+ * time a polymorphic call on every operation of both.
+ */
 function runFloor(slots: number, round: number): Phases {
   const name = `splinter-bench-scale-floor-${process.pid}-${slots}-${round}`;
   const store = Store.create(name, { slots, maxValueSize: MAX_VALUE });

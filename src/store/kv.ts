@@ -15,11 +15,11 @@ import {
   type Mop,
 } from '../layout/constants.js';
 import type { KvContext } from './context.js';
-import type { EncodedKey } from './key-codec.js';
 import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import type { StoreMemory } from './memory.js';
 import {
   findOtherCopies,
+  firstEmptyWithoutCopy,
   locateKey,
   PATH_FULL,
   probeForWrite,
@@ -30,7 +30,7 @@ import {
 import { lockKey, lockSlotHoldingKey } from './locate.js';
 import { pulseSlot } from './pulse.js';
 import { copyStillValid } from './read-check.js';
-import { loadReach, onlyOurMoves, prepareInsert, raiseReach } from './reach.js';
+import { onlyOurMoves, prepareInsert, raiseReach } from './reach.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
 
@@ -270,38 +270,6 @@ function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmp
   writeLocked(ctx, empty, slotByte, value, length, true);
   if (publish(ctx, empty, slotByte) !== moves) removeRacedCopies(ctx, value, length, distance);
   return true;
-}
-
-/** firstEmptyWithoutCopy's answer when the key's path holds a copy of it. */
-const COPY_ON_PATH = -2;
-
-/**
- * The first empty slot on the key's path, looking on to the reach for a copy of the key (one
- * past a hole): COPY_ON_PATH when there is one, PATH_FULL when no slot is empty.
- */
-function firstEmptyWithoutCopy(m: StoreMemory, e: EncodedKey): number {
-  const i32 = m.i32;
-  const n = m.slots;
-  const slotsStart = m.slotsStart;
-  const slotSize = m.slotSize;
-  const hashLo = e.hashLo;
-  const hashHi = e.hashHi;
-  const span = loadReach(m) + 1;
-  let index = e.home;
-  let empty = -1;
-  for (let probed = 0; probed < n; probed++) {
-    const w = (slotsStart + index * slotSize) >>> 2;
-    const lo = i32[w]!;
-    const hi = i32[w + 1]!;
-    if (lo === hashLo && hi === hashHi) {
-      if (storedKeyIs(m, w << 2, e)) return COPY_ON_PATH; // setSlowly overwrites it, or fills the hole before it and removes it
-    } else if ((lo | hi) === 0 && empty < 0) {
-      empty = index;
-    }
-    if (empty >= 0 && probed + 1 >= span) return empty;
-    if (++index === n) index = 0;
-  }
-  return empty < 0 ? PATH_FULL : empty;
 }
 
 /**

@@ -160,6 +160,38 @@ export function probeForWrite(m: StoreMemory, key: KeyCodec, passBusyEmpty: bool
   return PATH_FULL;
 }
 
+/** firstEmptyWithoutCopy's answer when the key's path holds a copy of it. */
+export const COPY_ON_PATH = -2;
+
+/**
+ * The first empty slot on the key's path, looking on to the reach for a copy of the key (one
+ * past a hole): COPY_ON_PATH when there is one, PATH_FULL when no slot is empty.
+ */
+export function firstEmptyWithoutCopy(m: StoreMemory, e: EncodedKey): number {
+  const i32 = m.i32;
+  const n = m.slots;
+  const slotsStart = m.slotsStart;
+  const slotSize = m.slotSize;
+  const hashLo = e.hashLo;
+  const hashHi = e.hashHi;
+  const span = loadReach(m) + 1;
+  let index = e.home;
+  let empty = -1;
+  for (let probed = 0; probed < n; probed++) {
+    const w = (slotsStart + index * slotSize) >>> 2;
+    const lo = i32[w]!;
+    const hi = i32[w + 1]!;
+    if (lo === hashLo && hi === hashHi) {
+      if (storedKeyIs(m, w << 2, e)) return COPY_ON_PATH; // setSlowly overwrites it, or fills the hole before it and removes it
+    } else if ((lo | hi) === 0 && empty < 0) {
+      empty = index;
+    }
+    if (empty >= 0 && probed + 1 >= span) return empty;
+    if (++index === n) index = 0;
+  }
+  return empty < 0 ? PATH_FULL : empty;
+}
+
 /**
  * Every slot holding the key within the reach of its home (or `distance`, if farther), in
  * probe order; undefined when there is at most one. Run after an insert: a racing inserter of

@@ -19,7 +19,6 @@ const EXACT_VALUES = 256;
  */
 class ExactValues {
   private readonly values = new Map<number, Buffer>();
-  private readonly fallback = newTortureCheck();
 
   constructor(private readonly maxValueSize: number) {}
 

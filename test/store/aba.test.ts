@@ -23,7 +23,6 @@ const backings: Record<string, Make> = {
   file: (t) => Store.create(path.join(tempDir(t), 's.spl'), GEOMETRY),
 };
 
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decoded = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
 
 /**
