@@ -6,7 +6,7 @@
  */
 import { SLOT } from '../layout/constants.js';
 import { homeSlot } from '../layout/fnv1a.js';
-import { clearLocked } from '../store/kv.js';
+import { clearLocked } from '../store/clear.js';
 import { findKey, slotHoldsKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
 import type { Store } from '../facade/store.js';

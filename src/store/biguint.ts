@@ -2,7 +2,8 @@
 import { describe, SplinterError } from '../errors.js';
 import { IntOp, SLOT, SlotType, U64_MAX } from '../layout/constants.js';
 import type { KvContext } from './context.js';
-import { claimHomeRegion, outOfArena } from './kv.js';
+import { outOfArena } from './read.js';
+import { claimHomeRegion } from './region.js';
 import { lockExistingKey, requireSlot } from './locate.js';
 import { evacuateRelocated } from './relocation.js';
 import { readKeySlot } from './seqlock-read.js';

@@ -1,101 +1,25 @@
 /**
- * The key-value operations of docs/spec/FORMAT.md §7 (set, get, unset, append, list, mop, purge),
- * leaving the same bytes as the C library, with the deliberate differences of docs/format.md:
- * no duplicate keys, bounds checked on every access, relocated values brought home.
+ * The writes of docs/spec/FORMAT.md §7 (set and append), leaving the same bytes as the C library,
+ * with the deliberate differences of docs/format.md: no duplicate keys, bounds checked on every
+ * access, relocated values brought home.
  */
-import { contested, describe, SplinterError } from '../errors.js';
-import {
-  HEADER,
-  KEY_MAX,
-  SCRUB_LINE,
-  SLOT,
-  SlotType,
-  SPL_SYS_AUTO_SCRUB,
-  SPL_SYS_HYBRID_SCRUB,
-  type Mop,
-} from '../layout/constants.js';
+import { contested, SplinterError } from '../errors.js';
+import { KEY_MAX, SLOT } from '../layout/constants.js';
+import { clearLocked } from './clear.js';
 import type { KvContext } from './context.js';
-import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
-import type { StoreMemory } from './memory.js';
-import {
-  findOtherCopies,
-  firstEmptyWithoutCopy,
-  locateKey,
-  PATH_FULL,
-  probeForWrite,
-  storedKeyIs,
-  slotHoldsKey,
-  storedKeyLength,
-} from './probe.js';
 import { lockKey, lockSlotHoldingKey } from './locate.js';
+import type { StoreMemory } from './memory.js';
+import { findOtherCopies, firstEmptyWithoutCopy, locateKey, PATH_FULL, probeForWrite, slotHoldsKey, storedKeyIs } from './probe.js';
 import { pulseSlot } from './pulse.js';
-import { copyStillValid } from './read-check.js';
-import { onlyOurMoves, prepareInsert, raiseReach } from './reach.js';
+import { prepareInsert, raiseReach } from './reach.js';
+import { claimHomeRegion, scrub } from './region.js';
+import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
-
-const utf8Decoder = new TextDecoder();
-
-/** True when a value of `length` bytes at arena offset `offset` cannot be a sound value of this store. */
-export function valueOutOfBounds(m: StoreMemory, offset: number, length: number): boolean {
-  return length > m.maxStoredLength || length > m.arenaSize || offset > m.arenaSize - length;
-}
-
-export function outOfArena(m: StoreMemory, index: number, offset: number, length: number): SplinterError {
-  return new SplinterError(
-    'ECORRUPT',
-    `slot ${index} points its value at arena offset ${offset} + ${length} bytes; values are at most ${m.maxValueSize} bytes inside the ${m.arenaSize}-byte arena`,
-  );
-}
 
 function checkValueLength(m: StoreMemory, length: number): void {
   if (length < 1 || length > m.maxValueSize) {
     throw new SplinterError('EMSGSIZE', `a value is 1..${m.maxValueSize} bytes in this store, received ${length} bytes`);
-  }
-}
-
-/**
- * Makes a slot we hold use its own value region again, moving the first `keepLength` bytes
- * of a value that C relocated (docs/spec/FORMAT.md §9 Q3), so no write of ours lands in another
- * slot's bytes. Returns the home offset, or -1 when the value is too long to move home.
- */
-export function claimHomeRegion(m: StoreMemory, index: number, slotByte: number, keepLength: number): number {
-  const home = m.homeOffset(index);
-  const w = (slotByte + SLOT.val_off) >>> 2;
-  const offset = m.u32[w]!; // we hold the slot: no writer of ours moves it
-  if (offset !== home) {
-    if (keepLength > m.maxValueSize) return -1;
-    if (keepLength > 0 && offset <= m.arenaSize - keepLength) {
-      m.u8.copyWithin(m.arenaStart + home, m.arenaStart + offset, m.arenaStart + offset + keepLength);
-    }
-    Atomics.store(m.u32, w, home);
-  }
-  return home;
-}
-
-/**
- * Zeroes what the mop mode says around a new value of `length` bytes: C zeroes from the region
- * start, then copies the value over the first `length` bytes, so zeroing only the tail leaves
- * the same bytes for less work.
- */
-function scrub(m: StoreMemory, regionStart: number, length: number): void {
-  const flags = m.u8[HEADER.core_flags]!; // a mode change racing a set may apply either way, as in C
-  let end = 0;
-  if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) end = Math.min((length + SCRUB_LINE - 1) & -SCRUB_LINE, m.maxValueSize);
-  else if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) end = m.maxValueSize;
-  if (end > length) zeroBytes(m, regionStart + length, regionStart + end);
-}
-
-/** Zeroes store bytes [from, to): whole words where both ends are aligned and the span is short (fill() is a call). */
-function zeroBytes(m: StoreMemory, from: number, to: number): void {
-  if (to - from > 128) {
-    m.u8.fill(0, from, to);
-  } else if (((from | to) & 3) === 0) {
-    const i32 = m.i32;
-    for (let w = from >>> 2; w < to >>> 2; w++) i32[w] = 0;
-  } else {
-    const u8 = m.u8;
-    for (let i = from; i < to; i++) u8[i] = 0;
   }
 }
 
@@ -190,6 +114,7 @@ export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, len
 
 /** overwriteInPlace's answers besides `-1 - index` (the path reached the empty slot `index` before the key). */
 const OVERWRITTEN = 1;
+
 const NOT_DONE = 0;
 
 /**
@@ -353,133 +278,6 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, di
   }
 }
 
-/**
- * Empties a slot we hold, leaving C's unset bytes (docs/spec/FORMAT.md §7) except the epoch, which our
- * release moves on to e + 2 where C resets it to 2 (docs/format.md, deliberate differences).
- * `scrubAll` zeroes the value and key whatever the mop mode (doctor clearing a dead writer's slot).
- */
-export function clearLocked(m: StoreMemory, index: number, slotByte: number, scrubAll = false): void {
-  const { u8, u32, u64 } = m;
-  const w = slotByte >>> 2;
-  // hash 0 first: a finder that still matches the slot meets the odd epoch, and a reader that copied before fails its epoch check.
-  // Plain stores of two 32-bit halves: a half-cleared hash matches no key (the key bytes are still this key's), and the
-  // release add below publishes both before the slot is even again.
-  u32[w] = 0;
-  u32[w + 1] = 0;
-  const home = claimHomeRegion(m, index, slotByte, 0);
-  // Plain load: a mode change racing an unset may apply either way, as in C (and as in scrub).
-  if (scrubAll || (u8[HEADER.core_flags]! & SPL_SYS_AUTO_SCRUB) !== 0) {
-    zeroBytes(m, m.arenaStart + home, m.arenaStart + home + m.maxValueSize);
-    zeroBytes(m, slotByte + SLOT.key, slotByte + SLOT.key + KEY_MAX);
-  } else {
-    u8[slotByte + SLOT.key] = 0;
-  }
-  // Plain stores while the slot is held odd: every reader of these fields validates with the slot epoch, and the release add below publishes them.
-  // The u64 fields go as 32-bit halves: a half-zeroed word is never seen by a reader that accepts its copy, and a
-  // watch or label registration (an atomic OR outside the lock) lands in each half before or after its zeroing; a mask spanning
-  // both halves may keep one, where one 64-bit store keeps all or none: either way it raced the key's removal.
-  u8[slotByte + SLOT.type_flag] = SlotType.VOID;
-  u8[slotByte + SLOT.user_flag] = 0;
-  u32[w + (SLOT.val_len >>> 2)] = 0;
-  // watcher_mask, ctime, atime, bloom: eight words, written out (in a loop every store reloaded the array's base and length).
-  const meta = w + (SLOT.watcher_mask >>> 2);
-  u32[meta] = 0;
-  u32[meta + 1] = 0;
-  u32[meta + 2] = 0;
-  u32[meta + 3] = 0;
-  u32[meta + 4] = 0;
-  u32[meta + 5] = 0;
-  u32[meta + 6] = 0;
-  u32[meta + 7] = 0;
-  if (m.embeddings) u8.fill(0, slotByte + SLOT.embedding, slotByte + m.slotSize);
-  // Released forward to e + 2, not reset to 2 as C does: no reader's epoch can come back (docs/format.md).
-  unlock(u32, u64, (slotByte + SLOT.epoch) >>> 2);
-}
-
-/**
- * The seqlock read of a value (docs/spec/FORMAT.md §6): copy into `into` (or, with `copy`, into a new
- * array left in `ctx.lastCopy`) between two equal, even epoch loads, and check that the slot
- * still holds the key. Returns the length, -1 when missing. Every caller passes a Uint8Array,
- * so this code stays specialised for one shape.
- */
-function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: string, copy = false): number {
-  const m = ctx.m;
-  const u32 = m.u32;
-  const key = ctx.key;
-  key.encode(keyText);
-  const e = key.entry;
-  let retrying = false;
-  for (;;) {
-    const index = locateKey(m, key);
-    if (index < 0) return -1;
-    // locateKey loaded the global epoch (before the slot epoch below) and left it here: the copy is checked against it.
-    const globalBefore = key.expectedEpoch;
-    const slotByte = m.slotByte(index);
-    const before = Atomics.load(u32, (slotByte + SLOT.epoch) >>> 2);
-    if ((before & 1) === 0) {
-      // Plain loads, once each: the bound check and the copy use these locals, the epoch check validates them.
-      const offset = u32[(slotByte + SLOT.val_off) >>> 2]!;
-      const length = u32[(slotByte + SLOT.val_len) >>> 2]!;
-      if (valueOutOfBounds(m, offset, length)) {
-        if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) throw outOfArena(m, index, offset, length);
-      } else {
-        let copied = true;
-        if (copy) ctx.lastCopy = m.u8.slice(m.arenaStart + offset, m.arenaStart + offset + length);
-        else if (length <= into.length) ctx.copier.out(into, m.arenaStart + offset, length);
-        else if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) {
-          throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
-        } else copied = false;
-        if (copied && copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) return length;
-      }
-    }
-    if (!retrying) {
-      retrying = true;
-      ctx.backoff.reset();
-    }
-    if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
-  }
-}
-
-export function getCopy(ctx: KvContext, keyText: string): Uint8Array | undefined {
-  // `into` is unused when copying; passing the scratch keeps every call of readValue the same shape.
-  if (readValue(ctx, keyText, ctx.valueScratch, 'get', true) < 0) return undefined;
-  const copy = ctx.lastCopy!;
-  ctx.lastCopy = undefined;
-  return copy;
-}
-
-export function getInto(ctx: KvContext, keyText: string, target: Uint8Array): number {
-  if (!(target instanceof Uint8Array)) {
-    throw new SplinterError('EINVAL', `getInto needs a Uint8Array target, received ${describe(target)}`);
-  }
-  return readValue(ctx, keyText, target, 'getInto');
-}
-
-export function getString(ctx: KvContext, keyText: string): string | undefined {
-  const length = readValue(ctx, keyText, ctx.valueScratch, 'getString');
-  return length < 0 ? undefined : utf8Decoder.decode(ctx.valueScratch.subarray(0, length));
-}
-
-/** unset: empties the key's slot; returns the removed length, undefined when missing. */
-export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
-  const m = ctx.m;
-  ctx.key.encodeTransient(keyText); // a key removed need not be remembered
-  if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
-  // Unlike C (docs/spec/FORMAT.md §9 Q7) we take the seqlock, so no writer of ours is inside while we clear.
-  const index = lockKey(ctx, keyText, 'unset');
-  if (index < 0) return undefined;
-  const slotByte = m.slotByte(index);
-  const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!; // plain: we hold the slot, and every writer of it takes the lock
-  clearLocked(m, index, slotByte);
-  // The slot was the first copy on the key's path, and writers of ours leave no other: with no C set
-  // ever in this store, the key is missing now (until an insert moves the global epoch). Otherwise a
-  // copy C left past this slot (docs/spec/FORMAT.md §9 Q1) is what readers see next: not marked.
-  const key = ctx.key;
-  if (onlyOurMoves(m, key.expectedEpoch)) key.entry.slot = -1;
-  ctx.notify(index, false);
-  return length;
-}
-
 /** append: adds bytes after the value; returns the new length. */
 export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, length: number): number {
   const m = ctx.m;
@@ -523,84 +321,4 @@ function tooLongToAppend(m: StoreMemory, keyText: string, current: number, addin
       `append "${keyText}": ${current} + ${adding} bytes is over the ${m.maxValueSize}-byte value limit`,
     );
   }
-}
-
-/** Decodes the key stored at a slot (UTF-8, invalid bytes replaced), or throws ECORRUPT without a NUL. */
-export function readStoredKey(ctx: KvContext, index: number): string {
-  const m = ctx.m;
-  const slotByte = m.slotByte(index);
-  const length = storedKeyLength(m, slotByte);
-  if (length < 0) throw new SplinterError('ECORRUPT', `slot ${index} holds a key with no NUL in its ${KEY_MAX} bytes`);
-  const scratch = ctx.keyScratch;
-  for (let i = 0; i < length; i++) scratch[i] = m.u8[slotByte + SLOT.key + i]!;
-  return utf8Decoder.decode(scratch.subarray(0, length));
-}
-
-/** list: keys of slots with a hash and a non-empty value, in slot order. */
-export function listKeys(ctx: KvContext): string[] {
-  const m = ctx.m;
-  const i32 = m.i32;
-  const slots = m.slots;
-  const names = (ctx.slotNames ??= { hashLo: new Int32Array(slots), hashHi: new Int32Array(slots), names: new Array(slots), lastCount: 0 });
-  const cachedNames = names.names;
-  const cachedLo = names.hashLo;
-  const cachedHi = names.hashHi;
-  // Sized from the last count, trimmed at the end: growing it push by push was a fifth of the cost.
-  const keys = new Array<string>(names.lastCount);
-  let count = 0;
-  const step = m.slotSize >>> 2;
-  const lengthWord = SLOT.val_len >>> 2;
-  for (let index = 0, w = m.slotsStart >>> 2; index < slots; index++, w += step) {
-    const lo = i32[w]!;
-    const hi = i32[w + 1]!;
-    if ((lo | hi) === 0 || i32[w + lengthWord] === 0) continue;
-    // The same hash in the same slot is the same key: decode each key once per handle.
-    let key = cachedNames[index];
-    if (key === undefined || cachedLo[index] !== lo || cachedHi[index] !== hi) {
-      key = readStoredKey(ctx, index);
-      // An unset or a new owner meanwhile: the key read may be half-cleared, so leave it out.
-      if (Atomics.load(i32, w) !== lo || Atomics.load(i32, w + 1) !== hi) continue;
-      cachedNames[index] = key;
-      cachedLo[index] = lo;
-      cachedHi[index] = hi;
-    }
-    if (count < keys.length) keys[count] = key;
-    else keys.push(key);
-    count++;
-  }
-  keys.length = count;
-  names.lastCount = count;
-  return keys;
-}
-
-export function setMop(m: StoreMemory, mode: Mop): void {
-  const at = HEADER.core_flags;
-  const both = SPL_SYS_AUTO_SCRUB | SPL_SYS_HYBRID_SCRUB;
-  if (mode === 0) Atomics.and(m.u8, at, ~both & 0xff);
-  else if (mode === 1) Atomics.or(m.u8, at, both);
-  else if (mode === 2) Atomics.or(m.u8, at, SPL_SYS_AUTO_SCRUB); // HYBRID left as it was (docs/spec/FORMAT.md §9 Q4)
-  else throw new SplinterError('EINVAL', `a mop mode is 0 (off), 1 (hybrid) or 2 (full), received ${describe(mode)}`);
-}
-
-export function getMop(m: StoreMemory): Mop {
-  const flags = Atomics.load(m.u8, HEADER.core_flags);
-  if ((flags & SPL_SYS_HYBRID_SCRUB) !== 0) return 1;
-  if ((flags & SPL_SYS_AUTO_SCRUB) !== 0) return 2;
-  return 0;
-}
-
-/** purge: zero what no value uses, slot by slot, skipping slots a writer holds. */
-export function purge(ctx: KvContext): void {
-  const m = ctx.m;
-  evacuateRelocated(ctx);
-  for (let index = 0; index < m.slots; index++) {
-    const slotByte = m.slotByte(index);
-    if (!tryLock(m.u32, m.epochW32(slotByte))) continue;
-    const live = Atomics.load(m.u64, slotByte >>> 3) !== 0n;
-    const length = live ? Atomics.load(m.u32, (slotByte + SLOT.val_len) >>> 2) : 0;
-    const home = claimHomeRegion(m, index, slotByte, length);
-    if (home >= 0 && length < m.maxValueSize) m.u8.fill(0, m.arenaStart + home + length, m.arenaStart + home + m.maxValueSize);
-    unlock(m.u32, m.u64, m.epochW32(slotByte));
-  }
-  ctx.notify(-1, false); // every slot epoch moved: wake waiters once
 }

@@ -1,7 +1,7 @@
 /** Labels: a 64-bit bloom mask per slot, and the header table binding label bits to signal groups. */
 import { BLOOM_WATCH_NONE, HEADER, SLOT, SPLINTER_BLOOM_BITS, U64_MAX } from '../layout/constants.js';
 import type { KvContext } from './context.js';
-import { readStoredKey } from './kv.js';
+import { readStoredKey } from './list.js';
 import { requireSlot } from './locate.js';
 import { bumpGlobalEpoch } from './seqlock.js';
 import { checkGroup } from './signals.js';

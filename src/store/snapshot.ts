@@ -1,7 +1,8 @@
 import { contested } from '../errors.js';
 import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
 import type { KvContext } from './context.js';
-import { outOfArena, readStoredKey, valueOutOfBounds } from './kv.js';
+import { readStoredKey } from './list.js';
+import { outOfArena, valueOutOfBounds } from './read.js';
 import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid, globalEpochNow } from './read-check.js';

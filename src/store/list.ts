@@ -1,0 +1,55 @@
+/** The keys a store holds (docs/spec/FORMAT.md §7 list), decoded once per slot and hash per handle. */
+import { SplinterError } from '../errors.js';
+import { KEY_MAX, SLOT } from '../layout/constants.js';
+import type { KvContext } from './context.js';
+import { storedKeyLength } from './probe.js';
+
+const utf8Decoder = new TextDecoder();
+
+/** Decodes the key stored at a slot (UTF-8, invalid bytes replaced), or throws ECORRUPT without a NUL. */
+export function readStoredKey(ctx: KvContext, index: number): string {
+  const m = ctx.m;
+  const slotByte = m.slotByte(index);
+  const length = storedKeyLength(m, slotByte);
+  if (length < 0) throw new SplinterError('ECORRUPT', `slot ${index} holds a key with no NUL in its ${KEY_MAX} bytes`);
+  const scratch = ctx.keyScratch;
+  for (let i = 0; i < length; i++) scratch[i] = m.u8[slotByte + SLOT.key + i]!;
+  return utf8Decoder.decode(scratch.subarray(0, length));
+}
+
+/** list: keys of slots with a hash and a non-empty value, in slot order. */
+export function listKeys(ctx: KvContext): string[] {
+  const m = ctx.m;
+  const i32 = m.i32;
+  const slots = m.slots;
+  const names = (ctx.slotNames ??= { hashLo: new Int32Array(slots), hashHi: new Int32Array(slots), names: new Array(slots), lastCount: 0 });
+  const cachedNames = names.names;
+  const cachedLo = names.hashLo;
+  const cachedHi = names.hashHi;
+  // Sized from the last count, trimmed at the end: growing it push by push was a fifth of the cost.
+  const keys = new Array<string>(names.lastCount);
+  let count = 0;
+  const step = m.slotSize >>> 2;
+  const lengthWord = SLOT.val_len >>> 2;
+  for (let index = 0, w = m.slotsStart >>> 2; index < slots; index++, w += step) {
+    const lo = i32[w]!;
+    const hi = i32[w + 1]!;
+    if ((lo | hi) === 0 || i32[w + lengthWord] === 0) continue;
+    // The same hash in the same slot is the same key: decode each key once per handle.
+    let key = cachedNames[index];
+    if (key === undefined || cachedLo[index] !== lo || cachedHi[index] !== hi) {
+      key = readStoredKey(ctx, index);
+      // An unset or a new owner meanwhile: the key read may be half-cleared, so leave it out.
+      if (Atomics.load(i32, w) !== lo || Atomics.load(i32, w + 1) !== hi) continue;
+      cachedNames[index] = key;
+      cachedLo[index] = lo;
+      cachedHi[index] = hi;
+    }
+    if (count < keys.length) keys[count] = key;
+    else keys.push(key);
+    count++;
+  }
+  keys.length = count;
+  names.lastCount = count;
+  return keys;
+}

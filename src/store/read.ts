@@ -1,0 +1,88 @@
+/**
+ * The reads of docs/spec/FORMAT.md §7 (get, and the copies into a caller's array or a string): the
+ * seqlock read of §6, each copy accepted through read-check.ts, every offset bounds-checked.
+ */
+import { contested, describe, SplinterError } from '../errors.js';
+import { SLOT } from '../layout/constants.js';
+import type { KvContext } from './context.js';
+import type { StoreMemory } from './memory.js';
+import { locateKey } from './probe.js';
+import { copyStillValid } from './read-check.js';
+
+const utf8Decoder = new TextDecoder();
+
+/** True when a value of `length` bytes at arena offset `offset` cannot be a sound value of this store. */
+export function valueOutOfBounds(m: StoreMemory, offset: number, length: number): boolean {
+  return length > m.maxStoredLength || length > m.arenaSize || offset > m.arenaSize - length;
+}
+
+export function outOfArena(m: StoreMemory, index: number, offset: number, length: number): SplinterError {
+  return new SplinterError(
+    'ECORRUPT',
+    `slot ${index} points its value at arena offset ${offset} + ${length} bytes; values are at most ${m.maxValueSize} bytes inside the ${m.arenaSize}-byte arena`,
+  );
+}
+
+/**
+ * The seqlock read of a value (docs/spec/FORMAT.md §6): copy into `into` (or, with `copy`, into a new
+ * array left in `ctx.lastCopy`) between two equal, even epoch loads, and check that the slot
+ * still holds the key. Returns the length, -1 when missing. Every caller passes a Uint8Array,
+ * so this code stays specialised for one shape.
+ */
+function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: string, copy = false): number {
+  const m = ctx.m;
+  const u32 = m.u32;
+  const key = ctx.key;
+  key.encode(keyText);
+  const e = key.entry;
+  let retrying = false;
+  for (;;) {
+    const index = locateKey(m, key);
+    if (index < 0) return -1;
+    // locateKey loaded the global epoch (before the slot epoch below) and left it here: the copy is checked against it.
+    const globalBefore = key.expectedEpoch;
+    const slotByte = m.slotByte(index);
+    const before = Atomics.load(u32, (slotByte + SLOT.epoch) >>> 2);
+    if ((before & 1) === 0) {
+      // Plain loads, once each: the bound check and the copy use these locals, the epoch check validates them.
+      const offset = u32[(slotByte + SLOT.val_off) >>> 2]!;
+      const length = u32[(slotByte + SLOT.val_len) >>> 2]!;
+      if (valueOutOfBounds(m, offset, length)) {
+        if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) throw outOfArena(m, index, offset, length);
+      } else {
+        let copied = true;
+        if (copy) ctx.lastCopy = m.u8.slice(m.arenaStart + offset, m.arenaStart + offset + length);
+        else if (length <= into.length) ctx.copier.out(into, m.arenaStart + offset, length);
+        else if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) {
+          throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
+        } else copied = false;
+        if (copied && copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) return length;
+      }
+    }
+    if (!retrying) {
+      retrying = true;
+      ctx.backoff.reset();
+    }
+    if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
+  }
+}
+
+export function getCopy(ctx: KvContext, keyText: string): Uint8Array | undefined {
+  // `into` is unused when copying; passing the scratch keeps every call of readValue the same shape.
+  if (readValue(ctx, keyText, ctx.valueScratch, 'get', true) < 0) return undefined;
+  const copy = ctx.lastCopy!;
+  ctx.lastCopy = undefined;
+  return copy;
+}
+
+export function getInto(ctx: KvContext, keyText: string, target: Uint8Array): number {
+  if (!(target instanceof Uint8Array)) {
+    throw new SplinterError('EINVAL', `getInto needs a Uint8Array target, received ${describe(target)}`);
+  }
+  return readValue(ctx, keyText, target, 'getInto');
+}
+
+export function getString(ctx: KvContext, keyText: string): string | undefined {
+  const length = readValue(ctx, keyText, ctx.valueScratch, 'getString');
+  return length < 0 ? undefined : utf8Decoder.decode(ctx.valueScratch.subarray(0, length));
+}
