@@ -1,6 +1,7 @@
 /**
- * The reads of docs/spec/FORMAT.md §7 (get, and the copies into a caller's array or a string): the
- * seqlock read of §6, each copy accepted through read-check.ts, every offset bounds-checked.
+ * The reads of docs/spec/FORMAT.md §7 (get, and the copies into a caller's array or a string):
+ * the seqlock read of docs/spec/FORMAT.md §6, each copy accepted through read-check.ts, every
+ * offset bounds-checked.
  */
 import { contested, describe, SplinterError } from '../errors.js';
 import { SLOT } from '../layout/constants.js';
