@@ -9,7 +9,7 @@ import { clearLocked } from './clear.js';
 import type { KvContext } from './context.js';
 import { lockKey, lockSlotHoldingKey } from './locate.js';
 import type { StoreMemory } from './memory.js';
-import { findOtherCopies, firstEmptyWithoutCopy, locateKey, PATH_FULL, probeForWrite, slotHoldsKey, storedKeyIs } from './probe.js';
+import { findOtherCopies, firstEmptyWithoutCopy, locateKey, PATH_FULL, probeForWrite, slotHoldsEntry, slotHoldsKey } from './probe.js';
 import { pulseSlot } from './pulse.js';
 import { prepareInsert, raiseReach } from './reach.js';
 import { claimHomeRegion, scrub } from './region.js';
@@ -126,36 +126,21 @@ const NOT_DONE = 0;
  */
 function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): number {
   const m = ctx.m;
-  const i32 = m.i32;
-  const u32 = m.u32;
   const e = ctx.key.entry;
-  const n = m.slots;
-  const hashLo = e.hashLo;
-  const hashHi = e.hashHi;
-  let index = e.home;
-  let w = -1;
-  for (let probed = 0; probed < n; probed++) {
-    const at = m.slotByte(index) >>> 2;
-    const lo = i32[at]!;
-    const hi = i32[at + 1]!;
-    if (lo === hashLo && hi === hashHi) {
-      w = at;
-      break;
-    }
-    if ((lo | hi) === 0) return -1 - index; // C's set would take this empty slot: an insert
-    if (++index === n) index = 0;
-  }
-  const slotByte = w << 2;
-  if (w < 0 || !storedKeyIs(m, slotByte, e) || holdsU64(m, slotByte)) return NOT_DONE; // BIGUINT values are checked in setSlowly
-  const epochW = w + (SLOT.epoch >>> 2);
-  if (!tryLock(u32, epochW)) return NOT_DONE;
+  // C's set's probe: the first slot on the path that holds the key or is empty.
+  const found = probeForWrite(m, ctx.key, false);
+  if (found < 0) return found === PATH_FULL ? NOT_DONE : found; // `-1 - index` of the empty slot: an insert
+  const slotByte = m.slotByte(found);
+  if (holdsU64(m, slotByte)) return NOT_DONE; // BIGUINT values are checked in setSlowly
+  const epochW = (slotByte + SLOT.epoch) >>> 2;
+  if (!tryLock(m.u32, epochW)) return NOT_DONE;
   // C's unset takes no lock: the key may have left between the probe and the CAS.
-  if (i32[w] !== hashLo || i32[w + 1] !== hashHi || !storedKeyIs(m, slotByte, e)) {
-    unlock(u32, m.u64, epochW);
+  if (!slotHoldsEntry(m, slotByte, e)) {
+    unlock(m.u32, m.u64, epochW);
     return NOT_DONE;
   }
-  writeLocked(ctx, index, slotByte, value, length, false);
-  publish(ctx, index, slotByte);
+  writeLocked(ctx, found, slotByte, value, length, false);
+  publish(ctx, found, slotByte);
   return OVERWRITTEN;
 }
 
