@@ -1350,6 +1350,23 @@ static void spin_us(uint64_t us) {
     while (mono_ns() < until) {}
 }
 
+/* `n` keys "<prefix>0", "<prefix>1", …, each in a buffer of its own (for the benchmarks). */
+static char **numbered_keys(const char *prefix, uint64_t n) {
+    char **keys = palloc(sizeof(char *) * (n ? n : 1));
+    for (uint64_t i = 0; i < n; i++) {
+        keys[i] = palloc(32);
+        snprintf(keys[i], 32, "%s%llu", prefix, (unsigned long long)i);
+    }
+    return keys;
+}
+
+/* A value of max_val_sz bytes, "abc…z" repeated: the benchmarks write a prefix of it. */
+static uint8_t *bench_value(void) {
+    uint8_t *val = palloc(st.maxv);
+    for (size_t j = 0; j < st.maxv; j++) val[j] = (uint8_t)('a' + j % 26);
+    return val;
+}
+
 /* Cycles set, set, unset on one key with seqs first_seq + (n mod 64), n = 0, 1, 2, ... (values made
    once each): C's unset resets the slot epoch to 2 (Q7), so the key's slot epoch comes back to the
    same values cycle after cycle. "pause_us" (optional) spins that long after each operation, so
@@ -1459,16 +1476,9 @@ static void cmd_bench(JV *o, Resp *r) {
     else if (!strcmp(w, "list")) kind = W_LIST;
     else { r->rc = -2; r->eno = EINVAL; r->error = "unknown workload"; return; }
 
-    char **keys = palloc(sizeof(char *) * nkeys);
-    char **miss = palloc(sizeof(char *) * nkeys);
-    for (uint64_t i = 0; i < nkeys; i++) {
-        keys[i] = palloc(32);
-        snprintf(keys[i], 32, "bench/%llu", (unsigned long long)i);
-        miss[i] = palloc(32);
-        snprintf(miss[i], 32, "bench-miss/%llu", (unsigned long long)i);
-    }
-    uint8_t *val = palloc(st.maxv);
-    for (size_t j = 0; j < st.maxv; j++) val[j] = (uint8_t)('a' + j % 26);
+    char **keys = numbered_keys("bench/", nkeys);
+    char **miss = numbered_keys("bench-miss/", nkeys);
+    uint8_t *val = bench_value();
     uint8_t *out = palloc(st.maxv);
     int eno;
     if (kind != W_SET) { /* every other workload works on existing keys */
@@ -1552,18 +1562,9 @@ static void cmd_bench_scale(JV *o, Resp *r) {
         r->rc = -2; r->eno = EINVAL; r->error = "need 1 <= keys <= slots and 1 <= value_size <= max_val_sz";
         return;
     }
-    char **keys = palloc(sizeof(char *) * nkeys);
-    for (uint64_t i = 0; i < nkeys; i++) {
-        keys[i] = palloc(32);
-        snprintf(keys[i], 32, "scale/%llu", (unsigned long long)i);
-    }
-    char **miss = palloc(sizeof(char *) * (misses ? misses : 1));
-    for (uint64_t i = 0; i < misses; i++) {
-        miss[i] = palloc(32);
-        snprintf(miss[i], 32, "scale-miss/%llu", (unsigned long long)i);
-    }
-    uint8_t *val = palloc(st.maxv);
-    for (size_t j = 0; j < st.maxv; j++) val[j] = (uint8_t)('a' + j % 26);
+    char **keys = numbered_keys("scale/", nkeys);
+    char **miss = numbered_keys("scale-miss/", misses);
+    uint8_t *val = bench_value();
     uint8_t *out = palloc(st.maxv);
     int eno;
     uint64_t acc = 0;

@@ -11,9 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Store } from '../../src/index.js';
-import { KEY_MAX, SLOT } from '../../src/layout/constants.js';
-import { fnv1a64, homeSlot } from '../../src/layout/fnv1a.js';
+import { SLOT } from '../../src/layout/constants.js';
+import { fnv1a64 } from '../../src/layout/fnv1a.js';
+import { readStoredKey } from '../../src/store/list.js';
 import { repoRoot, shmName } from '../helpers/fixtures.js';
+import { homeOf } from '../helpers/home.js';
 
 const SLOTS = 64;
 const FILLERS = 48;
@@ -22,19 +24,8 @@ const MAX_VALUE = 256 * 1024;
 const SCENARIOS = 3;
 const MAX_ATTEMPTS = 600;
 
-function homeOf(key: string): number {
-  const h = fnv1a64(new TextEncoder().encode(key));
-  return homeSlot(Number(h >> 32n) | 0, Number(h & 0xffffffffn) | 0, SLOTS);
-}
-
-/** The key stored at a slot (bytes to the NUL). */
-function keyAt(store: Store, index: number): string {
-  const m = store.memory;
-  const at = m.slotByte(index) + SLOT.key;
-  let end = at;
-  while (end < at + KEY_MAX && m.u8[end] !== 0) end++;
-  return Buffer.from(m.u8.subarray(at, end)).toString();
-}
+/** The key stored at a slot. */
+const keyAt = (store: Store, index: number): string => readStoredKey(store.kv, index);
 
 /** Slots held by a writer (odd epoch) that hold no hash yet: an insert between its CAS and its hash. */
 function busyEmptySlots(store: Store): number[] {
@@ -107,7 +98,7 @@ t.test('a writer stopped inside its insert, the same key inserted into a hole be
     let filler: string | undefined;
     if (/^\d+$/.test(current)) {
       // A filler between the key's home and the held slot: its removal opens a hole the key's path meets first.
-      for (let i = homeOf(key); i !== busy[0]; i = (i + 1) % SLOTS) {
+      for (let i = homeOf(key, SLOTS); i !== busy[0]; i = (i + 1) % SLOTS) {
         const name = keyAt(race, i);
         if (name.startsWith('fill/') && Atomics.load(race.memory.u64, race.memory.slotByte(i) >>> 3) !== 0n) {
           filler = name;

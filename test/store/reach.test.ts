@@ -9,16 +9,12 @@ import path from 'node:path';
 import t from 'tap';
 import { Store } from '../../src/index.js';
 import { HEADER, OURS, SLOT } from '../../src/layout/constants.js';
-import { fnv1a64, homeSlot } from '../../src/layout/fnv1a.js';
+import { fnv1a64 } from '../../src/layout/fnv1a.js';
 import { repoRoot, shmName } from '../helpers/fixtures.js';
+import { homeOf } from '../helpers/home.js';
 import { Peer, peerBinary } from '../helpers/peer.js';
 
 const REACH_W32 = OURS.reach >>> 2;
-
-function homeOf(key: string, slots: number): number {
-  const h = fnv1a64(new TextEncoder().encode(key));
-  return homeSlot(Number(h >> 32n) | 0, Number(h & 0xffffffffn) | 0, slots);
-}
 
 /** `count` distinct keys whose home slot is `home`. */
 function keysHomedAt(home: number, slots: number, count: number, prefix = 'k'): string[] {
