@@ -3,12 +3,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { isSplinterError, Store, type KeyChange } from '../../src/index.js';
 import { throwsCode } from '../helpers/assert.js';
 import { shmName } from '../helpers/fixtures.js';
 import { Peer, peerBinary } from '../helpers/peer.js';
+import { finishTsWorker, startTsWorker } from '../helpers/ts-worker.js';
 
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
 
@@ -113,14 +113,12 @@ for (const [kind, make] of Object.entries(makers)) {
 t.test('pollSync wakes on a write from a worker (SharedArrayBuffer)', async (t) => {
   const store = Store.createShared({ slots: 8, maxValueSize: 64 });
   store.set('from-main', 'x');
-  // execArgv: [] keeps tap's own loaders out of the worker (ts-worker.mjs registers tsx itself).
-  const worker = new Worker(new URL('../helpers/ts-worker.mjs', import.meta.url), {
-    execArgv: [],
-    workerData: { script: pathToFileURL(path.join(children, '..', '..', 'store', 'children', 'worker.ts')).href, buffer: store.buffer },
-  });
+  store.set('counter-log', 'm'); // the worker appends to it
+  const worker = startTsWorker(pathToFileURL(path.join(children, '..', '..', 'store', 'children', 'worker.ts')).href, { buffer: store.buffer });
   t.equal(store.pollSync('from-worker', 20_000), true, 'the worker created the key');
-  await worker.terminate();
+  t.equal(await finishTsWorker(worker), 'done');
   t.equal(store.getString('from-worker'), 'worker saw x');
+  t.equal(store.getString('counter-log'), 'mw');
 });
 
 t.test('watch a store from another process, including a key created after the watch began', async (t) => {

@@ -1,12 +1,12 @@
 /** The bid table (docs/spec/FORMAT.md §2, §8): claim, refresh, CAS on a free record, ENOSPC, rebid, release, and the bytes they leave. */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { Intent, Store } from '../../src/index.js';
 import { HEADER, SHARD_BID_SIZE, SPLINTER_MAX_BIDS } from '../../src/layout/constants.js';
 import { throwsCode } from '../helpers/assert.js';
 import { copyFixture, tempDir } from '../helpers/fixtures.js';
+import { finishTsWorker, startTsWorker } from '../helpers/ts-worker.js';
 
 const FOREVER = 1n << 60n;
 const TABLE_END = HEADER.shard_bids + SPLINTER_MAX_BIDS * SHARD_BID_SIZE;
@@ -168,25 +168,8 @@ t.test('worker threads racing for free records: every claim lands in its own rec
   const script = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'children', 'claim-worker.ts')).href;
   const barrier = new SharedArrayBuffer(8);
   new Int32Array(barrier)[1] = 4;
-  // execArgv [] keeps tap's own loaders out of the workers (tsx alone loads the TypeScript): seconds faster.
-  const workers = Array.from(
-    { length: 4 },
-    (_, w) =>
-      new Worker(new URL('../helpers/ts-worker.mjs', import.meta.url), {
-        execArgv: [],
-        workerData: { script, buffer: store.buffer, barrier, first: 1 + w * 8, count: 8 },
-      }),
-  );
-  const results = await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<unknown>((resolve, reject) => {
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        }),
-    ),
-  );
-  await Promise.all(workers.map((w) => w.terminate()));
+  const workers = Array.from({ length: 4 }, (_, w) => startTsWorker(script, { buffer: store.buffer, barrier, first: 1 + w * 8, count: 8 }));
+  const results = await Promise.all(workers.map(finishTsWorker));
   t.same(results, ['done', 'done', 'done', 'done']);
   const ids = store.shards.table().map((r) => r.shardId).sort((a, b) => a - b);
   t.same(ids, Array.from({ length: 32 }, (_, i) => i + 1), '32 claims from 4 threads at once: 32 distinct records, none lost');

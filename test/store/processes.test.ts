@@ -2,11 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { Store } from '../../src/index.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';
 import { ROUTES, routeSkip } from '../helpers/routes.js';
+import { finishTsWorker, startTsWorker } from '../helpers/ts-worker.js';
 import type { MappingRouteName } from '../../src/store/mapping/index.js';
 
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
@@ -41,16 +41,7 @@ t.test('SharedArrayBuffer: a store shared with a worker thread', async (t) => {
   const store = Store.createShared({ slots: 8, maxValueSize: 64 });
   store.set('from-main', 'hello');
   store.set('counter-log', 'm');
-  // execArgv: [] keeps tap's own loaders out of the worker (ts-worker.mjs registers tsx itself).
-  const worker = new Worker(new URL('../helpers/ts-worker.mjs', import.meta.url), {
-    execArgv: [],
-    workerData: { script: pathToFileURL(path.join(children, 'worker.ts')).href, buffer: store.buffer },
-  });
-  const message = await new Promise((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  await worker.terminate();
+  const message = await finishTsWorker(startTsWorker(pathToFileURL(path.join(children, 'worker.ts')).href, { buffer: store.buffer }));
   t.equal(message, 'done');
   t.equal(store.getString('from-worker'), 'worker saw hello', 'the worker read ours and we read its write');
   t.equal(store.getString('counter-log'), 'mw');
