@@ -88,7 +88,8 @@ function probeSpan(m: StoreMemory, e: EncodedKey, index: number, count: number):
       if (++index === n) index = 0;
       w = (slotsStart + index * slotSize) >>> 2;
     }
-    if (storedKeyIs(m, w << 2, e)) return index;
+    // w * 4, not w << 2: a slot table may pass 2^31 bytes, where a 32-bit shift turns negative.
+    if (storedKeyIs(m, w * 4, e)) return index;
     if (++probed >= count) return -1;
     if (++index === n) index = 0;
   }
@@ -151,7 +152,7 @@ export function probeForWrite(m: StoreMemory, key: KeyCodec, passBusyEmpty: bool
     const lo = i32[w]!;
     const hi = i32[w + 1]!;
     if (lo === hashLo && hi === hashHi) {
-      if (storedKeyIs(m, w << 2, e)) return index;
+      if (storedKeyIs(m, w * 4, e)) return index;
     } else if ((lo | hi) === 0 && !(passBusyEmpty && (Atomics.load(i32, w + (SLOT.epoch >>> 2)) & 1) !== 0)) {
       return -1 - index;
     }
@@ -182,7 +183,7 @@ export function firstEmptyWithoutCopy(m: StoreMemory, e: EncodedKey): number {
     const lo = i32[w]!;
     const hi = i32[w + 1]!;
     if (lo === hashLo && hi === hashHi) {
-      if (storedKeyIs(m, w << 2, e)) return COPY_ON_PATH; // setSlowly overwrites it, or fills the hole before it and removes it
+      if (storedKeyIs(m, w * 4, e)) return COPY_ON_PATH; // setSlowly overwrites it, or fills the hole before it and removes it
     } else if ((lo | hi) === 0 && empty < 0) {
       empty = index;
     }
@@ -213,7 +214,7 @@ export function findOtherCopies(m: StoreMemory, key: KeyCodec, distance: number)
   let first = -1;
   for (let probed = 0, index = e.home; probed < span; probed++) {
     const w = (slotsStart + index * slotSize) >>> 2;
-    if (i32[w] === hashLo && i32[w + 1] === hashHi && storedKeyIs(m, w << 2, e)) {
+    if (i32[w] === hashLo && i32[w + 1] === hashHi && storedKeyIs(m, w * 4, e)) {
       if (first < 0) first = index;
       else (copies ??= [first]).push(index);
     }

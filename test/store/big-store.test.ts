@@ -1,16 +1,17 @@
 /**
  * Stores past 2 GiB (the format's limit is 4 GiB - 1: the header records the file size in the
  * u32 val_sz): a sparse file store is written at its last slot, read back, advised past 2 GiB,
- * and read by the C peer.
+ * and read by the C peer; a store whose slot table passes 2 GiB finds its keys there.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { Intent, Store } from '../../src/index.js';
+import { SLOT } from '../../src/layout/constants.js';
 import { fnv1a64 } from '../../src/layout/fnv1a.js';
 import { storeSize } from '../../src/layout/geometry.js';
 import { throwsCode } from '../helpers/assert.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { shmName, tempDir } from '../helpers/fixtures.js';
 import { Peer } from '../helpers/peer.js';
 import { routeSkip } from '../helpers/routes.js';
 
@@ -77,3 +78,37 @@ t.test('create refuses a geometry past the format limit (4 GiB - 1), naming it',
   t.match(error?.message, /the format records sizes up to 4294967295 bytes/);
   t.equal(fs.existsSync(file), false);
 });
+
+t.test('a slot table past 2 GiB: a key stored there is matched byte by byte too (bytes after its NUL are not compared)', async (t) => {
+  // 17 M slots of 128 bytes: slots past index 16 777 173 start past 2^31 bytes, where a 32-bit shift turns negative.
+  const slots = 17_000_000;
+  const name = shmName(t);
+  const store = Store.create(name, { slots, maxValueSize: 8 }, { mapping: 'koffi' });
+  t.teardown(() => {
+    store.close();
+    Store.unlink(name);
+  });
+  const key = keyHomedPast(store, 2 ** 31);
+  store.set(key, 'one');
+  const slot = store.slotSnapshot(key)!;
+  const slotByte = store.memory.slotByte(slot.index);
+  t.ok(slotByte > 2 ** 31, `the key's slot starts at byte ${slotByte}, past 2 GiB`);
+  // A foreign writer may leave bytes after the NUL (only the bytes up to it name the key): the word compare fails, the byte compare decides.
+  store.memory.u8[slotByte + SLOT.key + utf8.encode(key).length + 1] = 0x7a;
+  using other = Store.open(name, { mapping: 'koffi' });
+  t.equal(other.getString(key), 'one', 'a handle that never saw the key finds it');
+  other.set(key, 'two');
+  t.equal(store.getString(key), 'two', 'and overwrites it in place');
+  t.equal([...other.keys()].filter((k) => k === key).length, 1, 'one copy of the key');
+  t.equal(other.unset(key), 3);
+  t.equal(store.has(key), false);
+});
+
+/** A key whose home slot starts past `byte` bytes into the store, of 9 bytes: its last word holds its NUL and two bytes more. */
+function keyHomedPast(store: Store, byte: number): string {
+  const first = Math.ceil((byte - store.memory.slotsStart) / store.memory.slotSize);
+  for (let i = 10_000; ; i++) {
+    const key = `big-${i}`;
+    if (Number(fnv1a64(utf8.encode(key)) % BigInt(store.slots)) >= first) return key;
+  }
+}
