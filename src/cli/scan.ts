@@ -12,19 +12,19 @@ import {
   SHARD_BID_SIZE,
   SIGNAL_GROUP_STRIDE,
   SLOT,
-  SPLINTER_BLOOM_BITS,
   SPLINTER_MAGIC,
   SPLINTER_MAX_BIDS,
   SPLINTER_MAX_GROUPS,
 } from '../layout/constants.js';
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
 import type { BidRecord } from '../shard/bids.js';
-import type { HeaderSnapshot } from '../store/snapshot.js';
-import { decodeSlot, slotWordsOf, type DecodedSlot, type SlotWords } from '../store/slot-decoder.js';
+import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
+import { decodeSlot, type DecodedSlot } from '../store/slot-decoder.js';
+import { wordsOf, type StoreWords } from '../store/words.js';
 import { shorterThanHeader } from '../store/validate.js';
 
-/** The header as read from the raw bytes: the library's snapshot fields (less lastFailureEpoch), plus counters and bids. */
-export interface RawHeader extends Omit<HeaderSnapshot, 'lastFailureEpoch'> {
+/** The header as read from the raw bytes: the library's snapshot fields, plus counters and bids. */
+export interface RawHeader extends HeaderSnapshot {
   signalCounts: bigint[];
   bids: RawBid[];
 }
@@ -95,19 +95,7 @@ export class RawStore {
       });
     }
     return {
-      magic: b.readUInt32LE(HEADER.magic),
-      version: b.readUInt32LE(HEADER.version),
-      slots: b.readUInt32LE(HEADER.slots),
-      maxValueSize: b.readUInt32LE(HEADER.max_val_sz),
-      epoch: b.readBigUInt64LE(HEADER.epoch),
-      coreFlags: b.readUInt8(HEADER.core_flags),
-      userFlags: b.readUInt8(HEADER.user_flags),
-      valBrk: b.readUInt32LE(HEADER.val_brk),
-      valSz: b.readUInt32LE(HEADER.val_sz),
-      parseFailures: b.readBigUInt64LE(HEADER.parse_failures),
-      ownerFd: b.readInt32LE(HEADER.owner_fd),
-      ownerPid: b.readInt32LE(HEADER.owner_pid),
-      labelGroups: Array.from({ length: SPLINTER_BLOOM_BITS }, (_, i) => b.readUInt8(HEADER.bloom_watches + i)),
+      ...decodeHeader(wordsOf(b)),
       signalCounts,
       bids,
     };
@@ -116,7 +104,7 @@ export class RawStore {
   /** Reads slots [from, from + count) of a store with offsets `o`. */
   slots(o: Offsets, from: number, count: number): RawSlot[] {
     const buffer = this.read(o.slotsStart + from * o.slotSize, count * o.slotSize);
-    const words = slotWordsOf(buffer);
+    const words = wordsOf(buffer);
     const out: RawSlot[] = [];
     for (let k = 0; k * o.slotSize + SLOT.key + KEY_MAX <= buffer.length && k < count; k++) {
       out.push(rawSlot(words, k * o.slotSize, from + k));
@@ -129,7 +117,7 @@ export class RawStore {
   }
 }
 
-function rawSlot(words: SlotWords, at: number, index: number): RawSlot {
+function rawSlot(words: StoreWords, at: number, index: number): RawSlot {
   const keyField = words.u8.subarray(at + SLOT.key, at + SLOT.key + KEY_MAX);
   const nul = keyField.indexOf(0);
   const key = new Uint8Array(keyField.subarray(0, nul < 0 ? KEY_MAX : nul));

@@ -5,13 +5,7 @@
  * (docs/spec/API.md), the camel-cased C fields with val_off and val_len spelled out.
  */
 import { SLOT } from '../layout/constants.js';
-
-/** Typed views of the bytes a slot is decoded from (a StoreMemory, or views over a copy). */
-export interface SlotWords {
-  readonly u8: Uint8Array;
-  readonly u32: Uint32Array;
-  readonly u64: BigUint64Array;
-}
+import type { StoreWords } from './words.js';
 
 /** A slot's fields, its index and its key (a string, or the raw key bytes). */
 export interface DecodedSlot<Key> {
@@ -31,19 +25,8 @@ export interface DecodedSlot<Key> {
   bloom: bigint;
 }
 
-/** Views over a byte copy of slots (copied again when it does not start 8-byte aligned). */
-export function slotWordsOf(bytes: Uint8Array): SlotWords {
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
-  const { buffer, byteOffset, byteLength } = aligned;
-  return {
-    u8: aligned,
-    u32: new Uint32Array(buffer, byteOffset, byteLength >>> 2),
-    u64: new BigUint64Array(buffer, byteOffset, Math.floor(byteLength / 8)),
-  };
-}
-
 /** Decodes the slot at byte `slotByte` of `w`; each field atomic on its own (the caller checks the set). */
-export function decodeSlot<Key>(w: SlotWords, slotByte: number, index: number, key: Key): DecodedSlot<Key> {
+export function decodeSlot<Key>(w: StoreWords, slotByte: number, index: number, key: Key): DecodedSlot<Key> {
   const { u8, u32, u64 } = w;
   return {
     index,

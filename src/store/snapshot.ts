@@ -1,5 +1,5 @@
 import { contested } from '../errors.js';
-import { HEADER, SLOT, SPLINTER_BLOOM_BITS } from '../layout/constants.js';
+import { SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { readStoredKey } from './list.js';
 import { outOfArena, valueOutOfBounds } from './read.js';
@@ -7,49 +7,17 @@ import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid, globalEpochNow } from './read-check.js';
 import { readKeySlot } from './seqlock-read.js';
+import { decodeHeader, type HeaderSnapshot } from './header-decoder.js';
 import { decodeSlot, type DecodedSlot } from './slot-decoder.js';
 
-export interface HeaderSnapshot {
-  magic: number;
-  version: number;
-  slots: number;
-  maxValueSize: number;
-  epoch: bigint;
-  coreFlags: number;
-  userFlags: number;
-  parseFailures: bigint;
-  lastFailureEpoch: bigint;
-  /** Beyond docs/spec/API.md: the rest of the header, for operators. */
-  valBrk: number;
-  valSz: number;
-  ownerFd: number;
-  ownerPid: number;
-  /** bloom_watches: for each label bit, the signal group it pulses (255 = none). */
-  labelGroups: number[];
-}
+export type { HeaderSnapshot } from './header-decoder.js';
 
 /** A slot's fields as the library reports them (docs/spec/API.md). */
 export interface SlotSnapshot extends DecodedSlot<string> {}
 
-/** Plain copies of the header fields (each atomic on its own, not as a set). */
+/** The header's fields, each atomic on its own (not as a set). */
 export function headerSnapshot(m: StoreMemory): HeaderSnapshot {
-  const { u8, u32, i32, u64 } = m;
-  return {
-    magic: Atomics.load(u32, HEADER.magic >>> 2),
-    version: Atomics.load(u32, HEADER.version >>> 2),
-    slots: Atomics.load(u32, HEADER.slots >>> 2),
-    maxValueSize: Atomics.load(u32, HEADER.max_val_sz >>> 2),
-    epoch: Atomics.load(u64, HEADER.epoch >>> 3),
-    coreFlags: Atomics.load(u8, HEADER.core_flags),
-    userFlags: Atomics.load(u8, HEADER.user_flags),
-    parseFailures: Atomics.load(u64, HEADER.parse_failures >>> 3),
-    lastFailureEpoch: Atomics.load(u64, HEADER.last_failure_epoch >>> 3),
-    valBrk: Atomics.load(u32, HEADER.val_brk >>> 2),
-    valSz: Atomics.load(u32, HEADER.val_sz >>> 2),
-    ownerFd: Atomics.load(i32, HEADER.owner_fd >>> 2),
-    ownerPid: Atomics.load(i32, HEADER.owner_pid >>> 2),
-    labelGroups: Array.from({ length: SPLINTER_BLOOM_BITS }, (_, b) => Atomics.load(u8, HEADER.bloom_watches + b)),
-  };
+  return decodeHeader(m);
 }
 
 /** Slot fields read under the readers' check (read-check.ts). */
