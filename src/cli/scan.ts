@@ -8,16 +8,13 @@ import fs from 'node:fs';
 import {
   HEADER,
   KEY_MAX,
-  SHARD_BID,
-  SHARD_BID_SIZE,
   SIGNAL_GROUP_STRIDE,
   SLOT,
   SPLINTER_MAGIC,
-  SPLINTER_MAX_BIDS,
   SPLINTER_MAX_GROUPS,
 } from '../layout/constants.js';
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
-import type { BidRecord } from '../shard/bids.js';
+import { BidTable, type BidRecord } from '../shard/bids.js';
 import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { decodeSlot, type DecodedSlot } from '../store/slot-decoder.js';
 import { wordsOf, type StoreWords } from '../store/words.js';
@@ -78,26 +75,13 @@ export class RawStore {
 
   /** The header fields, read as they are (call only when size ≥ HEADER.size). */
   header(): RawHeader {
-    const b = this.read(0, HEADER.size);
+    const words = wordsOf(this.read(0, HEADER.size));
     const signalCounts: bigint[] = [];
-    for (let g = 0; g < SPLINTER_MAX_GROUPS; g++) signalCounts.push(b.readBigUInt64LE(HEADER.signal_groups + g * SIGNAL_GROUP_STRIDE));
-    const bids: RawBid[] = [];
-    for (let i = 0; i < SPLINTER_MAX_BIDS; i++) {
-      const at = HEADER.shard_bids + i * SHARD_BID_SIZE;
-      bids.push({
-        index: i,
-        shardId: b.readUInt32LE(at + SHARD_BID.shard_id),
-        pid: b.readUInt32LE(at + SHARD_BID.pid),
-        intent: b.readUInt8(at + SHARD_BID.intent),
-        priority: b.readUInt8(at + SHARD_BID.priority),
-        duration: b.readBigUInt64LE(at + SHARD_BID.duration),
-        claimedAt: b.readBigUInt64LE(at + SHARD_BID.claimed_at),
-      });
-    }
+    for (let g = 0; g < SPLINTER_MAX_GROUPS; g++) signalCounts.push(words.u64[(HEADER.signal_groups + g * SIGNAL_GROUP_STRIDE) >>> 3]!);
     return {
-      ...decodeHeader(wordsOf(b)),
+      ...decodeHeader(words),
       signalCounts,
-      bids,
+      bids: new BidTable(words).readAll(),
     };
   }
 
