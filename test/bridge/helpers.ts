@@ -125,8 +125,12 @@ export async function startBridge(t: Test, store: Store, url: string, prefix: st
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // Awaited before the store's own teardown (registered earlier, run later) unlinks it: a bridge still
+  // running then could arm its doorbell again, and its FIFO would outlive the store's side-file sweep.
+  t.teardown(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
   });
   const started = waitFor('the bridge to start', () => out.includes('bridging') || child.exitCode !== null, 20_000);
   await started;
