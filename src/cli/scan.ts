@@ -5,29 +5,15 @@
  * never maps it and never writes.
  */
 import fs from 'node:fs';
-import {
-  HEADER,
-  KEY_MAX,
-  SIGNAL_GROUP_STRIDE,
-  SLOT,
-  SPLINTER_MAGIC,
-  SPLINTER_MAX_GROUPS,
-} from '../layout/constants.js';
+import { HEADER, KEY_MAX, SLOT, SPLINTER_MAGIC } from '../layout/constants.js';
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
-import { BidTable, type BidRecord } from '../shard/bids.js';
 import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { decodeSlot, type DecodedSlot } from '../store/slot-decoder.js';
 import { wordsOf, type StoreWords } from '../store/words.js';
 import { shorterThanHeader } from '../store/validate.js';
 
-/** The header as read from the raw bytes: the library's snapshot fields, plus counters and bids. */
-export interface RawHeader extends HeaderSnapshot {
-  signalCounts: bigint[];
-  bids: RawBid[];
-}
-
-/** A bid record as read from the raw header (the same shape the library reads). */
-export type RawBid = BidRecord;
+/** The header as read from the raw bytes: the library's snapshot fields, trusted for nothing. */
+export type RawHeader = HeaderSnapshot;
 
 /** A slot as read from the raw bytes: the library's snapshot fields, with the key as bytes. */
 export interface RawSlot extends DecodedSlot<Uint8Array> {
@@ -75,14 +61,7 @@ export class RawStore {
 
   /** The header fields, read as they are (call only when size ≥ HEADER.size). */
   header(): RawHeader {
-    const words = wordsOf(this.read(0, HEADER.size));
-    const signalCounts: bigint[] = [];
-    for (let g = 0; g < SPLINTER_MAX_GROUPS; g++) signalCounts.push(words.u64[(HEADER.signal_groups + g * SIGNAL_GROUP_STRIDE) >>> 3]!);
-    return {
-      ...decodeHeader(words),
-      signalCounts,
-      bids: new BidTable(words).readAll(),
-    };
+    return decodeHeader(wordsOf(this.read(0, HEADER.size)));
   }
 
   /** Reads slots [from, from + count) of a store with offsets `o`. */

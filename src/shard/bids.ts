@@ -6,7 +6,7 @@
  */
 import { SplinterError } from '../errors.js';
 import { HEADER, SHARD_BID, SHARD_BID_SIZE, SPLINTER_MAX_BIDS } from '../layout/constants.js';
-import type { StoreWords } from '../store/words.js';
+import type { StoreMemory } from '../store/memory.js';
 import type { Bid } from './election.js';
 
 /** One record as read: `index` is its position in the table (0..31). */
@@ -25,8 +25,7 @@ export interface BidFields {
 const recordByte = (index: number): number => HEADER.shard_bids + index * SHARD_BID_SIZE;
 
 export class BidTable {
-  /** Over a mapped store, or (the CLI's raw scan, reading only) views over a copy of its header. */
-  constructor(private readonly m: StoreWords) {}
+  constructor(private readonly m: StoreMemory) {}
 
   /** Reads one record, its shard_id first (a record that is being claimed may show zero fields, as in C). */
   read(index: number): BidRecord {
