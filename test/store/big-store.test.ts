@@ -8,10 +8,10 @@ import path from 'node:path';
 import t from 'tap';
 import { Intent, Store } from '../../src/index.js';
 import { SLOT } from '../../src/layout/constants.js';
-import { fnv1a64 } from '../../src/layout/fnv1a.js';
 import { storeSize } from '../../src/layout/geometry.js';
 import { throwsCode } from '../helpers/assert.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';
+import { homeOf } from '../helpers/home.js';
 import { Peer } from '../helpers/peer.js';
 import { routeSkip } from '../helpers/routes.js';
 
@@ -19,11 +19,11 @@ const SLOTS = 64;
 const MAX_VALUE = 40 * 2 ** 20; // 64 × 40 MiB: a 2.5 GiB arena
 const utf8 = new TextEncoder();
 
-/** A key whose home is the last slot, so its value region starts past 2 GiB. */
-function keyAtLastSlot(): string {
-  for (let i = 0; ; i++) {
+/** The first key `big-<i>` (i from `from` on) whose home slot in a store of `slots` passes `test`. */
+function keyHomed(slots: number, test: (home: number) => boolean, from = 0): string {
+  for (let i = from; ; i++) {
     const key = `big-${i}`;
-    if (fnv1a64(utf8.encode(key)) % BigInt(SLOTS) === BigInt(SLOTS - 1)) return key;
+    if (test(homeOf(key, slots))) return key;
   }
 }
 
@@ -34,7 +34,7 @@ t.test('a file store larger than 2 GiB: written at its last slot, read back, adv
   const store = Store.create(file, { slots: SLOTS, maxValueSize: MAX_VALUE }, { mapping: 'koffi' });
   t.teardown(() => store.close());
   t.equal(fs.statSync(file).size, size);
-  const key = keyAtLastSlot();
+  const key = keyHomed(SLOTS, (home) => home === SLOTS - 1); // its value region starts past 2 GiB
   const value = new Uint8Array(64 * 1024).map((_, i) => (i * 7 + 3) & 0xff);
   value.set(utf8.encode('the last slot'), 0);
   store.set(key, value);
@@ -88,7 +88,9 @@ t.test('a slot table past 2 GiB: a key stored there is matched byte by byte too 
     store.close();
     Store.unlink(name);
   });
-  const key = keyHomedPast(store, 2 ** 31);
+  // 9 bytes (big-10000 on): the key's last word holds its NUL and two bytes more.
+  const firstPast = Math.ceil((2 ** 31 - store.memory.slotsStart) / store.memory.slotSize);
+  const key = keyHomed(slots, (home) => home >= firstPast, 10_000);
   store.set(key, 'one');
   const slot = store.slotSnapshot(key)!;
   const slotByte = store.memory.slotByte(slot.index);
@@ -103,12 +105,3 @@ t.test('a slot table past 2 GiB: a key stored there is matched byte by byte too 
   t.equal(other.unset(key), 3);
   t.equal(store.has(key), false);
 });
-
-/** A key whose home slot starts past `byte` bytes into the store, of 9 bytes: its last word holds its NUL and two bytes more. */
-function keyHomedPast(store: Store, byte: number): string {
-  const first = Math.ceil((byte - store.memory.slotsStart) / store.memory.slotSize);
-  for (let i = 10_000; ; i++) {
-    const key = `big-${i}`;
-    if (Number(fnv1a64(utf8.encode(key)) % BigInt(store.slots)) >= first) return key;
-  }
-}
