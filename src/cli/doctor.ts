@@ -6,7 +6,7 @@
  * store that other processes are writing gives no false alarms from a write in flight.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HEADER, KEY_MAX_BYTES } from '../layout/constants.js';
+import { KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64 } from '../layout/fnv1a.js';
 import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
@@ -94,7 +94,7 @@ export async function diagnose(path: string, where: string, waitMs: number): Pro
 async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promise<Diagnosis> {
   const findings: Finding[] = [];
   const result: Diagnosis = { path: raw.path, size: raw.size, liveKeys: 0, waitedMs: 0, findings };
-  const header: RawHeader | undefined = raw.size >= HEADER.size ? raw.header() : undefined;
+  const header: RawHeader | undefined = raw.header();
   const geometry = checkGeometry(raw.size, header, where);
   if (!geometry.ok) {
     findings.push({ kind: geometry.kind, severity: 'damage', message: geometry.message });

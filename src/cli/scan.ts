@@ -59,9 +59,10 @@ export class RawStore {
     return done === buffer.length ? buffer : buffer.subarray(0, done);
   }
 
-  /** The header fields, read as they are (call only when size ≥ HEADER.size). */
-  header(): RawHeader {
-    return decodeHeader(wordsOf(this.read(0, HEADER.size)));
+  /** The header fields, read as they are; undefined when the file is shorter than a header (now, whatever its size was at open). */
+  header(): RawHeader | undefined {
+    const bytes = this.read(0, HEADER.size);
+    return bytes.length < HEADER.size ? undefined : decodeHeader(wordsOf(bytes));
   }
 
   /** Reads slots [from, from + count) of a store with offsets `o`. */
