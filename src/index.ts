@@ -1,6 +1,7 @@
 export { Store } from './facade/store.js';
 export type { CreateGeometry, StoreOptions } from './facade/options.js';
-export type { HeaderSnapshot, SlotSnapshot, RawView } from './store/snapshot.js';
+export type { HeaderSnapshot } from './store/header-decoder.js';
+export type { SlotSnapshot, RawView } from './store/snapshot.js';
 export { SplinterError, isSplinterError, type SplinterErrorCode } from './errors.js';
 export { SlotType, IntOp, Intent, Mop, type SlotTypeName } from './layout/constants.js';
 export type { Geometry } from './layout/geometry.js';

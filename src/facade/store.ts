@@ -20,6 +20,7 @@ import { countKeys } from '../store/count.js';
 import { dirtyWords, markDirty } from '../store/dirty.js';
 import { getEmbedding, setEmbedding } from '../store/embeddings.js';
 import { createFileBacking, openFileBacking, unlinkTarget } from '../store/file-backing.js';
+import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { initialiseStore } from '../store/init.js';
 import { KeyCodec } from '../store/key-codec.js';
 import { appendValue, setValue } from '../store/kv.js';
@@ -33,14 +34,7 @@ import { locateKey } from '../store/probe.js';
 import { getCopy, getInto, getString } from '../store/read.js';
 import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../store/signals.js';
 import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from '../store/slot-meta.js';
-import {
-  headerSnapshot,
-  rawView,
-  slotSnapshotOfKey,
-  type HeaderSnapshot,
-  type RawView,
-  type SlotSnapshot,
-} from '../store/snapshot.js';
+import { rawView, slotSnapshotOfKey, type RawView, type SlotSnapshot } from '../store/snapshot.js';
 import { sleepSync } from '../store/sleep.js';
 import { checkOrders, checkTandemValues, tandemKey } from '../store/tandem.js';
 import { resolveTarget } from '../store/target.js';
@@ -407,7 +401,7 @@ export class Store implements Disposable {
 
   headerSnapshot(): HeaderSnapshot {
     this.live();
-    return headerSnapshot(this.memory);
+    return decodeHeader(this.memory);
   }
 
   slotSnapshot(key: string): SlotSnapshot | undefined {

@@ -3,22 +3,13 @@ import { SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { readStoredKey } from './list.js';
 import { outOfArena, valueOutOfBounds } from './read.js';
-import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid, globalEpochNow } from './read-check.js';
 import { readKeySlot } from './seqlock-read.js';
-import { decodeHeader, type HeaderSnapshot } from './header-decoder.js';
 import { decodeSlot, type DecodedSlot } from './slot-decoder.js';
-
-export type { HeaderSnapshot } from './header-decoder.js';
 
 /** A slot's fields as the library reports them (docs/spec/API.md). */
 export interface SlotSnapshot extends DecodedSlot<string> {}
-
-/** The header's fields, each atomic on its own (not as a set). */
-export function headerSnapshot(m: StoreMemory): HeaderSnapshot {
-  return decodeHeader(m);
-}
 
 /** Slot fields read under the readers' check (read-check.ts). */
 export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string | undefined): SlotSnapshot | undefined {
