@@ -1,6 +1,6 @@
 /** Parsing what operators type (numbers, masks, types) and rendering what stores hold. */
 import { KEY_MAX_BYTES, SlotType, SPLINTER_BLOOM_BITS, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
-import { escapeKey, keyBytes, keyName, keyOfBytes, unescapeKey, type Key } from '../store/key-text.js';
+import { escapeKey, keyBytes, keyOfBytes, unescapeKey, type Key } from '../store/key-text.js';
 import { UsageError } from './usage-error.js';
 
 /** A u64 written as decimal, 0x hex, 0o octal or 0b binary (underscores allowed). */
@@ -136,9 +136,9 @@ export function shellWord(text: string): string {
   return text === '' || /[\s"'\\]/u.test(text) ? `'${text.replaceAll("'", "'\\''")}'` : text;
 }
 
-/** A key in a message, JSON-quoted: a string key as it is, one that is not UTF-8 in its escaped form. */
+/** A key in a message: a string key JSON-quoted, as messages always did; one that is not UTF-8 as showKey shows it. */
 export function quoteKey(key: Key): string {
-  return JSON.stringify(keyName(key));
+  return typeof key === 'string' ? JSON.stringify(key) : showKey(key);
 }
 
 /**
