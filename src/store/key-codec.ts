@@ -171,6 +171,9 @@ export class KeyCodec {
     this.fillTransient(length);
     this.transientKey = NOT_A_KEY;
     this.transientIsBytes = true;
+    // The same key may be remembered as a string, as missing: an insert through its bytes is
+    // this handle's own write, which moves no generation, so every memory is doubted once now.
+    this.generation++;
   }
 
   private encodeNew(key: string): void {

@@ -108,6 +108,12 @@ t.test('a Uint8Array key is its bytes: the same key as the string of those bytes
   store.set(new TextEncoder().encode('ключ'), 'v');
   t.equal(store.getString('ключ'), 'v');
   t.same(store.keys(), ['ключ'], 'listed as a string: its bytes are UTF-8');
+  // A string remembered as missing is found once its bytes are set (the handle's own insert).
+  t.notOk(store.has('π'));
+  store.set(new TextEncoder().encode('π'), 'pi');
+  t.equal(store.getString('π'), 'pi', 'the string form finds what its bytes inserted');
+  t.equal(store.unset('π'), 2);
+  t.notOk(store.has(new TextEncoder().encode('π')), 'and the bytes form sees the string form unset it');
   store.set(bytesOf('efbbbf61'), 'bom');
   t.ok(store.keys().includes('\ufeffa'), 'a leading U+FEFF is kept (not taken for a byte order mark)');
   t.equal(store.count(), store.keys().length);
