@@ -13,7 +13,7 @@ import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } fr
 import { clearStuckSlot, probeDistance, removeStaleCopy } from './internal.js';
 import type { Store } from '../facade/store.js';
 import { escapeKey, keyOfBytes, type Key } from '../store/key-text.js';
-import { showKey } from './values.js';
+import { shellWord, showKey } from './values.js';
 
 export type FindingKind =
   | 'truncated' // smaller than a header, or than the store its header describes
@@ -70,6 +70,8 @@ export interface Diagnosis {
 const keyText = (slot: RawSlot): Key => keyOfBytes(slot.key);
 /** A key in a message: a string JSON-quoted, as before; one that is not UTF-8 as the CLI shows it (docs/cli.md, "Keys"). */
 const show = (key: Key): string => (typeof key === 'string' ? JSON.stringify(key) : showKey(key));
+/** A finding's key in a message, as `show` gives it: its text holds the escaped form when keyHex is there. */
+const findingKey = (f: Finding): string => (f.keyHex === undefined ? JSON.stringify(f.key) : shellWord(f.key ?? ''));
 /** A finding's key fields: the text, and the bytes in hex for a key that is not UTF-8. */
 const keyFields = (key: Key): { key: string; keyHex?: string } =>
   typeof key === 'string' ? { key } : { key: escapeKey(key), keyHex: Buffer.from(key).toString('hex') };
@@ -313,7 +315,7 @@ export function repair(store: Store, damage: Finding[]): RepairOutcome[] {
   for (const f of damage) {
     if (f.kind !== 'odd-epoch' || f.slot === undefined || f.epoch === undefined) continue;
     const done = clearStuckSlot(store, f.slot, f.epoch);
-    const what = f.key === undefined ? `slot ${f.slot}` : `${JSON.stringify(f.key)} (slot ${f.slot})`;
+    const what = f.key === undefined ? `slot ${f.slot}` : `${findingKey(f)} (slot ${f.slot})`;
     const action = done
       ? `cleared ${what}${f.repair === 'drop' ? ': its writer died mid-write, the value cannot be trusted' : ''}`
       : `left ${what}: its epoch moved since it was sampled (a live writer)`;
@@ -322,7 +324,7 @@ export function repair(store: Store, damage: Finding[]): RepairOutcome[] {
   for (const f of damage) {
     if (f.kind !== 'duplicate-key') continue;
     const done = removeStaleCopy(store, f.keyHex === undefined ? f.key! : Uint8Array.from(Buffer.from(f.keyHex, 'hex')), f.slot!);
-    outcomes.push({ finding: f, done, action: `removed the stale copy of ${JSON.stringify(f.key!)} in slot ${f.slot}` });
+    outcomes.push({ finding: f, done, action: `removed the stale copy of ${findingKey(f)} in slot ${f.slot}` });
   }
   return outcomes;
 }

@@ -325,6 +325,7 @@ export class Store implements Disposable {
    * Keys with a value, in slot order (C's list): an array, a snapshot of this moment. A key that
    * is valid UTF-8 comes back as a string, any other as its bytes (a Uint8Array); `{ bytes: true }`
    * gives every key as its bytes. Either form is accepted by every call that takes a key.
+   * @throws SplinterError EINVAL for an unknown option, ECORRUPT for a slot whose key has no NUL, ECLOSED.
    */
   keys(): Key[];
   keys(options: { bytes: true }): Uint8Array[];

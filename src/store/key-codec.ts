@@ -8,7 +8,7 @@ const utf8 = new TextEncoder();
 /** An encoded key, kept so a key used again costs one Map lookup instead of encoding and hashing. */
 export interface EncodedKey {
   /**
-   * The UTF-8 bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores
+   * The key's bytes (a string's UTF-8), their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores
    * them (C pads with zeros). Only for keys of more than four words; shorter keys (up to 15
    * bytes, most keys) have none, so a new key costs one object (its allocation and collection
    * are most of an insert's own time).
@@ -37,8 +37,9 @@ export interface EncodedKey {
 const CACHE_LIMIT = 32768;
 
 /**
- * Encodes keys to UTF-8 and hashes them, remembering recent keys, so the hot paths allocate
- * nothing for a key seen before. Holds only the most recent key: not reentrant.
+ * Encodes keys (a string to UTF-8, a Uint8Array as it is) and hashes them, remembering recent
+ * string keys, so the hot paths allocate nothing for a key seen before. Holds only the most
+ * recent key: not reentrant.
  */
 export class KeyCodec {
   /** The current key's cache entry: encode() only swaps this pointer, the getters below read through it. */

@@ -110,6 +110,7 @@ function codePointAt(bytes: Uint8Array, i: number, length: number): number {
  * The key an escaped form names: `\\` is a backslash, `\xHH` the byte HH, anything else its
  * UTF-8; EINVAL for any other backslash or text that is not well-formed Unicode. Text without
  * a backslash is returned as it is.
+ * @throws SplinterError EINVAL for a backslash not followed by `\` or two hex digits, or a lone surrogate.
  */
 export function unescapeKey(text: string): Key {
   if (!text.includes('\\')) return text;
