@@ -58,7 +58,7 @@ function checkKeys(keys: unknown): Key[] {
   for (const key of list as Key[]) {
     const identity = typeof key === 'string' || key instanceof Uint8Array ? keyIdentity(keyOfBytesIfBytes(key)) : String(key);
     // A Uint8Array is copied: the watch samples its key again and again, and the caller may reuse the array.
-    if (!distinct.has(identity)) distinct.set(identity, key instanceof Uint8Array ? key.slice() : key);
+    if (!distinct.has(identity)) distinct.set(identity, key instanceof Uint8Array ? new Uint8Array(key) : key);
   }
   return [...distinct.values()];
 }

@@ -22,7 +22,7 @@ export function keyOfBytes(bytes: Uint8Array): Key {
   try {
     return strictUtf8.decode(bytes);
   } catch {
-    return bytes.slice();
+    return new Uint8Array(bytes); // a copy, and a plain Uint8Array (a Buffer's slice() would share its memory)
   }
 }
 

@@ -123,6 +123,10 @@ t.test('a Uint8Array key is its bytes: the same key as the string of those bytes
   mine[0] = 0x41;
   t.equal(store.getString(Uint8Array.from([0x80, 0x81])), 'x');
   t.notOk(store.has(mine));
+  const buffer = Buffer.from([0x80, 0x81]);
+  const snapshot = store.slotSnapshot(buffer)!;
+  buffer.fill(0x41);
+  t.same([...(snapshot.key as Uint8Array)], [0x80, 0x81], "slotSnapshot's key is a copy, not the caller's Buffer");
 });
 
 t.test('poll and watch take bytes keys', async (t) => {
@@ -132,7 +136,7 @@ t.test('poll and watch take bytes keys', async (t) => {
   const polled = store.poll(LATIN1, { timeout: 30_000 });
   store.set(LATIN1, 'b');
   t.equal(await polled, true, 'poll wakes on a write to the bytes key');
-  const given = Uint8Array.from(LATIN1);
+  const given = Buffer.from(LATIN1); // a Buffer, whose slice() would share its memory
   const changes = store.watch([given, 'plain']);
   given.fill(0x41); // the watch copied the key it was given
   const first = changes.next();
