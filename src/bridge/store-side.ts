@@ -88,7 +88,7 @@ export class StoreSide {
 
   /** Every key of the namespace the store holds now. */
   keys(): string[] {
-    return this.store.keys().filter((key) => this.inNamespace(key));
+    return this.store.keys().filter((key): key is string => typeof key === 'string' && this.inNamespace(key));
   }
 
   /** Starts watching `initial` and scanning for keys created later. */
@@ -117,7 +117,7 @@ export class StoreSide {
     const global = this.store.epoch;
     if (global === this.seenGlobal && !force) return;
     this.seenGlobal = global;
-    const fresh = this.store.keys().filter((key) => this.inNamespace(key) && !this.known.has(key));
+    const fresh = this.store.keys().filter((key): key is string => typeof key === 'string' && this.inNamespace(key) && !this.known.has(key));
     this.track(fresh);
     const ended = performance.now();
     this.nextScanAt = ended + SCAN_SHARE * (ended - started);

@@ -2,6 +2,7 @@
 import { HEADER, SIGNAL_GROUP_STRIDE } from '../layout/constants.js';
 import type { KvContext } from '../store/context.js';
 import { locateKey } from '../store/probe.js';
+import type { Key } from '../store/key-text.js';
 
 export interface Tracker {
   /** True when the watched thing changed since the last call that returned true (or since creation). */
@@ -23,7 +24,7 @@ export class KeyTracker implements Tracker {
 
   constructor(
     private readonly kv: KvContext,
-    readonly key: string,
+    readonly key: Key,
   ) {
     this.sample();
     this.seenSlot = this.slot;

@@ -4,6 +4,7 @@ import { describe, SplinterError } from '../errors.js';
 import type { KvContext } from '../store/context.js';
 import { checkGroup } from '../store/signals.js';
 import { sleepSync } from '../store/sleep.js';
+import { keyIdentity, keyOfBytes, type Key } from '../store/key-text.js';
 import type { BusLine, Subscription } from './line.js';
 import { SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from './line.js';
 import { KeyTracker, SignalTracker } from './trackers.js';
@@ -33,8 +34,9 @@ export interface WatchOptions {
   lowLatency?: boolean | undefined;
 }
 
-export interface KeyChange {
-  key: string;
+export interface KeyChange<K extends Key = Key> {
+  /** The key as it was given to watch. */
+  key: K;
   epoch: bigint;
 }
 
@@ -46,12 +48,24 @@ function checkTimeout(timeout: unknown): number {
   return timeout;
 }
 
-function checkKeys(keys: unknown): string[] {
-  const list = typeof keys === 'string' ? [keys] : keys;
+function checkKeys(keys: unknown): Key[] {
+  const list = typeof keys === 'string' || keys instanceof Uint8Array ? [keys] : keys;
   if (!Array.isArray(list) || list.length === 0) {
     throw new SplinterError('EINVAL', `watch takes a key or a non-empty array of keys, received ${describe(keys)}`);
   }
-  return [...new Set(list as string[])];
+  // One watch per distinct key: the same bytes as a string and as a Uint8Array are one key.
+  const distinct = new Map<string, Key>();
+  for (const key of list as Key[]) {
+    const identity = typeof key === 'string' || key instanceof Uint8Array ? keyIdentity(keyOfBytesIfBytes(key)) : String(key);
+    // A Uint8Array is copied: the watch samples its key again and again, and the caller may reuse the array.
+    if (!distinct.has(identity)) distinct.set(identity, key instanceof Uint8Array ? new Uint8Array(key) : key);
+  }
+  return [...distinct.values()];
+}
+
+/** A bytes key in the form keys() gives it (a string when UTF-8), so that identities compare bytes. */
+function keyOfBytesIfBytes(key: Key): Key {
+  return typeof key === 'string' ? key : keyOfBytes(key);
 }
 
 function closedError(): SplinterError {
@@ -59,7 +73,7 @@ function closedError(): SplinterError {
 }
 
 /** Resolves true when the key's epoch changes (creation and unset included), false at the timeout. */
-export function poll(host: BusHost, key: string, options: PollOptions = {}): Promise<boolean> {
+export function poll(host: BusHost, key: Key, options: PollOptions = {}): Promise<boolean> {
   let timeout: number;
   let tracker: KeyTracker;
   try {
@@ -106,7 +120,7 @@ const SYNC_STEP_MS = 0.1;
  * Blocks the thread until the key's epoch changes (true) or the timeout passes (false). Nothing
  * can abort a blocked thread, so the signal is looked at once, before blocking.
  */
-export function pollSync(host: BusHost, key: string, options: PollOptions = {}): boolean {
+export function pollSync(host: BusHost, key: Key, options: PollOptions = {}): boolean {
   host.live();
   const timeout = checkTimeout(options.timeout);
   throwIfAborted(options.signal);
@@ -217,7 +231,7 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
  * Changes of one or many keys, as `{ key, epoch }`. Keys that do not exist yet are watched too
  * (creation is a change). Several changes of one key between two pulls may arrive as one.
  */
-export function watch(host: BusHost, keys: string | string[], options: WatchOptions = {}): AsyncIterableIterator<KeyChange> {
+export function watch(host: BusHost, keys: Key | Key[], options: WatchOptions = {}): AsyncIterableIterator<KeyChange> {
   host.live();
   const list = checkKeys(keys);
   for (const key of list) host.kv.key.encode(key); // refuse a bad key now, not at the first check

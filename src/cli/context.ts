@@ -4,6 +4,7 @@ import { isSplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
 import { STORE_ENV, type Env, type Invocation } from './parse.js';
 import { CliFailure, UsageError } from './usage-error.js';
+import { keyBytes, keyOfBytes, type Key } from '../store/key-text.js';
 import { storedKey } from './values.js';
 
 /**
@@ -108,7 +109,7 @@ export class Context {
   }
 
   /** Positional argument `i` as a stored key (prefix prepended, checked). */
-  key(i: number): string {
+  key(i: number): Key {
     return storedKey(this.prefix, this.arg(i), this.command);
   }
 
@@ -118,15 +119,20 @@ export class Context {
     return value;
   }
 
-  /** A stored key as shown to the user: without the prefix. */
-  shown(stored: string): string {
+  /** A stored key as shown to the user: without the prefix (compared as bytes, so a key that is not UTF-8 has it taken off too). */
+  shown(stored: Key): Key {
     const prefix = this.prefix;
-    return prefix !== '' && stored.startsWith(prefix) ? stored.slice(prefix.length) : stored;
+    if (prefix === '') return stored;
+    if (typeof stored === 'string') return stored.startsWith(prefix) ? stored.slice(prefix.length) : stored;
+    return this.inNamespace(stored) ? keyOfBytes(stored.subarray(keyBytes(prefix).length)) : stored;
   }
 
   /** True when a stored key belongs to the current namespace. */
-  inNamespace(stored: string): boolean {
-    return stored.startsWith(this.prefix);
+  inNamespace(stored: Key): boolean {
+    const prefix = this.prefix;
+    if (typeof stored === 'string') return stored.startsWith(prefix);
+    const bytes = keyBytes(prefix);
+    return bytes.length <= stored.length && bytes.every((byte, i) => stored[i] === byte);
   }
 
   /** " (in namespace PREFIX)" for messages, or ''. */

@@ -12,6 +12,8 @@ import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
 import { clearStuckSlot, probeDistance, removeStaleCopy } from './internal.js';
 import type { Store } from '../facade/store.js';
+import { escapeKey, keyOfBytes, type Key } from '../store/key-text.js';
+import { shellWord, showKey } from './values.js';
 
 export type FindingKind =
   | 'truncated' // smaller than a header, or than the store its header describes
@@ -27,7 +29,8 @@ export type FindingKind =
   | 'value-out-of-arena' // val_off/val_len point outside the arena, or past max_val_sz
   | 'value-overlap' // a relocated value overlaps another live value (docs/spec/FORMAT.md §9 Q3)
   | 'relocated' // note: a value lives outside its own region (C's BIGUINT promotion)
-  | 'busy'; // note: a slot was odd in both samples but its epoch moved (a busy writer, not a dead one)
+  | 'busy' // note: a slot was odd in both samples but its epoch moved (a busy writer, not a dead one)
+  | 'key-not-utf8'; // note: a key whose bytes are not UTF-8 (C's keys are bytes: legal, shown escaped)
 
 /**
  * drop: clear a stuck slot and the key it holds (its value may be partial); clear: a stuck slot
@@ -41,7 +44,9 @@ export interface Finding {
   severity: 'damage' | 'note';
   message: string;
   slot?: number;
+  /** The key's text; for a key that is not UTF-8 its escaped form (docs/cli.md, "Keys"), with its bytes in keyHex. */
   key?: string;
+  keyHex?: string;
   /** For odd-epoch: the odd epoch seen and for how long it stayed. */
   epoch?: bigint;
   stuckMs?: number;
@@ -61,9 +66,15 @@ export interface Diagnosis {
   findings: Finding[];
 }
 
-const utf8 = new TextDecoder();
-const keyText = (slot: RawSlot): string => utf8.decode(slot.key);
-const show = (key: string): string => JSON.stringify(key);
+/** A slot's key: a string when its bytes are UTF-8, else the bytes (never decoded with replacement). */
+const keyText = (slot: RawSlot): Key => keyOfBytes(slot.key);
+/** A key in a message: a string JSON-quoted, as before; one that is not UTF-8 as the CLI shows it (docs/cli.md, "Keys"). */
+const show = (key: Key): string => (typeof key === 'string' ? JSON.stringify(key) : showKey(key));
+/** A finding's key in a message, as `show` gives it: its text holds the escaped form when keyHex is there. */
+const findingKey = (f: Finding): string => (f.keyHex === undefined ? JSON.stringify(f.key) : shellWord(f.key ?? ''));
+/** A finding's key fields: the text, and the bytes in hex for a key that is not UTF-8. */
+const keyFields = (key: Key): { key: string; keyHex?: string } =>
+  typeof key === 'string' ? { key } : { key: escapeKey(key), keyHex: Buffer.from(key).toString('hex') };
 
 interface Suspect {
   first: RawSlot;
@@ -133,6 +144,18 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
       return;
     }
     live.push(slot);
+    const key = keyText(slot);
+    if (typeof key !== 'string') {
+      findings.push({
+        kind: 'key-not-utf8',
+        severity: 'note',
+        slot: slot.index,
+        ...keyFields(key),
+        message:
+          `slot ${slot.index} holds a key that is not UTF-8: ${show(key)} (${slot.key.length} bytes, escaped as docs/cli.md "Keys" says). ` +
+          'Legal (keys are bytes in C): the library gives it as a Uint8Array, the CLI shows and takes it in this form',
+      });
+    }
     const id = `${slot.hash}:${Buffer.from(slot.key).toString('hex')}`;
     const list = copies.get(id);
     if (list === undefined) copies.set(id, [slot]);
@@ -161,7 +184,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
           kind: 'odd-epoch',
           severity: 'damage',
           slot: index,
-          ...(key === undefined ? {} : { key }),
+          ...(key === undefined ? {} : keyFields(key)),
           epoch: first.epoch,
           stuckMs: elapsed,
           message:
@@ -175,7 +198,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
           kind: 'busy',
           severity: 'note',
           slot: index,
-          ...(key === undefined ? {} : { key }),
+          ...(key === undefined ? {} : keyFields(key)),
           message: `${named} was being written in both samples (epoch ${first.epoch}, then ${second.epoch}): busy, not stuck`,
         });
       }
@@ -186,7 +209,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         kind: 'value-out-of-arena',
         severity: 'damage',
         slot: index,
-        ...(key === undefined ? {} : { key }),
+        ...(key === undefined ? {} : keyFields(key)),
         message:
           `${named} points its value at arena offset ${first.valueOffset} + ${first.valueLength} bytes; ` +
           `the arena is ${o.arenaSize} bytes and a value at most ${maxValueSize}: reading it would leave the store`,
@@ -197,7 +220,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         kind: 'key-unterminated',
         severity: 'damage',
         slot: index,
-        message: `slot ${index} holds a key with no NUL in its 64 bytes (${JSON.stringify(keyText(first))}…): no lookup can match it`,
+        message: `slot ${index} holds a key with no NUL in its 64 bytes (${show(keyText(first))}…): no lookup can match it`,
       });
     }
     if (reasons.has('hash')) {
@@ -207,7 +230,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         kind: 'hash-mismatch',
         severity: 'damage',
         slot: index,
-        key: stored,
+        ...keyFields(stored),
         message: `slot ${index} stores hash 0x${first.hash.toString(16)}, but FNV-1a 64 of its key ${show(stored)} is 0x${fnv1a64(first.key).toString(16)}: no lookup can find it${truncated}`,
       });
     }
@@ -226,7 +249,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         kind: 'duplicate-key',
         severity: 'damage',
         slot: copy.index,
-        key,
+        ...keyFields(key),
         message:
           `${show(key)} is stored twice: readers see slot ${seen.index} (first on its probe path); slot ${copy.index} is a stale copy ` +
           `(${copy.valueLength} bytes, epoch ${copy.epoch}) that reappears when the key is unset (docs/spec/FORMAT.md §9 Q1)`,
@@ -255,7 +278,7 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
         kind: 'value-overlap',
         severity: 'damage',
         slot: r.index,
-        key,
+        ...keyFields(key),
         message:
           `slot ${r.index} (${show(key)}) keeps its ${r.valueLength}-byte value at arena offset ${r.valueOffset}, overlapping the value of ${others}: ` +
           "a write to one changes the other (what C's relocation of short BIGUINT values can do, docs/spec/FORMAT.md §9 Q3)",
@@ -266,7 +289,7 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
         kind: 'relocated',
         severity: 'note',
         slot: r.index,
-        key,
+        ...keyFields(key),
         message: `slot ${r.index} (${show(key)}) keeps its value at arena offset ${r.valueOffset}, in slot ${owner}'s region (C's BIGUINT relocation, docs/spec/FORMAT.md §9 Q3)`,
       });
     }
@@ -292,7 +315,7 @@ export function repair(store: Store, damage: Finding[]): RepairOutcome[] {
   for (const f of damage) {
     if (f.kind !== 'odd-epoch' || f.slot === undefined || f.epoch === undefined) continue;
     const done = clearStuckSlot(store, f.slot, f.epoch);
-    const what = f.key === undefined ? `slot ${f.slot}` : `${show(f.key)} (slot ${f.slot})`;
+    const what = f.key === undefined ? `slot ${f.slot}` : `${findingKey(f)} (slot ${f.slot})`;
     const action = done
       ? `cleared ${what}${f.repair === 'drop' ? ': its writer died mid-write, the value cannot be trusted' : ''}`
       : `left ${what}: its epoch moved since it was sampled (a live writer)`;
@@ -300,8 +323,8 @@ export function repair(store: Store, damage: Finding[]): RepairOutcome[] {
   }
   for (const f of damage) {
     if (f.kind !== 'duplicate-key') continue;
-    const done = removeStaleCopy(store, f.key!, f.slot!);
-    outcomes.push({ finding: f, done, action: `removed the stale copy of ${show(f.key!)} in slot ${f.slot}` });
+    const done = removeStaleCopy(store, f.keyHex === undefined ? f.key! : Uint8Array.from(Buffer.from(f.keyHex, 'hex')), f.slot!);
+    outcomes.push({ finding: f, done, action: `removed the stale copy of ${findingKey(f)} in slot ${f.slot}` });
   }
   return outcomes;
 }

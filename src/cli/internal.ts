@@ -10,6 +10,7 @@ import { clearLocked } from '../store/clear.js';
 import { findKey, slotHoldsKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
 import type { Store } from '../facade/store.js';
+import type { Key } from '../store/key-text.js';
 
 /** The slot a key's probe starts at. */
 export function homeOf(hash: bigint, slots: number): number {
@@ -49,7 +50,7 @@ export function clearStuckSlot(store: Store, index: number, oddEpoch: bigint): b
  * duplicate, docs/spec/FORMAT.md §9 Q1): takes its seqlock, checks it still holds the key and that an
  * earlier copy exists, and clears it as unset does. False when any of that does not hold.
  */
-export function removeStaleCopy(store: Store, key: string, index: number): boolean {
+export function removeStaleCopy(store: Store, key: Key, index: number): boolean {
   store.live();
   const m = store.memory;
   const codec = store.kv.key;

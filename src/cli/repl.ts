@@ -12,7 +12,8 @@ import { Session, type Io } from './context.js';
 import { parseArgs, PREFIX_ENV, tokenizeLine, tokenizeWithState, type Env, type Invocation } from './parse.js';
 import { EXIT_OK, jsonRequested, reportError, runInvocation } from './run.js';
 import { commandNames, findCommand, GLOBAL_OPTIONS, type Completion } from './spec.js';
-import { showKey, TYPE_CHOICES } from './values.js';
+import { escapeKey } from '../store/key-text.js';
+import { shellWord, TYPE_CHOICES } from './values.js';
 import { packageVersion } from './version.js';
 
 const HISTORY_SIZE = 1000;
@@ -247,7 +248,7 @@ export function complete(line: string, session: Session, env: Env): [string[], s
     const out: string[] = [];
     for (const c of candidates) {
       if (!c.startsWith(current)) continue;
-      out.push(quoted || showKey(c) !== c ? JSON.stringify(c) : c);
+      out.push(quoted || shellWord(c) !== c ? JSON.stringify(c) : c);
     }
     // One candidate: complete the word and move on to the next, as a shell does.
     if (out.length === 1) out[0] = `${out[0]!} `;
@@ -290,9 +291,12 @@ function completionKeys(session: Session, override: string | undefined, prefix: 
   try {
     const keys = session.store(target).keys();
     const shown = new Set<string>();
+    // Keys in their escaped form (what a key argument reads back); a prefix, being text, ends where a character does.
+    const escapedPrefix = escapeKey(prefix);
     for (const key of keys) {
-      if (!key.startsWith(prefix)) continue;
-      shown.add(key.slice(prefix.length));
+      const text = escapeKey(key);
+      if (!text.startsWith(escapedPrefix)) continue;
+      shown.add(text.slice(escapedPrefix.length));
       if (shown.size >= COMPLETION_KEY_LIMIT) break;
     }
     return [...shown];

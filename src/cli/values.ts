@@ -1,5 +1,6 @@
 /** Parsing what operators type (numbers, masks, types) and rendering what stores hold. */
 import { KEY_MAX_BYTES, SlotType, SPLINTER_BLOOM_BITS, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
+import { escapeKey, keyBytes, keyOfBytes, unescapeKey, type Key } from '../store/key-text.js';
 import { UsageError } from './usage-error.js';
 
 /** A u64 written as decimal, 0x hex, 0o octal or 0b binary (underscores allowed). */
@@ -91,22 +92,61 @@ export function parseType(text: string, command: string): number {
 
 // ── Keys ─────────────────────────────────────────────────────────────────────
 
-/** The stored key for a key argument: prefix + key, checked like the library does (exit 2 instead of 1). */
-export function storedKey(prefix: string, key: string, command: string): string {
-  const full = prefix + key;
-  if (full.includes('\0')) throw new UsageError(`a key must not contain NUL, received ${JSON.stringify(key)}`, command);
-  if (!full.isWellFormed()) throw new UsageError(`a key must be well-formed Unicode, received ${JSON.stringify(key)}`, command);
-  const bytes = Buffer.byteLength(full, 'utf8');
-  if (bytes > KEY_MAX_BYTES) {
+/**
+ * The stored key for a key argument: prefix + key, the argument read by the escape rule
+ * (docs/cli.md, "Keys": `\\` a backslash, `\xHH` a byte), checked like the library does (exit 2 instead of 1).
+ */
+export function storedKey(prefix: string, key: string, command: string): Key {
+  let decoded: Key;
+  try {
+    decoded = unescapeKey(key);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message.replace(/^EINVAL: /, '') : String(error), command);
+  }
+  const full = typeof decoded === 'string' ? prefix + decoded : keyOfBytes(concatBytes(keyBytes(prefix), decoded));
+  if (typeof full === 'string' && !full.isWellFormed()) throw new UsageError(`a key must be well-formed Unicode, received ${JSON.stringify(key)}`, command);
+  const bytes = keyBytes(full);
+  if (bytes.includes(0)) throw new UsageError(`a key must not contain NUL, received ${JSON.stringify(key)}`, command);
+  if (bytes.length > KEY_MAX_BYTES) {
     const which = prefix === '' ? '' : ` (with the prefix ${JSON.stringify(prefix)})`;
-    throw new UsageError(`a key is at most ${KEY_MAX_BYTES} UTF-8 bytes; ${JSON.stringify(key)}${which} is ${bytes}`, command);
+    const unit = typeof full === 'string' ? 'UTF-8 bytes' : 'bytes';
+    throw new UsageError(`a key is at most ${KEY_MAX_BYTES} ${unit}; ${JSON.stringify(key)}${which} is ${bytes.length}`, command);
   }
   return full;
 }
 
-/** How a key is shown: as is when plain, JSON-quoted when empty or holding spaces or control characters. */
-export function showKey(key: string): string {
-  return key === '' || /[\s\x00-\x1f\x7f"]/u.test(key) ? JSON.stringify(key) : key;
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * How a key is shown in text: its escaped form (docs/cli.md, "Keys"), in single quotes when it
+ * is empty or holds a space, a quote or a backslash, so that it pastes into a shell and into
+ * the interactive mode as one argument naming the same key (a `'` inside as `'\''`).
+ */
+export function showKey(key: Key): string {
+  return shellWord(escapeKey(key));
+}
+
+/** Text as one shell word: as it is when plain, else in single quotes. */
+export function shellWord(text: string): string {
+  return text === '' || /[\s"'\\]/u.test(text) ? `'${text.replaceAll("'", "'\\''")}'` : text;
+}
+
+/** A key in a message: a string key JSON-quoted, as messages always did; one that is not UTF-8 as showKey shows it. */
+export function quoteKey(key: Key): string {
+  return typeof key === 'string' ? JSON.stringify(key) : showKey(key);
+}
+
+/**
+ * A key in JSON output: `key` is the key's text; a key that is not UTF-8 has its escaped form
+ * there and its bytes in `keyHex` (docs/cli.md, "Keys"), so no two keys look alike.
+ */
+export function keyJson(key: Key): { key: string; keyHex?: string } {
+  return typeof key === 'string' ? { key } : { key: escapeKey(key), keyHex: Buffer.from(key).toString('hex') };
 }
 
 // ── Values ───────────────────────────────────────────────────────────────────
@@ -184,11 +224,11 @@ export function table(header: string[], rows: string[][], right: ReadonlySet<num
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** A glob (* and ?) as a RegExp; text without either matches as a substring. */
-export function keyMatcher(pattern: string | undefined): (key: string) => boolean {
+/** A glob (* and ?) as a RegExp; text without either matches as a substring. Keys are matched in their escaped form. */
+export function keyMatcher(pattern: string | undefined): (key: Key) => boolean {
   if (pattern === undefined || pattern === '') return () => true;
-  if (!/[*?]/.test(pattern)) return (key) => key.includes(pattern);
+  if (!/[*?]/.test(pattern)) return (key) => escapeKey(key).includes(pattern);
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
   const regex = new RegExp(`^${source}$`, 'su');
-  return (key) => regex.test(key);
+  return (key) => regex.test(escapeKey(key));
 }

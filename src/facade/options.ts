@@ -36,6 +36,12 @@ const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs
 const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', embeddings: 'boolean' };
 export const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
 export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
+export const KEYS_OPTIONS: OptionSpec = { bytes: 'boolean' };
+
+/** keys(): `bytes: true` gives every key as its bytes, UTF-8 or not. */
+export interface KeysOptions {
+  bytes?: boolean | undefined;
+}
 
 export function checkGeometry(geometry: unknown, what: string): Geometry {
   if (typeof geometry !== 'object' || geometry === null) {

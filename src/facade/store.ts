@@ -23,6 +23,7 @@ import { createFileBacking, openFileBacking, unlinkTarget } from '../store/file-
 import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { initialiseStore } from '../store/init.js';
 import { KeyCodec } from '../store/key-codec.js';
+import { keyBytes, keyIdentity, keyName, type Key } from '../store/key-text.js';
 import { appendValue, setValue } from '../store/kv.js';
 import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../store/labels.js';
 import { listKeys } from '../store/list.js';
@@ -43,10 +44,12 @@ import { validateStore } from '../store/validate.js';
 import {
   checkGeometry,
   checkOptions,
+  KEYS_OPTIONS,
   POLL_OPTIONS,
   WATCH_OPTIONS,
   type CheckedOptions,
   type CreateGeometry,
+  type KeysOptions,
   type StoreOptions,
 } from './options.js';
 
@@ -258,7 +261,7 @@ export class Store implements Disposable {
   // ── Key-value ──────────────────────────────────────────────────────────────
 
   /** Stores a value (bytes, or a string as UTF-8) under a key, creating the key if needed. */
-  set(key: string, value: Uint8Array | string): void {
+  set(key: Key, value: Uint8Array | string): void {
     this.live();
     const kv = this.kv;
     if (typeof value === 'string') {
@@ -274,37 +277,37 @@ export class Store implements Disposable {
   }
 
   /** A copy of the value, or undefined when the key is missing. */
-  get(key: string): Uint8Array | undefined {
+  get(key: Key): Uint8Array | undefined {
     this.live();
     return getCopy(this.kv, key);
   }
 
   /** The value decoded as UTF-8, or undefined when the key is missing. */
-  getString(key: string): string | undefined {
+  getString(key: Key): string | undefined {
     this.live();
     return getString(this.kv, key);
   }
 
   /** Copies the value into `target` without allocating; returns its length, or -1 when missing (EMSGSIZE if it does not fit). */
-  getInto(key: string, target: Uint8Array): number {
+  getInto(key: Key, target: Uint8Array): number {
     this.live();
     return getInto(this.kv, key, target);
   }
 
-  has(key: string): boolean {
+  has(key: Key): boolean {
     this.live();
     this.kv.key.encode(key);
     return locateKey(this.memory, this.kv.key) >= 0;
   }
 
   /** Removes the key; returns the length it had, or undefined when it was missing. */
-  unset(key: string): number | undefined {
+  unset(key: Key): number | undefined {
     this.live();
     return unsetKey(this.kv, key);
   }
 
   /** Adds bytes at the end of an existing value; returns the new length. */
-  append(key: string, data: Uint8Array | string): number {
+  append(key: Key, data: Uint8Array | string): number {
     this.live();
     const kv = this.kv;
     if (typeof data === 'string') {
@@ -318,10 +321,20 @@ export class Store implements Disposable {
     return appendValue(kv, key, data, data.length);
   }
 
-  /** Keys with a value, in slot order (C's list): an array, a snapshot of this moment. */
-  keys(): string[] {
+  /**
+   * Keys with a value, in slot order (C's list): an array, a snapshot of this moment. A key that
+   * is valid UTF-8 comes back as a string, any other as its bytes (a Uint8Array); `{ bytes: true }`
+   * gives every key as its bytes. Either form is accepted by every call that takes a key.
+   * @throws SplinterError EINVAL for an unknown option, ECORRUPT for a slot whose key has no NUL, ECLOSED.
+   */
+  keys(): Key[];
+  keys(options: { bytes: true }): Uint8Array[];
+  keys(options?: KeysOptions): Key[];
+  keys(options?: KeysOptions): Key[] {
     this.live();
-    return listKeys(this.kv);
+    const bytes = checkOptionBag(options, KEYS_OPTIONS, 'keys')?.bytes === true;
+    const keys = listKeys(this.kv);
+    return bytes ? keys.map((key) => (typeof key === 'string' ? keyBytes(key) : key)) : keys;
   }
 
   /** Beyond docs/spec/API.md: how many keys the store holds now: one pass over the slot table, O(slots), nothing decoded (docs/api.md, "Decisions"). */
@@ -334,31 +347,35 @@ export class Store implements Disposable {
    * Beyond docs/spec/API.md: `[key, value]` pairs, like Map's entries: the keys are listed when iteration starts, each
    * value is read when its turn comes (a key unset meanwhile is skipped).
    */
-  *entries(): IterableIterator<[string, Uint8Array]> {
-    for (const key of new Set(this.keys())) {
+  *entries(): IterableIterator<[Key, Uint8Array]> {
+    const seen = new Set<string>();
+    for (const key of this.keys()) {
+      const identity = keyIdentity(key);
+      if (seen.has(identity)) continue; // a copy C left of a key (docs/spec/FORMAT.md §9, Q1): one entry
+      seen.add(identity);
       const value = this.get(key);
       if (value !== undefined) yield [key, value];
     }
   }
 
   /** `for (const [key, value] of store)`: the same as `entries()`. */
-  [Symbol.iterator](): IterableIterator<[string, Uint8Array]> {
+  [Symbol.iterator](): IterableIterator<[Key, Uint8Array]> {
     return this.entries();
   }
 
   /** Beyond docs/spec/API.md: stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent). */
-  setJSON(key: string, value: unknown): void {
+  setJSON(key: Key, value: unknown): void {
     this.live();
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
     } catch (error) {
-      throw new SplinterError('EINVAL', `setJSON "${key}": expected a value JSON can represent, received one it cannot (${(error as Error).message})`, { cause: error });
+      throw new SplinterError('EINVAL', `setJSON "${keyName(key)}": expected a value JSON can represent, received one it cannot (${(error as Error).message})`, { cause: error });
     }
-    if (text === undefined) throw new SplinterError('EINVAL', `setJSON "${key}": expected a value JSON can represent, received ${describe(value)}`);
+    if (text === undefined) throw new SplinterError('EINVAL', `setJSON "${keyName(key)}": expected a value JSON can represent, received ${describe(value)}`);
     const length = Buffer.byteLength(text);
     if (length > this.maxValueSize) {
-      throw new SplinterError('EMSGSIZE', `setJSON "${key}": the JSON text is ${length} bytes; values are 1..${this.maxValueSize} bytes in this store`);
+      throw new SplinterError('EMSGSIZE', `setJSON "${keyName(key)}": the JSON text is ${length} bytes; values are 1..${this.maxValueSize} bytes in this store`);
     }
     const type = this.slotSnapshot(key)?.typeFlag;
     // A BIGUINT slot takes no text (see set): renamed first; any other is written first, so no reader sees JSON over other bytes.
@@ -368,23 +385,23 @@ export class Store implements Disposable {
   }
 
   /** Beyond docs/spec/API.md: the value of a slot named JSON, parsed; undefined when the key is missing; EPROTOTYPE for another type or text that is not JSON. */
-  getJSON<T = unknown>(key: string): T | undefined {
+  getJSON<T = unknown>(key: Key): T | undefined {
     this.live();
     const text = getString(this.kv, key);
     if (text === undefined) return undefined;
     const type = this.slotSnapshot(key)?.typeFlag ?? 0;
     if ((type & SlotType.JSON) === 0) {
-      throw new SplinterError('EPROTOTYPE', `getJSON "${key}": the slot's type is ${type}, expected JSON (8); setJSON names it, or read it with getString`);
+      throw new SplinterError('EPROTOTYPE', `getJSON "${keyName(key)}": the slot's type is ${type}, expected JSON (8); setJSON names it, or read it with getString`);
     }
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      throw new SplinterError('EPROTOTYPE', `getJSON "${key}": the slot is named JSON but holds text that is not JSON (${(error as Error).message})`, { cause: error });
+      throw new SplinterError('EPROTOTYPE', `getJSON "${keyName(key)}": the slot is named JSON but holds text that is not JSON (${(error as Error).message})`, { cause: error });
     }
   }
 
   /** The slot epoch of a key (changes on every write to it), 0n when missing. */
-  getEpoch(key: string): bigint {
+  getEpoch(key: Key): bigint {
     this.live();
     const m = this.memory;
     this.kv.key.encode(key);
@@ -393,7 +410,7 @@ export class Store implements Disposable {
   }
 
   /** A zero-copy view of the value; check `stillValid()` after using the bytes. After close it is neither readable nor valid. */
-  rawView(key: string): RawView | undefined {
+  rawView(key: Key): RawView | undefined {
     this.live();
     const view = rawView(this.kv, key);
     return view === undefined ? undefined : new ClosableRawView(view, this);
@@ -404,7 +421,7 @@ export class Store implements Disposable {
     return decodeHeader(this.memory);
   }
 
-  slotSnapshot(key: string): SlotSnapshot | undefined {
+  slotSnapshot(key: Key): SlotSnapshot | undefined {
     this.live();
     return slotSnapshotOfKey(this.kv, key);
   }
@@ -428,16 +445,16 @@ export class Store implements Disposable {
   // ── Slot features ──────────────────────────────────────────────────────────
 
   /** Replaces the slot's type; naming a value shorter than 8 bytes BIGUINT converts it to a u64. */
-  setNamedType(key: string, type: SlotType): void;
+  setNamedType(key: Key, type: SlotType): void;
   /** A raw type byte (0..255): several SlotType bits, or a byte read from a C store. */
-  setNamedType(key: string, mask: number): void;
-  setNamedType(key: string, mask: number): void {
+  setNamedType(key: Key, mask: number): void;
+  setNamedType(key: Key, mask: number): void {
     this.live();
     setNamedType(this.kv, key, mask);
   }
 
   /** AND, OR, XOR, NOT, INC or DEC on a BIGUINT value, wrapping at 2^64 (EPROTOTYPE if not BIGUINT); returns the new value (beyond docs/spec/API.md). */
-  integerOp(key: string, op: IntOp, operand: bigint = 0n): bigint {
+  integerOp(key: Key, op: IntOp, operand: bigint = 0n): bigint {
     this.live();
     return integerOp(this.kv, key, op, operand);
   }
@@ -448,9 +465,9 @@ export class Store implements Disposable {
    * Beyond docs/spec/API.md: stores the u64 `value` and names the slot BIGUINT (creating the key if needed). On a key that
    * is not BIGUINT yet this is two writes, the value then the type, as C's set then set_named_type.
    */
-  setBigUint(key: string, value: bigint | number): void {
+  setBigUint(key: Key, value: bigint | number): void {
     this.live();
-    const n = toU64(value, `setBigUint "${key}": the value`);
+    const n = toU64(value, `setBigUint "${keyName(key)}": the value`);
     writeU64LE(this.u64Scratch, 0, n);
     const type = this.slotSnapshot(key)?.typeFlag;
     const named = type !== undefined && (type & SlotType.BIGUINT) !== 0;
@@ -459,24 +476,24 @@ export class Store implements Disposable {
   }
 
   /** The u64 of a BIGUINT value, or undefined when the key is missing. */
-  getBigUint(key: string): bigint | undefined {
+  getBigUint(key: Key): bigint | undefined {
     this.live();
     return getBigUint(this.kv, key);
   }
 
   /** Sets the slot's ctime or atime to `time − offset`; no epoch moves. */
-  setSlotTime(key: string, which: SlotTime, time: bigint, offset: bigint = 0n): void {
+  setSlotTime(key: Key, which: SlotTime, time: bigint, offset: bigint = 0n): void {
     this.live();
     setSlotTime(this.kv, key, which, time, offset);
   }
 
   /** Adds label bits to a key (its writes then also pulse the groups those labels are bound to). */
-  setLabel(key: string, mask: bigint): void {
+  setLabel(key: Key, mask: bigint): void {
     this.live();
     changeLabels(this.kv, key, mask, true);
   }
 
-  unsetLabel(key: string, mask: bigint): void {
+  unsetLabel(key: Key, mask: bigint): void {
     this.live();
     changeLabels(this.kv, key, mask, false);
   }
@@ -488,13 +505,13 @@ export class Store implements Disposable {
   }
 
   /** Stores a key's 768-float embedding (stores created with embeddings: true; else ENOTSUP). */
-  setEmbedding(key: string, vector: Float32Array): void {
+  setEmbedding(key: Key, vector: Float32Array): void {
     this.live();
     setEmbedding(this.kv, key, vector);
   }
 
   /** A copy of a key's embedding, or undefined when the key is missing. */
-  getEmbedding(key: string): Float32Array | undefined {
+  getEmbedding(key: Key): Float32Array | undefined {
     this.live();
     return getEmbedding(this.kv, key);
   }
@@ -503,7 +520,7 @@ export class Store implements Disposable {
    * Sets `baseKey` to values[0] and `baseKey.1`, `baseKey.2`, … to the rest. Every key and value
    * is checked before anything is written; the orders are written one by one, not atomically.
    */
-  setTandem(baseKey: string, values: Array<Uint8Array | string>): void {
+  setTandem(baseKey: Key, values: Array<Uint8Array | string>): void {
     this.live();
     const checked = checkTandemValues(values);
     for (let order = 0; order < checked.length; order++) this.kv.key.encode(tandemKey(baseKey, order));
@@ -518,7 +535,7 @@ export class Store implements Disposable {
   }
 
   /** Removes `baseKey` and its orders 1..orders-1 (missing ones are skipped). */
-  unsetTandem(baseKey: string, orders: number): void {
+  unsetTandem(baseKey: Key, orders: number): void {
     this.live();
     const count = checkOrders(orders);
     for (let order = 0; order < count; order++) this.kv.key.encode(tandemKey(baseKey, order));
@@ -526,19 +543,19 @@ export class Store implements Disposable {
   }
 
   /** Wakes the key's watchers without changing its value (slot epoch +2, no global epoch change). */
-  bumpSlot(key: string): void {
+  bumpSlot(key: Key): void {
     this.live();
     bumpSlot(this.kv, key);
   }
 
   /** Moves the slot epoch on to the next even value (C resets it to 4) and clears its embedding; also frees a slot a dead writer left odd. */
-  retrainSlot(key: string): void {
+  retrainSlot(key: Key): void {
     this.live();
     retrainSlot(this.kv, key);
   }
 
   /** Marks the key's slot BINARY with its length set to maxValueSize, as C's set_as_system. */
-  setAsSystem(key: string): void {
+  setAsSystem(key: Key): void {
     this.live();
     setAsSystem(this.kv, key);
   }
@@ -546,12 +563,12 @@ export class Store implements Disposable {
   // ── Signal groups ──────────────────────────────────────────────────────────
 
   /** From now on, writes to `key` add 1 to signal group `group` (0..63). */
-  watchRegister(key: string, group: number): void {
+  watchRegister(key: Key, group: number): void {
     this.live();
     setWatcherBit(this.kv, key, group, true);
   }
 
-  watchUnregister(key: string, group: number): void {
+  watchUnregister(key: Key, group: number): void {
     this.live();
     setWatcherBit(this.kv, key, group, false);
   }
@@ -569,7 +586,7 @@ export class Store implements Disposable {
   }
 
   /** Adds 1 to each group the key pulses, without writing it. */
-  pulseKeygroup(key: string): void {
+  pulseKeygroup(key: Key): void {
     this.live();
     pulseKeygroup(this.kv, key);
   }
@@ -593,7 +610,7 @@ export class Store implements Disposable {
   // ── Bus ────────────────────────────────────────────────────────────────────
 
   /** Resolves true when the key's epoch changes (set, unset, creation…), false at `timeout` ms; rejects on abort. */
-  poll(key: string, options?: PollOptions): Promise<boolean> {
+  poll(key: Key, options?: PollOptions): Promise<boolean> {
     try {
       checkOptionBag(options, POLL_OPTIONS, 'poll');
     } catch (error) {
@@ -606,16 +623,16 @@ export class Store implements Disposable {
    * Blocks this thread until the key changes (true) or `timeout` ms pass (false): poll's options,
    * the signal looked at once before blocking. A number is the older form of `{ timeout }`.
    */
-  pollSync(key: string, options?: PollOptions | number): boolean {
+  pollSync(key: Key, options?: PollOptions | number): boolean {
     const host = this.busHost();
     const checked = typeof options === 'number' ? { timeout: options } : (checkOptionBag(options, POLL_OPTIONS, 'pollSync') as PollOptions | undefined);
     return pollSync(host, key, checked);
   }
 
   /** Changes of one or many keys as `{ key, epoch }`, until returned from or the store closes; an abort throws an AbortError from next(). */
-  watch(keys: string | string[], options?: WatchOptions): AsyncIterableIterator<KeyChange> {
+  watch<K extends Key>(keys: K | K[], options?: WatchOptions): AsyncIterableIterator<KeyChange<K>> {
     checkOptionBag(options, WATCH_OPTIONS, 'watch');
-    return watch(this.busHost(), keys, options);
+    return watch(this.busHost(), keys, options) as AsyncIterableIterator<KeyChange<K>>;
   }
 
   /** The counter of signal group `group` (0..63) each time it changes. */

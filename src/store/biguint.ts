@@ -9,6 +9,7 @@ import { evacuateRelocated } from './relocation.js';
 import { readKeySlot } from './seqlock-read.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
 import { readU64LE, toU64, writeU64LE } from './u64-bytes.js';
+import { keyName, type Key } from './key-text.js';
 
 const U64_BYTES = 8;
 const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
@@ -48,7 +49,7 @@ export function promoteToU64(bytes: Uint8Array): bigint {
 }
 
 /** set_named_type: replaces the slot's type; naming a short value BIGUINT promotes it in place. */
-export function setNamedType(ctx: KvContext, keyText: string, mask: number): void {
+export function setNamedType(ctx: KvContext, keyText: Key, mask: number): void {
   const m = ctx.m;
   if (!Number.isInteger(mask) || mask < 0 || mask > 0xff) {
     throw new SplinterError('EINVAL', `a type mask is a byte of SlotType bits (0..255), received ${describe(mask)}`);
@@ -57,7 +58,7 @@ export function setNamedType(ctx: KvContext, keyText: string, mask: number): voi
   if (biguint && m.maxValueSize < U64_BYTES) {
     throw new SplinterError(
       'EMSGSIZE',
-      `setNamedType "${keyText}": a BIGUINT value is 8 bytes, and this store's values are at most ${m.maxValueSize} bytes`,
+      `setNamedType "${keyName(keyText)}": a BIGUINT value is 8 bytes, and this store's values are at most ${m.maxValueSize} bytes`,
     );
   }
   evacuateRelocated(ctx);
@@ -86,14 +87,14 @@ export function setNamedType(ctx: KvContext, keyText: string, mask: number): voi
 const OPS: ReadonlySet<number> = new Set(Object.values(IntOp));
 
 /** integer_op: AND, OR, XOR, NOT, INC, DEC on a BIGUINT value, wrapping at 2^64; returns the value written. */
-export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: bigint | number = 0n): bigint {
+export function integerOp(ctx: KvContext, keyText: Key, op: IntOp, operand: bigint | number = 0n): bigint {
   const m = ctx.m;
   if (!OPS.has(op)) throw new SplinterError('EINVAL', `integerOp takes IntOp 0..5 (AND OR XOR NOT INC DEC), received ${describe(op)}`);
   const by = toU64(operand, 'the integerOp operand');
   const notBigUint = (slotByte: number): SplinterError =>
     new SplinterError(
       'EPROTOTYPE',
-      `integerOp "${keyText}": the slot's type is ${m.u8[slotByte + SLOT.type_flag]}, it must include BIGUINT (4); use setNamedType first`,
+      `integerOp "${keyName(keyText)}": the slot's type is ${m.u8[slotByte + SLOT.type_flag]}, it must include BIGUINT (4); use setNamedType first`,
     );
   // The type is checked before the seqlock is taken, as C does, so a refusal moves no epoch.
   const slotByteBefore = m.slotByte(requireSlot(ctx, keyText, 'integerOp'));
@@ -142,7 +143,7 @@ export function integerOp(ctx: KvContext, keyText: string, op: IntOp, operand: b
 }
 
 /** The u64 integerOp works on (8 bytes at val_off), read under the seqlock; undefined when missing. */
-export function getBigUint(ctx: KvContext, keyText: string): bigint | undefined {
+export function getBigUint(ctx: KvContext, keyText: Key): bigint | undefined {
   const m = ctx.m;
   return readKeySlot(ctx, keyText, 'getBigUint', (index, slotByte, stable) => {
     const type = m.u8[slotByte + SLOT.type_flag]!;
@@ -150,7 +151,7 @@ export function getBigUint(ctx: KvContext, keyText: string): bigint | undefined 
     const inArena = offset <= m.arenaSize - U64_BYTES;
     const value = inArena ? readU64LE(m.u8, m.arenaStart + offset) : 0n;
     if ((type & SlotType.BIGUINT) === 0 && stable()) {
-      throw new SplinterError('EPROTOTYPE', `getBigUint "${keyText}": the slot's type is ${type}, not BIGUINT (4)`);
+      throw new SplinterError('EPROTOTYPE', `getBigUint "${keyName(keyText)}": the slot's type is ${type}, not BIGUINT (4)`);
     }
     if (!inArena && stable()) throw outOfArena(m, index, offset, U64_BYTES);
     return value;

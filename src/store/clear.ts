@@ -10,6 +10,7 @@ import { onlyOurMoves } from './reach.js';
 import { claimHomeRegion, zeroBytes } from './region.js';
 import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import { tryLock, unlock } from './seqlock.js';
+import { type Key } from './key-text.js';
 
 /**
  * Empties a slot we hold, leaving C's unset bytes (docs/spec/FORMAT.md §7) except the epoch, which our
@@ -55,7 +56,7 @@ export function clearLocked(m: StoreMemory, index: number, slotByte: number, scr
 }
 
 /** unset: empties the key's slot; returns the removed length, undefined when missing. */
-export function unsetKey(ctx: KvContext, keyText: string): number | undefined {
+export function unsetKey(ctx: KvContext, keyText: Key): number | undefined {
   const m = ctx.m;
   ctx.key.encodeTransient(keyText); // a key removed need not be remembered
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);

@@ -2,6 +2,7 @@ import { KEY_MAX } from '../layout/constants.js';
 import type { Backoff } from './backoff.js';
 import { Copier } from './copy.js';
 import type { KeyCodec } from './key-codec.js';
+import type { Key } from './key-text.js';
 import type { StoreMemory } from './memory.js';
 
 const U64_BYTES = 8;
@@ -10,7 +11,7 @@ const U64_BYTES = 8;
 export interface SlotNames {
   hashLo: Int32Array;
   hashHi: Int32Array;
-  names: Array<string | undefined>;
+  names: Array<Key | undefined>;
   /** How many keys the last list found: the next list's first guess at its size. */
   lastCount: number;
 }

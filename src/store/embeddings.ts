@@ -5,6 +5,7 @@ import type { KvContext } from './context.js';
 import { lockExistingKey } from './locate.js';
 import { readKeySlot } from './seqlock-read.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
+import { type Key } from './key-text.js';
 
 const EMBED_BYTES = SPLINTER_EMBED_DIM * 4;
 
@@ -15,7 +16,7 @@ function requireEmbeddings(ctx: KvContext, what: string): void {
 }
 
 /** set_embedding: copies the vector under the slot's seqlock; slot and global epochs move. */
-export function setEmbedding(ctx: KvContext, keyText: string, vector: Float32Array): void {
+export function setEmbedding(ctx: KvContext, keyText: Key, vector: Float32Array): void {
   requireEmbeddings(ctx, 'setEmbedding');
   if (!(vector instanceof Float32Array) || vector.length !== SPLINTER_EMBED_DIM) {
     throw new SplinterError(
@@ -33,7 +34,7 @@ export function setEmbedding(ctx: KvContext, keyText: string, vector: Float32Arr
 }
 
 /** get_embedding: a seqlock-checked copy of the vector; undefined when the key is missing. */
-export function getEmbedding(ctx: KvContext, keyText: string): Float32Array | undefined {
+export function getEmbedding(ctx: KvContext, keyText: Key): Float32Array | undefined {
   requireEmbeddings(ctx, 'getEmbedding');
   const m = ctx.m;
   return readKeySlot(ctx, keyText, 'getEmbedding', (_index, slotByte) => {

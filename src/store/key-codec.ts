@@ -1,13 +1,14 @@
 import { SplinterError } from '../errors.js';
 import { KEY_MAX, KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64AsciiWords, fnv1a64Into, homeSlot, type HashHalves } from '../layout/fnv1a.js';
+import { escapeKey, type Key } from './key-text.js';
 
 const utf8 = new TextEncoder();
 
 /** An encoded key, kept so a key used again costs one Map lookup instead of encoding and hashing. */
 export interface EncodedKey {
   /**
-   * The UTF-8 bytes, their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores
+   * The key's bytes (a string's UTF-8), their NUL and zeros to a 4-byte boundary, as int32 words: how a slot stores
    * them (C pads with zeros). Only for keys of more than four words; shorter keys (up to 15
    * bytes, most keys) have none, so a new key costs one object (its allocation and collection
    * are most of an insert's own time).
@@ -36,8 +37,9 @@ export interface EncodedKey {
 const CACHE_LIMIT = 32768;
 
 /**
- * Encodes keys to UTF-8 and hashes them, remembering recent keys, so the hot paths allocate
- * nothing for a key seen before. Holds only the most recent key: not reentrant.
+ * Encodes keys (a string to UTF-8, a Uint8Array as it is) and hashes them, remembering recent
+ * string keys, so the hot paths allocate nothing for a key seen before. Holds only the most
+ * recent key: not reentrant.
  */
 export class KeyCodec {
   /** The current key's cache entry: encode() only swaps this pointer, the getters below read through it. */
@@ -76,14 +78,16 @@ export class KeyCodec {
     generation: -1,
   };
   /** The key the transient entry holds; at first a string too long to be a key (refused before it is compared). */
-  private transientKey = 'x'.repeat(KEY_MAX_BYTES + 1);
+  private transientKey = NOT_A_KEY;
+  /** The transient entry holds a bytes key: keep() leaves it out of the string-keyed memory. */
+  private transientIsBytes = false;
 
   constructor(private readonly slots: number) {
     this.entry = this.transient;
   }
 
-  /** Encodes and hashes `key`, remembering it; throws EINVAL for a non-string, NUL, bad Unicode or more than 63 bytes. */
-  encode(key: string): void {
+  /** Encodes and hashes `key`, remembering a string key; throws EINVAL for a non-key, NUL, bad Unicode or more than 63 bytes. */
+  encode(key: Key): void {
     this.encodeTransient(key);
     if (this.entry === this.transient) this.keep();
   }
@@ -93,10 +97,12 @@ export class KeyCodec {
    * keep() once the key turns out to be stored already, an overwrite), so inserting or removing
    * a key used once allocates nothing, and an unset then set of it encodes it once.
    */
-  encodeTransient(key: string): void {
+  encodeTransient(key: Key): void {
+    // A bytes key (or not a key at all) takes the slower exact path; the string path is unchanged.
+    if (typeof key !== 'string') return this.encodeOther(key);
     // Refused from its length before anything reads its characters: a string of more than
     // 63 UTF-16 units is more than 63 UTF-8 bytes, and a huge one must cost neither time nor memory.
-    if (typeof key === 'string' && key.length > KEY_MAX_BYTES) throw tooLong(key, key.length, true);
+    if (key.length > KEY_MAX_BYTES) throw tooLong(key, key.length, true);
     const known = this.cache.get(key);
     if (known !== undefined) {
       this.entry = known;
@@ -113,7 +119,8 @@ export class KeyCodec {
   /** Remembers the current key when only the transient entry holds it. */
   keep(): void {
     const t = this.transient;
-    if (this.entry !== t) return;
+    // A bytes key is not remembered: the memory is keyed by string, and bytes keys are the rare case.
+    if (this.entry !== t || this.transientIsBytes) return;
     const entry: EncodedKey = {
       words: t.wordCount > 4 ? t.words.slice(0, t.wordCount) : NO_WORDS,
       word0: t.word0,
@@ -150,10 +157,27 @@ export class KeyCodec {
     return this.entry.home;
   }
 
-  private encodeNew(key: string): void {
-    if (typeof key !== 'string') {
-      throw new SplinterError('EINVAL', `a key must be a string, received ${key === null ? 'null' : typeof key}`);
+  /** A Uint8Array key, its bytes exactly (never remembered), or EINVAL for what is not a key. */
+  private encodeOther(key: unknown): void {
+    if (!(key instanceof Uint8Array)) {
+      throw new SplinterError('EINVAL', `a key must be a string or a Uint8Array, received ${key === null ? 'null' : typeof key}`);
     }
+    const length = key.length;
+    if (length > KEY_MAX_BYTES) throw new SplinterError('EINVAL', `a key is at most ${KEY_MAX_BYTES} bytes, received a Uint8Array of ${length} bytes`);
+    if (key.includes(0)) throw new SplinterError('EINVAL', `a key must not contain NUL, received the bytes "${escapeKey(key)}"`);
+    const scratch = this.scratch;
+    scratch.set(key);
+    fnv1a64Into(scratch, length, this.hash);
+    for (let b = length; b < ((length >>> 2) + 1) << 2; b++) scratch[b] = 0;
+    this.fillTransient(length);
+    this.transientKey = NOT_A_KEY;
+    this.transientIsBytes = true;
+    // The same key may be remembered as a string, as missing: an insert through its bytes is
+    // this handle's own write, which moves no generation, so every memory is doubted once now.
+    this.generation++;
+  }
+
+  private encodeNew(key: string): void {
     const scratchWords = this.scratchWords;
     let length = key.length;
     // An ASCII key is hashed and cut into words in one pass over its characters; any other is encoded first.
@@ -164,6 +188,14 @@ export class KeyCodec {
       // Zeros after the bytes to the end of the last word; the words are read through an Int32Array of the scratch, as slots are read.
       for (let b = length; b < ((length >>> 2) + 1) << 2; b++) scratch[b] = 0;
     }
+    this.fillTransient(length);
+    this.transientKey = key;
+    this.transientIsBytes = false;
+  }
+
+  /** The transient entry from the scratch's words and the hash just computed. */
+  private fillTransient(length: number): void {
+    const scratchWords = this.scratchWords;
     const wordCount = (length >>> 2) + 1;
     const t = this.transient;
     if (wordCount > 4) for (let k = 0; k < wordCount; k++) t.words[k] = scratchWords[k]!;
@@ -179,7 +211,6 @@ export class KeyCodec {
     t.home = homeSlot(this.hash.hi, this.hash.lo, this.slots);
     t.slot = -1;
     t.generation = -1;
-    this.transientKey = key;
     this.entry = t;
   }
 
@@ -210,6 +241,9 @@ const BYTE_VIEW_WORD = new Int32Array(1);
 const BYTE_VIEW = new Uint8Array(BYTE_VIEW_WORD.buffer);
 
 const NO_WORDS: readonly number[] = [];
+
+/** A string too long to be a key (refused before it is compared): the transient key when it holds none. */
+const NOT_A_KEY = 'x'.repeat(KEY_MAX_BYTES + 1);
 
 type MutableEncodedKey = { -readonly [K in keyof EncodedKey]: EncodedKey[K] } & { words: number[] };
 

@@ -16,6 +16,7 @@ import { claimHomeRegion, scrub } from './region.js';
 import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
+import { keyName, type Key } from './key-text.js';
 
 function checkValueLength(m: StoreMemory, length: number): void {
   if (length < 1 || length > m.maxValueSize) {
@@ -100,7 +101,7 @@ export function publish(ctx: KvContext, index: number, slotByte: number): number
 }
 
 /** set: the common overwrite in one piece, everything else (inserts, contention) in setSlowly. */
-export function setValue(ctx: KvContext, keyText: string, value: Uint8Array, length: number): void {
+export function setValue(ctx: KvContext, keyText: Key, value: Uint8Array, length: number): void {
   const m = ctx.m;
   checkValueLength(m, length);
   const key = ctx.key;
@@ -187,7 +188,7 @@ function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmp
  * Unlike C (docs/spec/FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole
  * path, and any other copy (one past a hole, or a racing writer's) is removed: no duplicate stays.
  */
-function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: number): void {
+function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: number): void {
   const m = ctx.m;
   const key = ctx.key;
   let passBusyEmpty = false;
@@ -195,7 +196,7 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
   ctx.backoff.reset();
   for (;;) {
     const found = probeForWrite(m, key, passBusyEmpty);
-    if (found === PATH_FULL) throw new SplinterError('ENOSPC', `no free slot for "${keyText}": all ${m.slots} slots hold keys`);
+    if (found === PATH_FULL) throw new SplinterError('ENOSPC', `no free slot for "${keyName(keyText)}": all ${m.slots} slots hold keys`);
     const fresh = found < 0;
     if (!fresh) key.keep(); // an overwrite: the key is worth remembering
     const index = fresh ? -1 - found : found;
@@ -224,7 +225,7 @@ function setSlowly(ctx: KvContext, keyText: string, value: Uint8Array, length: n
     }
     if (!ctx.backoff.next()) {
       // An empty slot busy for the whole budget may hold a writer that died: look past it once more.
-      if (!fresh || passBusyEmpty) throw contested('set', keyText, ctx.backoff.budgetMs);
+      if (!fresh || passBusyEmpty) throw contested('set', keyName(keyText), ctx.backoff.budgetMs);
       passBusyEmpty = true;
       ctx.backoff.reset();
     }
@@ -264,19 +265,19 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, di
 }
 
 /** append: adds bytes after the value; returns the new length. */
-export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, length: number): number {
+export function appendValue(ctx: KvContext, keyText: Key, data: Uint8Array, length: number): number {
   const m = ctx.m;
-  if (length === 0) throw new SplinterError('EINVAL', `append "${keyText}": the data to append is empty`);
+  if (length === 0) throw new SplinterError('EINVAL', `append "${keyName(keyText)}": the data to append is empty`);
   ctx.key.encode(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
   const found = locateKey(m, ctx.key);
-  if (found < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
+  if (found < 0) throw new SplinterError('ENOENT', `append "${keyName(keyText)}": no such key`);
   // Checked before locking too (plain loads: only advice), so a refused append does not move the epoch and wake watchers.
   const foundByte = m.slotByte(found);
   if (holdsU64(m, foundByte)) throw notU64('append', keyText, length, data === ctx.valueScratch);
   tooLongToAppend(m, keyText, m.u32[(foundByte + SLOT.val_len) >>> 2]!, length);
   const index = lockKey(ctx, keyText, 'append', found);
-  if (index < 0) throw new SplinterError('ENOENT', `append "${keyText}": no such key`);
+  if (index < 0) throw new SplinterError('ENOENT', `append "${keyName(keyText)}": no such key`);
   const slotByte = m.slotByte(index);
   const epochW = (slotByte + SLOT.epoch) >>> 2;
   if (holdsU64(m, slotByte)) {
@@ -299,11 +300,11 @@ export function appendValue(ctx: KvContext, keyText: string, data: Uint8Array, l
   return current + length;
 }
 
-function tooLongToAppend(m: StoreMemory, keyText: string, current: number, adding: number): void {
+function tooLongToAppend(m: StoreMemory, keyText: Key, current: number, adding: number): void {
   if (current + adding > m.maxValueSize) {
     throw new SplinterError(
       'EMSGSIZE',
-      `append "${keyText}": ${current} + ${adding} bytes is over the ${m.maxValueSize}-byte value limit`,
+      `append "${keyName(keyText)}": ${current} + ${adding} bytes is over the ${m.maxValueSize}-byte value limit`,
     );
   }
 }

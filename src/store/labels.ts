@@ -6,9 +6,10 @@ import { requireSlot } from './locate.js';
 import { bumpGlobalEpoch } from './seqlock.js';
 import { checkGroup } from './signals.js';
 import { toU64 } from './u64-bytes.js';
+import { type Key } from './key-text.js';
 
 /** set_label / unset_label: OR or AND-NOT the mask into the key's labels; the global epoch moves. No seqlock, no pulse. */
-export function changeLabels(ctx: KvContext, keyText: string, mask: bigint, on: boolean): void {
+export function changeLabels(ctx: KvContext, keyText: Key, mask: bigint, on: boolean): void {
   const what = on ? 'setLabel' : 'unsetLabel';
   const bits = toU64(mask, `${what} mask`);
   const m = ctx.m;
@@ -30,7 +31,8 @@ export function bindLabels(ctx: KvContext, mask: bigint, group: number | undefin
 }
 
 export interface LabelMatch {
-  key: string;
+  /** A string when the key is UTF-8, else its bytes. */
+  key: Key;
   epoch: bigint;
 }
 

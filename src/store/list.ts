@@ -2,23 +2,24 @@
 import { SplinterError } from '../errors.js';
 import { KEY_MAX, SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
+import { keyOfBytes, type Key } from './key-text.js';
 import { storedKeyLength } from './probe.js';
 
-const utf8Decoder = new TextDecoder();
-
-/** Decodes the key stored at a slot (UTF-8, invalid bytes replaced), or throws ECORRUPT without a NUL. */
-export function readStoredKey(ctx: KvContext, index: number): string {
+/** The key stored at a slot, exactly: a string when its bytes are UTF-8, else the bytes; ECORRUPT without a NUL. */
+export function readStoredKey(ctx: KvContext, index: number): Key {
   const m = ctx.m;
   const slotByte = m.slotByte(index);
   const length = storedKeyLength(m, slotByte);
   if (length < 0) throw new SplinterError('ECORRUPT', `slot ${index} holds a key with no NUL in its ${KEY_MAX} bytes`);
   const scratch = ctx.keyScratch;
   for (let i = 0; i < length; i++) scratch[i] = m.u8[slotByte + SLOT.key + i]!;
-  return utf8Decoder.decode(scratch.subarray(0, length));
+  // Never decoded with replacement: a C key that is not UTF-8 would come back as other bytes (and
+  // longer: each bad byte becomes 3), a key that no call finds or that is over 63 bytes.
+  return keyOfBytes(scratch.subarray(0, length));
 }
 
 /** list: keys of slots with a hash and a non-empty value, in slot order. */
-export function listKeys(ctx: KvContext): string[] {
+export function listKeys(ctx: KvContext): Key[] {
   const m = ctx.m;
   const i32 = m.i32;
   const slots = m.slots;
@@ -27,7 +28,7 @@ export function listKeys(ctx: KvContext): string[] {
   const cachedLo = names.hashLo;
   const cachedHi = names.hashHi;
   // Sized from the last count, trimmed at the end: growing it push by push was a fifth of the cost.
-  const keys = new Array<string>(names.lastCount);
+  const keys = new Array<Key>(names.lastCount);
   let count = 0;
   const step = m.slotSize >>> 2;
   const lengthWord = SLOT.val_len >>> 2;
@@ -45,6 +46,8 @@ export function listKeys(ctx: KvContext): string[] {
       cachedLo[index] = lo;
       cachedHi[index] = hi;
     }
+    // A bytes key is handed out as a copy: the remembered one stays as read.
+    if (typeof key !== 'string') key = key.slice();
     if (count < keys.length) keys[count] = key;
     else keys.push(key);
     count++;

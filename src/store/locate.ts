@@ -2,12 +2,13 @@ import { contested, SplinterError } from '../errors.js';
 import type { KvContext } from './context.js';
 import { locateKey, slotHoldsKey } from './probe.js';
 import { tryLock, unlock } from './seqlock.js';
+import { keyName, type Key } from './key-text.js';
 
 /** Encodes and finds a key that must exist: its slot index, else ENOENT. */
-export function requireSlot(ctx: KvContext, keyText: string, what: string): number {
+export function requireSlot(ctx: KvContext, keyText: Key, what: string): number {
   ctx.key.encode(keyText);
   const index = locateKey(ctx.m, ctx.key);
-  if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
+  if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyName(keyText)}": no such key`);
   return index;
 }
 
@@ -36,7 +37,7 @@ function lockIfHolding(ctx: KvContext, slotByte: number): number {
  * budget. `found` is the slot the caller located already, or -1 to locate it here. Returns the
  * slot index, -1 when the key is missing; EAGAIN when the slot stays busy.
  */
-export function lockKey(ctx: KvContext, keyText: string, what: string, found = -1): number {
+export function lockKey(ctx: KvContext, keyText: Key, what: string, found = -1): number {
   let index = found;
   let retrying = false;
   for (;;) {
@@ -48,7 +49,7 @@ export function lockKey(ctx: KvContext, keyText: string, what: string, found = -
       retrying = true;
       ctx.backoff.reset();
     }
-    if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
+    if (!ctx.backoff.next()) throw contested(what, keyName(keyText), ctx.backoff.budgetMs);
     index = -1;
   }
 }
@@ -64,19 +65,19 @@ export function lockSlotHoldingKey(ctx: KvContext, slotByte: number): boolean {
 }
 
 /** Encodes an existing key and takes its seqlock (lockKey): the slot index; ENOENT when missing, EAGAIN when it stays busy. */
-export function lockExistingKey(ctx: KvContext, keyText: string, what: string): number {
+export function lockExistingKey(ctx: KvContext, keyText: Key, what: string): number {
   ctx.key.encode(keyText);
   const index = lockKey(ctx, keyText, what);
-  if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyText}": no such key`);
+  if (index < 0) throw new SplinterError('ENOENT', `${what} "${keyName(keyText)}": no such key`);
   return index;
 }
 
 /** Waits, within the budget, until a key's slot epoch is even (for operations that take no lock). */
-export function awaitEvenEpoch(ctx: KvContext, index: number, keyText: string, what: string): void {
+export function awaitEvenEpoch(ctx: KvContext, index: number, keyText: Key, what: string): void {
   const m = ctx.m;
   const epochW = m.epochW32(m.slotByte(index));
   ctx.backoff.reset();
   while ((Atomics.load(m.u32, epochW) & 1) !== 0) {
-    if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
+    if (!ctx.backoff.next()) throw contested(what, keyName(keyText), ctx.backoff.budgetMs);
   }
 }

@@ -9,6 +9,7 @@ import type { KvContext } from './context.js';
 import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
+import { keyName, type Key } from './key-text.js';
 
 const utf8Decoder = new TextDecoder();
 
@@ -30,7 +31,7 @@ export function outOfArena(m: StoreMemory, index: number, offset: number, length
  * still holds the key. Returns the length, -1 when missing. Every caller passes a Uint8Array,
  * so this code stays specialised for one shape.
  */
-function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: string, copy = false): number {
+function readValue(ctx: KvContext, keyText: Key, into: Uint8Array, what: string, copy = false): number {
   const m = ctx.m;
   const u32 = m.u32;
   const key = ctx.key;
@@ -55,7 +56,7 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: stri
         if (copy) ctx.lastCopy = m.u8.slice(m.arenaStart + offset, m.arenaStart + offset + length);
         else if (length <= into.length) ctx.copier.out(into, m.arenaStart + offset, length);
         else if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) {
-          throw new SplinterError('EMSGSIZE', `${what} "${keyText}": the value is ${length} bytes, the target holds ${into.length}`);
+          throw new SplinterError('EMSGSIZE', `${what} "${keyName(keyText)}": the value is ${length} bytes, the target holds ${into.length}`);
         } else copied = false;
         if (copied && copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) return length;
       }
@@ -64,11 +65,11 @@ function readValue(ctx: KvContext, keyText: string, into: Uint8Array, what: stri
       retrying = true;
       ctx.backoff.reset();
     }
-    if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
+    if (!ctx.backoff.next()) throw contested(what, keyName(keyText), ctx.backoff.budgetMs);
   }
 }
 
-export function getCopy(ctx: KvContext, keyText: string): Uint8Array | undefined {
+export function getCopy(ctx: KvContext, keyText: Key): Uint8Array | undefined {
   // `into` is unused when copying; passing the scratch keeps every call of readValue the same shape.
   if (readValue(ctx, keyText, ctx.valueScratch, 'get', true) < 0) return undefined;
   const copy = ctx.lastCopy!;
@@ -76,14 +77,14 @@ export function getCopy(ctx: KvContext, keyText: string): Uint8Array | undefined
   return copy;
 }
 
-export function getInto(ctx: KvContext, keyText: string, target: Uint8Array): number {
+export function getInto(ctx: KvContext, keyText: Key, target: Uint8Array): number {
   if (!(target instanceof Uint8Array)) {
     throw new SplinterError('EINVAL', `getInto needs a Uint8Array target, received ${describe(target)}`);
   }
   return readValue(ctx, keyText, target, 'getInto');
 }
 
-export function getString(ctx: KvContext, keyText: string): string | undefined {
+export function getString(ctx: KvContext, keyText: Key): string | undefined {
   const length = readValue(ctx, keyText, ctx.valueScratch, 'getString');
   return length < 0 ? undefined : utf8Decoder.decode(ctx.valueScratch.subarray(0, length));
 }

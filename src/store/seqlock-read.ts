@@ -2,6 +2,7 @@ import { contested } from '../errors.js';
 import type { KvContext } from './context.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
+import { keyName, type Key } from './key-text.js';
 
 /**
  * The seqlock read of docs/spec/FORMAT.md §6 for readers off the hot path (getBigUint, getEmbedding,
@@ -13,7 +14,7 @@ import { copyStillValid } from './read-check.js';
  */
 export function readKeySlot<T>(
   ctx: KvContext,
-  keyText: string,
+  keyText: Key,
   what: string,
   read: (index: number, slotByte: number, stable: () => boolean) => T,
 ): T | undefined {
@@ -34,6 +35,6 @@ export function readKeySlot<T>(
       const result = read(index, slotByte, stable);
       if (stable()) return result;
     }
-    if (!ctx.backoff.next()) throw contested(what, keyText, ctx.backoff.budgetMs);
+    if (!ctx.backoff.next()) throw contested(what, keyName(keyText), ctx.backoff.budgetMs);
   }
 }

@@ -6,6 +6,7 @@ import { lockExistingKey, requireSlot } from './locate.js';
 import type { StoreMemory } from './memory.js';
 import { pulseSlot } from './pulse.js';
 import { unlock } from './seqlock.js';
+import { type Key } from './key-text.js';
 
 export function checkGroup(group: unknown, what: string): number {
   if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group >= SPLINTER_MAX_GROUPS) {
@@ -15,7 +16,7 @@ export function checkGroup(group: unknown, what: string): number {
 }
 
 /** watch_register / watch_unregister: this key's writes pulse `group` (or stop). */
-export function setWatcherBit(ctx: KvContext, keyText: string, group: number, on: boolean): void {
+export function setWatcherBit(ctx: KvContext, keyText: Key, group: number, on: boolean): void {
   const what = on ? 'watchRegister' : 'watchUnregister';
   checkGroup(group, what);
   const m = ctx.m;
@@ -27,7 +28,7 @@ export function setWatcherBit(ctx: KvContext, keyText: string, group: number, on
 }
 
 /** pulse_keygroup: pulses the key's groups without writing it. */
-export function pulseKeygroup(ctx: KvContext, keyText: string): void {
+export function pulseKeygroup(ctx: KvContext, keyText: Key): void {
   const m = ctx.m;
   const index = requireSlot(ctx, keyText, 'pulseKeygroup');
   pulseSlot(m, m.slotByte(index));
@@ -35,7 +36,7 @@ export function pulseKeygroup(ctx: KvContext, keyText: string): void {
 }
 
 /** bump_slot: takes the seqlock, pulses, releases: watchers of the key wake, the value is unchanged. */
-export function bumpSlot(ctx: KvContext, keyText: string): void {
+export function bumpSlot(ctx: KvContext, keyText: Key): void {
   const m = ctx.m;
   const index = lockExistingKey(ctx, keyText, 'bumpSlot');
   const slotByte = m.slotByte(index);

@@ -7,11 +7,12 @@ import { slotHoldsKey } from './probe.js';
 import { pulseSlot } from './pulse.js';
 import { bumpGlobalEpoch } from './seqlock.js';
 import { toU64 } from './u64-bytes.js';
+import { keyName, type Key } from './key-text.js';
 
 export type SlotTime = 'ctime' | 'atime';
 
 /** set_slot_time: ctime or atime = time − offset (u64, wrapping); clients own these fields. No epoch change. */
-export function setSlotTime(ctx: KvContext, keyText: string, which: SlotTime, time: bigint | number, offset: bigint | number = 0n): void {
+export function setSlotTime(ctx: KvContext, keyText: Key, which: SlotTime, time: bigint | number, offset: bigint | number = 0n): void {
   const m = ctx.m;
   if (which !== 'ctime' && which !== 'atime') {
     throw new SplinterError('EINVAL', `setSlotTime takes 'ctime' or 'atime', received ${describe(which)}`);
@@ -27,7 +28,7 @@ export function setSlotTime(ctx: KvContext, keyText: string, which: SlotTime, ti
  * set_as_system: marks a key's slot BINARY with val_len = maxValueSize, as C does: the slot
  * is found by scanning from slot 0 (not from the key's home slot) and no epoch moves.
  */
-export function setAsSystem(ctx: KvContext, keyText: string): void {
+export function setAsSystem(ctx: KvContext, keyText: Key): void {
   const m = ctx.m;
   ctx.key.encode(keyText);
   for (let index = 0; index < m.slots; index++) {
@@ -38,7 +39,7 @@ export function setAsSystem(ctx: KvContext, keyText: string): void {
       return;
     }
   }
-  throw new SplinterError('ENOENT', `setAsSystem "${keyText}": no such key`);
+  throw new SplinterError('ENOENT', `setAsSystem "${keyName(keyText)}": no such key`);
 }
 
 /**
@@ -47,7 +48,7 @@ export function setAsSystem(ctx: KvContext, keyText: string): void {
  * then 4; ours never brings an epoch back to a value a reader may hold (docs/format.md).
  * Stored, not CAS'd: this is how a slot stuck odd by a writer that died inside its seqlock is freed.
  */
-export function retrainSlot(ctx: KvContext, keyText: string): void {
+export function retrainSlot(ctx: KvContext, keyText: Key): void {
   const m = ctx.m;
   const index = requireSlot(ctx, keyText, 'retrainSlot');
   const slotByte = m.slotByte(index);

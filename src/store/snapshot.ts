@@ -7,12 +7,14 @@ import { locateKey } from './probe.js';
 import { copyStillValid, globalEpochNow } from './read-check.js';
 import { readKeySlot } from './seqlock-read.js';
 import { decodeSlot, type DecodedSlot } from './slot-decoder.js';
+import { keyName, keyOfBytes, type Key } from './key-text.js';
 
 /** A slot's fields as the library reports them (docs/spec/API.md). */
-export interface SlotSnapshot extends DecodedSlot<string> {}
+/** `key`: a string when the key is UTF-8, else its bytes (docs/api.md, "Keys"). */
+export interface SlotSnapshot extends DecodedSlot<Key> {}
 
 /** Slot fields read under the readers' check (read-check.ts). */
-export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string | undefined): SlotSnapshot | undefined {
+export function readSlotSnapshot(ctx: KvContext, index: number, keyText: Key | undefined): SlotSnapshot | undefined {
   const m = ctx.m;
   const { u32 } = m;
   const slotByte = m.slotByte(index);
@@ -22,18 +24,18 @@ export function readSlotSnapshot(ctx: KvContext, index: number, keyText: string 
     const globalBefore = globalEpochNow(m); // before the slot epoch: the snapshot is checked against both
     const before = Atomics.load(u32, epochW);
     if ((before & 1) === 0) {
-      const key = keyText ?? readStoredKey(ctx, index);
+      const key = keyText === undefined ? readStoredKey(ctx, index) : typeof keyText === 'string' ? keyText : keyOfBytes(keyText);
       const snapshot: SlotSnapshot = decodeSlot(m, slotByte, index, key);
       // Checked against the key's hash, or (a slot by index) the hash the snapshot read.
       const hashLo = keyText === undefined ? Number(BigInt.asIntN(32, snapshot.hash)) : ctx.key.hashLo;
       const hashHi = keyText === undefined ? Number(BigInt.asIntN(32, snapshot.hash >> 32n)) : ctx.key.hashHi;
       if (copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) return snapshot;
     }
-    if (!ctx.backoff.next()) throw contested('slotSnapshot', keyText ?? `slot ${index}`, ctx.backoff.budgetMs);
+    if (!ctx.backoff.next()) throw contested('slotSnapshot', keyText === undefined ? `slot ${index}` : keyName(keyText), ctx.backoff.budgetMs);
   }
 }
 
-export function slotSnapshotOfKey(ctx: KvContext, keyText: string): SlotSnapshot | undefined {
+export function slotSnapshotOfKey(ctx: KvContext, keyText: Key): SlotSnapshot | undefined {
   ctx.key.encode(keyText);
   const index = locateKey(ctx.m, ctx.key);
   return index < 0 ? undefined : readSlotSnapshot(ctx, index, keyText);
@@ -48,7 +50,7 @@ export interface RawView {
 }
 
 /** A zero-copy view of a value (C's get_raw_ptr), with the epoch to validate it against. */
-export function rawView(ctx: KvContext, keyText: string): RawView | undefined {
+export function rawView(ctx: KvContext, keyText: Key): RawView | undefined {
   const m = ctx.m;
   return readKeySlot(ctx, keyText, 'rawView', (index, slotByte, stable) => {
     const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;

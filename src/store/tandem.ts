@@ -1,5 +1,8 @@
 /** Tandem keys: a base key holds order 0, `base.1`, `base.2`, … the later orders. */
 import { describe, SplinterError } from '../errors.js';
+import type { Key } from './key-text.js';
+
+const utf8 = new TextEncoder();
 
 /**
  * The most orders a tandem call takes (base included): C's set_tandem and unset_tandem take
@@ -8,8 +11,16 @@ import { describe, SplinterError } from '../errors.js';
  */
 export const MAX_TANDEM_ORDERS = 255;
 
-export function tandemKey(baseKey: string, order: number): string {
-  return order === 0 ? baseKey : `${baseKey}.${order}`;
+/** The key of an order: the base key's bytes then `.N` (a bytes base key gives a bytes key). */
+export function tandemKey(baseKey: Key, order: number): Key {
+  if (order === 0) return baseKey;
+  if (typeof baseKey === 'string') return `${baseKey}.${order}`;
+  if (!(baseKey instanceof Uint8Array)) return baseKey; // not a key: the codec refuses it
+  const suffix = utf8.encode(`.${order}`);
+  const key = new Uint8Array(baseKey.length + suffix.length);
+  key.set(baseKey);
+  key.set(suffix, baseKey.length);
+  return key;
 }
 
 export function checkOrders(orders: unknown): number {

@@ -7,6 +7,7 @@ import { SplinterError } from '../errors.js';
 import { SLOT, SlotType } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import type { StoreMemory } from './memory.js';
+import { keyName, type Key } from './key-text.js';
 
 const U64_BYTES = 8;
 
@@ -20,14 +21,14 @@ export function isU64Value(ctx: KvContext, value: Uint8Array, length: number): b
   return length === U64_BYTES && value !== ctx.valueScratch;
 }
 
-export function notU64(what: 'set' | 'append', keyText: string, length: number, text: boolean): SplinterError {
+export function notU64(what: 'set' | 'append', keyText: Key, length: number, text: boolean): SplinterError {
   const given = text ? `a string of ${length} bytes` : `${length} bytes`;
   return new SplinterError(
     'EPROTOTYPE',
     what === 'set'
-      ? `set "${keyText}": the key is BIGUINT, which holds a u64; expected 8 bytes (the u64, little-endian), received ${given}. ` +
+      ? `set "${keyName(keyText)}": the key is BIGUINT, which holds a u64; expected 8 bytes (the u64, little-endian), received ${given}. ` +
           `Use setBigUint(key, n), or setNamedType(key, SlotType.VOID) first to store other bytes`
-      : `append "${keyText}": the key is BIGUINT, which holds a u64 and is not appended to; received ${given}. ` +
+      : `append "${keyName(keyText)}": the key is BIGUINT, which holds a u64 and is not appended to; received ${given}. ` +
           `Use integerOp, or setNamedType(key, SlotType.VOID) first`,
   );
 }

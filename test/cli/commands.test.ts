@@ -286,7 +286,7 @@ t.test('list order, patterns and the key prefix; export', async (t) => {
   t.same(exported.signalGroups, { 4: '1' });
   const byKey = new Map(exported.keys.map((k) => [k.key, k]));
   t.same(new Set(byKey.keys()), new Set(store.keys()), 'every key once');
-  for (const key of store.keys()) {
+  for (const key of store.keys() as string[]) {
     const entry = byKey.get(key)!;
     const bytes = entry.encoding === 'utf8' ? Buffer.from(entry.value, 'utf8') : Buffer.from(entry.value, 'base64');
     t.same(new Uint8Array(bytes), store.get(key), `${key}: the value round-trips (${entry.encoding})`);

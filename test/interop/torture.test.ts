@@ -379,7 +379,7 @@ t.test('c. our writers race to insert the same new keys while holes open on thei
     }
     // Race keys only: keys() is no snapshot, and a filler the churner moves meanwhile can be met twice.
     const seen = new Set<string>();
-    for (const key of store.keys()) {
+    for (const key of store.keys() as string[]) {
       if (!key.startsWith('race/')) continue;
       if (seen.has(key)) {
         trouble.duplicated++;

@@ -25,7 +25,7 @@ const SCENARIOS = 3;
 const MAX_ATTEMPTS = 600;
 
 /** The key stored at a slot. */
-const keyAt = (store: Store, index: number): string => readStoredKey(store.kv, index);
+const keyAt = (store: Store, index: number): string => String(readStoredKey(store.kv, index));
 
 /** Slots held by a writer (odd epoch) that hold no hash yet: an insert between its CAS and its hash. */
 function busyEmptySlots(store: Store): number[] {

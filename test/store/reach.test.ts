@@ -142,7 +142,7 @@ t.test('two processes of ours inserting the same keys at once leave one copy of 
   const codes = await Promise.all([run('one'), run('two')]);
   t.same(codes, [0, 0], 'both writers finished');
   const counts = new Map<string, number>();
-  for (const key of store.keys()) counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const key of store.keys() as string[]) counts.set(key, (counts.get(key) ?? 0) + 1);
   t.same(keys.filter((k) => counts.get(k) !== 1), [], 'every key once');
   t.same(keys.filter((k) => !['one', 'two'].includes(store.getString(k) ?? '')), [], 'with one writer\'s value');
   t.ok(reachOf(store) < slots, `reach ${reachOf(store)}`);

@@ -104,7 +104,7 @@ t.test('values C relocated (Q3) are moved home before we write, and no other val
     [0, 8, 16],
     'C put n, h and r at val_brk 0, 8, 16: inside slots 0 and 1’s regions',
   );
-  const others = store.keys().filter((key) => !relocated.includes(key));
+  const others = (store.keys() as string[]).filter((key) => !relocated.includes(key));
   const before = new Map(store.keys().map((key) => [key, store.get(key)!]));
   store.integerOp('n', IntOp.INC, 1n);
   t.equal(store.getBigUint('n'), 44n, '43 + 1');

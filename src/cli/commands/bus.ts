@@ -2,7 +2,7 @@
 import { bridge } from '../../bridge/index.js';
 import { Intent, SlotType, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
-import { encodeValue, parseGroup, parseMask, preview, showKey, table } from '../values.js';
+import { encodeValue, keyJson, parseGroup, parseMask, preview, showKey, table } from '../values.js';
 import type { Handler } from './handler.js';
 import { keyed, readEntry } from './key.js';
 
@@ -57,7 +57,7 @@ export const watch: Handler = async (ctx) => {
         const number = entry !== undefined && entry.snapshot.typeFlag & SlotType.BIGUINT ? store.getBigUint(change.key) : undefined;
         if (ctx.json) {
           const value = entry === undefined ? { unset: true } : { ...encodeValue(entry.value), ...(number === undefined ? {} : { number }) };
-          ctx.jsonOut({ time: new Date().toISOString(), key: ctx.shown(change.key), epoch: change.epoch, ...value }, false);
+          ctx.jsonOut({ time: new Date().toISOString(), ...keyJson(ctx.shown(change.key)), epoch: change.epoch, ...value }, false);
         } else {
           const shown = entry === undefined ? '(unset)' : number !== undefined ? number.toString() : preview(entry.value);
           ctx.line(`${clock()}  ${showKey(ctx.shown(change.key))}  epoch ${change.epoch}  ${shown}`);

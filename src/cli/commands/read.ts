@@ -5,14 +5,15 @@ import type { Store } from '../../facade/store.js';
 import type { Context } from '../context.js';
 import { homeOf, probeDistance } from '../internal.js';
 import { UsageError } from '../usage-error.js';
-import { encodeValue, grouped, hex64, hexDump, keyMatcher, parseType, printableText, showKey, table, typeName } from '../values.js';
+import { keyIdentity, type Key } from '../../store/key-text.js';
+import { encodeValue, grouped, hex64, hexDump, keyJson, keyMatcher, parseType, printableText, showKey, table, typeName } from '../values.js';
 import { packageVersion } from '../version.js';
 import type { Handler } from './handler.js';
 import { notFound, readEntry } from './key.js';
 
-function entryJson(ctx: Context, store: Store, key: string, snapshot: SlotSnapshot, value: Uint8Array): Record<string, unknown> {
+function entryJson(ctx: Context, store: Store, key: Key, snapshot: SlotSnapshot, value: Uint8Array): Record<string, unknown> {
   const entry: Record<string, unknown> = {
-    key: ctx.shown(key),
+    ...keyJson(ctx.shown(key)),
     type: typeName(snapshot.typeFlag),
     typeFlag: snapshot.typeFlag,
     length: snapshot.valueLength,
@@ -23,7 +24,7 @@ function entryJson(ctx: Context, store: Store, key: string, snapshot: SlotSnapsh
   return entry;
 }
 
-function renderValue(store: Store, key: string, typeFlag: number, value: Uint8Array): string {
+function renderValue(store: Store, key: Key, typeFlag: number, value: Uint8Array): string {
   if (typeFlag & SlotType.BIGUINT) return (store.getBigUint(key) ?? 0n).toString();
   if (typeFlag & SlotType.BIGINT && value.length === 8) return Buffer.from(value).readBigInt64LE(0).toString();
   const text = printableText(value);
@@ -62,7 +63,7 @@ export const head: Handler = (ctx) => {
   const home = homeOf(s.hash, store.slots);
   const distance = probeDistance(s.hash, s.index, store.slots);
   if (ctx.json) {
-    ctx.jsonOut({ ...s, key: ctx.shown(key), type: typeName(s.typeFlag), home, probeDistance: distance });
+    ctx.jsonOut({ ...s, ...keyJson(ctx.shown(key)), type: typeName(s.typeFlag), home, probeDistance: distance });
     return;
   }
   const ownRegion = s.valueOffset === s.index * store.maxValueSize;
@@ -84,7 +85,7 @@ export const head: Handler = (ctx) => {
 };
 
 interface Listed {
-  key: string;
+  key: Key;
   snapshot: SlotSnapshot;
 }
 
@@ -93,8 +94,9 @@ function listed(ctx: Context, store: Store, pattern: string | undefined): Listed
   const seen = new Set<string>();
   const out: Listed[] = [];
   for (const key of store.keys()) {
-    if (seen.has(key) || !ctx.inNamespace(key)) continue;
-    seen.add(key);
+    const identity = keyIdentity(key);
+    if (seen.has(identity) || !ctx.inNamespace(key)) continue;
+    seen.add(identity);
     if (!matches(ctx.shown(key))) continue;
     const snapshot = store.slotSnapshot(key);
     if (snapshot !== undefined) out.push({ key, snapshot });
@@ -105,12 +107,17 @@ function listed(ctx: Context, store: Store, pattern: string | undefined): Listed
 export const list: Handler = (ctx) => {
   const store = ctx.store();
   const entries = listed(ctx, store, ctx.inv.args[0]);
-  entries.sort((a, b) => (a.snapshot.epoch === b.snapshot.epoch ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.snapshot.epoch > b.snapshot.epoch ? -1 : 1));
+  const byKey = (a: Listed, b: Listed): number => {
+    const x = keyIdentity(a.key);
+    const y = keyIdentity(b.key);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  entries.sort((a, b) => (a.snapshot.epoch === b.snapshot.epoch ? byKey(a, b) : a.snapshot.epoch > b.snapshot.epoch ? -1 : 1));
   const limit = ctx.option('limit') as number | undefined;
   const shown = limit === undefined ? entries : entries.slice(0, limit);
   if (ctx.json) {
     ctx.jsonOut(
-      shown.map(({ key, snapshot: s }) => ({ key: ctx.shown(key), epoch: s.epoch, length: s.valueLength, type: typeName(s.typeFlag), slot: s.index })),
+      shown.map(({ key, snapshot: s }) => ({ ...keyJson(ctx.shown(key)), epoch: s.epoch, length: s.valueLength, type: typeName(s.typeFlag), slot: s.index })),
     );
     return;
   }
@@ -183,11 +190,11 @@ export const type: Handler = (ctx) => {
   if (mask !== undefined) {
     if (!store.has(key)) throw notFound(ctx, key);
     store.setNamedType(key, mask);
-    if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), type: typeName(mask), typeFlag: mask });
+    if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), type: typeName(mask), typeFlag: mask });
     return;
   }
   const s = store.slotSnapshot(key);
   if (s === undefined) throw notFound(ctx, key);
-  if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), type: typeName(s.typeFlag), typeFlag: s.typeFlag });
+  if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), type: typeName(s.typeFlag), typeFlag: s.typeFlag });
   else ctx.line(typeName(s.typeFlag));
 };

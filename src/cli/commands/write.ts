@@ -1,7 +1,9 @@
 /** The write group: set, append and unset values, integer math, labels, retrain, tandem orders. */
 import { IntOp, KEY_MAX_BYTES, SlotType } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
-import { grouped, parseMask, parseType, parseU64, preview, showKey, table, typeName, hex64 } from '../values.js';
+import { keyBytes, type Key } from '../../store/key-text.js';
+import { tandemKey } from '../../store/tandem.js';
+import { grouped, hex64, keyJson, parseMask, parseType, parseU64, preview, quoteKey, showKey, table, typeName } from '../values.js';
 import type { Handler } from './handler.js';
 import { keyed, notFound } from './key.js';
 
@@ -13,7 +15,7 @@ export const set: Handler = async (ctx) => {
   const store = ctx.store();
   store.set(key, value);
   if (mask !== undefined) store.setNamedType(key, mask);
-  if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), length: typeof value === 'string' ? Buffer.byteLength(value) : value.length, epoch: store.getEpoch(key) });
+  if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), length: typeof value === 'string' ? Buffer.byteLength(value) : value.length, epoch: store.getEpoch(key) });
 };
 
 export const append: Handler = async (ctx) => {
@@ -22,7 +24,7 @@ export const append: Handler = async (ctx) => {
   const store = ctx.store();
   if (!store.has(key)) throw notFound(ctx, key);
   const length = store.append(key, data);
-  if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), length });
+  if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), length });
 };
 
 export const unset: Handler = (ctx) => {
@@ -30,11 +32,11 @@ export const unset: Handler = (ctx) => {
   const store = ctx.store();
   if (!store.has(key)) throw notFound(ctx, key);
   let bytes = 0;
-  const removed: string[] = [];
+  const removed: Key[] = [];
   if (ctx.flag('recursive')) {
     for (let order = 1; ; order++) {
-      const orderKey = `${key}.${order}`;
-      if (Buffer.byteLength(orderKey) > KEY_MAX_BYTES) break;
+      const orderKey = tandemKey(key, order);
+      if (keyBytes(orderKey).length > KEY_MAX_BYTES) break;
       const length = store.unset(orderKey);
       if (length === undefined) break;
       bytes += length;
@@ -46,7 +48,10 @@ export const unset: Handler = (ctx) => {
   bytes += length;
   removed.unshift(key);
   if (ctx.json) {
-    ctx.jsonOut({ deleted: removed.map((k) => ctx.shown(k)), bytes });
+    // The orders of a key that is not UTF-8 are not UTF-8 either: all names have their bytes in deletedHex, or none.
+    const names = removed.map((k) => keyJson(ctx.shown(k)));
+    const hex = names.flatMap((name) => (name.keyHex === undefined ? [] : [name.keyHex]));
+    ctx.jsonOut({ deleted: names.map((name) => name.key), ...(hex.length > 0 ? { deletedHex: hex } : {}), bytes });
     return;
   }
   const what = removed.length === 1 ? showKey(ctx.shown(key)) : `${showKey(ctx.shown(key))} and ${removed.length - 1} order${removed.length === 2 ? '' : 's'}`;
@@ -86,11 +91,11 @@ export const math: Handler = (ctx) => {
   const s = store.slotSnapshot(key);
   if (s === undefined) throw notFound(ctx, key);
   if ((s.typeFlag & SlotType.BIGUINT) === 0) {
-    throw new CliFailure('EPROTOTYPE', `math ${JSON.stringify(ctx.shown(key))}: the key is ${typeName(s.typeFlag)}, not biguint (convert it with: splinter type ${ctx.arg(0)} biguint)`);
+    throw new CliFailure('EPROTOTYPE', `math ${quoteKey(ctx.shown(key))}: the key is ${typeName(s.typeFlag)}, not biguint (convert it with: splinter type ${ctx.arg(0)} biguint)`);
   }
   store.integerOp(key, op, operand);
   const now = store.getBigUint(key) ?? 0n;
-  if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), value: now });
+  if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), value: now });
   else ctx.line(now.toString());
 };
 
@@ -103,7 +108,7 @@ export function labelHandler(on: boolean): Handler {
     if (on) store.setLabel(key, mask);
     else store.unsetLabel(key, mask);
     const labels = store.slotSnapshot(key)?.bloom ?? 0n;
-    if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), labels: hex64(labels) });
+    if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), labels: hex64(labels) });
   };
 }
 
@@ -124,7 +129,7 @@ export const orders: Handler = (ctx) => {
     if (rest.length > 255) throw new UsageError(`orders set takes at most 255 values, received ${rest.length}`, 'orders');
     const store = ctx.store();
     store.setTandem(key, rest);
-    if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), orders: rest.length });
+    if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), orders: rest.length });
     else ctx.line(`set ${showKey(ctx.shown(key))} and ${rest.length - 1} order${rest.length === 2 ? '' : 's'}`);
     return;
   }
@@ -133,14 +138,14 @@ export const orders: Handler = (ctx) => {
     const count = Number(parseU64(rest[0]!, 'COUNT', 'orders'));
     if (count < 1 || count > 255) throw new UsageError(`COUNT is 1..255 (the base key is order 0), received ${rest[0]}`, 'orders');
     ctx.store().unsetTandem(key, count);
-    if (ctx.json) ctx.jsonOut({ key: ctx.shown(key), orders: count });
+    if (ctx.json) ctx.jsonOut({ ...keyJson(ctx.shown(key)), orders: count });
     return;
   }
   const store = ctx.store();
-  const found: Array<{ order: number; key: string; length: number; preview: string }> = [];
+  const found: Array<{ order: number; key: Key; length: number; preview: string }> = [];
   for (let order = 0; order < 256; order++) {
-    const orderKey = order === 0 ? key : `${key}.${order}`;
-    if (Buffer.byteLength(orderKey) > KEY_MAX_BYTES) break;
+    const orderKey = tandemKey(key, order);
+    if (keyBytes(orderKey).length > KEY_MAX_BYTES) break;
     const value = store.get(orderKey);
     if (value === undefined) break;
     found.push({ order, key: ctx.shown(orderKey), length: value.length, preview: preview(value) });
