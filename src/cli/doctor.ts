@@ -5,7 +5,7 @@
  * what was wrong with it in the first sample still holds in the second, unchanged: a live
  * store that other processes are writing gives no false alarms from a write in flight.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { abortableDelay } from '../abort.js';
 import { KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64 } from '../layout/fnv1a.js';
 import type { Offsets } from '../layout/geometry.js';
@@ -143,7 +143,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
   let elapsed = 0;
   if (suspects.size > 0 || [...copies.values()].some((c) => c.length > 1)) {
     const started = performance.now();
-    await sleep(waitMs);
+    await abortableDelay(waitMs, undefined); // chained timers: never shorter than asked, past 2^31 − 1 ms too
     elapsed = Math.round(performance.now() - started);
   }
   result.waitedMs = elapsed;
