@@ -5,6 +5,17 @@
  * caller's last array is remembered by identity, so reusing an array (the common case)
  * allocates nothing and reads neither `.buffer` nor `.byteOffset` (both are slow calls).
  */
+/**
+ * True for a real Uint8Array (a Buffer too). A Proxy around one passes `instanceof`, but its
+ * length, buffer and offset getters throw a TypeError; it is refused with EINVAL instead.
+ */
+export function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && ArrayBuffer.isView(value);
+}
+
+/** Sources up to this long are copied by apart() without looking where they lie. */
+const SMALL_COPY = 64;
+
 export class Copier {
   private userArray: Uint8Array | undefined;
   private userWords: Int32Array = new Int32Array(0);
@@ -13,6 +24,11 @@ export class Copier {
   private readonly scratchWords: Int32Array;
   /** The word view remember() chose for the current copy. */
   private words: Int32Array = this.userWords;
+  /** The last caller array found outside the store's memory (a typed array's buffer and offset never change). */
+  private apartArray: Uint8Array | undefined;
+  /** Where apart() copies short sources. */
+  private readonly small = new Uint8Array(SMALL_COPY);
+  private readonly smallWords = new Int32Array(this.small.buffer);
 
   /** Two views of the same store bytes, both starting at its first byte, and the handle's scratch (always remembered). */
   constructor(
@@ -29,6 +45,10 @@ export class Copier {
       this.words = this.scratchWords; // kept apart from the user's array: get and getInto in turn allocate nothing
       return 0;
     }
+    if (bytes === this.small) {
+      this.words = this.smallWords;
+      return 0;
+    }
     if (bytes !== this.userArray) {
       const offset = bytes.byteOffset;
       this.userArray = bytes;
@@ -37,6 +57,30 @@ export class Copier {
     }
     this.words = this.userWords;
     return this.userWordStart;
+  }
+
+  /**
+   * `source`, or a copy of its first `length` bytes when they may lie in the store's own memory
+   * (a raw view, or a subarray of one): a write zeroes, moves and overwrites store bytes before
+   * and while it copies, which would change such a source under it. An array seen apart before
+   * costs one comparison; a short one is copied rather than looked at (`.buffer` of a small
+   * array allocates, which costs more than copying 64 bytes).
+   */
+  apart(source: Uint8Array, length: number): Uint8Array {
+    if (source === this.apartArray || source === this.scratch) return source;
+    if (length <= SMALL_COPY) {
+      const small = this.small;
+      for (let i = 0; i < length; i++) small[i] = source[i]!;
+      return small;
+    }
+    const store8 = this.store8;
+    if (source.buffer === store8.buffer) {
+      const start = source.byteOffset;
+      const storeStart = store8.byteOffset;
+      if (start < storeStart + store8.length && start + length > storeStart) return source.slice(0, length);
+    }
+    this.apartArray = source;
+    return source;
   }
 
   /** store[from, from+length) → target[0, length). */

@@ -4,6 +4,7 @@
  * offset bounds-checked.
  */
 import { contested, describe, SplinterError } from '../errors.js';
+import { isBytes } from './copy.js';
 import { SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import type { StoreMemory } from './memory.js';
@@ -77,7 +78,7 @@ export function getCopy(ctx: KvContext, keyText: string): Uint8Array | undefined
 }
 
 export function getInto(ctx: KvContext, keyText: string, target: Uint8Array): number {
-  if (!(target instanceof Uint8Array)) {
+  if (!isBytes(target)) {
     throw new SplinterError('EINVAL', `getInto needs a Uint8Array target, received ${describe(target)}`);
   }
   return readValue(ctx, keyText, target, 'getInto');
