@@ -45,3 +45,41 @@ export async function readStreamAtMost(stream: AsyncIterable<Uint8Array | string
 export function inputTooLong(from: string, limit: number): SplinterError {
   return new SplinterError('EMSGSIZE', `a value is 1..${limit} bytes in this store; ${from} holds more than ${limit} bytes (reading stopped there)`);
 }
+
+/**
+ * The lines of a stream (split at LF, CR or CRLF, as readline does), each at most `maxLine`
+ * bytes: a longer one ends the reading with EMSGSIZE, so an endless line (`< /dev/zero`) never
+ * fills memory.
+ * @throws SplinterError EMSGSIZE when a line runs past `maxLine` bytes.
+ */
+export async function* linesAtMost(stream: AsyncIterable<Uint8Array | string>, maxLine: number): AsyncGenerator<string> {
+  let parts: Buffer[] = [];
+  let pending = 0;
+  let afterCR = false;
+  for await (const data of stream) {
+    const chunk = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (byte !== 0x0a && byte !== 0x0d) continue;
+      if (byte === 0x0a && afterCR && i === start && pending === 0) {
+        start = i + 1; // the LF of a CRLF: the line ended at the CR
+        afterCR = false;
+        continue;
+      }
+      parts.push(chunk.subarray(start, i));
+      yield Buffer.concat(parts).toString('utf8');
+      parts = [];
+      pending = 0;
+      afterCR = byte === 0x0d;
+      start = i + 1;
+    }
+    if (start < chunk.length) {
+      afterCR = false;
+      pending += chunk.length - start;
+      if (pending > maxLine) throw new SplinterError('EMSGSIZE', `a command line is at most ${maxLine} bytes; stdin holds a longer one (reading stopped there)`);
+      parts.push(Buffer.from(chunk.subarray(start))); // copied: the stream may reuse its chunk
+    }
+  }
+  if (pending > 0) yield Buffer.concat(parts).toString('utf8');
+}

@@ -71,6 +71,18 @@ for (const command of ['set', 'append']) {
   });
 }
 
+t.test('splinter shell stops at a command line longer than 16 MiB: an endless line does not fill memory', async (t) => {
+  const { env } = storeFor(t);
+  const run = measured(['shell'], env, 'cat /dev/zero');
+  t.equal(run.code, 1, run.stderr);
+  t.ok(oneLineError(run.stderr), run.stderr);
+  t.match(run.stderr, /^splinter: EMSGSIZE: a command line is at most 16777216 bytes; stdin holds a longer one/);
+  t.ok(run.maxRssKb < RSS_BOUND_KB, `max RSS ${run.maxRssKb} KiB`);
+  const lines = cli(['shell'], { env, input: 'set a 1\r\nset b 2\rget a\nget b' });
+  t.equal(lines.code, 0, lines.stderr);
+  t.equal(lines.stdout, '1\n2\n', 'lines end at LF, CR or CRLF, and the last needs none');
+});
+
 t.test('a file or stdin of exactly maxValueSize bytes is a value; one byte more is EMSGSIZE', async (t) => {
   const { name, env } = storeFor(t);
   const dir = tempDir(t);
