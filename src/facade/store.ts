@@ -15,7 +15,7 @@ import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
 import { getBigUint, integerOp, setNamedType } from '../store/biguint.js';
 import { purge, unsetKey } from '../store/clear.js';
 import { ClosableRawView } from '../store/closable-view.js';
-import { isBytes } from '../store/copy.js';
+import { inStoreMemory, isBytes } from '../store/copy.js';
 import { KvContext } from '../store/context.js';
 import { countKeys } from '../store/count.js';
 import { dirtyWords, markDirty } from '../store/dirty.js';
@@ -516,8 +516,7 @@ export class Store implements Disposable {
       }
     }
     // A value in the store's own memory (a raw view) is copied first: an earlier order may overwrite it.
-    const own = this.memory.u8.buffer;
-    const apart = checked.map((value) => (typeof value !== 'string' && value.buffer === own ? value.slice() : value));
+    const apart = checked.map((value) => (typeof value !== 'string' && inStoreMemory(value) ? value.slice() : value));
     apart.forEach((value, order) => this.set(tandemKey(baseKey, order), value));
   }
 

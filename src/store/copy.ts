@@ -13,6 +13,14 @@ export function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array && ArrayBuffer.isView(value);
 }
 
+/** The memory of every store handle of this thread (a buffer holds one store from its start). */
+const storeBuffers = new WeakSet<ArrayBufferLike>();
+
+/** True when `bytes` view the memory of a store handle of this thread (any handle, any store). */
+export function inStoreMemory(bytes: Uint8Array): boolean {
+  return storeBuffers.has(bytes.buffer);
+}
+
 /** Sources up to this long are copied by apart() without looking where they lie. */
 const SMALL_COPY = 64;
 
@@ -37,6 +45,7 @@ export class Copier {
     private readonly scratch: Uint8Array,
   ) {
     this.scratchWords = new Int32Array(scratch.buffer, scratch.byteOffset, scratch.length >>> 2);
+    storeBuffers.add(store8.buffer);
   }
 
   /** Points `words` at the view of `bytes`; returns its first word index, or -1 when unaligned. */
@@ -60,11 +69,11 @@ export class Copier {
   }
 
   /**
-   * `source`, or a copy of its first `length` bytes when they may lie in the store's own memory
-   * (a raw view, or a subarray of one): a write zeroes, moves and overwrites store bytes before
-   * and while it copies, which would change such a source under it. An array seen apart before
-   * costs one comparison; a short one is copied rather than looked at (`.buffer` of a small
-   * array allocates, which costs more than copying 64 bytes).
+   * `source`, or a copy of its first `length` bytes when they may lie in a store's memory (a raw
+   * view, or a subarray of one, from this handle or another): a write zeroes, moves and
+   * overwrites store bytes before and while it copies, which would change such a source under
+   * it. An array seen apart before costs one comparison; a short one is copied rather than
+   * looked at (`.buffer` of a small array allocates, which costs more than copying 64 bytes).
    */
   apart(source: Uint8Array, length: number): Uint8Array {
     if (source === this.apartArray || source === this.scratch) return source;
@@ -73,12 +82,8 @@ export class Copier {
       for (let i = 0; i < length; i++) small[i] = source[i]!;
       return small;
     }
-    const store8 = this.store8;
-    if (source.buffer === store8.buffer) {
-      const start = source.byteOffset;
-      const storeStart = store8.byteOffset;
-      if (start < storeStart + store8.length && start + length > storeStart) return source.slice(0, length);
-    }
+    // Any store's memory, not only this handle's: two handles on one store map the same bytes at two buffers.
+    if (inStoreMemory(source)) return source.slice(0, length);
     this.apartArray = source;
     return source;
   }

@@ -70,6 +70,22 @@ t.test('append from a view that overlaps where the bytes go appends the bytes se
   }
 });
 
+t.test('set from a view taken through another handle on the same store stores the viewed bytes', async (t) => {
+  const name = shmName(t, 'own-bytes-two');
+  const writer = Store.create(name, { slots: 16, maxValueSize: 256 });
+  const other = Store.open(name);
+  t.teardown(() => {
+    writer.close();
+    other.close();
+  });
+  for (const length of [10, 100, 256]) {
+    const value = pattern(length);
+    writer.set('k', value);
+    writer.set('k', other.rawView('k')!.bytes.subarray(2));
+    t.equal(writer.getString('k'), value.slice(2), `${length} bytes, shifted by 2`);
+  }
+});
+
 t.test('setTandem with a view of the base value gives order 1 the value the base had', async (t) => {
   for (const [backing, store] of stores(t)) {
     store.set('t', 'the old base value');
