@@ -38,10 +38,9 @@ export function whenAborted(signal: AbortSignal | undefined, onAbort: (error: Ab
 /** The longest delay one setTimeout keeps: Node fires a longer one (up to Infinity) after 1 ms. */
 export const TIMER_MAX_MS = 2 ** 31 - 1;
 
-/** A timer that may be cleared; `unref()` lets the process exit while it runs. */
+/** A timer that may be cleared. */
 export interface LongTimer {
   clear(): void;
-  unref(): LongTimer;
 }
 
 /**
@@ -50,24 +49,14 @@ export interface LongTimer {
  */
 export function longTimeout(callback: () => void, ms: number): LongTimer {
   let left = ms;
-  let referenced = true;
   let timer: NodeJS.Timeout;
   const arm = (): void => {
     const step = Math.min(left, TIMER_MAX_MS);
     left -= step;
     timer = setTimeout(() => (left > 0 ? arm() : callback()), step);
-    if (!referenced) timer.unref();
   };
   arm();
-  const handle: LongTimer = {
-    clear: () => clearTimeout(timer),
-    unref: () => {
-      referenced = false;
-      timer.unref();
-      return handle;
-    },
-  };
-  return handle;
+  return { clear: () => clearTimeout(timer) };
 }
 
 /** Resolves after `ms` (any delay: see longTimeout), or rejects with the AbortError when the signal aborts first. */

@@ -4,9 +4,9 @@
  * offset bounds-checked.
  */
 import { contested, describe, SplinterError } from '../errors.js';
-import { isBytes } from './copy.js';
 import { SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
+import { isBytes } from './copy.js';
 import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
