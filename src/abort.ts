@@ -35,15 +35,39 @@ export function whenAborted(signal: AbortSignal | undefined, onAbort: (error: Ab
   return () => signal.removeEventListener('abort', listener);
 }
 
-/** Resolves after `ms`, or rejects with the AbortError when the signal aborts first. */
+/** The longest delay one setTimeout keeps: Node fires a longer one (up to Infinity) after 1 ms. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** A timer that may be cleared. */
+export interface LongTimer {
+  clear(): void;
+}
+
+/**
+ * setTimeout for any delay ≥ 0: past TIMER_MAX_MS it chains timers, so the callback truly runs
+ * `ms` later (Infinity: never). Only the current link is armed, so clearing costs nothing.
+ */
+export function longTimeout(callback: () => void, ms: number): LongTimer {
+  let left = ms;
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const step = Math.min(left, TIMER_MAX_MS);
+    left -= step;
+    timer = setTimeout(() => (left > 0 ? arm() : callback()), step);
+  };
+  arm();
+  return { clear: () => clearTimeout(timer) };
+}
+
+/** Resolves after `ms` (any delay: see longTimeout), or rejects with the AbortError when the signal aborts first. */
 export function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise<void>((resolve, reject) => {
     const stop = whenAborted(signal, (error) => {
-      clearTimeout(timer);
+      timer.clear();
       reject(error);
     });
-    const timer = setTimeout(() => {
+    const timer = longTimeout(() => {
       stop();
       resolve();
     }, ms);

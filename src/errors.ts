@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /** Stable error codes; each names a failure a caller can act on. */
 export type SplinterErrorCode =
   | 'EAGAIN' // a slot stayed contested (odd epoch) past the retry budget: retry later
@@ -35,6 +37,8 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
+  // A Proxy is named without running its traps: it is not the typed array it may wrap.
+  if (types.isProxy(value)) return 'a Proxy (pass the object it wraps)';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return String(value);
 }

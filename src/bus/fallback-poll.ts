@@ -3,8 +3,11 @@
  * each look that finds nothing doubles the next delay (up to 8× the base), so an idle watch
  * costs little; a look that finds a change brings the delay back to the base.
  */
+import { TIMER_MAX_MS } from '../abort.js';
 
 export const DEFAULT_POLL_INTERVAL_MS = 10;
+/** The longest pollIntervalMs: one timer's longest delay (a longer interval is EINVAL, not a 1 ms poll). */
+export const MAX_POLL_INTERVAL_MS = TIMER_MAX_MS;
 /** How far an idle fallback poll stretches its interval. */
 const MAX_POLL_STRETCH = 8;
 
@@ -35,7 +38,7 @@ export class FallbackPoll {
     const timer = setTimeout(() => {
       if (!this.running) return;
       const base = this.baseMs;
-      this.delay = this.check() ? base : Math.min(this.delay * 2, base * MAX_POLL_STRETCH);
+      this.delay = this.check() ? base : Math.min(this.delay * 2, base * MAX_POLL_STRETCH, TIMER_MAX_MS);
       this.schedule();
     }, this.delay);
     // Polling alone never keeps the process alive (the waiter holds a keep-alive timer while armed).

@@ -13,7 +13,7 @@ import { ringSab, sabWords } from './sab-wait.js';
 import { LocalWaiter } from './waiter.js';
 
 export { BUS_PRESENT_BYTE, SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from '../layout/constants.js';
-export { DEFAULT_POLL_INTERVAL_MS } from './fallback-poll.js';
+export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from './fallback-poll.js';
 export { LocalWaiter, type Subscription } from './waiter.js';
 
 export class BusLine {

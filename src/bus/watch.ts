@@ -1,5 +1,5 @@
 /** poll, pollSync, watch and signals: subscriptions that hang from the process's waiter of a store. */
-import { abortError, AbortError, throwIfAborted, whenAborted } from '../abort.js';
+import { abortError, AbortError, longTimeout, throwIfAborted, whenAborted, type LongTimer } from '../abort.js';
 import { describe, SplinterError } from '../errors.js';
 import type { KvContext } from '../store/context.js';
 import { checkGroup } from '../store/signals.js';
@@ -20,7 +20,7 @@ export interface BusHost {
 }
 
 export interface PollOptions {
-  /** Milliseconds to wait; undefined waits until a change or an abort. */
+  /** Milliseconds to wait, any number ≥ 0 (Infinity and undefined wait until a change or an abort). */
   timeout?: number | undefined;
   /** Aborting rejects with an AbortError whose `cause` is the signal's reason (pollSync: checked once, before blocking). */
   signal?: AbortSignal | undefined;
@@ -88,12 +88,12 @@ export function poll(host: BusHost, key: Key, options: PollOptions = {}): Promis
   if (timeout === 0) return Promise.resolve(tracker.changed());
   const waiter = host.line.waiterSide();
   return new Promise<boolean>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     let stopListening = (): void => {};
     const finish = (settle: () => void): void => {
       if (!host.endOnClose.delete(closer)) return;
       waiter.remove(subscription);
-      clearTimeout(timer);
+      timer?.clear();
       stopListening();
       settle();
     };
@@ -107,7 +107,7 @@ export function poll(host: BusHost, key: Key, options: PollOptions = {}): Promis
     };
     const closer = { end: () => finish(() => reject(closedError())) };
     host.endOnClose.add(closer);
-    if (timeout !== Infinity) timer = setTimeout(() => finish(() => resolve(false)), timeout);
+    if (timeout !== Infinity) timer = longTimeout(() => finish(() => resolve(false)), timeout); // past 2^31−1 ms too
     stopListening = whenAborted(signal, (error) => finish(() => reject(error)));
     waiter.add(subscription);
     subscription.check(); // closes the window between taking the baseline and being armed

@@ -1,7 +1,7 @@
 /** What a command runs with: the parsed invocation, where output goes, and the open stores. */
-import fs from 'node:fs';
 import { isSplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
+import { inputTooLong, readFileAtMost } from './input.js';
 import { STORE_ENV, type Env, type Invocation } from './parse.js';
 import { CliFailure, UsageError } from './usage-error.js';
 import { keyBytes, keyOfBytes, type Key } from '../store/key-text.js';
@@ -24,8 +24,8 @@ export interface Io {
   err(line: string): void;
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
-  /** All of stdin. */
-  readStdin(): Promise<Uint8Array>;
+  /** Stdin up to its end or `limit + 1` bytes, whichever comes first (no more is read). */
+  readStdin(limit: number): Promise<Uint8Array>;
   /** Asks a question on the terminal and resolves with the answer (undefined at end of input); absent where nobody can answer. */
   ask?(question: string): Promise<string | undefined>;
 }
@@ -157,19 +157,27 @@ export class Context {
     this.line(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), pretty ? 2 : undefined));
   }
 
-  /** The value of set/append: the argument, --file, or stdin. */
+  /**
+   * The value of set/append: the argument, --file, or stdin. A file or stdin is read up to one
+   * byte more than the store's maxValueSize, never further: longer input is EMSGSIZE.
+   * @throws SplinterError EMSGSIZE when the file or stdin holds more than maxValueSize bytes.
+   */
   async valueBytes(argIndex: number): Promise<Uint8Array | string> {
     const file = this.option('file');
     const given = this.inv.args[argIndex];
     if (typeof file === 'string') {
       if (given !== undefined) throw new UsageError(`${this.command} takes a VALUE or --file, not both`, this.command);
+      const limit = this.store().maxValueSize;
+      let bytes: Uint8Array;
       try {
-        return new Uint8Array(fs.readFileSync(file));
+        bytes = readFileAtMost(file, limit);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
         throw new CliFailure(code === 'ENOENT' ? 'ENOENT' : code === 'EACCES' ? 'EACCES' : 'EINVAL', `cannot read ${file}: ${why}`);
       }
+      if (bytes.length > limit) throw inputTooLong(file, limit);
+      return bytes;
     }
     if (given !== undefined && given !== '-') return given;
     if (this.session.interactive) {
@@ -178,6 +186,9 @@ export class Context {
     if (this.io.stdinIsTTY) {
       throw new UsageError(`${this.command} needs a VALUE: an argument, --file PATH, or data piped to stdin`, this.command);
     }
-    return this.io.readStdin();
+    const limit = this.store().maxValueSize;
+    const bytes = await this.io.readStdin(limit);
+    if (bytes.length > limit) throw inputTooLong('stdin', limit);
+    return bytes;
   }
 }

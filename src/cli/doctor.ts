@@ -5,12 +5,12 @@
  * what was wrong with it in the first sample still holds in the second, unchanged: a live
  * store that other processes are writing gives no false alarms from a write in flight.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { abortableDelay } from '../abort.js';
 import { KEY_MAX_BYTES } from '../layout/constants.js';
 import { fnv1a64 } from '../layout/fnv1a.js';
 import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
-import { clearStuckSlot, probeDistance, removeStaleCopy } from './internal.js';
+import { clearStuckSlot, finishUnset, probeDistance, removeStaleCopy } from './internal.js';
 import type { Store } from '../facade/store.js';
 import { escapeKey, keyOfBytes, type Key } from '../store/key-text.js';
 import { shellWord, showKey } from './values.js';
@@ -28,13 +28,17 @@ export type FindingKind =
   | 'key-unterminated' // 64 key bytes and no NUL
   | 'value-out-of-arena' // val_off/val_len point outside the arena, or past max_val_sz
   | 'value-overlap' // a relocated value overlaps another live value (docs/spec/FORMAT.md §9 Q3)
+  | 'value-past-brk' // a relocated value lies past val_brk, where no relocation was handed out (docs/spec/FORMAT.md §9 Q3)
+  | 'unset-unfinished' // an empty slot (hash 0, even epoch) that still holds a key or a value length: an unset that stopped half-way
+  | 'key-missing' // a live hash over an empty key field (first key byte NUL) that is not the empty key's hash
   | 'relocated' // note: a value lives outside its own region (C's BIGUINT promotion)
   | 'busy' // note: a slot was odd in both samples but its epoch moved (a busy writer, not a dead one)
   | 'key-not-utf8'; // note: a key whose bytes are not UTF-8 (C's keys are bytes: legal, shown escaped)
 
 /**
  * drop: clear a stuck slot and the key it holds (its value may be partial); clear: a stuck slot
- * that holds no key; remove-duplicate: clear a stale second copy of a key.
+ * that holds no key, or finish an unset that stopped half-way; remove-duplicate: clear a stale
+ * second copy of a key.
  */
 export type Repair = 'drop' | 'clear' | 'remove-duplicate';
 
@@ -76,9 +80,14 @@ const findingKey = (f: Finding): string => (f.keyHex === undefined ? JSON.string
 const keyFields = (key: Key): { key: string; keyHex?: string } =>
   typeof key === 'string' ? { key } : { key: escapeKey(key), keyHex: Buffer.from(key).toString('hex') };
 
+type Reason = 'odd' | 'hash' | 'unterminated' | 'arena' | 'unfinished' | 'keyless';
+
+/** FNV-1a 64 of the empty key: the one hash a slot with an empty key field may hold (docs/spec/FORMAT.md §5). */
+const EMPTY_KEY_HASH = fnv1a64(new Uint8Array(0));
+
 interface Suspect {
   first: RawSlot;
-  reasons: Set<'odd' | 'hash' | 'unterminated' | 'arena'>;
+  reasons: Set<Reason>;
 }
 
 function sameSlot(a: RawSlot, b: RawSlot): boolean {
@@ -126,7 +135,7 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
   const suspects = new Map<number, Suspect>();
   const copies = new Map<string, RawSlot[]>();
   const live: RawSlot[] = [];
-  const suspect = (slot: RawSlot, reason: 'odd' | 'hash' | 'unterminated' | 'arena'): void => {
+  const suspect = (slot: RawSlot, reason: Reason): void => {
     const entry = suspects.get(slot.index) ?? { first: slot, reasons: new Set() };
     entry.reasons.add(reason);
     suspects.set(slot.index, entry);
@@ -134,9 +143,17 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
   forEachSlot(raw, o, slots, (slot) => {
     if ((slot.epoch & 1n) === 1n) suspect(slot, 'odd');
     if (slot.valueLength > maxValueSize || slot.valueLength > o.arenaSize || slot.valueOffset > o.arenaSize - slot.valueLength) suspect(slot, 'arena');
-    if (slot.hash === 0n) return;
+    if (slot.hash === 0n) {
+      // Empty. Every unset (C's and ours) leaves the first key byte NUL and val_len 0; with the epoch even, no writer is inside.
+      if ((slot.epoch & 1n) === 0n && (slot.key.length > 0 || slot.valueLength !== 0)) suspect(slot, 'unfinished');
+      return;
+    }
     if (!slot.keyTerminated) {
       suspect(slot, 'unterminated');
+      return;
+    }
+    if (slot.key.length === 0 && slot.hash !== EMPTY_KEY_HASH) {
+      suspect(slot, 'keyless');
       return;
     }
     if (fnv1a64(slot.key) !== slot.hash) {
@@ -162,11 +179,14 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
     else list.push(slot);
   });
 
+  // val_brk only grows: read after the slots, it covers every relocation they show.
+  const valBrk = raw.header()?.valBrk ?? header!.valBrk;
+
   // Nothing looked wrong: no second sample to take, so no wait (waitedMs stays 0).
   let elapsed = 0;
   if (suspects.size > 0 || [...copies.values()].some((c) => c.length > 1)) {
     const started = performance.now();
-    await sleep(waitMs);
+    await abortableDelay(waitMs, undefined); // chained timers: never shorter than asked, past 2^31 − 1 ms too
     elapsed = Math.round(performance.now() - started);
   }
   result.waitedMs = elapsed;
@@ -223,6 +243,31 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
         message: `slot ${index} holds a key with no NUL in its 64 bytes (${show(keyText(first))}…): no lookup can match it`,
       });
     }
+    if (reasons.has('unfinished')) {
+      const held = [first.key.length > 0 ? `the key ${show(keyText(first))}` : '', first.valueLength !== 0 ? `a value length of ${first.valueLength} bytes` : '']
+        .filter((x) => x !== '')
+        .join(' and ');
+      findings.push({
+        kind: 'unset-unfinished',
+        severity: 'damage',
+        slot: index,
+        epoch: first.epoch,
+        message:
+          `slot ${index} is empty (hash 0, epoch ${first.epoch}) but still holds ${held}: an unset that stopped half-way ` +
+          '(C\'s unset takes no lock and stores hash 0 first, docs/spec/FORMAT.md §9 Q7); readers skip the slot (the key is gone for them), but it is not clean',
+        repair: 'clear',
+      });
+    }
+    if (reasons.has('keyless')) {
+      findings.push({
+        kind: 'key-missing',
+        severity: 'damage',
+        slot: index,
+        message:
+          `slot ${index} stores hash 0x${first.hash.toString(16)} but no key (its first key byte is NUL, and that is not the empty key's hash ` +
+          `0x${EMPTY_KEY_HASH.toString(16)}): no lookup can find it`,
+      });
+    }
     if (reasons.has('hash')) {
       const stored = keyText(first);
       const truncated = first.key.length === KEY_MAX_BYTES ? '; a 63-byte key: likely a longer key that a C writer truncated (docs/spec/FORMAT.md §9 Q2)' : '';
@@ -259,18 +304,31 @@ async function diagnoseOpen(raw: RawStore, where: string, waitMs: number): Promi
   }
 
   // Values living outside their own region (C's BIGUINT relocation): overlapping a live value is damage.
-  checkRelocations(live, o, maxValueSize, findings);
+  checkRelocations(live, o, maxValueSize, valBrk, findings);
 
   result.liveKeys = live.length;
   findings.sort((a, b) => (a.slot ?? -1) - (b.slot ?? -1));
   return result;
 }
 
-function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, findings: Finding[]): void {
+function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, valBrk: number, findings: Finding[]): void {
   const relocated = live.filter((s) => s.valueLength > 0 && s.valueOffset !== s.index * maxValueSize && s.valueOffset <= o.arenaSize - s.valueLength);
   for (const r of relocated) {
     const key = keyText(r);
     const end = r.valueOffset + r.valueLength;
+    // C relocates by fetch_add on val_brk, which only grows: a moved value ends at or below it.
+    if (end > valBrk) {
+      findings.push({
+        kind: 'value-past-brk',
+        severity: 'damage',
+        slot: r.index,
+        ...keyFields(key),
+        message:
+          `slot ${r.index} (${show(key)}) keeps its ${r.valueLength}-byte value at arena offset ${r.valueOffset}, outside its own region and past ` +
+          `val_brk (${valBrk}), below which C hands out every relocation (docs/spec/FORMAT.md §9 Q3): those bytes were never allocated to it, ` +
+          'and a later relocation may be given them',
+      });
+    }
     const overlapping = live.filter((s) => s !== r && s.valueLength > 0 && s.valueOffset < end && r.valueOffset < s.valueOffset + s.valueLength);
     if (overlapping.length > 0) {
       const others = overlapping.map((s) => `slot ${s.index} (${show(keyText(s))})`).join(', ');
@@ -283,7 +341,7 @@ function checkRelocations(live: RawSlot[], o: Offsets, maxValueSize: number, fin
           `slot ${r.index} (${show(key)}) keeps its ${r.valueLength}-byte value at arena offset ${r.valueOffset}, overlapping the value of ${others}: ` +
           "a write to one changes the other (what C's relocation of short BIGUINT values can do, docs/spec/FORMAT.md §9 Q3)",
       });
-    } else {
+    } else if (end <= valBrk) {
       const owner = Math.floor(r.valueOffset / maxValueSize);
       findings.push({
         kind: 'relocated',
@@ -313,6 +371,12 @@ export interface RepairOutcome {
 export function repair(store: Store, damage: Finding[]): RepairOutcome[] {
   const outcomes: RepairOutcome[] = [];
   for (const f of damage) {
+    if (f.kind === 'unset-unfinished' && f.slot !== undefined && f.epoch !== undefined) {
+      const done = finishUnset(store, f.slot, f.epoch);
+      const action = done ? `cleared slot ${f.slot}, as the unset would have` : `left slot ${f.slot}: it changed since it was sampled`;
+      outcomes.push({ finding: f, done, action });
+      continue;
+    }
     if (f.kind !== 'odd-epoch' || f.slot === undefined || f.epoch === undefined) continue;
     const done = clearStuckSlot(store, f.slot, f.epoch);
     const what = f.key === undefined ? `slot ${f.slot}` : `${findingKey(f)} (slot ${f.slot})`;

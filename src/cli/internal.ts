@@ -46,6 +46,27 @@ export function clearStuckSlot(store: Store, index: number, oddEpoch: bigint): b
 }
 
 /**
+ * Finishes an unset that stopped half-way: an empty slot (hash 0) at even epoch `epoch` that
+ * still holds a key or a value length. Only if the slot is still at that epoch and empty; it is
+ * cleared as unset clears (key and value zeroed) and released to `epoch` + 2.
+ */
+export function finishUnset(store: Store, index: number, epoch: bigint): boolean {
+  store.live();
+  const m = store.memory;
+  const slotByte = m.slotByte(index);
+  if ((epoch & 1n) === 1n) return false;
+  // even to odd, only from the epoch sampled: a writer that took the slot since wins, and nothing is cleared.
+  if (Atomics.compareExchange(m.u64, (slotByte + SLOT.epoch) >>> 3, epoch, epoch + 1n) !== epoch) return false;
+  if (Atomics.load(m.u64, slotByte >>> 3) !== 0n) {
+    unlock(m.u32, m.u64, m.epochW32(slotByte)); // a key arrived between the samples and the lock: not ours to clear
+    return false;
+  }
+  clearLocked(m, index, slotByte, true);
+  store.kv.notify(index, false);
+  return true;
+}
+
+/**
  * Removes the copy of `key` at `index`, when it is not the copy readers find (a stale
  * duplicate, docs/spec/FORMAT.md §9 Q1): takes its seqlock, checks it still holds the key and that an
  * earlier copy exists, and clears it as unset does. False when any of that does not hold.

@@ -5,6 +5,7 @@
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Session, type Io } from './context.js';
+import { readStreamAtMost } from './input.js';
 import { parseArgs, type Env } from './parse.js';
 import { repl } from './repl.js';
 import { jsonRequested, reportError, runInvocation } from './run.js';
@@ -18,11 +19,7 @@ export function processIo(): Io {
     err: (line) => void process.stderr.write(`${line}\n`),
     stdinIsTTY: process.stdin.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
-    readStdin: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return new Uint8Array(Buffer.concat(chunks));
-    },
+    readStdin: (limit) => readStreamAtMost(process.stdin, limit),
     ask: (question) =>
       new Promise((resolve) => {
         // The question goes to stderr, so that stdout keeps only the command's result.

@@ -9,6 +9,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { MATH_OP_NAMES } from './commands/index.js';
 import { Session, type Io } from './context.js';
+import { linesAtMost, readFileAtMost } from './input.js';
 import { parseArgs, PREFIX_ENV, tokenizeLine, tokenizeWithState, type Env, type Invocation } from './parse.js';
 import { EXIT_OK, jsonRequested, reportError, runInvocation } from './run.js';
 import { commandNames, findCommand, GLOBAL_OPTIONS, type Completion } from './spec.js';
@@ -17,6 +18,10 @@ import { shellWord, TYPE_CHOICES } from './values.js';
 import { packageVersion } from './version.js';
 
 const HISTORY_SIZE = 1000;
+/** The longest command line `splinter shell` reads from a pipe or file (a longer value goes through --file). */
+export const SHELL_LINE_MAX = 16 * 1024 * 1024;
+/** How much of the history file is read: far more than HISTORY_SIZE lines need. */
+const HISTORY_BYTES_MAX = 1024 * 1024;
 const COMPLETION_KEY_LIMIT = 10_000;
 
 function historyPath(env: Env): string | undefined {
@@ -29,7 +34,7 @@ function historyPath(env: Env): string | undefined {
 function loadHistory(file: string | undefined): string[] {
   if (file === undefined) return [];
   try {
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(-HISTORY_SIZE);
+    return Buffer.from(readFileAtMost(file, HISTORY_BYTES_MAX)).toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-HISTORY_SIZE);
   } catch {
     return [];
   }
@@ -78,21 +83,23 @@ async function runLine(line: string, session: Session, io: Io, env: Env, default
 }
 
 async function batch(session: Session, io: Io, env: Env, defaults: string[]): Promise<number> {
-  const rl = readline.createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
   let status = EXIT_OK;
   let done = false;
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.on('SIGINT', onSignal);
+  const lines = linesAtMost(process.stdin, SHELL_LINE_MAX);
   try {
-    for await (const line of rl) {
+    for await (const line of lines) {
       const code = await runLine(line, session, io, env, defaults, controller.signal, () => (done = true));
       if (code !== undefined && code !== EXIT_OK) status = code;
       if (done || controller.signal.aborted) break;
     }
+  } catch (error) {
+    return reportError(error, io, env, jsonRequested(defaults)); // a line too long to be a command: nothing more is read
   } finally {
     process.off('SIGINT', onSignal);
-    rl.close();
+    process.stdin.destroy();
   }
   return status;
 }

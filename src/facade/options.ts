@@ -1,5 +1,5 @@
 /** The options and geometry Store's constructors take, checked before anything is opened or created. */
-import { DEFAULT_POLL_INTERVAL_MS } from '../bus/line.js';
+import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../bus/line.js';
 import { describe, SplinterError } from '../errors.js';
 import { U32_MAX } from '../layout/constants.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
@@ -14,12 +14,12 @@ export interface CreateGeometry {
 }
 
 export interface StoreOptions {
-  /** How long a contested slot is retried before EAGAIN, in ms (default 5). */
+  /** How long a contested slot is retried before EAGAIN, in ms: any finite number ≥ 0 (default 5). */
   contentionBudgetMs?: number;
   /**
    * How often waiters look for changes made by writers that cannot ring our doorbell (C
    * processes), in ms (default 10). Writers of ours wake waiters at once. The first handle a
-   * process opens on a store sets it for that process.
+   * process opens on a store sets it for that process. 1 to 2147483647 (2^31 − 1); past that, EINVAL.
    */
   pollIntervalMs?: number;
   /**
@@ -83,8 +83,8 @@ export function checkOptions(given: StoreOptions | undefined, what: string): Che
     throw new SplinterError('EINVAL', `contentionBudgetMs must be a finite number ≥ 0, received ${describe(budget)}`);
   }
   const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  if (typeof interval !== 'number' || !(interval >= 1) || !Number.isFinite(interval)) {
-    throw new SplinterError('EINVAL', `pollIntervalMs must be a finite number ≥ 1, received ${describe(interval)}`);
+  if (typeof interval !== 'number' || !(interval >= 1 && interval <= MAX_POLL_INTERVAL_MS)) {
+    throw new SplinterError('EINVAL', `pollIntervalMs must be a number of ms from 1 to ${MAX_POLL_INTERVAL_MS}, received ${describe(interval)}`);
   }
   const mapping = options?.mapping === undefined ? undefined : checkRouteName(options.mapping, 'the mapping option');
   return { budgetMs: budget, pollIntervalMs: interval, mapping };

@@ -15,6 +15,7 @@ import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
 import { getBigUint, integerOp, setNamedType } from '../store/biguint.js';
 import { purge, unsetKey } from '../store/clear.js';
 import { ClosableRawView } from '../store/closable-view.js';
+import { inStoreMemory, isBytes } from '../store/copy.js';
 import { KvContext } from '../store/context.js';
 import { countKeys } from '../store/count.js';
 import { dirtyWords, markDirty } from '../store/dirty.js';
@@ -269,7 +270,7 @@ export class Store implements Disposable {
       const { read, written } = utf8.encodeInto(value, scratch);
       const length = read < value.length ? Buffer.byteLength(value) : written;
       setValue(kv, key, scratch, length);
-    } else if (value instanceof Uint8Array) {
+    } else if (isBytes(value)) {
       setValue(kv, key, value, value.length);
     } else {
       throw new SplinterError('EINVAL', `a value must be a Uint8Array or a string, received ${describe(value)}`);
@@ -315,7 +316,7 @@ export class Store implements Disposable {
       const { read, written } = utf8.encodeInto(data, scratch);
       return appendValue(kv, key, scratch, read < data.length ? Buffer.byteLength(data) : written);
     }
-    if (!(data instanceof Uint8Array)) {
+    if (!isBytes(data)) {
       throw new SplinterError('EINVAL', `append data must be a Uint8Array or a string, received ${describe(data)}`);
     }
     return appendValue(kv, key, data, data.length);
@@ -525,13 +526,15 @@ export class Store implements Disposable {
     const checked = checkTandemValues(values);
     for (let order = 0; order < checked.length; order++) this.kv.key.encode(tandemKey(baseKey, order));
     for (const value of checked) {
-      const length = typeof value === 'string' ? Buffer.byteLength(value) : value instanceof Uint8Array ? value.length : -1;
+      const length = typeof value === 'string' ? Buffer.byteLength(value) : isBytes(value) ? value.length : -1;
       if (length < 0) throw new SplinterError('EINVAL', `a tandem value must be a Uint8Array or a string, received ${describe(value)}`);
       if (length < 1 || length > this.maxValueSize) {
         throw new SplinterError('EMSGSIZE', `a value is 1..${this.maxValueSize} bytes in this store, received ${length} bytes`);
       }
     }
-    checked.forEach((value, order) => this.set(tandemKey(baseKey, order), value));
+    // A value in the store's own memory (a raw view) is copied first: an earlier order may overwrite it.
+    const apart = checked.map((value) => (typeof value !== 'string' && inStoreMemory(value) ? value.slice() : value));
+    apart.forEach((value, order) => this.set(tandemKey(baseKey, order), value));
   }
 
   /** Removes `baseKey` and its orders 1..orders-1 (missing ones are skipped). */

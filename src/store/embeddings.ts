@@ -18,10 +18,11 @@ function requireEmbeddings(ctx: KvContext, what: string): void {
 /** set_embedding: copies the vector under the slot's seqlock; slot and global epochs move. */
 export function setEmbedding(ctx: KvContext, keyText: Key, vector: Float32Array): void {
   requireEmbeddings(ctx, 'setEmbedding');
-  if (!(vector instanceof Float32Array) || vector.length !== SPLINTER_EMBED_DIM) {
+  const real = vector instanceof Float32Array && ArrayBuffer.isView(vector); // a Proxy passes instanceof, and its getters throw
+  if (!real || vector.length !== SPLINTER_EMBED_DIM) {
     throw new SplinterError(
       'EINVAL',
-      `setEmbedding needs a Float32Array of ${SPLINTER_EMBED_DIM} values, received ${vector instanceof Float32Array ? `${vector.length} values` : describe(vector)}`,
+      `setEmbedding needs a Float32Array of ${SPLINTER_EMBED_DIM} values, received ${real ? `${vector.length} values` : describe(vector)}`,
     );
   }
   const m = ctx.m;

@@ -101,9 +101,10 @@ export function publish(ctx: KvContext, index: number, slotByte: number): number
 }
 
 /** set: the common overwrite in one piece, everything else (inserts, contention) in setSlowly. */
-export function setValue(ctx: KvContext, keyText: Key, value: Uint8Array, length: number): void {
+export function setValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number): void {
   const m = ctx.m;
   checkValueLength(m, length);
+  const value = ctx.copier.apart(source, length);
   const key = ctx.key;
   // A new key is remembered only once it is stored already: an insert of a key used once allocates nothing.
   key.encodeTransient(keyText);
@@ -265,9 +266,10 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, di
 }
 
 /** append: adds bytes after the value; returns the new length. */
-export function appendValue(ctx: KvContext, keyText: Key, data: Uint8Array, length: number): number {
+export function appendValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number): number {
   const m = ctx.m;
   if (length === 0) throw new SplinterError('EINVAL', `append "${keyName(keyText)}": the data to append is empty`);
+  const data = ctx.copier.apart(source, length);
   ctx.key.encode(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
   const found = locateKey(m, ctx.key);

@@ -6,6 +6,7 @@
 import { contested, describe, SplinterError } from '../errors.js';
 import { SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
+import { isBytes } from './copy.js';
 import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
@@ -78,7 +79,7 @@ export function getCopy(ctx: KvContext, keyText: Key): Uint8Array | undefined {
 }
 
 export function getInto(ctx: KvContext, keyText: Key, target: Uint8Array): number {
-  if (!(target instanceof Uint8Array)) {
+  if (!isBytes(target)) {
     throw new SplinterError('EINVAL', `getInto needs a Uint8Array target, received ${describe(target)}`);
   }
   return readValue(ctx, keyText, target, 'getInto');

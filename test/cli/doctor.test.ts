@@ -116,8 +116,9 @@ t.test('slot damage: each kind is found, named, and says whether --repair can fi
     // Values pointing outside the arena, or longer than a value can be.
     b.writeUInt32LE(SLOTS * MAX - 2, slotAt(i('far')) + SLOT.val_off);
     b.writeUInt32LE(MAX + 1, slotAt(i('long')) + SLOT.val_len);
-    // One value moved over another live value.
+    // One value moved over another live value (C hands relocations out below val_brk: the whole arena here).
     b.writeUInt32LE(i('under') * MAX, slotAt(i('over')) + SLOT.val_off);
+    b.writeUInt32LE(SLOTS * MAX, HEADER.val_brk);
     // An empty slot left odd by a writer that died before storing its hash.
     for (let j = 0; j < SLOTS; j++) {
       if (b.readBigUInt64LE(slotAt(j)) === 0n && j !== dupCopy) {
@@ -207,6 +208,81 @@ t.test('--repair on repairable damage leaves a healthy store', async (t) => {
   store.unset('dup');
   t.equal(store.has('dup'), false, 'and no stale copy reappears after unset');
   t.equal(doctor(file).code, 0);
+});
+
+t.test('an empty slot that still holds a key or a value length: an unset that stopped half-way', async (t) => {
+  const { file, index } = plantStore(t, ['half', 'halfer', 'kept']);
+  const half = index.get('half')!;
+  const halfer = index.get('halfer')!;
+  const epochOf = (b: Buffer, i: number): bigint => b.readBigUInt64LE(slotAt(i) + SLOT.epoch);
+  let epochs: bigint[] = [];
+  patch(file, (b) => {
+    // C's unset stores hash 0 first and takes no lock: one died right after, key and value length still there.
+    b.writeBigUInt64LE(0n, slotAt(half));
+    // Another died after zeroing the key, before val_len.
+    b.writeBigUInt64LE(0n, slotAt(halfer));
+    b.fill(0, slotAt(halfer) + SLOT.key, slotAt(halfer) + SLOT.key + 64);
+    epochs = [epochOf(b, half), epochOf(b, halfer)];
+  });
+  const { code, report } = doctor(file);
+  t.equal(code, 1, 'damage: exit 1');
+  t.same(kinds(report), ['unset-unfinished', 'unset-unfinished']);
+  const bySlot = new Map(report.findings.map((f) => [f.slot, f]));
+  t.match(bySlot.get(half)?.message, new RegExp(`^slot ${half} is empty \\(hash 0, epoch ${epochs[0]}\\) but still holds the key "half" and a value length of 13 bytes: an unset that stopped half-way`));
+  t.match(bySlot.get(halfer)?.message, new RegExp(`^slot ${halfer} is empty \\(hash 0, epoch ${epochs[1]}\\) but still holds a value length of 15 bytes: an unset`));
+  t.equal(bySlot.get(half)?.repair, 'clear');
+  t.equal(report.liveKeys, 1, 'neither counts as a key');
+
+  const human = cli(['doctor', file, '--wait', '60']);
+  t.match(human.stdout, /^ {2}DAMAGE {2}unset-unfinished +slot \d+ is empty .*\[--repair: clear the slot\]$/m);
+
+  const repaired = doctor(file, '--repair');
+  t.equal(repaired.code, 0, 'repaired: exit 0');
+  t.same(repaired.report.repairs!.map((r) => [r.kind, r.slot, r.done]), [
+    ['unset-unfinished', Math.min(half, halfer), true],
+    ['unset-unfinished', Math.max(half, halfer), true],
+  ]);
+  t.same(repaired.report.dropped, [], 'no key is dropped: each was being unset');
+  const b = fs.readFileSync(file);
+  for (const [i, epoch] of [[half, epochs[0]!], [halfer, epochs[1]!]] as const) {
+    t.equal(b[slotAt(i) + SLOT.key], 0, `slot ${i}: no key`);
+    t.equal(b.readUInt32LE(slotAt(i) + SLOT.val_len), 0, `slot ${i}: no value length`);
+    t.equal(epochOf(b, i), epoch + 2n, `slot ${i}: released forward`);
+  }
+  const store = Store.open(file);
+  t.teardown(() => store.close());
+  t.equal(store.getString('kept'), 'value of kept', 'the other key is untouched');
+});
+
+t.test('a live hash over an empty key field is key-missing, not a hash mismatch', async (t) => {
+  const { file, index } = plantStore(t, ['gone', '']);
+  patch(file, (b) => void (b[slotAt(index.get('gone')!) + SLOT.key] = 0));
+  const { code, report } = doctor(file);
+  t.equal(code, 1);
+  t.same(kinds(report), ['key-missing'], 'the real empty key is not reported');
+  t.match(report.findings[0]!.message, new RegExp(`^slot ${index.get('gone')} stores hash 0x[0-9a-f]+ but no key \\(its first key byte is NUL, and that is not the empty key's hash 0xcbf29ce484222325\\): no lookup can find it$`));
+  t.equal(report.findings[0]!.repair, undefined, 'left for a person, as a hash mismatch is');
+});
+
+t.test('a relocated value past val_brk is damage; below it, a note', async (t) => {
+  const { file, index } = plantStore(t, ['moved']);
+  const i = index.get('moved')!;
+  const target = (i + 3) % SLOTS; // an empty slot's region
+  const relocate = (brk: number): void =>
+    patch(file, (b) => {
+      b.writeUInt32LE(target * MAX, slotAt(i) + SLOT.val_off);
+      b.write('value of moved', arenaAt + target * MAX);
+      b.writeUInt32LE(brk, HEADER.val_brk);
+    });
+  relocate(0);
+  const past = doctor(file);
+  t.equal(past.code, 1);
+  t.same(kinds(past.report), ['value-past-brk']);
+  t.match(past.report.findings[0]!.message, new RegExp(`^slot ${i} \\("moved"\\) keeps its 14-byte value at arena offset ${target * MAX}, outside its own region and past val_brk \\(0\\)`));
+  relocate(target * MAX + 14);
+  const below = doctor(file, '--verbose');
+  t.equal(below.code, 0, 'a relocation val_brk covers is no damage');
+  t.same(kinds(below.report, 'note'), ['relocated']);
 });
 
 t.test('the golden fixtures: quiet on every clean one; the quirks are found', async (t) => {

@@ -1,4 +1,5 @@
 /** The bus group: label bindings, bumps, watching keys and signal groups, the Redis bridge, the shard table. */
+import { longTimeout } from '../../abort.js';
 import { bridge } from '../../bridge/index.js';
 import { Intent, SlotType, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
@@ -40,7 +41,8 @@ export const watch: Handler = async (ctx) => {
   const stop = (): void => controller.abort();
   ctx.signal.addEventListener('abort', stop, { once: true });
   let timedOut = false;
-  const timer = timeout === undefined ? undefined : setTimeout(() => ((timedOut = true), controller.abort()), timeout);
+  // A chained timer: a single setTimeout past 2^31 − 1 ms would fire after 1 ms.
+  const timer = timeout === undefined ? undefined : longTimeout(() => ((timedOut = true), controller.abort()), timeout);
   let events = 0;
   try {
     if (group !== undefined) {
@@ -68,7 +70,7 @@ export const watch: Handler = async (ctx) => {
   } catch (error) {
     if (!controller.signal.aborted) throw error;
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.clear();
     ctx.signal.removeEventListener('abort', stop);
   }
   if (timedOut && events === 0) throw new CliFailure('ETIMEDOUT', `watch: no change within ${timeout} ms`);
