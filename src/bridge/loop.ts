@@ -6,14 +6,20 @@
  * the value's version. A change the watch reports at that epoch, or with that same content, is the
  * bridge's own write (no echo); anything else is a local write, stamped now. A key whose version
  * Redis has not acknowledged stays in the outbox until it has: the store is the source.
+ *
+ * Everything read from Redis is hostile input: a stream entry, hash field or answer that is not a
+ * change this bridge can apply (a bad key, bytes that are not a record, a stamp from the future)
+ * is skipped, counted in stats() and said in a bounded warning, and the bridge goes on.
  */
 import { isSplinterError, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
-import { HybridClock } from './clock.js';
+import { FUTURE_LIMIT_MS, HybridClock, stampText } from './clock.js';
 import { compareVersions, type Change, type Version } from './codec.js';
+import { showKeyBytes } from './key-bytes.js';
 import { checkOptions, type BridgeEvent, type BridgeOptions, type CheckedOptions } from './options.js';
-import { RedisSide, STREAM_START, type StreamEntry, type StreamId } from './redis-side.js';
+import { isBadRecord, RedisSide, STREAM_START, type Read, type StreamEntry, type StreamId } from './redis-side.js';
 import { StoreSide } from './store-side.js';
+import { Warnings } from './warnings.js';
 
 interface KeyState {
   /** The store epoch the value below was seen at (-1n: not known, look at the content). */
@@ -35,12 +41,22 @@ export interface BridgeStats {
   readonly resyncs: number;
   /** Keys whose latest local change Redis has not acknowledged yet. */
   readonly pending: number;
+  /** Records read from Redis and skipped: a stream entry, hash field or answer that held no change this bridge can apply (a bad key, bytes that are not a record, a stamp from the future). */
+  readonly rejected: number;
+  /** Local keys the bridge cannot carry (bytes that are not UTF-8), each counted once while the store holds it. */
+  readonly uncarried: number;
+  /** Remote values this store could not take (larger than its values, the store full, …). */
+  readonly unwritten: number;
 }
 
 const READ_BLOCK_MS = 1_000;
 const READ_COUNT = 1_000;
 const RETRY_MS = 100;
 const CLOSE_FLUSH_MS = 1_000;
+/** A key Redis refused in favour of a record this bridge cannot take is offered again this much later. */
+const BLOCKED_RETRY_MS = 1_000;
+/** How often the estimate of Redis's clock is measured again (besides each synchronisation). */
+const TIME_CHECK_MS = 60_000;
 
 function sameContent(a: { value: Buffer | undefined; type: number }, b: { value: Buffer | undefined; type: number }): boolean {
   if (a.value === undefined || b.value === undefined) return a.value === b.value;
@@ -55,7 +71,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Bridge {
   readonly hostId: string;
   readonly prefix: string;
-  private readonly clock = new HybridClock();
+  /** Stamps in Redis's time as this bridge estimates it: hosts' own clocks do not matter. */
+  private readonly clock = new HybridClock(() => Date.now() + this.redisOffsetMs);
+  /** Redis's TIME minus this host's clock, measured at each synchronisation and every TIME_CHECK_MS. */
+  private redisOffsetMs = 0;
+  private timeCheck: NodeJS.Timeout | undefined;
+  private readonly warnings: Warnings;
   private readonly states = new Map<string, KeyState>();
   private readonly outbox = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
@@ -76,7 +97,7 @@ export class Bridge {
   /** The last error reported (each is reported once until the bridge is in step again). */
   private lastError: string | undefined;
   private readLoopDone: Promise<void> = Promise.resolve();
-  private counts = { sent: 0, applied: 0, resyncs: 0 };
+  private counts = { sent: 0, applied: 0, resyncs: 0, rejected: 0, uncarried: 0, unwritten: 0 };
 
   private constructor(
     private readonly options: CheckedOptions,
@@ -86,7 +107,18 @@ export class Bridge {
   ) {
     this.hostId = options.hostId;
     this.prefix = options.prefix;
-    this.local = new StoreSide(store, options.prefix, (key) => this.onLocalChange(key), (error) => this.report('error', `watching the store failed: ${(error as Error).message}`), options.scanIntervalMs);
+    this.warnings = new Warnings((message) => this.report('skipped', message));
+    this.local = new StoreSide(
+      store,
+      options.prefix,
+      (key) => this.onLocalChange(key),
+      (error) => this.report('error', `watching the store failed: ${(error as Error).message}`),
+      options.scanIntervalMs,
+      (key, why) => {
+        this.counts.uncarried++;
+        this.warnings.warn(`skipped the local key ${showKeyBytes(Buffer.from(key))}: ${why}; it stays on this host`);
+      },
+    );
   }
 
   /** Connects, brings the store and Redis level (Redis's current values first), and starts mirroring. */
@@ -130,6 +162,9 @@ export class Bridge {
     await this.sync();
     if (!this.synced) throw new SplinterError('ECONNREFUSED', `bridge: the first synchronisation with Redis failed: ${this.lastError ?? 'the connection closed'}`);
     this.local.start(this.states.keys());
+    this.timeCheck = setInterval(() => {
+      if (this.synced) this.measureRedisTime().catch(() => undefined); // the next synchronisation measures again
+    }, TIME_CHECK_MS).unref();
     this.redis.watchConnection(
       () => void this.sync(),
       (why) => {
@@ -165,10 +200,52 @@ export class Bridge {
     }
   }
 
+  /** Redis's clock minus ours, from one TIME: the clock's wall time is ours plus this. */
+  private async measureRedisTime(): Promise<void> {
+    const before = Date.now();
+    const redisNow = await this.redis.time();
+    this.redisOffsetMs = redisNow - Math.round((before + Date.now()) / 2);
+  }
+
+  /** A record from Redis that holds no change to apply: skipped, counted and said. */
+  private skipBad(where: string, why: string): void {
+    this.counts.rejected++;
+    this.warnings.warn(`skipped ${where}: ${why}`);
+  }
+
+  /** A change read from Redis, written into the store when it is one to take and it wins; undefined when it was skipped. */
+  private takeRemote({ change, where }: Read): Change | undefined {
+    if (isBadRecord(change)) {
+      this.skipBad(where, change.why);
+      return undefined;
+    }
+    if (this.clock.tooFarAhead(change.stamp)) {
+      this.skipBad(where, `its stamp ${stampText(change.stamp)} is more than ${FUTURE_LIMIT_MS / 1000} s past Redis's clock`);
+      return undefined;
+    }
+    this.applyRemoteSafely(change);
+    return change;
+  }
+
+  /** applyRemote, with a failure of the store under us (corrupt, say) said rather than thrown: the next change of the key tries again. */
+  private applyRemoteSafely(change: Change, attempt = 0): void {
+    try {
+      this.applyRemote(change, attempt);
+    } catch (error) {
+      this.report('error', `writing ${JSON.stringify(change.key)} into the store failed: ${(error as Error).message}`);
+    }
+  }
+
   /** A change of a key in the store (or maybe none: the watch and the scan report generously). */
   private onLocalChange(key: string, attempt = 0): void {
     if (this.closed || this.storeGone()) return;
-    const now = this.local.read(key);
+    let now: ReturnType<StoreSide['read']>;
+    try {
+      now = this.local.read(key);
+    } catch (error) {
+      this.report('error', `reading ${JSON.stringify(key)} from the store failed: ${(error as Error).message}`);
+      return;
+    }
     if (now === undefined) {
       setTimeout(() => this.onLocalChange(key, attempt + 1), busyDelay(attempt)); // a writer is in the slot right now
       return;
@@ -196,7 +273,7 @@ export class Bridge {
     // A local write the watch has not reported yet is newer than this change: it wins.
     const now = this.local.read(change.key);
     if (now === undefined) {
-      setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
+      setTimeout(() => this.applyRemoteSafely(change, attempt + 1), busyDelay(attempt));
       return;
     }
     const noticed = state === undefined ? now.value === undefined : (state.epoch === now.epoch && state.epoch !== -1n) || sameContent(state, now);
@@ -216,10 +293,11 @@ export class Bridge {
       this.local.write(change.key, change.value, change.type);
     } catch (error) {
       if (isSplinterError(error, 'EAGAIN')) {
-        setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
+        setTimeout(() => this.applyRemoteSafely(change, attempt + 1), busyDelay(attempt));
         return;
       }
-      this.report('skipped', `${JSON.stringify(change.key)} from ${change.host} was not written: ${(error as Error).message}`);
+      this.counts.unwritten++;
+      this.warnings.warn(`skipped ${JSON.stringify(change.key)} from ${change.host} (stamp ${stampText(change.stamp)}): this store cannot take it: ${(error as Error).message}`);
       return;
     }
     this.counts.applied++;
@@ -257,9 +335,15 @@ export class Bridge {
       if (result.accepted) {
         this.counts.sent++;
         if (state?.version !== undefined && compareVersions(state.version, change) === 0) state.sent = true;
-      } else if (result.current !== undefined) {
-        this.applyRemote(result.current); // a newer version won; the stream brings it too, but maybe later
-        if (state?.version !== undefined && compareVersions(state.version, change) === 0 && compareVersions(result.current, change) >= 0) state.sent = true;
+      } else {
+        // A newer version won: taken now (the stream brings it too, but maybe later).
+        const current = this.takeRemote(result.current);
+        if (current !== undefined) {
+          if (state?.version !== undefined && compareVersions(state.version, change) === 0 && compareVersions(current, change) >= 0) state.sent = true;
+        } else if (!this.closed) {
+          // Redis holds a winner this bridge cannot take (a stamp just past the bound, say): offered again later, when it may be.
+          setTimeout(() => this.enqueue(change.key), BLOCKED_RETRY_MS).unref();
+        }
       }
     } catch (error) {
       if (this.closed) return;
@@ -287,6 +371,7 @@ export class Bridge {
     this.syncing = true;
     this.synced = false;
     try {
+      await this.measureRedisTime();
       const generation = await this.redis.generation();
       const first = this.generation === undefined;
       const full = first || this.forceFull || generation !== this.generation || !(await this.redis.holdsAfter(this.lastId));
@@ -295,9 +380,10 @@ export class Bridge {
         const snapshot = await this.redis.snapshot();
         this.lastId = snapshot.lastId;
         const held = new Map<string, Change>();
-        for (const change of snapshot.changes) {
-          held.set(change.key, change);
-          this.applyRemote(change);
+        for (const read of snapshot.records) {
+          // A record skipped is not held: a key of ours that has one is sent, and replaces it.
+          const change = this.takeRemote(read);
+          if (change !== undefined) held.set(change.key, change);
         }
         for (const [key, state] of this.states) {
           if (state.version === undefined) state.version = { stamp: this.clock.now(), host: this.hostId };
@@ -364,7 +450,7 @@ export class Bridge {
       }
       if (at !== this.syncCount || this.closed) continue;
       for (const entry of entries) {
-        if (entry.change !== undefined) this.applyRemote(entry.change);
+        this.takeRemote(entry);
         this.lastId = entry.id;
       }
       idle = entries.length === 0;
@@ -393,11 +479,17 @@ export class Bridge {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.synced && !this.store.closed) {
-      this.lookAtEverything();
+      try {
+        this.lookAtEverything();
+      } catch (error) {
+        this.report('error', `looking at the store's keys failed: ${(error as Error).message}`);
+      }
       this.flush();
       await Promise.race([Promise.allSettled([...this.inflight]), sleep(CLOSE_FLUSH_MS)]);
     }
     this.closed = true;
+    clearInterval(this.timeCheck);
+    this.warnings.close();
     this.local.stop();
     for (const wake of this.syncWaiters.splice(0)) wake();
     await this.redis.close();

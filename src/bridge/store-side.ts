@@ -6,9 +6,14 @@
  * fallback poll for C writers). Keys created later are found by a scan: every `scanIntervalMs`
  * the global epoch is read (one load) and, only when it moved, `store.keys()` is compared with the
  * known keys.
+ *
+ * A key whose bytes are not UTF-8 (C may write any bytes) is listed by `store.keys()` with U+FFFD
+ * in their place: a name that is not the key. The bridge cannot carry it yet (the Store API names
+ * keys by strings) and leaves it out, saying so once per key through `onUncarriable`.
  */
 import { isSplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
+import { KEY_MAX_BYTES } from '../layout/constants.js';
 
 /** What a key holds in the store: its slot epoch (0n when absent), value and type flag. */
 export interface LocalValue {
@@ -32,6 +37,8 @@ export class StoreSide {
   private nextScanAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Listed keys left out (their names are not the keys), each said once while the store lists it. */
+  private uncarriable = new Set<string>();
 
   constructor(
     readonly store: Store,
@@ -39,6 +46,7 @@ export class StoreSide {
     private readonly onChange: (key: string) => void,
     private readonly onWatchError: (error: unknown) => void,
     private readonly scanIntervalMs: number,
+    private readonly onUncarriable: (key: string, why: string) => void = () => undefined,
   ) {}
 
   inNamespace(key: string): boolean {
@@ -86,9 +94,39 @@ export class StoreSide {
     this.track([key]);
   }
 
-  /** Every key of the namespace the store holds now. */
+  /** Every key of the namespace the store holds now that the bridge can carry (the others are reported once). */
   keys(): string[] {
-    return this.store.keys().filter((key) => this.inNamespace(key));
+    const listed = this.store.keys().filter((key) => this.inNamespace(key));
+    const carried: string[] = [];
+    const left = new Set<string>();
+    for (const key of listed) {
+      const why = this.whyUncarriable(key);
+      if (why === undefined) {
+        carried.push(key);
+        continue;
+      }
+      left.add(key);
+      if (!this.uncarriable.has(key)) this.onUncarriable(key, why);
+    }
+    this.uncarriable = left;
+    return carried;
+  }
+
+  /**
+   * Why a listed name is not a key the Store API can reach, or undefined when it is. The name of a
+   * key with bytes that are not UTF-8 is longer than a key (each bad byte became 3), or names a
+   * key the store does not hold (a real key with U+FFFD in it is held under its name).
+   */
+  private whyUncarriable(key: string): string | undefined {
+    const bytes = Buffer.byteLength(key);
+    if (bytes > KEY_MAX_BYTES) return `its bytes are not UTF-8 (listed as ${bytes} bytes of UTF-8, more than a key's ${KEY_MAX_BYTES})`;
+    if (!key.includes('\uFFFD')) return undefined;
+    try {
+      return this.store.has(key) ? undefined : 'its bytes are not UTF-8 (listed with U+FFFD in their place)';
+    } catch (error) {
+      if (isSplinterError(error, 'EINVAL')) return `the Store API refuses its name: ${error.message}`;
+      throw error;
+    }
   }
 
   /** Starts watching `initial` and scanning for keys created later. */
@@ -117,7 +155,14 @@ export class StoreSide {
     const global = this.store.epoch;
     if (global === this.seenGlobal && !force) return;
     this.seenGlobal = global;
-    const fresh = this.store.keys().filter((key) => this.inNamespace(key) && !this.known.has(key));
+    let fresh: string[];
+    try {
+      fresh = this.keys().filter((key) => !this.known.has(key));
+    } catch (error) {
+      this.onWatchError(error); // a store whose slots break the format: said, and looked at again at the next scan
+      this.seenGlobal = -1n;
+      return;
+    }
     this.track(fresh);
     const ended = performance.now();
     this.nextScanAt = ended + SCAN_SHARE * (ended - started);
