@@ -76,7 +76,10 @@ export class Bridge {
   /** Redis's TIME minus this host's clock, measured at each synchronisation and every TIME_CHECK_MS. */
   private redisOffsetMs = 0;
   private timeCheck: NodeJS.Timeout | undefined;
+  /** Records and keys skipped, each said once, a few lines per window. */
   private readonly warnings: Warnings;
+  /** Sends that failed (one per key when a connection drops under many): a few lines per window. */
+  private readonly sendFailures: Warnings;
   private readonly states = new Map<string, KeyState>();
   private readonly outbox = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
@@ -107,7 +110,8 @@ export class Bridge {
   ) {
     this.hostId = options.hostId;
     this.prefix = options.prefix;
-    this.warnings = new Warnings((message) => this.report('skipped', message));
+    this.warnings = new Warnings((message) => this.report('skipped', message), "more skipped (stats() counts them)", true);
+    this.sendFailures = new Warnings((message) => this.report('error', message), 'more sends failed (each is sent again)', false);
     this.local = new StoreSide(
       store,
       options.prefix,
@@ -349,7 +353,7 @@ export class Bridge {
       if (this.closed) return;
       this.outbox.add(change.key); // sent again after the next sync, or shortly
       if (this.redis.connected && this.synced) {
-        this.report('error', `sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
+        this.sendFailures.warn(`sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
         setTimeout(() => this.enqueue(change.key), RETRY_MS);
       }
     }
@@ -490,6 +494,7 @@ export class Bridge {
     this.closed = true;
     clearInterval(this.timeCheck);
     this.warnings.close();
+    this.sendFailures.close();
     this.local.stop();
     for (const wake of this.syncWaiters.splice(0)) wake();
     await this.redis.close();

@@ -1,8 +1,9 @@
 /**
- * The bridge's warnings about what it skipped, bounded: the same warning is said once (until many
- * others have pushed it out of memory), and at most PER_WINDOW lines are said per window; what the
- * window held back is summed up in one line when it ends. A flood of bad records costs a few
- * lines, not a line each, and nothing is skipped without a word.
+ * The bridge's warnings, bounded: at most PER_WINDOW lines are said per window, and what the window
+ * held back is summed up in one line when it ends; warnings of things skipped are said once each
+ * (until many others have pushed them out of memory). A flood of bad records, or of failed sends
+ * when a connection drops under many keys, costs a few lines, not a line each, and nothing goes
+ * without a word.
  */
 
 const PER_WINDOW = 10;
@@ -19,14 +20,20 @@ export class Warnings {
 
   constructor(
     private readonly say: (message: string) => void,
+    /** What the summary line says was held back, e.g. "more skipped". */
+    private readonly heldBackAs: string,
+    /** Say each message once only (a record skipped); false for failures that may come again (a send). */
+    private readonly once: boolean,
     private readonly windowMs = WINDOW_MS,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
   warn(message: string): void {
-    if (this.said.has(message)) return;
-    if (this.said.size >= REMEMBERED) this.said.clear();
-    this.said.add(message);
+    if (this.once) {
+      if (this.said.has(message)) return;
+      if (this.said.size >= REMEMBERED) this.said.clear();
+      this.said.add(message);
+    }
     const now = this.now();
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;
@@ -49,7 +56,7 @@ export class Warnings {
     // The summary opens a new window, so a flood still says at most PER_WINDOW + 1 lines per window.
     this.windowStart = this.now();
     this.saidInWindow = 1;
-    this.say(`${count} more skipped in the last ${Math.round(this.windowMs / 1000)} s, not shown one by one (the bridge's stats count them)`);
+    this.say(`${count} ${this.heldBackAs} in the last ${this.windowMs / 1000} s, not shown one by one`);
   }
 
   /** Says what is held back now, and stops the timer. */

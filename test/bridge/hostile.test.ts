@@ -122,6 +122,8 @@ t.test('bad stream entries are skipped, said and counted; every bridge runs on a
   t.ok(said.some((message) => message.includes('"job:llll') && /at most 63 bytes, this one has 74/.test(message)), 'the long key is named');
   t.match(processA.output(), /skipped stream entry \d+-\d+ of splinter:\{p:job:\}:stream \(key "job:garbage"\): a record has at least 19 bytes/, 'the process says it on stderr');
   for (const key of [`${PREFIX}future`, `${PREFIX}garbage`, `${PREFIX}empty`, `${PREFIX}half`]) t.equal(a.has(key) || b.has(key), false, `${key} was written nowhere`);
+  t.equal((await processA.stop()).code, 0, 'the process exits 0 when asked');
+  t.match(processA.output(), /splinter bridge: skipped 8 bad records from Redis\n$/, 'and its last line counts what it skipped');
 });
 
 t.test('bad current records in the hash: bridges start, take the good ones, replace the bad ones, and survive a full resync', async (t) => {
