@@ -78,8 +78,8 @@ export class Bridge {
   private timeCheck: NodeJS.Timeout | undefined;
   /** Records and keys skipped, each said once, a few lines per window. */
   private readonly warnings: Warnings;
-  /** Sends that failed (one per key when a connection drops under many): a few lines per window. */
-  private readonly sendFailures: Warnings;
+  /** Sends and stream reads that failed (one per key when a connection drops under many): a few lines per window. */
+  private readonly failures: Warnings;
   private readonly states = new Map<string, KeyState>();
   private readonly outbox = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
@@ -111,7 +111,7 @@ export class Bridge {
     this.hostId = options.hostId;
     this.prefix = options.prefix;
     this.warnings = new Warnings((message) => this.report('skipped', message), "more skipped (stats() counts them)", true);
-    this.sendFailures = new Warnings((message) => this.report('error', message), 'more sends failed (each is sent again)', false);
+    this.failures = new Warnings((message) => this.report('error', message), 'more sends or reads failed (each is tried again)', false);
     this.local = new StoreSide(
       store,
       options.prefix,
@@ -353,7 +353,7 @@ export class Bridge {
       if (this.closed) return;
       this.outbox.add(change.key); // sent again after the next sync, or shortly
       if (this.redis.connected && this.synced) {
-        this.sendFailures.warn(`sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
+        this.failures.warn(`sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
         setTimeout(() => this.enqueue(change.key), RETRY_MS);
       }
     }
@@ -446,8 +446,10 @@ export class Bridge {
           }
           entries = read.entries;
         }
-      } catch {
+      } catch (error) {
         if (this.closed) return;
+        // Said when Redis is there and still refuses (the stream made something else, say); a dropped connection says so itself.
+        if (this.redis.connected) this.failures.warn(`reading the stream failed: ${(error as Error).message}`);
         await sleep(RETRY_MS);
         idle = false;
         continue;
@@ -494,7 +496,7 @@ export class Bridge {
     this.closed = true;
     clearInterval(this.timeCheck);
     this.warnings.close();
-    this.sendFailures.close();
+    this.failures.close();
     this.local.stop();
     for (const wake of this.syncWaiters.splice(0)) wake();
     await this.redis.close();

@@ -56,8 +56,12 @@ local held = current and version(current)
 if held and held[1] <= latest and not wins(offered, held) then
   return {0, current}
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+-- The stream first: a script is not undone when a command fails, and an XADD that fails (the key
+-- made something else than a stream) must not leave the record current without its entry (readers
+-- would never see it, and the bridge, offering it again, would find it taken). HGET above already
+-- showed the HSET cannot fail.
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', ARGV[1], 'r', ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return {1, id}
 `;
 

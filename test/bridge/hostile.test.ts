@@ -237,3 +237,22 @@ t.test('each bad record alone, in the stream, in the hash at start and in the ha
     }
   }
 });
+
+t.test('the stream made a string: sends fail and are said, nothing is taken without its entry, and all is sent once it is a stream again', async (t) => {
+  const redis = await RedisServer.start(t);
+  const client = redis.client(t);
+  const a = hostStore(t);
+  const b = hostStore(t);
+  const processes = await Promise.all([a, b].map((store) => startBridge(t, store, redis.url, PREFIX)));
+  const { values, stream } = namespaceKeys(PREFIX);
+  a.set(`${PREFIX}before`, 'v0');
+  await waitFor('a first key → b', () => b.getString(`${PREFIX}before`) === 'v0', 15_000);
+  await client.del(stream);
+  await client.set(stream, 'not a stream');
+  a.set(`${PREFIX}meanwhile`, 'sent when the stream is back');
+  await waitFor('a to say its send failed', () => /sending "job:meanwhile" failed: .*WRONGTYPE/.test(processes[0]!.output()), 15_000);
+  t.equal(await client.hexists(values, `${PREFIX}meanwhile`), 0, 'the record was not made current without its stream entry');
+  await client.del(stream);
+  await waitFor('the key → b once the stream can be written', () => convergedOn(client, [a, b], `${PREFIX}meanwhile`, 'sent when the stream is back'), 15_000);
+  stillRunning(t, processes);
+});
