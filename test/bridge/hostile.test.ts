@@ -158,7 +158,11 @@ t.test('bad current records in the hash: bridges start, take the good ones, repl
   b.set(`${PREFIX}y`, 'written over zzz');
   await waitFor('job:y converges', () => convergedOn(client, [a, b], `${PREFIX}y`, 'written over zzz'), 15_000);
   stillRunning(t, processes);
-  t.match(processes[0]!.output(), /skipped hash field "job:x" of splinter:\{p:job:\}:values: .*ffffffffffffffff/, 'the far-future hash field is named');
+  // The first bridge to resynchronise replaces it (it holds job:x), so the other may never see it.
+  t.ok(
+    processes.some((running) => /skipped hash field "job:x" of splinter:\{p:job:\}:values: its stamp ffffffffffffffff is more than 60 s past Redis's clock/.test(running.output())),
+    'the far-future hash field is named',
+  );
   t.match(processes[0]!.output(), /skipped hash field "job:y" of splinter:\{p:job:\}:values: a record has at least 19 bytes, this one 3/, 'so is zzz');
 });
 
