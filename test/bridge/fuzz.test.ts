@@ -112,7 +112,7 @@ t.test('malformed records in every Redis key of the bridges: none exits, good ke
       behind = good.filter((key, i) => !stores.every((store) => store.getString(key) === `final ${i}`) || records.get(key)?.value?.toString() !== `final ${i}`).join(' ');
       return behind === '';
     },
-    30_000,
+    60_000,
   ).then(
     () => true,
     () => false,

@@ -125,9 +125,9 @@ export interface BridgeProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-/** `splinter bridge` as a process of its own (node --import tsx directly, so a kill reaches it), once it says it is bridging. */
-export async function startBridge(t: Test, store: Store, url: string, prefix: string, extra: string[] = []): Promise<BridgeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliMain, 'bridge', '--use', store.target!, '--redis', url, '--prefix', prefix, ...extra], {
+/** `splinter bridge` as a process of its own (node --import tsx directly, so a kill reaches it), once it says it is bridging; `preload`: modules imported first. */
+export async function startBridge(t: Test, store: Store, url: string, prefix: string, extra: string[] = [], preload: string[] = []): Promise<BridgeProcess> {
+  const child = spawn(process.execPath, [...preload.flatMap((file) => ['--import', file]), '--import', 'tsx', cliMain, 'bridge', '--use', store.target!, '--redis', url, '--prefix', prefix, ...extra], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -12,6 +12,9 @@ import { encodeRecord, type Change } from '../../src/bridge/codec.js';
 import { namespaceKeys } from '../../src/bridge/namespace.js';
 import { PUT_SCRIPT } from '../../src/bridge/put-script.js';
 import type { Store } from '../../src/index.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../helpers/fixtures.js';
 import { Peer } from '../helpers/peer.js';
 import { hostStore, RedisServer, redisRecords, startBridge, waitFor, type BridgeProcess } from './helpers.js';
 
@@ -73,14 +76,15 @@ t.test('the put script takes a garbage or far-future current record as none, and
     const [taken] = (await client.eval(PUT_SCRIPT, 2, 'h', 's', 'k', offered, 100)) as [number, unknown];
     return taken;
   };
-  const now = record('k', 'new');
+  const stamped = Date.now();
+  const now = record('k', 'new', { wall: stamped, counter: 0 });
   t.equal(await put('zzz', now), 1, 'zzz (hostLength nil before) is no current record');
   t.equal(await put('', now), 1, 'an empty field is none');
   t.equal(await put(Buffer.concat([Buffer.from('0000000000000000s'), Buffer.from([1, 200]), Buffer.from('h')]), now), 1, 'a record cut short is none');
   t.equal(await put(record('k', 'future', FAR_FUTURE), now), 1, 'a record stamped ffffffffffffffff is none');
   t.equal(await put(record('k', 'future', { wall: Date.now() + 5 * 60_000, counter: 0 }), now), 1, 'nor is one five minutes ahead');
   t.equal(await put(record('k', 'soon', { wall: Date.now() + 30_000, counter: 0 }), now), 0, 'a record 30 s ahead is a real winner');
-  t.equal(await put(record('k', 'older', { wall: Date.now() - 1_000, counter: 0 }), now), 1, 'and an older one loses, as before');
+  t.equal(await put(record('k', 'older', { wall: stamped - 1_000, counter: 0 }), now), 1, 'and an older one loses, as before');
   t.equal(await client.hgetBuffer('h', 'k').then((held) => held?.equals(now)), true, 'the record taken is the current one');
   await t.rejects(put(undefined, Buffer.from('not a record')), /not a record/, 'a record offered that is not one is refused');
 });
@@ -258,5 +262,22 @@ t.test('the stream made a string: sends fail and are said, nothing is taken with
   t.equal(await client.hexists(values, `${PREFIX}meanwhile`), 0, 'the record was not made current without its stream entry');
   await client.del(stream);
   await waitFor('the key → b once the stream can be written', () => convergedOn(client, [a, b], `${PREFIX}meanwhile`, 'sent when the stream is back'), 15_000);
+  stillRunning(t, processes);
+});
+
+t.test('a host whose clock is an hour ahead stamps like the others: a later write elsewhere still wins', async (t) => {
+  const redis = await RedisServer.start(t);
+  const client = redis.client(t);
+  const skew = path.join(tempDir(t), 'an-hour-ahead.mjs');
+  fs.writeFileSync(skew, 'const real = Date.now;\nDate.now = () => real() + 3_600_000;\n');
+  const ahead = hostStore(t);
+  const onTime = hostStore(t);
+  const processes = [await startBridge(t, ahead, redis.url, PREFIX, [], [skew]), await startBridge(t, onTime, redis.url, PREFIX)];
+  ahead.set(`${PREFIX}k`, 'from the host an hour ahead');
+  await waitFor('its write → the other host', () => convergedOn(client, [ahead, onTime], `${PREFIX}k`, 'from the host an hour ahead'), 15_000);
+  onTime.set(`${PREFIX}k`, 'later, from a host on time');
+  await waitFor('the later write everywhere', () => convergedOn(client, [ahead, onTime], `${PREFIX}k`, 'later, from a host on time'), 15_000);
+  ahead.set(`${PREFIX}k`, 'and later again, from the host ahead');
+  await waitFor('and the next one', () => convergedOn(client, [ahead, onTime], `${PREFIX}k`, 'and later again, from the host ahead'), 15_000);
   stillRunning(t, processes);
 });
