@@ -21,6 +21,19 @@ async function holds(condition: () => boolean | Promise<boolean>): Promise<boole
   }
 }
 
+/** `store.set`, again after a moment while a bridge holds the slot (EAGAIN: its writer was descheduled inside). */
+export async function setWhenFree(store: Store, key: string, value: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      store.set(key, value);
+      return;
+    } catch (error) {
+      if (!isSplinterError(error, 'EAGAIN') || attempt >= 1_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+}
+
 /** Resolves when `condition` holds, checking every 5 ms; rejects naming `what` after `timeoutMs`. */
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
