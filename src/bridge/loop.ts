@@ -17,7 +17,7 @@ import { FUTURE_LIMIT_MS, HybridClock, stampText } from './clock.js';
 import { compareVersions, type Change, type Version } from './codec.js';
 import { showKeyBytes } from './key-bytes.js';
 import { checkOptions, type BridgeEvent, type BridgeOptions, type CheckedOptions } from './options.js';
-import { isBadRecord, RedisSide, STREAM_START, type Read, type StreamEntry, type StreamId } from './redis-side.js';
+import { compareStreamIds, isBadRecord, RedisSide, STREAM_START, type Read, type StreamEntry, type StreamId } from './redis-side.js';
 import { StoreSide } from './store-side.js';
 import { Warnings } from './warnings.js';
 
@@ -30,6 +30,8 @@ interface KeyState {
   version: Version | undefined;
   /** Redis holds this version, or a newer one. */
   sent: boolean;
+  /** The stream entry that carried this version, when known (the bridge's own put, or an entry it read). */
+  entryId?: StreamId | undefined;
 }
 
 export interface BridgeStats {
@@ -218,7 +220,7 @@ export class Bridge {
   }
 
   /** A change read from Redis, written into the store when it is one to take and it wins; undefined when it was skipped. */
-  private takeRemote({ change, where }: Read): Change | undefined {
+  private takeRemote({ change, where }: Read, entryId?: StreamId): Change | undefined {
     if (isBadRecord(change)) {
       this.skipBad(where, change.why);
       return undefined;
@@ -227,14 +229,14 @@ export class Bridge {
       this.skipBad(where, `its stamp ${stampText(change.stamp)} is more than ${FUTURE_LIMIT_MS / 1000} s past Redis's clock`);
       return undefined;
     }
-    this.applyRemoteSafely(change);
+    this.applyRemoteSafely(change, 0, entryId);
     return change;
   }
 
   /** applyRemote, with a failure of the store under us (corrupt, say) said rather than thrown: the next change of the key tries again. */
-  private applyRemoteSafely(change: Change, attempt = 0): void {
+  private applyRemoteSafely(change: Change, attempt = 0, entryId?: StreamId): void {
     try {
-      this.applyRemote(change, attempt);
+      this.applyRemote(change, attempt, entryId);
     } catch (error) {
       this.report('error', `writing ${JSON.stringify(change.key)} into the store failed: ${(error as Error).message}`);
     }
@@ -264,20 +266,29 @@ export class Bridge {
     this.enqueue(key);
   }
 
-  /** A change from Redis: written into the store when it wins over what the store holds. */
-  private applyRemote(change: Change, attempt = 0): void {
+  /** A change from Redis (from stream entry `entryId`, if it came so): written into the store when it wins over what the store holds. */
+  private applyRemote(change: Change, attempt = 0, entryId?: StreamId): void {
     if (this.closed || this.storeGone() || !this.local.inNamespace(change.key)) return;
     this.clock.observe(change.stamp);
     const state = this.states.get(change.key);
     if (state?.version !== undefined) {
       const order = compareVersions(change, state.version);
-      if (order === 0) state.sent = true; // our own record, or one already written
+      if (order === 0) {
+        state.sent = true; // our own record, or one already written
+        if (entryId !== undefined) state.entryId = entryId;
+      }
+      if (order < 0 && state.sent && entryId !== undefined && state.entryId !== undefined && compareStreamIds(entryId, state.entryId) > 0) {
+        // An older version appended after ours: Redis's current record went back (garbage was written over
+        // ours, and a bridge that never saw ours sent its own after a resync). Ours is offered again.
+        state.sent = false;
+        this.enqueue(change.key);
+      }
       if (order <= 0) return;
     }
     // A local write the watch has not reported yet is newer than this change: it wins.
     const now = this.local.read(change.key);
     if (now === undefined) {
-      setTimeout(() => this.applyRemoteSafely(change, attempt + 1), busyDelay(attempt));
+      setTimeout(() => this.applyRemoteSafely(change, attempt + 1, entryId), busyDelay(attempt));
       return;
     }
     const noticed = state === undefined ? now.value === undefined : (state.epoch === now.epoch && state.epoch !== -1n) || sameContent(state, now);
@@ -290,14 +301,14 @@ export class Bridge {
       return;
     }
     if (sameContent(now, change)) {
-      this.states.set(change.key, { epoch: now.epoch, value: change.value, type: change.type, version: change, sent: true });
+      this.states.set(change.key, { epoch: now.epoch, value: change.value, type: change.type, version: change, sent: true, entryId });
       return;
     }
     try {
       this.local.write(change.key, change.value, change.type);
     } catch (error) {
       if (isSplinterError(error, 'EAGAIN')) {
-        setTimeout(() => this.applyRemoteSafely(change, attempt + 1), busyDelay(attempt));
+        setTimeout(() => this.applyRemoteSafely(change, attempt + 1, entryId), busyDelay(attempt));
         return;
       }
       this.counts.unwritten++;
@@ -307,7 +318,7 @@ export class Bridge {
     this.counts.applied++;
     const after = this.local.read(change.key);
     const wrote = after !== undefined && sameContent(after, change);
-    this.states.set(change.key, { epoch: wrote ? after.epoch : -1n, value: change.value, type: change.type, version: change, sent: true });
+    this.states.set(change.key, { epoch: wrote ? after.epoch : -1n, value: change.value, type: change.type, version: change, sent: true, entryId });
     if (!wrote) this.onLocalChange(change.key); // someone wrote between our write and our look: theirs is a new change
   }
 
@@ -338,7 +349,10 @@ export class Bridge {
       const state = this.states.get(change.key);
       if (result.accepted) {
         this.counts.sent++;
-        if (state?.version !== undefined && compareVersions(state.version, change) === 0) state.sent = true;
+        if (state?.version !== undefined && compareVersions(state.version, change) === 0) {
+          state.sent = true;
+          state.entryId = result.id;
+        }
       } else {
         // A newer version won: taken now (the stream brings it too, but maybe later).
         const current = this.takeRemote(result.current);
@@ -456,7 +470,7 @@ export class Bridge {
       }
       if (at !== this.syncCount || this.closed) continue;
       for (const entry of entries) {
-        this.takeRemote(entry);
+        this.takeRemote(entry, entry.id);
         this.lastId = entry.id;
       }
       idle = entries.length === 0;

@@ -34,8 +34,8 @@ export interface Read {
 }
 
 export type PutResult =
-  /** Redis took the record as the key's current one. */
-  | { readonly accepted: true }
+  /** Redis took the record as the key's current one, in the stream entry `id`. */
+  | { readonly accepted: true; readonly id: StreamId }
   /** Refused: the winning record Redis holds (or, should it not be one, what is wrong with it). */
   | { readonly accepted: false; readonly current: Read };
 
@@ -210,7 +210,7 @@ export class RedisSide {
     const client = this.main as unknown as BridgeCommands;
     const key = keyToRedis(change.key);
     const [taken, reply] = await client.splinterBridgePutBuffer(this.keys.values, this.keys.stream, key, encodeRecord(change), this.options.streamMaxLength);
-    if (taken === 1) return { accepted: true };
+    if (taken === 1) return { accepted: true, id: reply.toString('latin1') };
     const where = `the current record of ${showKeyBytes(key)} in ${this.keys.values}`;
     return { accepted: false, current: { where, change: Buffer.isBuffer(reply) ? changeOf(key, reply, this.prefixBytes) : { why: 'the put script answered without one' } } };
   }

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../helpers/fixtures.js';
 import { Peer } from '../helpers/peer.js';
-import { hostStore, RedisServer, redisRecords, startBridge, waitFor, type BridgeProcess } from './helpers.js';
+import { hostStore, RedisServer, redisRecords, setWhenFree, startBridge, waitFor, type BridgeProcess } from './helpers.js';
 
 const PREFIX = 'job:';
 /** The largest wall time a stamp's 12 hex digits hold. */
@@ -280,4 +280,23 @@ t.test('a host whose clock is an hour ahead stamps like the others: a later writ
   ahead.set(`${PREFIX}k`, 'and later again, from the host ahead');
   await waitFor('and the next one', () => convergedOn(client, [ahead, onTime], `${PREFIX}k`, 'and later again, from the host ahead'), 15_000);
   stillRunning(t, processes);
+});
+
+t.test("Redis's current record going back (an older record appended after a newer one) is healed: the newer is offered again", async (t) => {
+  const redis = await RedisServer.start(t);
+  const client = redis.client(t);
+  const a = hostStore(t);
+  const b = hostStore(t);
+  const bridges = await Promise.all([a, b].map((store, i) => bridge({ store, redis: redis.url, prefix: PREFIX, hostId: `${'ab'[i]}-${process.pid}` })));
+  t.teardown(() => Promise.all(bridges.map((running) => running.close())));
+  const key = `${PREFIX}k`;
+  const older = { wall: Date.now() - 60_000, counter: 0 };
+  await setWhenFree(a, key, 'newer');
+  await waitFor('the newer value everywhere', () => convergedOn(client, [a, b], key, 'newer'), 15_000);
+  // What a bridge that never saw "newer" does after garbage replaced it in the hash and a resync: its older record is taken.
+  const { values, stream } = namespaceKeys(PREFIX);
+  await client.hset(values, key, record(key, 'older', older));
+  await client.xadd(stream, '*', 'k', key, 'r', record(key, 'older', older));
+  await waitFor('Redis holds the newer value again', () => convergedOn(client, [a, b], key, 'newer'), 15_000);
+  t.same([a, b].map((store) => store.getString(key)), ['newer', 'newer'], 'and the stores kept it');
 });
