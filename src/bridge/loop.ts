@@ -463,7 +463,7 @@ export class Bridge {
       } catch (error) {
         if (this.closed) return;
         // Said when Redis is there and still refuses (the stream made something else, say); a dropped connection says so itself.
-        if (this.redis.connected) this.failures.warn(`reading the stream failed: ${(error as Error).message}`);
+        if (this.redis.connected && this.redis.readerConnected) this.failures.warn(`reading the stream failed: ${(error as Error).message}`);
         await sleep(RETRY_MS);
         idle = false;
         continue;

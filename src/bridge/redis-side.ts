@@ -191,6 +191,11 @@ export class RedisSide {
     return this.main.status === 'ready';
   }
 
+  /** The stream reader's connection is up (it reconnects on its own after a drop). */
+  get readerConnected(): boolean {
+    return this.reader.status === 'ready';
+  }
+
   /** The namespace's generation, made now if Redis has none (new namespace, or Redis lost its data). */
   async generation(): Promise<string> {
     await this.main.set(this.keys.generation, randomUUID(), 'NX');
