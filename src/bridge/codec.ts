@@ -8,6 +8,9 @@
  *   18  1 byte    H, the length of the host id
  *   19  H bytes   the host id (ASCII)
  *   19+H …        the value (none for an unset)
+ *
+ * Whatever Redis holds is read as hostile: decodeRecord says why bytes are not a record rather
+ * than guessing (put-script.ts's Lua applies the same rules to the current record).
  */
 import { compareStamps, parseStamp, STAMP_CHARS, stampText, type Stamp } from './clock.js';
 
@@ -52,15 +55,18 @@ export function encodeRecord(change: Change): Buffer {
   return record;
 }
 
-/** The change a record holds, or undefined when the bytes are not a record (never written by a bridge). */
-export function decodeRecord(key: string, record: Buffer): Change | undefined {
-  if (record.length < HEAD) return undefined;
+/** The change a record holds, or (a string) why the bytes are not a record a bridge writes. */
+export function decodeRecord(key: string, record: Buffer): Change | string {
+  if (record.length < HEAD) return `a record has at least ${HEAD} bytes, this one ${record.length}`;
   const stamp = parseStamp(record.toString('latin1', 0, STAMP_CHARS));
+  if (stamp === undefined) return `a record starts with a stamp of ${STAMP_CHARS} hex digits, this one with 0x${record.subarray(0, STAMP_CHARS).toString('hex')}`;
   const op = record[STAMP_CHARS];
+  if (op !== OP_SET && op !== OP_UNSET) return `a record's operation is 's' or 'u', this one is byte ${op}`;
   const hostLength = record[STAMP_CHARS + 2]!;
-  if (stamp === undefined || (op !== OP_SET && op !== OP_UNSET) || record.length < HEAD + hostLength) return undefined;
+  if (record.length < HEAD + hostLength) return `the record is cut short: its host id needs ${hostLength} bytes, ${record.length - HEAD} follow`;
   const host = record.toString('latin1', HEAD, HEAD + hostLength);
+  if (!HOST_ID_PATTERN.test(host)) return `a host id is 1..255 printable ASCII characters, this one is 0x${record.subarray(HEAD, HEAD + hostLength).toString('hex')}`;
   const value = op === OP_SET ? Buffer.from(record.subarray(HEAD + hostLength)) : undefined;
-  if (value !== undefined && value.length === 0) return undefined; // a store value is never empty
+  if (value !== undefined && value.length === 0) return 'the record sets an empty value (a store value is never empty)';
   return { key, stamp, host, type: record[STAMP_CHARS + 1]!, value };
 }

@@ -6,14 +6,20 @@
  * the value's version. A change the watch reports at that epoch, or with that same content, is the
  * bridge's own write (no echo); anything else is a local write, stamped now. A key whose version
  * Redis has not acknowledged stays in the outbox until it has: the store is the source.
+ *
+ * Everything read from Redis is hostile input: a stream entry, hash field or answer that is not a
+ * change this bridge can apply (a bad key, bytes that are not a record, a stamp from the future)
+ * is skipped, counted in stats() and said in a bounded warning, and the bridge goes on.
  */
 import { isSplinterError, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
-import { HybridClock } from './clock.js';
+import { FUTURE_LIMIT_MS, HybridClock, stampText } from './clock.js';
 import { compareVersions, type Change, type Version } from './codec.js';
+import { showKeyBytes } from './key-bytes.js';
 import { checkOptions, type BridgeEvent, type BridgeOptions, type CheckedOptions } from './options.js';
-import { RedisSide, STREAM_START, type StreamEntry, type StreamId } from './redis-side.js';
+import { compareStreamIds, isBadRecord, RedisSide, STREAM_START, type Read, type StreamEntry, type StreamId } from './redis-side.js';
 import { StoreSide } from './store-side.js';
+import { Warnings } from './warnings.js';
 
 interface KeyState {
   /** The store epoch the value below was seen at (-1n: not known, look at the content). */
@@ -24,6 +30,8 @@ interface KeyState {
   version: Version | undefined;
   /** Redis holds this version, or a newer one. */
   sent: boolean;
+  /** The stream entry that carried this version, when known (the bridge's own put, or an entry it read). */
+  entryId?: StreamId | undefined;
 }
 
 export interface BridgeStats {
@@ -35,12 +43,22 @@ export interface BridgeStats {
   readonly resyncs: number;
   /** Keys whose latest local change Redis has not acknowledged yet. */
   readonly pending: number;
+  /** Records read from Redis and skipped: a stream entry, hash field or answer that held no change this bridge can apply (a bad key, bytes that are not a record, a stamp from the future). */
+  readonly rejected: number;
+  /** Local keys the bridge cannot carry (bytes that are not UTF-8), each counted once while the store holds it. */
+  readonly uncarried: number;
+  /** Remote values this store could not take (larger than its values, the store full, …). */
+  readonly unwritten: number;
 }
 
 const READ_BLOCK_MS = 1_000;
 const READ_COUNT = 1_000;
 const RETRY_MS = 100;
 const CLOSE_FLUSH_MS = 1_000;
+/** A key Redis refused in favour of a record this bridge cannot take is offered again this much later. */
+const BLOCKED_RETRY_MS = 1_000;
+/** How often the estimate of Redis's clock is measured again (besides each synchronisation). */
+const TIME_CHECK_MS = 60_000;
 
 function sameContent(a: { value: Buffer | undefined; type: number }, b: { value: Buffer | undefined; type: number }): boolean {
   if (a.value === undefined || b.value === undefined) return a.value === b.value;
@@ -55,7 +73,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Bridge {
   readonly hostId: string;
   readonly prefix: string;
-  private readonly clock = new HybridClock();
+  /** Stamps in Redis's time as this bridge estimates it: hosts' own clocks do not matter. */
+  private readonly clock = new HybridClock(() => Date.now() + this.redisOffsetMs);
+  /** Redis's TIME minus this host's clock, measured at each synchronisation and every TIME_CHECK_MS. */
+  private redisOffsetMs = 0;
+  private timeCheck: NodeJS.Timeout | undefined;
+  /** Records and keys skipped, each said once, a few lines per window. */
+  private readonly warnings: Warnings;
+  /** Sends and stream reads that failed (one per key when a connection drops under many): a few lines per window. */
+  private readonly failures: Warnings;
   private readonly states = new Map<string, KeyState>();
   private readonly outbox = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
@@ -76,7 +102,7 @@ export class Bridge {
   /** The last error reported (each is reported once until the bridge is in step again). */
   private lastError: string | undefined;
   private readLoopDone: Promise<void> = Promise.resolve();
-  private counts = { sent: 0, applied: 0, resyncs: 0 };
+  private counts = { sent: 0, applied: 0, resyncs: 0, rejected: 0, uncarried: 0, unwritten: 0 };
 
   private constructor(
     private readonly options: CheckedOptions,
@@ -86,7 +112,19 @@ export class Bridge {
   ) {
     this.hostId = options.hostId;
     this.prefix = options.prefix;
-    this.local = new StoreSide(store, options.prefix, (key) => this.onLocalChange(key), (error) => this.report('error', `watching the store failed: ${(error as Error).message}`), options.scanIntervalMs);
+    this.warnings = new Warnings((message) => this.report('skipped', message), "more skipped (stats() counts them)", true);
+    this.failures = new Warnings((message) => this.report('error', message), 'more sends or reads failed (each is tried again)', false);
+    this.local = new StoreSide(
+      store,
+      options.prefix,
+      (key) => this.onLocalChange(key),
+      (error) => this.report('error', `watching the store failed: ${(error as Error).message}`),
+      options.scanIntervalMs,
+      (key, why) => {
+        this.counts.uncarried++;
+        this.warnings.warn(`skipped the local key ${showKeyBytes(Buffer.from(key))}: ${why}; it stays on this host`);
+      },
+    );
   }
 
   /** Connects, brings the store and Redis level (Redis's current values first), and starts mirroring. */
@@ -130,6 +168,9 @@ export class Bridge {
     await this.sync();
     if (!this.synced) throw new SplinterError('ECONNREFUSED', `bridge: the first synchronisation with Redis failed: ${this.lastError ?? 'the connection closed'}`);
     this.local.start(this.states.keys());
+    this.timeCheck = setInterval(() => {
+      if (this.synced) this.measureRedisTime().catch(() => undefined); // the next synchronisation measures again
+    }, TIME_CHECK_MS).unref();
     this.redis.watchConnection(
       () => void this.sync(),
       (why) => {
@@ -165,10 +206,52 @@ export class Bridge {
     }
   }
 
+  /** Redis's clock minus ours, from one TIME: the clock's wall time is ours plus this. */
+  private async measureRedisTime(): Promise<void> {
+    const before = Date.now();
+    const redisNow = await this.redis.time();
+    this.redisOffsetMs = redisNow - Math.round((before + Date.now()) / 2);
+  }
+
+  /** A record from Redis that holds no change to apply: skipped, counted and said. */
+  private skipBad(where: string, why: string): void {
+    this.counts.rejected++;
+    this.warnings.warn(`skipped ${where}: ${why}`);
+  }
+
+  /** A change read from Redis, written into the store when it is one to take and it wins; undefined when it was skipped. */
+  private takeRemote({ change, where }: Read, entryId?: StreamId): Change | undefined {
+    if (isBadRecord(change)) {
+      this.skipBad(where, change.why);
+      return undefined;
+    }
+    if (this.clock.tooFarAhead(change.stamp)) {
+      this.skipBad(where, `its stamp ${stampText(change.stamp)} is more than ${FUTURE_LIMIT_MS / 1000} s past Redis's clock`);
+      return undefined;
+    }
+    this.applyRemoteSafely(change, 0, entryId);
+    return change;
+  }
+
+  /** applyRemote, with a failure of the store under us (corrupt, say) said rather than thrown: the next change of the key tries again. */
+  private applyRemoteSafely(change: Change, attempt = 0, entryId?: StreamId): void {
+    try {
+      this.applyRemote(change, attempt, entryId);
+    } catch (error) {
+      this.report('error', `writing ${JSON.stringify(change.key)} into the store failed: ${(error as Error).message}`);
+    }
+  }
+
   /** A change of a key in the store (or maybe none: the watch and the scan report generously). */
   private onLocalChange(key: string, attempt = 0): void {
     if (this.closed || this.storeGone()) return;
-    const now = this.local.read(key);
+    let now: ReturnType<StoreSide['read']>;
+    try {
+      now = this.local.read(key);
+    } catch (error) {
+      this.report('error', `reading ${JSON.stringify(key)} from the store failed: ${(error as Error).message}`);
+      return;
+    }
     if (now === undefined) {
       setTimeout(() => this.onLocalChange(key, attempt + 1), busyDelay(attempt)); // a writer is in the slot right now
       return;
@@ -183,20 +266,29 @@ export class Bridge {
     this.enqueue(key);
   }
 
-  /** A change from Redis: written into the store when it wins over what the store holds. */
-  private applyRemote(change: Change, attempt = 0): void {
+  /** A change from Redis (from stream entry `entryId`, if it came so): written into the store when it wins over what the store holds. */
+  private applyRemote(change: Change, attempt = 0, entryId?: StreamId): void {
     if (this.closed || this.storeGone() || !this.local.inNamespace(change.key)) return;
     this.clock.observe(change.stamp);
     const state = this.states.get(change.key);
     if (state?.version !== undefined) {
       const order = compareVersions(change, state.version);
-      if (order === 0) state.sent = true; // our own record, or one already written
+      if (order === 0) {
+        state.sent = true; // our own record, or one already written
+        if (entryId !== undefined) state.entryId = entryId;
+      }
+      if (order < 0 && state.sent && entryId !== undefined && state.entryId !== undefined && compareStreamIds(entryId, state.entryId) > 0) {
+        // An older version appended after ours: Redis's current record went back (garbage was written over
+        // ours, and a bridge that never saw ours sent its own after a resync). Ours is offered again.
+        state.sent = false;
+        this.enqueue(change.key);
+      }
       if (order <= 0) return;
     }
     // A local write the watch has not reported yet is newer than this change: it wins.
     const now = this.local.read(change.key);
     if (now === undefined) {
-      setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
+      setTimeout(() => this.applyRemoteSafely(change, attempt + 1, entryId), busyDelay(attempt));
       return;
     }
     const noticed = state === undefined ? now.value === undefined : (state.epoch === now.epoch && state.epoch !== -1n) || sameContent(state, now);
@@ -209,23 +301,24 @@ export class Bridge {
       return;
     }
     if (sameContent(now, change)) {
-      this.states.set(change.key, { epoch: now.epoch, value: change.value, type: change.type, version: change, sent: true });
+      this.states.set(change.key, { epoch: now.epoch, value: change.value, type: change.type, version: change, sent: true, entryId });
       return;
     }
     try {
       this.local.write(change.key, change.value, change.type);
     } catch (error) {
       if (isSplinterError(error, 'EAGAIN')) {
-        setTimeout(() => this.applyRemote(change, attempt + 1), busyDelay(attempt));
+        setTimeout(() => this.applyRemoteSafely(change, attempt + 1, entryId), busyDelay(attempt));
         return;
       }
-      this.report('skipped', `${JSON.stringify(change.key)} from ${change.host} was not written: ${(error as Error).message}`);
+      this.counts.unwritten++;
+      this.warnings.warn(`skipped ${JSON.stringify(change.key)} from ${change.host} (stamp ${stampText(change.stamp)}): this store cannot take it: ${(error as Error).message}`);
       return;
     }
     this.counts.applied++;
     const after = this.local.read(change.key);
     const wrote = after !== undefined && sameContent(after, change);
-    this.states.set(change.key, { epoch: wrote ? after.epoch : -1n, value: change.value, type: change.type, version: change, sent: true });
+    this.states.set(change.key, { epoch: wrote ? after.epoch : -1n, value: change.value, type: change.type, version: change, sent: true, entryId });
     if (!wrote) this.onLocalChange(change.key); // someone wrote between our write and our look: theirs is a new change
   }
 
@@ -256,16 +349,25 @@ export class Bridge {
       const state = this.states.get(change.key);
       if (result.accepted) {
         this.counts.sent++;
-        if (state?.version !== undefined && compareVersions(state.version, change) === 0) state.sent = true;
-      } else if (result.current !== undefined) {
-        this.applyRemote(result.current); // a newer version won; the stream brings it too, but maybe later
-        if (state?.version !== undefined && compareVersions(state.version, change) === 0 && compareVersions(result.current, change) >= 0) state.sent = true;
+        if (state?.version !== undefined && compareVersions(state.version, change) === 0) {
+          state.sent = true;
+          state.entryId = result.id;
+        }
+      } else {
+        // A newer version won: taken now (the stream brings it too, but maybe later).
+        const current = this.takeRemote(result.current);
+        if (current !== undefined) {
+          if (state?.version !== undefined && compareVersions(state.version, change) === 0 && compareVersions(current, change) >= 0) state.sent = true;
+        } else if (!this.closed) {
+          // Redis holds a winner this bridge cannot take (a stamp just past the bound, say): offered again later, when it may be.
+          setTimeout(() => this.enqueue(change.key), BLOCKED_RETRY_MS).unref();
+        }
       }
     } catch (error) {
       if (this.closed) return;
       this.outbox.add(change.key); // sent again after the next sync, or shortly
       if (this.redis.connected && this.synced) {
-        this.report('error', `sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
+        this.failures.warn(`sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
         setTimeout(() => this.enqueue(change.key), RETRY_MS);
       }
     }
@@ -287,6 +389,7 @@ export class Bridge {
     this.syncing = true;
     this.synced = false;
     try {
+      await this.measureRedisTime();
       const generation = await this.redis.generation();
       const first = this.generation === undefined;
       const full = first || this.forceFull || generation !== this.generation || !(await this.redis.holdsAfter(this.lastId));
@@ -295,9 +398,10 @@ export class Bridge {
         const snapshot = await this.redis.snapshot();
         this.lastId = snapshot.lastId;
         const held = new Map<string, Change>();
-        for (const change of snapshot.changes) {
-          held.set(change.key, change);
-          this.applyRemote(change);
+        for (const read of snapshot.records) {
+          // A record skipped is not held: a key of ours that has one is sent, and replaces it.
+          const change = this.takeRemote(read);
+          if (change !== undefined) held.set(change.key, change);
         }
         for (const [key, state] of this.states) {
           if (state.version === undefined) state.version = { stamp: this.clock.now(), host: this.hostId };
@@ -356,15 +460,17 @@ export class Bridge {
           }
           entries = read.entries;
         }
-      } catch {
+      } catch (error) {
         if (this.closed) return;
+        // Said when Redis is there and still refuses (the stream made something else, say); a dropped connection says so itself.
+        if (this.redis.connected && this.redis.readerConnected) this.failures.warn(`reading the stream failed: ${(error as Error).message}`);
         await sleep(RETRY_MS);
         idle = false;
         continue;
       }
       if (at !== this.syncCount || this.closed) continue;
       for (const entry of entries) {
-        if (entry.change !== undefined) this.applyRemote(entry.change);
+        this.takeRemote(entry, entry.id);
         this.lastId = entry.id;
       }
       idle = entries.length === 0;
@@ -393,11 +499,18 @@ export class Bridge {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.synced && !this.store.closed) {
-      this.lookAtEverything();
+      try {
+        this.lookAtEverything();
+      } catch (error) {
+        this.report('error', `looking at the store's keys failed: ${(error as Error).message}`);
+      }
       this.flush();
       await Promise.race([Promise.allSettled([...this.inflight]), sleep(CLOSE_FLUSH_MS)]);
     }
     this.closed = true;
+    clearInterval(this.timeCheck);
+    this.warnings.close();
+    this.failures.close();
     this.local.stop();
     for (const wake of this.syncWaiters.splice(0)) wake();
     await this.redis.close();

@@ -7,7 +7,7 @@ import { KEY_MAX_BYTES } from '../layout/constants.js';
 import { HOST_ID_PATTERN } from './codec.js';
 
 export interface BridgeEvent {
-  /** connected: (re)synced with Redis; disconnected: Redis went away (changes wait in the store); skipped: a remote value this store cannot hold; error: anything else. */
+  /** connected: (re)synced with Redis; disconnected: Redis went away (changes wait in the store); skipped: a record from Redis that is not one to apply, a local key the bridge cannot carry, or a remote value this store cannot hold; error: anything else. */
   readonly type: 'connected' | 'disconnected' | 'skipped' | 'error';
   readonly message: string;
 }
@@ -27,7 +27,7 @@ export interface BridgeOptions {
   scanIntervalMs?: number | undefined;
   /** How long the first connection may take (ms); default 5,000. */
   connectTimeoutMs?: number | undefined;
-  /** Connection changes, values skipped, errors. */
+  /** Connection changes, what was skipped (a few lines per 10 s at most), errors. */
   onEvent?: ((event: BridgeEvent) => void) | undefined;
 }
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import { SplinterError } from '../errors.js';
 import { decodeRecord, encodeRecord, type Change } from './codec.js';
+import { keyFromRedis, keyToRedis, showKeyBytes } from './key-bytes.js';
 import { namespaceKeys, type NamespaceKeys } from './namespace.js';
 import { PUT_SCRIPT, STREAM_STATE_SCRIPT } from './put-script.js';
 
@@ -21,17 +22,29 @@ export function compareStreamIds(a: StreamId, b: StreamId): number {
   return Number(am) - Number(bm) || Number(as) - Number(bs);
 }
 
-export interface PutResult {
-  /** True when Redis took the record as the key's current one. */
-  readonly accepted: boolean;
-  /** When refused: the winning record Redis holds. */
-  readonly current: Change | undefined;
+/** Something read from Redis that is not a change a bridge can apply, and why. */
+export interface BadRecord {
+  readonly why: string;
 }
 
-export interface StreamEntry {
-  readonly id: StreamId;
-  readonly change: Change | undefined;
+/** A change read from Redis (or what is wrong with it), and where it was, for messages. */
+export interface Read {
+  readonly change: Change | BadRecord;
+  readonly where: string;
 }
+
+export type PutResult =
+  /** Redis took the record as the key's current one, in the stream entry `id`. */
+  | { readonly accepted: true; readonly id: StreamId }
+  /** Refused: the winning record Redis holds (or, should it not be one, what is wrong with it). */
+  | { readonly accepted: false; readonly current: Read };
+
+export interface StreamEntry extends Read {
+  readonly id: StreamId;
+}
+
+/** Hash fields read per HSCAN step: the snapshot holds at most this many unchecked records at once. */
+const SCAN_COUNT = 500;
 
 type XreadReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
 
@@ -50,23 +63,40 @@ function holds([length, added, firstId, maxDeleted]: StreamState, lastId: Stream
   return firstId === '' || compareStreamIds(firstId, lastId) <= 0;
 }
 
-function entriesOf(reply: XreadReply): StreamEntry[] {
+/** The change that a key's bytes and a record's bytes hold, or what is wrong with them. */
+function changeOf(keyBytes: Buffer, record: Buffer, prefix: Buffer): Change | BadRecord {
+  const key = keyFromRedis(keyBytes, prefix);
+  if ('why' in key) return { why: key.why };
+  const change = decodeRecord(key.key, record);
+  return typeof change === 'string' ? { why: change } : change;
+}
+
+export function isBadRecord(change: Change | BadRecord): change is BadRecord {
+  return 'why' in change;
+}
+
+function entriesOf(reply: XreadReply, stream: string, prefix: Buffer): StreamEntry[] {
   const entries: StreamEntry[] = [];
-  for (const [id, fields] of reply?.[0]?.[1] ?? []) {
-    let key: string | undefined;
+  const list: unknown = reply?.[0]?.[1];
+  if (!Array.isArray(list)) return entries;
+  for (const [idBytes, fields] of list as Array<[Buffer, Buffer[]]>) {
+    const id = idBytes.toString('latin1');
+    let key: Buffer | undefined;
     let record: Buffer | undefined;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const name = fields[i]!.toString('latin1');
-      if (name === 'k') key = fields[i + 1]!.toString('utf8');
+      if (name === 'k') key = fields[i + 1];
       else if (name === 'r') record = fields[i + 1];
     }
-    entries.push({ id: id.toString('latin1'), change: key === undefined || record === undefined ? undefined : decodeRecord(key, record) });
+    const where = `stream entry ${id} of ${stream}${key === undefined ? '' : ` (key ${showKeyBytes(key)})`}`;
+    const change = key === undefined || record === undefined ? { why: 'an entry has a field k (the key) and a field r (the record)' } : changeOf(key, record, prefix);
+    entries.push({ id, change, where });
   }
   return entries;
 }
 
 interface BridgeCommands {
-  splinterBridgePutBuffer(values: string, stream: string, key: string, record: Buffer, maxLength: number): Promise<[number, Buffer]>;
+  splinterBridgePutBuffer(values: string, stream: string, key: Buffer, record: Buffer, maxLength: number): Promise<[number, Buffer]>;
   splinterBridgeStreamState(stream: string): Promise<StreamState>;
 }
 
@@ -94,6 +124,7 @@ export interface RedisSideOptions {
 
 export class RedisSide {
   readonly keys: NamespaceKeys;
+  private readonly prefixBytes: Buffer;
   private everReady = false;
   private closing = false;
 
@@ -103,6 +134,7 @@ export class RedisSide {
     private readonly options: RedisSideOptions,
   ) {
     this.keys = namespaceKeys(options.prefix);
+    this.prefixBytes = keyToRedis(options.prefix);
     main.defineCommand('splinterBridgePut', { numberOfKeys: 2, lua: PUT_SCRIPT });
     main.defineCommand('splinterBridgeStreamState', { numberOfKeys: 1, lua: STREAM_STATE_SCRIPT });
     reader.defineCommand('splinterBridgeStreamState', { numberOfKeys: 1, lua: STREAM_STATE_SCRIPT });
@@ -159,6 +191,11 @@ export class RedisSide {
     return this.main.status === 'ready';
   }
 
+  /** The stream reader's connection is up (it reconnects on its own after a drop). */
+  get readerConnected(): boolean {
+    return this.reader.status === 'ready';
+  }
+
   /** The namespace's generation, made now if Redis has none (new namespace, or Redis lost its data). */
   async generation(): Promise<string> {
     await this.main.set(this.keys.generation, randomUUID(), 'NX');
@@ -167,24 +204,41 @@ export class RedisSide {
     return generation;
   }
 
+  /** Redis's clock (TIME), in ms since the epoch. */
+  async time(): Promise<number> {
+    const [seconds, micros] = await this.main.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   /** Offers a change; Redis keeps it only if it wins over the current record. */
   async put(change: Change): Promise<PutResult> {
     const client = this.main as unknown as BridgeCommands;
-    const [taken, reply] = await client.splinterBridgePutBuffer(this.keys.values, this.keys.stream, change.key, encodeRecord(change), this.options.streamMaxLength);
-    return { accepted: taken === 1, current: taken === 1 ? undefined : decodeRecord(change.key, reply) };
+    const key = keyToRedis(change.key);
+    const [taken, reply] = await client.splinterBridgePutBuffer(this.keys.values, this.keys.stream, key, encodeRecord(change), this.options.streamMaxLength);
+    if (taken === 1) return { accepted: true, id: reply.toString('latin1') };
+    const where = `the current record of ${showKeyBytes(key)} in ${this.keys.values}`;
+    return { accepted: false, current: { where, change: Buffer.isBuffer(reply) ? changeOf(key, reply, this.prefixBytes) : { why: 'the put script answered without one' } } };
   }
 
-  /** The stream's last id, then every current record: replaying the stream after that id misses nothing. */
-  async snapshot(): Promise<{ lastId: StreamId; changes: Change[] }> {
+  /**
+   * The stream's last id, then every current record (read in HSCAN steps: a field changed
+   * meanwhile is in the stream after that id): replaying the stream after that id misses nothing.
+   * Fields that are not a key and a record come back as bad records, with where they are.
+   */
+  async snapshot(): Promise<{ lastId: StreamId; records: Read[] }> {
     const last = (await this.main.xrevrange(this.keys.stream, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     const lastId = last[0]?.[0] ?? STREAM_START;
-    const all = await this.main.hgetallBuffer(this.keys.values);
-    const changes: Change[] = [];
-    for (const [key, record] of Object.entries(all)) {
-      const change = decodeRecord(key, record);
-      if (change !== undefined) changes.push(change);
-    }
-    return { lastId, changes };
+    const records: Read[] = [];
+    let cursor = '0';
+    do {
+      const [next, fields] = await this.main.hscanBuffer(this.keys.values, cursor, 'COUNT', SCAN_COUNT);
+      cursor = next.toString('latin1');
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        const where = `hash field ${showKeyBytes(fields[i]!)} of ${this.keys.values}`;
+        records.push({ change: changeOf(fields[i]!, fields[i + 1]!, this.prefixBytes), where });
+      }
+    } while (cursor !== '0');
+    return { lastId, records };
   }
 
   /** True when the stream still holds every entry after `lastId` (none was trimmed away unread). */
@@ -205,7 +259,7 @@ export class RedisSide {
     const [readError, read] = replies[1]!;
     if (stateError) throw stateError;
     if (readError) throw readError;
-    return { entries: entriesOf(read as XreadReply), gap: !holds(state as StreamState, lastId) };
+    return { entries: entriesOf(read as XreadReply, this.keys.stream, this.prefixBytes), gap: !holds(state as StreamState, lastId) };
   }
 
   /**
@@ -213,7 +267,7 @@ export class RedisSide {
    * pipelined additions that trimmed past `lastId`: the caller checks with `holdsAfter` afterwards.
    */
   async waitForEntries(lastId: StreamId, blockMs: number, count: number): Promise<StreamEntry[]> {
-    return entriesOf((await this.reader.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.stream, lastId)) as XreadReply);
+    return entriesOf((await this.reader.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.stream, lastId)) as XreadReply, this.keys.stream, this.prefixBytes);
   }
 
   async close(): Promise<void> {

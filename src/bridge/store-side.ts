@@ -6,9 +6,14 @@
  * fallback poll for C writers). Keys created later are found by a scan: every `scanIntervalMs`
  * the global epoch is read (one load) and, only when it moved, `store.keys()` is compared with the
  * known keys.
+ *
+ * A key whose bytes are not UTF-8 (C may write any bytes) is listed by `store.keys()` with U+FFFD
+ * in their place: a name that is not the key. The bridge cannot carry it yet (the Store API names
+ * keys by strings) and leaves it out, saying so once per key through `onUncarriable`.
  */
 import { isSplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
+import { escapeKey } from '../store/key-text.js';
 
 /** What a key holds in the store: its slot epoch (0n when absent), value and type flag. */
 export interface LocalValue {
@@ -32,6 +37,8 @@ export class StoreSide {
   private nextScanAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Listed keys left out (their names are not the keys), each said once while the store lists it. */
+  private uncarriable = new Set<string>();
 
   constructor(
     readonly store: Store,
@@ -39,6 +46,7 @@ export class StoreSide {
     private readonly onChange: (key: string) => void,
     private readonly onWatchError: (error: unknown) => void,
     private readonly scanIntervalMs: number,
+    private readonly onUncarriable: (key: string, why: string) => void = () => undefined,
   ) {}
 
   inNamespace(key: string): boolean {
@@ -86,9 +94,23 @@ export class StoreSide {
     this.track([key]);
   }
 
-  /** Every key of the namespace the store holds now. */
+  /** Every key of the namespace the store holds now that the bridge can carry (the others are reported once). */
   keys(): string[] {
-    return this.store.keys().filter((key): key is string => typeof key === 'string' && this.inNamespace(key));
+    const carried: string[] = [];
+    const left = new Set<string>();
+    for (const key of this.store.keys()) {
+      if (typeof key === 'string') {
+        if (this.inNamespace(key)) carried.push(key);
+        continue;
+      }
+      // keys() gives a key that is not UTF-8 as its bytes: the bridge carries string keys only.
+      const shown = escapeKey(key);
+      if (!shown.startsWith(this.prefix)) continue;
+      left.add(shown);
+      if (!this.uncarriable.has(shown)) this.onUncarriable(shown, 'its bytes are not UTF-8');
+    }
+    this.uncarriable = left;
+    return carried;
   }
 
   /** Starts watching `initial` and scanning for keys created later. */
@@ -117,7 +139,14 @@ export class StoreSide {
     const global = this.store.epoch;
     if (global === this.seenGlobal && !force) return;
     this.seenGlobal = global;
-    const fresh = this.store.keys().filter((key): key is string => typeof key === 'string' && this.inNamespace(key) && !this.known.has(key));
+    let fresh: string[];
+    try {
+      fresh = this.keys().filter((key) => !this.known.has(key));
+    } catch (error) {
+      this.onWatchError(error); // a store whose slots break the format: said, and looked at again at the next scan
+      this.seenGlobal = -1n;
+      return;
+    }
     this.track(fresh);
     const ended = performance.now();
     this.nextScanAt = ended + SCAN_SHARE * (ended - started);

@@ -4,18 +4,41 @@ import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Test } from 'tap';
-import { Store } from '../../src/index.js';
+import { isSplinterError, Store } from '../../src/index.js';
 import { decodeRecord, type Change } from '../../src/bridge/codec.js';
 import { namespaceKeys } from '../../src/bridge/namespace.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
 export const cliMain = path.join(repoRoot, 'src', 'cli', 'main.ts');
 
+/** `condition`, with a slot a bridge is writing right now (EAGAIN: its writer was descheduled inside, on a loaded machine) taken as "not yet". */
+async function holds(condition: () => boolean | Promise<boolean>): Promise<boolean> {
+  try {
+    return await condition();
+  } catch (error) {
+    if (isSplinterError(error, 'EAGAIN')) return false;
+    throw error;
+  }
+}
+
+/** `store.set`, again after a moment while a bridge holds the slot (EAGAIN: its writer was descheduled inside). */
+export async function setWhenFree(store: Store, key: string, value: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      store.set(key, value);
+      return;
+    } catch (error) {
+      if (!isSplinterError(error, 'EAGAIN') || attempt >= 1_000) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+}
+
 /** Resolves when `condition` holds, checking every 5 ms; rejects naming `what` after `timeoutMs`. */
 export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await condition()) return;
+    if (await holds(condition)) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -90,7 +113,7 @@ export async function redisRecords(client: Redis, prefix: string): Promise<Map<s
   const records = new Map<string, Change>();
   for (const [key, record] of Object.entries(all)) {
     const change = decodeRecord(key, record);
-    if (change !== undefined) records.set(key, change);
+    if (typeof change !== 'string') records.set(key, change);
   }
   return records;
 }
@@ -115,9 +138,9 @@ export interface BridgeProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-/** `splinter bridge` as a process of its own (node --import tsx directly, so a kill reaches it), once it says it is bridging. */
-export async function startBridge(t: Test, store: Store, url: string, prefix: string, extra: string[] = []): Promise<BridgeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliMain, 'bridge', '--use', store.target!, '--redis', url, '--prefix', prefix, ...extra], {
+/** `splinter bridge` as a process of its own (node --import tsx directly, so a kill reaches it), once it says it is bridging; `preload`: modules imported first. */
+export async function startBridge(t: Test, store: Store, url: string, prefix: string, extra: string[] = [], preload: string[] = []): Promise<BridgeProcess> {
+  const child = spawn(process.execPath, [...preload.flatMap((file) => ['--import', file]), '--import', 'tsx', cliMain, 'bridge', '--use', store.target!, '--redis', url, '--prefix', prefix, ...extra], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -86,6 +86,10 @@ export const bridgeCommand: Handler = async (ctx) => {
   ctx.line(`bridging ${target}${ctx.namespaceNote()} as ${running.hostId}; Ctrl-C stops`);
   if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
   await running.close();
+  // What was skipped while it ran, in one line at the end (each was said as it happened, within a bound).
+  const { rejected, uncarried, unwritten } = running.stats();
+  const skipped = [rejected > 0 && `${rejected} bad records from Redis`, uncarried > 0 && `${uncarried} local keys it cannot carry`, unwritten > 0 && `${unwritten} values this store could not take`].filter(Boolean);
+  if (skipped.length > 0) ctx.io.err(`splinter bridge: skipped ${skipped.join(', ')}`);
 };
 
 const INTENTS = Object.fromEntries(Object.entries(Intent).map(([name, value]) => [value, name.toLowerCase()])) as Record<number, string>;
