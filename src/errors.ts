@@ -12,7 +12,8 @@ export type SplinterErrorCode =
   | 'ETIMEDOUT' // a wait ran past its deadline
   | 'ECORRUPT' // the store's bytes break the format
   | 'ECONNREFUSED' // a server (the bridge's Redis) could not be reached, or refused us
-  | 'ECLOSED'; // the store was closed
+  | 'ECLOSED' // the store was closed
+  | 'EMFILE'; // the process or the system ran out of file descriptors: close some and retry
 
 /** The one error class of the library: `code` is stable, `message` says what was expected and what was received. */
 export class SplinterError extends Error {

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { SplinterError } from '../../errors.js';
-import { ADVICE_CODE, detach, type Mapping, type MappingRoute } from './route.js';
+import { ADVICE_CODE, detach, transientLoadFailure, type Mapping, type MappingRoute } from './route.js';
 
 export const KOFFI_PACKAGE = 'koffi';
 
@@ -38,7 +38,10 @@ const MS_SYNC = 4;
 let libc: Libc | undefined;
 let loadError: unknown;
 
-/** Loads koffi and binds the four calls once; throws what went wrong. */
+/**
+ * Loads koffi and binds the calls once; throws what went wrong. A lasting failure is remembered;
+ * a transient one (EMFILE at that moment) is not, so a later open tries again.
+ */
 export function loadKoffi(): Libc {
   if (libc !== undefined) return libc;
   if (loadError !== undefined) throw loadError;
@@ -63,7 +66,7 @@ export function loadKoffi(): Libc {
     };
     return libc;
   } catch (error) {
-    loadError = error;
+    if (transientLoadFailure(error) === undefined) loadError = error;
     throw error;
   }
 }
