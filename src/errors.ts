@@ -4,7 +4,7 @@ export type SplinterErrorCode =
   | 'ENOENT' // the key, store or target does not exist
   | 'EEXIST' // create found the target already there (or with another geometry)
   | 'EMSGSIZE' // a value outside 1..maxValueSize, or a buffer too small
-  | 'ENOSPC' // no free slot (or no free bid record)
+  | 'ENOSPC' // no free slot (or no free bid record); no room on the file system for a new store
   | 'EINVAL' // a bad argument: key too long or with NUL, group >= 64, bad geometry, …
   | 'EPROTOTYPE' // the slot's type does not allow the operation
   | 'ENOMEM' // the value arena cannot hold what was asked
@@ -13,7 +13,8 @@ export type SplinterErrorCode =
   | 'ECORRUPT' // the store's bytes break the format
   | 'ECONNREFUSED' // a server (the bridge's Redis) could not be reached, or refused us
   | 'ECLOSED' // the store was closed
-  | 'EMFILE'; // the process or the system ran out of file descriptors: close some and retry
+  | 'EMFILE' // the process or the system ran out of file descriptors: close some and retry
+  | 'EBUSY'; // a store file another process is creating right now (no magic yet): retry later
 
 /** The one error class of the library: `code` is stable, `message` says what was expected and what was received. */
 export class SplinterError extends Error {

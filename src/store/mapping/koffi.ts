@@ -21,6 +21,8 @@ interface Libc {
   munmap(addr: number, length: number): number;
   madvise(addr: number, length: number, advice: number): number;
   msync(addr: number, length: number, flags: number): number;
+  /** posix_fallocate: 0, or the errno (it does not set errno); undefined where libc lacks it. */
+  fallocate: ((fd: number, offset: number, length: number) => number) | undefined;
   pageSize: number;
   koffi: Koffi;
 }
@@ -37,6 +39,18 @@ const MS_SYNC = 4;
 
 let libc: Libc | undefined;
 let loadError: unknown;
+
+/** Binds posix_fallocate with a 64-bit offset (the *64 name is the one 32-bit glibc needs); undefined if neither is there. */
+function bindFallocate(bind: (signature: string) => (...args: unknown[]) => unknown): Libc['fallocate'] {
+  for (const name of ['posix_fallocate64', 'posix_fallocate']) {
+    try {
+      return bind(`int ${name}(int fd, int64_t offset, int64_t len)`) as Libc['fallocate'];
+    } catch {
+      // not exported by this libc: try the other name
+    }
+  }
+  return undefined;
+}
 
 /**
  * Loads koffi and binds the calls once; throws what went wrong. A lasting failure is remembered;
@@ -61,6 +75,7 @@ export function loadKoffi(): Libc {
       munmap: munmap as Libc['munmap'],
       madvise: madvise as Libc['madvise'],
       msync: msync as Libc['msync'],
+      fallocate: bindFallocate(bind),
       pageSize: getpagesize() as number,
       koffi,
     };
