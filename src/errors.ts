@@ -13,6 +13,9 @@ export type SplinterErrorCode =
   | 'ECORRUPT' // the store's bytes break the format
   | 'ECONNREFUSED' // a server (the bridge's Redis) could not be reached, or refused us
   | 'ECLOSED' // the store was closed
+  | 'ELOOP' // a shared-memory name is a symbolic link: refused, as C's shm_open refuses it
+  | 'EACCES' // the system denied access to the store's file (its mode, or the folder's)
+  | 'EPERM' // a store another user owns, or others may write, opened without trustShared
   | 'EMFILE' // the process or the system ran out of file descriptors: close some and retry
   | 'EBUSY'; // a store file another process is creating right now (no magic yet): retry later
 

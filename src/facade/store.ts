@@ -102,7 +102,7 @@ export class Store implements Disposable {
   /**
    * Creates a new store exclusively, its space reserved first.
    * @throws {SplinterError} EEXIST when the name or path is taken; ENOSPC when the file system
-   * cannot hold it (nothing is left behind); EINVAL for a bad target or geometry.
+   * cannot hold it (nothing is left behind); ELOOP, EACCES, EINVAL for a bad target or geometry.
    */
   static create(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
@@ -129,14 +129,19 @@ export class Store implements Disposable {
     return new SplinterError('EEXIST', `cannot create ${path}: a file without a store's magic is there; ${why}`, { cause: error });
   }
 
-  /** Opens an existing store, validating its header and size first: ENOENT, or ECORRUPT for a foreign file. */
+  /**
+   * Opens an existing store, validating its header and size first.
+   * @throws {SplinterError} ENOENT; ECORRUPT for a foreign file; ELOOP when a shared-memory name is a
+   * symbolic link; EPERM for a store another user owns or others may write, without trustShared;
+   * EACCES when the system denies access.
+   */
   static open(target: string, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
     const checked = checkOptions(options, 'Store.open');
     const where = resolved.kind === 'shm' ? `shared-memory store "${target}"` : `store file ${target}`;
     const deadline = performance.now() + OPEN_INIT_WAIT_MS;
     for (;;) {
-      const opened = openFileBacking(resolved, checked.mapping);
+      const opened = openFileBacking(resolved, checked.mapping, checked.trustShared);
       // Size 0 or no magic yet: possibly a store another process is creating right now.
       const initialising =
         !('backing' in opened) || (opened.size >= HEADER.size && Atomics.load(new Uint32Array(opened.backing.bytes.buffer, 0, 1), 0) === 0);

@@ -7,6 +7,8 @@ import { reserveSpace } from './reserve.js';
 import { creationUmask, type ResolvedTarget } from './target.js';
 
 const CREATE_MODE = 0o666;
+/** Mode bits that let the file's group or everyone else write it. */
+const WRITE_BY_OTHERS = 0o022;
 /**
  * How long after its last change a file with no magic yet may still be a creation in progress
  * (ours or C's: a reservation of gigabytes takes seconds); older, it is a creation that died.
@@ -26,10 +28,14 @@ function fsError(error: unknown, target: ResolvedTarget, doing: string): Splinte
     case 'EEXIST':
       return new SplinterError('EEXIST', `cannot ${doing} ${where}: something already exists there`, { cause: error });
     case 'ELOOP':
-      return new SplinterError('EINVAL', `cannot ${doing} ${where}: it is a symbolic link, which is refused`, { cause: error });
+      return new SplinterError('ELOOP', `cannot ${doing} ${where}: it is a symbolic link, which is refused (as C's shm_open refuses it)`, {
+        cause: error,
+      });
     case 'EACCES':
     case 'EPERM':
-      return new SplinterError('EINVAL', `cannot ${doing} ${where}: permission denied`, { cause: error });
+      return new SplinterError('EACCES', `cannot ${doing} ${where}: permission denied (${code}) by the file's mode or its folder's`, {
+        cause: error,
+      });
     case 'ENOSPC':
     case 'EDQUOT':
       return new SplinterError('ENOSPC', `cannot ${doing} ${where}: no space left on the file system (${code})`, { cause: error });
@@ -92,7 +98,7 @@ function mappedBacking(target: ResolvedTarget, fd: number, size: number, route: 
 }
 
 /**
- * Creates the store file exclusively (O_CREAT|O_EXCL, O_NOFOLLOW for paths) with mode 0666 filtered by the
+ * Creates the store file exclusively (O_CREAT|O_EXCL, O_NOFOLLOW) with mode 0666 filtered by the
  * umask, or by SPLINTER_DEFAULT_UMASK when set, reserves all its bytes (reserve.ts: ENOSPC here,
  * never SIGBUS later) and maps it. `initialise` writes the fresh image; on any failure the new
  * file is removed.
@@ -106,7 +112,7 @@ export function createFileBacking(
   const mappingRoute = chooseRoute(route); // before creating anything: ENOTSUP leaves nothing behind
   const umask = creationUmask();
   const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-  const flags = O_RDWR | O_CREAT | O_EXCL | (target.kind === 'file' ? O_NOFOLLOW : 0);
+  const flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW;
   // With an explicit umask, never let the file be wider than asked, not even before fchmod.
   const mode = umask === undefined ? CREATE_MODE : CREATE_MODE & ~umask;
   let fd: number;
@@ -139,15 +145,37 @@ export function createFileBacking(
   }
 }
 
-/** Opens an existing store file read-write and maps all of it; validation is the caller's. */
+/**
+ * Why a store file must not be trusted without `trustShared`: another owner than us or root, or a
+ * mode that lets group or others write (they could read what we write, or change it under us).
+ */
+function sharedProblem(stat: fs.Stats): string | undefined {
+  const me = process.geteuid?.();
+  if (me === undefined) return undefined; // no users to tell apart off POSIX
+  const mode = stat.mode & 0o777;
+  if (stat.uid !== me && stat.uid !== 0) return `it belongs to uid ${stat.uid}, neither this process (uid ${me}) nor root`;
+  if ((mode & WRITE_BY_OTHERS) !== 0) {
+    const who = (mode & WRITE_BY_OTHERS) === WRITE_BY_OTHERS ? 'its group and everyone else' : mode & 0o020 ? 'its group' : 'everyone else';
+    return `its mode 0${mode.toString(8)} lets ${who} write it`;
+  }
+  return undefined;
+}
+
+/**
+ * Opens an existing store file read-write and maps all of it; validation is the caller's. A
+ * shared-memory name is never followed through a symbolic link (ELOOP, as C's shm_open); a store
+ * another user owns or others may write is EPERM unless `trustShared`.
+ */
 export function openFileBacking(
   target: ResolvedTarget,
   route: MappingRouteName | undefined,
+  trustShared = false,
 ): { backing: Backing; size: number } | { size: number } {
   const mappingRoute = chooseRoute(route);
+  const { O_RDWR, O_NOFOLLOW } = fs.constants;
   let fd: number;
   try {
-    fd = fs.openSync(target.path, fs.constants.O_RDWR);
+    fd = fs.openSync(target.path, O_RDWR | (target.kind === 'shm' ? O_NOFOLLOW : 0));
   } catch (error) {
     throw fsError(error, target, 'open');
   }
@@ -155,6 +183,14 @@ export function openFileBacking(
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) {
       throw new SplinterError('EINVAL', `cannot open ${target.path}: it is not a regular file`);
+    }
+    const problem = trustShared ? undefined : sharedProblem(stat);
+    if (problem !== undefined) {
+      throw new SplinterError(
+        'EPERM',
+        `refusing to open ${describeTarget(target)}: ${problem}; pass the option trustShared: true (splinter --trust-shared) ` +
+          `to use a store shared with other users`,
+      );
     }
     const size = stat.size;
     // Nothing mappable: the caller decides whether it is still being created or corrupt.

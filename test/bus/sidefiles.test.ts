@@ -70,8 +70,9 @@ interface UserReport {
 }
 
 /** An ordinary process of ours (root here) that polls, sets and watches the store. */
-function runUser(target: string, options: { create?: boolean; env?: NodeJS.ProcessEnv; umask?: string } = {}): UserReport {
-  const args = ['--import', 'tsx', path.join(children, 'bus-user.ts'), target, options.create ? 'create' : 'open'];
+function runUser(target: string, options: { create?: boolean; trustShared?: boolean; env?: NodeJS.ProcessEnv; umask?: string } = {}): UserReport {
+  const how = options.create ? 'create' : options.trustShared ? 'open-shared' : 'open';
+  const args = ['--import', 'tsx', path.join(children, 'bus-user.ts'), target, how];
   const env = { ...process.env, ...options.env };
   const out =
     options.umask === undefined
@@ -207,7 +208,7 @@ t.test('a store owned by another user: its hostile table is read as untrusted in
     files: [[`${table}.1.222`, 'planted\n']],
     fifos: [`${table}.1.333`],
   });
-  const report = runUser(name);
+  const report = runUser(name, { trustShared: true }); // a store of another user, opened on purpose
   victim.unchanged();
   t.equal(fs.readFileSync(`${table}.1.222`, 'utf8'), 'planted\n', 'the planted regular file at a FIFO name was not written');
   t.equal(report.warnings.length, 1, 'the refused FIFOs are said once');
