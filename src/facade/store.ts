@@ -163,7 +163,11 @@ export class Store implements Disposable {
     }
   }
 
-  /** Creates the store, or opens it when it exists (EEXIST if its geometry differs). */
+  /**
+   * Creates the store, or opens it when it exists.
+   * @throws {SplinterError} EEXIST if its geometry differs; what create throws (ENOSPC) and what
+   * open throws (ELOOP, EPERM without trustShared, EACCES, ECORRUPT).
+   */
   static createOrOpen(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     checkGeometry(geometry, 'Store.createOrOpen');
     checkOptions(options, 'Store.createOrOpen');
@@ -175,7 +179,11 @@ export class Store implements Disposable {
     return Store.openMatching(target, geometry, options);
   }
 
-  /** Opens the store, or creates it when it does not exist (EEXIST if an existing one's geometry differs). */
+  /**
+   * Opens the store, or creates it when it does not exist.
+   * @throws {SplinterError} EEXIST if an existing one's geometry differs; what open throws (ELOOP,
+   * EPERM without trustShared, EACCES, ECORRUPT) and what create throws (ENOSPC).
+   */
   static openOrCreate(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     checkGeometry(geometry, 'Store.openOrCreate');
     checkOptions(options, 'Store.openOrCreate');
