@@ -181,6 +181,7 @@ function unfinishedStore(t: Test, ageMs: number): string {
   fs.closeSync(fd);
   const then = new Date(Date.now() - ageMs);
   fs.utimesSync(file, then, then);
+  t.teardown(() => fs.rmSync(file, { force: true })); // Store.unlink leaves a fresh one (EBUSY)
   return name;
 }
 

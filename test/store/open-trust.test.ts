@@ -47,6 +47,7 @@ t.test('a symlink another user planted at a shm name: ELOOP, never followed', { 
   const before = fs.readFileSync(`/dev/shm/${victim}`);
   const name = shmName(t, 'planted-link');
   asNobody(['ln', '-s', `/dev/shm/${victim}`, `/dev/shm/${name}`]);
+  t.teardown(() => fs.rmSync(`/dev/shm/${name}`, { force: true })); // the link itself (shmName removes only files)
   t.ok(fs.lstatSync(`/dev/shm/${name}`).isSymbolicLink(), 'the link is in place, owned by uid 65534');
   const error = throwsCode(t, () => Store.open(name), 'ELOOP', 'open refuses the link');
   t.match(error?.message ?? '', /symbolic link/);
