@@ -6,7 +6,7 @@ export type SplinterErrorCode =
   | 'ENOENT' // the key, store or target does not exist
   | 'EEXIST' // create found the target already there (or with another geometry)
   | 'EMSGSIZE' // a value outside 1..maxValueSize, or a buffer too small
-  | 'ENOSPC' // no free slot (or no free bid record)
+  | 'ENOSPC' // no free slot (or no free bid record); no room on the file system for a new store
   | 'EINVAL' // a bad argument: key too long or with NUL, group >= 64, bad geometry, …
   | 'EPROTOTYPE' // the slot's type does not allow the operation
   | 'ENOMEM' // the value arena cannot hold what was asked
@@ -14,7 +14,12 @@ export type SplinterErrorCode =
   | 'ETIMEDOUT' // a wait ran past its deadline
   | 'ECORRUPT' // the store's bytes break the format
   | 'ECONNREFUSED' // a server (the bridge's Redis) could not be reached, or refused us
-  | 'ECLOSED'; // the store was closed
+  | 'ECLOSED' // the store was closed
+  | 'ELOOP' // a shared-memory name is a symbolic link: refused, as C's shm_open refuses it
+  | 'EACCES' // the system denied access to the store's file (its mode, or the folder's)
+  | 'EPERM' // a store another user owns, or others may write, opened without trustShared
+  | 'EMFILE' // the process or the system ran out of file descriptors: close some and retry
+  | 'EBUSY'; // a store file another process is creating right now (no magic yet): retry later
 
 /** The one error class of the library: `code` is stable, `message` says what was expected and what was received. */
 export class SplinterError extends Error {

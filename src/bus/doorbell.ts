@@ -43,14 +43,18 @@ export class Doorbells {
     private readonly storePath: string,
   ) {}
 
-  /** Maps (and creates) the table of a store; undefined, with a warning, when it cannot be. */
-  static open(identity: string, storePath: string): Doorbells | undefined {
+  /**
+   * Maps the table of a store (creating it when `create`: a waiter); undefined when it does not
+   * exist and was not to be made, or, with a warning, when it cannot be used.
+   */
+  static open(identity: string, storePath: string, create: boolean): Doorbells | undefined {
     const store = storeOwnership(storePath, identity);
     if (typeof store === 'string') {
       warnSideFile(store);
       return undefined;
     }
-    const table = mapSidecar(identity, store);
+    const table = mapSidecar(identity, store, create);
+    if (table === undefined) return undefined;
     if (typeof table === 'string') {
       warnSideFile(table);
       return undefined;

@@ -21,6 +21,8 @@ export class BusLine {
   readonly holders: Uint8Array[] = [];
   private doorbells: Doorbells | undefined;
   private doorbellsTried = false;
+  /** The bus byte when this process last looked for a table as a writer and found none (0: never looked). */
+  private lookedAt = 0;
   /** A live holder's bytes (never those of a closed, unmapped handle). */
   private header: Uint8Array;
   private readonly sab: Int32Array | undefined;
@@ -52,12 +54,17 @@ export class BusLine {
     return false;
   }
 
-  /** The doorbell table, mapped (and created) on first need; undefined when it cannot be. */
-  doorbellTable(): Doorbells | undefined {
-    if (!this.doorbellsTried && this.identity !== undefined && this.storePath !== undefined) {
+  /**
+   * The doorbell table, mapped on first need; undefined when there is none. Only a waiter
+   * (`create`) makes it, once; a writer looks for one again each time the header's bus byte changes.
+   */
+  doorbellTable(create: boolean): Doorbells | undefined {
+    if (this.doorbells !== undefined || this.identity === undefined || this.storePath === undefined) return this.doorbells;
+    if (create) {
+      if (this.doorbellsTried) return undefined;
       this.doorbellsTried = true;
-      this.doorbells = Doorbells.open(this.identity, this.storePath);
     }
+    this.doorbells = Doorbells.open(this.identity, this.storePath, create);
     return this.doorbells;
   }
 
@@ -67,8 +74,15 @@ export class BusLine {
     if (waiter !== undefined && waiter.armed) waiter.kick();
     if (this.sab === undefined) {
       let doorbells = this.doorbells;
-      // Until some waiter of ours has set up the table, one padding byte says there is nobody to ring.
-      if (doorbells === undefined && this.header[BUS_PRESENT_BYTE] !== 0) doorbells = this.doorbellTable();
+      // Until some waiter of ours has set up the table, one padding byte says there is nobody to ring;
+      // a new value of it is a waiter that came since we last found no table.
+      if (doorbells === undefined) {
+        const present = this.header[BUS_PRESENT_BYTE]!;
+        if (present !== 0 && present !== this.lookedAt) {
+          this.lookedAt = present; // before looking: a waiter that comes after the look changes it again
+          doorbells = this.doorbellTable(false);
+        }
+      }
       doorbells?.ring();
     } else {
       ringSab(this.sab);
@@ -78,9 +92,10 @@ export class BusLine {
   /** The waiting side of this process on this store, created on first use. */
   waiterSide(): LocalWaiter {
     if (this.waiter === undefined) {
-      const doorbells = this.doorbellTable();
-      // Tell writers (ours, in any process) that a table exists; C never reads this padding byte.
-      if (doorbells !== undefined) Atomics.store(this.header, BUS_PRESENT_BYTE, 1);
+      const doorbells = this.doorbellTable(true);
+      // Tell writers (ours, in any process) that a table exists, with a new value each time (1..255,
+      // never 0) so a writer that found none before looks again; C never reads this padding byte.
+      if (doorbells !== undefined) Atomics.store(this.header, BUS_PRESENT_BYTE, (Atomics.load(this.header, BUS_PRESENT_BYTE) % 255) + 1);
       this.waiter = new LocalWaiter(this.pollIntervalMs, doorbells, this.sab);
     }
     return this.waiter;

@@ -73,10 +73,12 @@ function createTable(path: string, mode: number, store: StoreOwnership): number 
 }
 
 /**
- * Maps (creating if needed) the table of a store; a string saying why when it cannot or must
- * not (then waiting falls back to polling).
+ * Maps the table of a store, creating it when `create` (waiters do; writers only ring a table some
+ * waiter made: one that is not there has nobody to ring, so they leave no file behind). A string
+ * says why it cannot or must not be used (then waiting falls back to polling); undefined is a
+ * table that does not exist and was not to be made.
  */
-export function mapSidecar(identity: string, store: StoreOwnership): Int32Array | string {
+export function mapSidecar(identity: string, store: StoreOwnership, create = true): Int32Array | string | undefined {
   const path = sidecarPath(identity);
   const mode = sideFileMode(store);
   if (typeof mode === 'string') return mode;
@@ -88,6 +90,7 @@ export function mapSidecar(identity: string, store: StoreOwnership): Int32Array 
       const code = errorCode(error);
       if (code === 'ELOOP') return `the doorbell table ${path} is a symbolic link`;
       if (code !== 'ENOENT') return `cannot open the doorbell table ${path} (${code})`;
+      if (!create) return undefined;
       try {
         fd = createTable(path, mode, store);
       } catch (creating) {

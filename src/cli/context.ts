@@ -34,6 +34,8 @@ export interface Io {
 export class Session {
   /** The store `use` selected in the interactive mode. */
   current: string | undefined;
+  /** --trust-shared given when the run (or the interactive mode) started. */
+  trustShared = false;
   /** Lines entered in the interactive mode, oldest first. */
   readonly history: string[] = [];
   private readonly open = new Map<string, Store>();
@@ -44,12 +46,12 @@ export class Session {
   ) {}
 
   /** The open store for `target`, opening it on first use. */
-  store(target: string): Store {
+  store(target: string, trustShared = this.trustShared): Store {
     const cached = this.open.get(target);
     if (cached !== undefined && !cached.closed) return cached;
     let store: Store;
     try {
-      store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS });
+      store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS, trustShared });
     } catch (error) {
       if (isSplinterError(error, 'ENOENT')) {
         throw new CliFailure('ENOENT', `${error.message.replace(/^ENOENT: /, '')} (create it with: splinter init ${target})`);
@@ -86,6 +88,11 @@ export class Context {
     return this.inv.command ?? '';
   }
 
+  /** Whether stores of other users, or writable by others, may be opened (--trust-shared, now or at the start). */
+  get trustShared(): boolean {
+    return this.inv.globals.trustShared || this.session.trustShared;
+  }
+
   get json(): boolean {
     return this.inv.globals.json;
   }
@@ -105,7 +112,7 @@ export class Context {
   }
 
   store(): Store {
-    return this.session.store(this.target());
+    return this.session.store(this.target(), this.trustShared);
   }
 
   /** Positional argument `i` as a stored key (prefix prepended, checked). */

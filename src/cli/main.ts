@@ -54,6 +54,7 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
     return repl(inv, io, env);
   }
   const session = new Session(env, false);
+  session.trustShared = inv.globals.trustShared;
   const controller = new AbortController();
   // Ctrl-C is how a watch or a bridge ends (exit 0); anything else it interrupts, as usual (exit 130).
   const graceful = inv.command === 'watch' || inv.command === 'bridge';

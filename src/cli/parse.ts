@@ -17,6 +17,8 @@ export interface Globals {
   storeFrom: 'option' | 'env' | undefined;
   prefix: string;
   json: boolean;
+  /** --trust-shared: open stores of other users, or writable by others (the library's trustShared). */
+  trustShared: boolean;
   help: boolean;
   version: boolean;
 }
@@ -76,7 +78,7 @@ function optionLabel(option: OptionSpec): string {
  * $SPLINTER_NS_PREFIX when the options are absent.
  */
 export function parseArgs(argv: readonly string[], env: Env = {}): Invocation {
-  const globals: Globals = { store: undefined, storeFrom: undefined, prefix: '', json: false, help: false, version: false };
+  const globals: Globals = { store: undefined, storeFrom: undefined, prefix: '', json: false, trustShared: false, help: false, version: false };
   let prefixGiven: string | undefined;
   const options: Record<string, OptionValue> = {};
   const args: string[] = [];
@@ -96,6 +98,9 @@ export function parseArgs(argv: readonly string[], env: Env = {}): Invocation {
         break;
       case 'json':
         globals.json = true;
+        break;
+      case 'trust-shared':
+        globals.trustShared = true;
         break;
       case 'help':
         globals.help = true;

@@ -57,6 +57,7 @@ function lineEnv(initial: Invocation, env: Env): Env {
 export async function repl(initial: Invocation, io: Io, env: Env): Promise<number> {
   const session = new Session(env, true);
   session.current = initial.globals.store;
+  session.trustShared = initial.globals.trustShared;
   const defaults = initial.globals.json ? ['--json'] : [];
   const perLineEnv = lineEnv(initial, env);
   const tty = io.stdinIsTTY && io.stdoutIsTTY;

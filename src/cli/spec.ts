@@ -60,6 +60,11 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
     description: 'key namespace: prepended to every key argument, stripped from listed names; default $SPLINTER_NS_PREFIX',
   },
   { name: 'json', kind: 'flag', description: 'machine-readable output (JSON; one object per line for watch); errors as one JSON line on stderr' },
+  {
+    name: 'trust-shared',
+    kind: 'flag',
+    description: 'open a store another user owns, or that its group or others may write (refused otherwise: EPERM)',
+  },
   { name: 'help', short: 'h', kind: 'flag', description: 'show help (for the command, when one is given)' },
   { name: 'version', short: 'V', kind: 'flag', description: 'print the version' },
 ];

@@ -21,6 +21,7 @@ export type CliErrorCode =
   | 'EPROTOTYPE' // the key's type does not allow the operation
   | 'EAGAIN' // a slot stayed locked past the CLI's retry budget
   | 'ETIMEDOUT' // watch --timeout saw nothing
+  | 'EBUSY' // drop of a file another process may be creating right now
   | 'ECANCELED'; // the user declined a confirmation
 
 /** The code `--json` reports for a usage error (exit 2). */

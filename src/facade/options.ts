@@ -27,12 +27,18 @@ export interface StoreOptions {
    * Default: the SPLINTER_MAPPING environment variable, else the first route that loads.
    */
   mapping?: MappingRouteName;
+  /**
+   * Opens (open, openOrCreate, createOrOpen) a store that another user owns (neither this process's
+   * user nor root) or whose mode lets its group or others write: without it such a store is EPERM,
+   * since whoever else may write it can also read what we write, or change it under us. Default false.
+   */
+  trustShared?: boolean;
 }
 
 const DEFAULT_CONTENTION_BUDGET_MS = 5;
 
 /** The names and types of each options object; a new option is one line here. */
-const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number', mapping: 'checked' };
+const STORE_OPTIONS: OptionSpec = { contentionBudgetMs: 'number', pollIntervalMs: 'number', mapping: 'checked', trustShared: 'boolean' };
 const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', embeddings: 'boolean' };
 export const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
 export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
@@ -74,6 +80,7 @@ export interface CheckedOptions {
   budgetMs: number;
   pollIntervalMs: number;
   mapping: MappingRouteName | undefined;
+  trustShared: boolean;
 }
 
 export function checkOptions(given: StoreOptions | undefined, what: string): CheckedOptions {
@@ -87,5 +94,5 @@ export function checkOptions(given: StoreOptions | undefined, what: string): Che
     throw new SplinterError('EINVAL', `pollIntervalMs must be a number of ms from 1 to ${MAX_POLL_INTERVAL_MS}, received ${describe(interval)}`);
   }
   const mapping = options?.mapping === undefined ? undefined : checkRouteName(options.mapping, 'the mapping option');
-  return { budgetMs: budget, pollIntervalMs: interval, mapping };
+  return { budgetMs: budget, pollIntervalMs: interval, mapping, trustShared: options.trustShared ?? false };
 }

@@ -20,7 +20,7 @@ import { KvContext } from '../store/context.js';
 import { countKeys } from '../store/count.js';
 import { dirtyWords, markDirty } from '../store/dirty.js';
 import { getEmbedding, setEmbedding } from '../store/embeddings.js';
-import { createFileBacking, openFileBacking, unlinkTarget } from '../store/file-backing.js';
+import { createFileBacking, openFileBacking, storeFileState, unlinkTarget } from '../store/file-backing.js';
 import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { initialiseStore } from '../store/init.js';
 import { KeyCodec } from '../store/key-codec.js';
@@ -103,24 +103,49 @@ export class Store implements Disposable {
 
   // ── Opening ────────────────────────────────────────────────────────────────
 
-  /** Creates a new store exclusively: EEXIST when the name or path is taken. */
+  /**
+   * Creates a new store exclusively, its space reserved first.
+   * @throws {SplinterError} EEXIST when the name or path is taken; ENOSPC when the file system
+   * cannot hold it (nothing is left behind); ELOOP, EACCES, EINVAL for a bad target or geometry.
+   */
   static create(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
     const g = checkGeometry(geometry, 'Store.create');
     const checked = checkOptions(options, 'Store.create');
     const size = storeSize(g.slots, g.maxValueSize, g.embeddings);
-    const backing = createFileBacking(resolved, size, checked.mapping, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
+    let backing: Backing;
+    try {
+      backing = createFileBacking(resolved, size, checked.mapping, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
+    } catch (error) {
+      throw Store.explainTaken(error, resolved.path, target);
+    }
     return Store.fresh(new Store(backing, g, target, checked));
   }
 
-  /** Opens an existing store, validating its header and size first: ENOENT, or ECORRUPT for a foreign file. */
+  /** An EEXIST over a file with no magic says what it is and how to remove it. */
+  private static explainTaken(error: unknown, path: string, target: string): unknown {
+    if (!(error instanceof SplinterError) || error.code !== 'EEXIST') return error;
+    const state = storeFileState(path);
+    if (state.kind !== 'unfinished') return error;
+    const why = state.inProgress
+      ? 'another process may be creating it right now'
+      : `a creation that died left it (untouched for ${Math.round(state.ageMs / 1000)} s): Store.unlink(${JSON.stringify(target)}) or splinter drop removes it`;
+    return new SplinterError('EEXIST', `cannot create ${path}: a file without a store's magic is there; ${why}`, { cause: error });
+  }
+
+  /**
+   * Opens an existing store, validating its header and size first.
+   * @throws {SplinterError} ENOENT; ECORRUPT for a foreign file; ELOOP when a shared-memory name is a
+   * symbolic link; EPERM for a store another user owns or others may write, without trustShared;
+   * EACCES when the system denies access.
+   */
   static open(target: string, options?: StoreOptions): Store {
     const resolved = resolveTarget(target);
     const checked = checkOptions(options, 'Store.open');
     const where = resolved.kind === 'shm' ? `shared-memory store "${target}"` : `store file ${target}`;
     const deadline = performance.now() + OPEN_INIT_WAIT_MS;
     for (;;) {
-      const opened = openFileBacking(resolved, checked.mapping);
+      const opened = openFileBacking(resolved, checked.mapping, checked.trustShared);
       // Size 0 or no magic yet: possibly a store another process is creating right now.
       const initialising =
         !('backing' in opened) || (opened.size >= HEADER.size && Atomics.load(new Uint32Array(opened.backing.bytes.buffer, 0, 1), 0) === 0);
@@ -142,7 +167,11 @@ export class Store implements Disposable {
     }
   }
 
-  /** Creates the store, or opens it when it exists (EEXIST if its geometry differs). */
+  /**
+   * Creates the store, or opens it when it exists.
+   * @throws {SplinterError} EEXIST if its geometry differs; what create throws (ENOSPC) and what
+   * open throws (ELOOP, EPERM without trustShared, EACCES, ECORRUPT).
+   */
   static createOrOpen(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     checkGeometry(geometry, 'Store.createOrOpen');
     checkOptions(options, 'Store.createOrOpen');
@@ -154,7 +183,11 @@ export class Store implements Disposable {
     return Store.openMatching(target, geometry, options);
   }
 
-  /** Opens the store, or creates it when it does not exist (EEXIST if an existing one's geometry differs). */
+  /**
+   * Opens the store, or creates it when it does not exist.
+   * @throws {SplinterError} EEXIST if an existing one's geometry differs; what open throws (ELOOP,
+   * EPERM without trustShared, EACCES, ECORRUPT) and what create throws (ENOSPC).
+   */
   static openOrCreate(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
     checkGeometry(geometry, 'Store.openOrCreate');
     checkOptions(options, 'Store.openOrCreate');
@@ -206,7 +239,11 @@ export class Store implements Disposable {
     return new Store(backing, geometry, undefined, checkOptions(options, 'Store.attach'));
   }
 
-  /** Removes a store's shared-memory object or file; open handles keep their mapping. */
+  /**
+   * Removes a store's shared-memory object or file; open handles keep their mapping. A file a
+   * creation left without its magic goes too, once untouched for 10 s.
+   * @throws {SplinterError} ENOENT; EBUSY for a file with no magic that another process may be creating now.
+   */
   static unlink(target: string): void {
     const resolved = resolveTarget(target);
     let found: fs.Stats | undefined;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { Store } from '../../src/index.js';
 import { ARMED_COUNT, createFifo, ENTRY, entryBase, openDoorbell } from '../../src/bus/sidecar.js';
-import { removeStoreFile, shmName } from '../helpers/fixtures.js';
+import { removeStoreFile, shmName, tempDir } from '../helpers/fixtures.js';
 
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
 const NOBODY = 65534;
@@ -70,8 +70,9 @@ interface UserReport {
 }
 
 /** An ordinary process of ours (root here) that polls, sets and watches the store. */
-function runUser(target: string, options: { create?: boolean; env?: NodeJS.ProcessEnv; umask?: string } = {}): UserReport {
-  const args = ['--import', 'tsx', path.join(children, 'bus-user.ts'), target, options.create ? 'create' : 'open'];
+function runUser(target: string, options: { create?: boolean; trustShared?: boolean; env?: NodeJS.ProcessEnv; umask?: string } = {}): UserReport {
+  const how = options.create ? 'create' : options.trustShared ? 'open-shared' : 'open';
+  const args = ['--import', 'tsx', path.join(children, 'bus-user.ts'), target, how];
   const env = { ...process.env, ...options.env };
   const out =
     options.umask === undefined
@@ -207,7 +208,7 @@ t.test('a store owned by another user: its hostile table is read as untrusted in
     files: [[`${table}.1.222`, 'planted\n']],
     fifos: [`${table}.1.333`],
   });
-  const report = runUser(name);
+  const report = runUser(name, { trustShared: true }); // a store of another user, opened on purpose
   victim.unchanged();
   t.equal(fs.readFileSync(`${table}.1.222`, 'utf8'), 'planted\n', 'the planted regular file at a FIFO name was not written');
   t.equal(report.warnings.length, 1, 'the refused FIFOs are said once');
@@ -340,4 +341,48 @@ t.test('a FIFO name already taken by a link: neither made through it nor rung th
   t.equal(fs.readFileSync(link, 'utf8'), 'plain');
   t.ok(fs.lstatSync(path.join(dir, 'fifo')).isFile(), 'the names are left as they were');
   victim.unchanged();
+});
+
+t.test('a plain writer makes no doorbell table, and still rings a waiter that comes later', async (t) => {
+  // A file store that a waiter once used (its header says a table exists), copied: the copy is a
+  // new inode whose table was never made, as after a restore, or a reboot cleared /dev/shm.
+  const dir = tempDir(t);
+  const original = path.join(dir, 'waited-on.spl');
+  const waitedOn = Store.create(original, { slots: 32, maxValueSize: 64 });
+  await waitedOn.poll('k', { timeout: 1 });
+  waitedOn.close();
+  const copy = path.join(dir, 'copy.spl');
+  fs.copyFileSync(original, copy);
+  Store.unlink(original);
+  const { dev, ino } = fs.statSync(copy);
+  const prefix = `.splinter-bus-${dev}-${ino}`;
+  const sideFiles = (): string[] => fs.readdirSync('/dev/shm').filter((n) => n === prefix || n.startsWith(`${prefix}.`));
+  t.teardown(() => {
+    for (const n of sideFiles()) fs.rmSync(`/dev/shm/${n}`, { force: true });
+  });
+
+  const writer = spawn(process.execPath, ['--import', 'tsx', path.join(children, 'set-twice.ts'), copy, 'first', 'second'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines: string[] = [];
+  const nextLine = (): Promise<string> =>
+    new Promise((resolve) => {
+      const take = (): void => void resolve(lines.shift()!);
+      if (lines.length > 0) take();
+      else writer.stdout.once('data', (chunk: Buffer) => (lines.push(...chunk.toString().trim().split('\n')), take()));
+    });
+  t.equal(await nextLine(), 'ready');
+  t.same(sideFiles(), [], 'a write with no waiter anywhere made no side file in /dev/shm');
+
+  // Now a waiter comes (it makes the table); a fallback poll of ten minutes: only the doorbell wakes it in time.
+  const store = Store.open(copy, { pollIntervalMs: 600_000 });
+  const started = performance.now();
+  const polled = store.poll('second', { timeout: 30_000 });
+  writer.stdin.write('go\n');
+  t.equal(await polled, true, 'the writer, which found no table before, rings the waiter that made one since');
+  t.ok(performance.now() - started < 20_000, 'through the doorbell, not the fallback poll');
+  t.equal(await nextLine(), 'done');
+  store.close();
+  Store.unlink(copy);
+  t.same(sideFiles(), [], 'and Store.unlink removes the table the waiter made');
 });

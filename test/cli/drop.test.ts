@@ -171,3 +171,50 @@ t.test('rm is still unset: it deletes a key, never a store', async (t) => {
   const help = cli(['help', 'drop']);
   t.match(help.stdout, /rm and del delete a key/);
 });
+
+/** A shm store whose magic was never written (a creation that died, or one still running), changed `ageMs` ago. */
+function unfinishedStore(t: Test, ageMs: number): string {
+  const name = shmStore(t);
+  const file = `/dev/shm/${name}`;
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(4), 0, 4, 0);
+  fs.closeSync(fd);
+  const then = new Date(Date.now() - ageMs);
+  fs.utimesSync(file, then, then);
+  t.teardown(() => fs.rmSync(file, { force: true })); // Store.unlink leaves a fresh one (EBUSY)
+  return name;
+}
+
+t.test('a creation that died left a file without magic: init says so, drop removes it, init works again', async (t) => {
+  const name = unfinishedStore(t, 10 * 60_000);
+  const init = cli(['--json', 'init', name, '--slots', '16', '--max-value', '64']);
+  t.equal(init.code, 1);
+  t.match(JSON.parse(init.stderr).error.message, /a creation that died left it.*splinter drop/);
+  const dropped = cli(['drop', name, '--yes']);
+  t.equal(dropped.code, 0, dropped.stderr);
+  t.equal(dropped.stdout, `dropped ${name}: removed /dev/shm/${name}\n`);
+  t.notOk(fs.existsSync(`/dev/shm/${name}`), 'the file is gone');
+  t.equal(cli(['init', name, '--slots', '16', '--max-value', '64']).code, 0, 'init creates the store');
+});
+
+t.test('a file without magic that changed just now may be a creation in progress: drop leaves it (EBUSY)', async (t) => {
+  const name = unfinishedStore(t, 0);
+  const result = cli(['--json', 'drop', name, '--yes']);
+  t.equal(result.code, 1);
+  const error = JSON.parse(result.stderr).error as { code: string; message: string };
+  t.equal(error.code, 'EBUSY');
+  t.match(error.message, /may be creating it right now; nothing removed/);
+  t.ok(fs.existsSync(`/dev/shm/${name}`), 'the file stays');
+});
+
+t.test('a file starting with zeros that is not an unfinished store is still refused', async (t) => {
+  const file = path.join(tempDir(t), 'zeros.bin');
+  const bytes = Buffer.alloc(64);
+  bytes.writeUInt32LE(0xdeadbeef, 4); // no store version after the zero magic
+  fs.writeFileSync(file, bytes);
+  fs.utimesSync(file, new Date(0), new Date(0));
+  const result = cli(['--json', 'drop', file, '--yes']);
+  t.equal(result.code, 1);
+  t.match(JSON.parse(result.stderr).error.message, /not a Splinter store/);
+  t.ok(fs.existsSync(file));
+});

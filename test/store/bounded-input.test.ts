@@ -129,14 +129,14 @@ t.test('options: unknown names and wrong types are EINVAL naming the option, the
   const named = (what: string): string => what.replace('.', '\\.');
   for (const [what, open] of Object.entries(entries)) {
     const typo = throwsCode(t, () => open({ pollInterval: 5 }), 'EINVAL', `${what}: a misspelt option`);
-    t.match(typo?.message, new RegExp(`^EINVAL: ${named(what)}: unknown option "pollInterval"; the options are contentionBudgetMs, pollIntervalMs, mapping$`));
+    t.match(typo?.message, new RegExp(`^EINVAL: ${named(what)}: unknown option "pollInterval"; the options are contentionBudgetMs, pollIntervalMs, mapping, trustShared$`));
     for (const [value, shown] of [['x', '"x"'], [null, 'null'], [true, 'true']] as const) {
       const wrong = throwsCode(t, () => open({ contentionBudgetMs: value }), 'EINVAL', `${what}: contentionBudgetMs ${shown}`);
       t.match(wrong?.message, new RegExp(`^EINVAL: ${named(what)}: option contentionBudgetMs must be a number, received ${shown}$`));
     }
     for (const [value, shown] of [[5, '5'], ['x', '"x"'], [null, 'null']] as const) {
       const bag = throwsCode(t, () => open(value), 'EINVAL', `${what}: options ${shown}`);
-      t.match(bag?.message, new RegExp(`^EINVAL: ${named(what)}: options must be an object \\{ contentionBudgetMs\\?, pollIntervalMs\\?, mapping\\? \\}, received ${shown}$`));
+      t.match(bag?.message, new RegExp(`^EINVAL: ${named(what)}: options must be an object \\{ contentionBudgetMs\\?, pollIntervalMs\\?, mapping\\?, trustShared\\? \\}, received ${shown}$`));
     }
     t.equal(fs.existsSync(fresh), false, `${what}: nothing created by a refused call`);
     const store = open({ contentionBudgetMs: 2, pollIntervalMs: undefined });

@@ -2,32 +2,18 @@
  * `splinter drop NAME|PATH`: removes a store and every side file of ours beside it (the doorbell
  * table and waiters' FIFOs in /dev/shm, named after the store's device and inode), after asking.
  * The removal itself is Store.unlink's, which never follows a link nor removes another user's file.
+ * A file a creation left without its magic (it died: a full disk under C, a kill) is dropped too,
+ * once untouched for CREATION_GRACE_MS, so that `init` can make the store again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { sidecarPath } from '../../bus/sidecar.js';
-import { SPLINTER_MAGIC } from '../../layout/constants.js';
 import { Store } from '../../facade/store.js';
+import { CREATION_GRACE_MS, storeFileState } from '../../store/file-backing.js';
 import { resolveTarget, SHM_DIR } from '../../store/target.js';
 import type { Context } from '../context.js';
 import { CliFailure, UsageError } from '../usage-error.js';
 import { grouped } from '../values.js';
-
-/** True when the file starts with the format's magic: drop removes stores, not whatever a path names. */
-function startsWithMagic(file: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch {
-    return false;
-  }
-  try {
-    const head = Buffer.alloc(4);
-    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.readUInt32LE(0) === SPLINTER_MAGIC;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** The side files in /dev/shm that belong to the store with this device and inode. */
 function sideFilesOf(stat: fs.Stats): string[] {
@@ -79,12 +65,22 @@ export async function drop(ctx: Context): Promise<void> {
   }
   if (stat.isSymbolicLink()) throw new CliFailure('EINVAL', `drop: ${file} is a symbolic link: name the store itself`);
   if (!stat.isFile()) throw new CliFailure('EINVAL', `drop: ${file} is not a regular file, so not a store`);
-  if (!startsWithMagic(file)) {
+  // A store, or what a creation that died left (no magic yet); never any other file.
+  const state = storeFileState(file);
+  if (state.kind === 'other') {
     throw new CliFailure('EINVAL', `drop: ${file} is not a Splinter store (it does not start with the format's magic); nothing removed`);
   }
+  if (state.kind === 'unfinished' && state.inProgress) {
+    throw new CliFailure(
+      'EBUSY',
+      `drop: ${file} has no store's magic yet and changed ${Math.round(state.ageMs)} ms ago: another process may be creating it ` +
+        `right now; nothing removed (a creation that died can be dropped once untouched for ${CREATION_GRACE_MS / 1000} s)`,
+    );
+  }
+  const unfinished = state.kind === 'unfinished' ? ', a creation that never finished: no magic' : '';
   const sideFiles = sideFilesOf(stat);
   const also = sideFiles.length === 0 ? '' : ` and ${sideFiles.length} side file${sideFiles.length === 1 ? '' : 's'}`;
-  if (!(await confirmed(ctx, `drop ${where} (${file}, ${grouped(stat.size)} bytes)${also}? [y/N] `))) {
+  if (!(await confirmed(ctx, `drop ${where} (${file}, ${grouped(stat.size)} bytes${unfinished})${also}? [y/N] `))) {
     throw new CliFailure('ECANCELED', `drop: ${where} not dropped (answer y to drop it)`);
   }
   // This run's own handle goes first; other processes keep their mapping of the removed store.

@@ -53,7 +53,7 @@ export const doctor: Handler = async (ctx) => {
   let after: Diagnosis | undefined;
   if (ctx.flag('repair') && report.damage.some((f) => f.repair !== undefined)) {
     ctx.session.forget(target);
-    const store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS });
+    const store = Store.open(target, { contentionBudgetMs: CLI_CONTENTION_BUDGET_MS, trustShared: ctx.trustShared });
     try {
       repairs = repair(store, report.damage);
     } finally {

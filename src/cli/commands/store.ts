@@ -42,7 +42,7 @@ export const init: Handler = (ctx) => {
 
 export const use: Handler = (ctx) => {
   const target = ctx.arg(0);
-  const store = ctx.session.store(target);
+  const store = ctx.session.store(target, ctx.trustShared);
   if (ctx.session.interactive) ctx.session.current = target;
   if (ctx.json) {
     ctx.jsonOut({ target, slots: store.slots, maxValueSize: store.maxValueSize, embeddings: store.embeddings });

@@ -5,7 +5,7 @@
 import { SplinterError } from '../../errors.js';
 import { KOFFI_PACKAGE, koffiRoute, loadKoffi } from './koffi.js';
 import { loadMmapIo, MMAP_IO_PACKAGE, mmapIoRoute } from './mmap-io.js';
-import type { MappingRoute, MappingRouteName } from './route.js';
+import { transientLoadFailure, type MappingRoute, type MappingRouteName } from './route.js';
 
 export type { Advice, Mapping, MappingRoute, MappingRouteName } from './route.js';
 
@@ -64,13 +64,35 @@ export function requestedRoute(option: MappingRouteName | undefined): MappingRou
   return fromEnv === undefined || fromEnv === '' ? undefined : checkRouteName(fromEnv, `the environment variable ${MAPPING_ENV}`);
 }
 
-/** The route to map with: ENOTSUP, saying what to install, when none (or not the one asked for) loads. */
+/**
+ * A route that failed for want of descriptors or memory at this moment: its own code (EMFILE,
+ * ENOMEM, EAGAIN), never "install it", and the next open tries again.
+ */
+function transientFailure(entry: RouteEntry, error: unknown): SplinterError | undefined {
+  const code = transientLoadFailure(error);
+  if (code === undefined) return undefined;
+  const shown = code === 'ENFILE' ? 'EMFILE' : code === 'EINTR' ? 'EAGAIN' : code;
+  const reason = firstLine(error).startsWith(code) ? firstLine(error) : `${code}: ${firstLine(error)}`;
+  return new SplinterError(
+    shown === 'EMFILE' || shown === 'ENOMEM' ? shown : 'EAGAIN',
+    `the '${entry.route.name}' mapping route could not be loaded just now (${reason}); ` +
+      `it is installed: free some file descriptors or memory and retry`,
+    { cause: error },
+  );
+}
+
+/**
+ * The route to map with: ENOTSUP, saying what to install, when none (or not the one asked for)
+ * loads; EMFILE, ENOMEM or EAGAIN when the route failed to load for a reason of the moment.
+ */
 export function chooseRoute(option?: MappingRouteName): MappingRoute {
   const wanted = requestedRoute(option);
   if (wanted !== undefined) {
     const entry = ROUTES.find((r) => r.route.name === wanted)!;
     const error = loadFailure(entry);
     if (error === undefined) return entry.route;
+    const transient = transientFailure(entry, error);
+    if (transient !== undefined) throw transient;
     throw new SplinterError(
       'ENOTSUP',
       `the '${wanted}' mapping route was asked for and cannot be loaded here (${firstLine(error)}); ${entry.install}, ` +
@@ -82,6 +104,9 @@ export function chooseRoute(option?: MappingRouteName): MappingRoute {
   for (const entry of ROUTES) {
     const error = loadFailure(entry);
     if (error === undefined) return entry.route;
+    // Not another route instead: the one that would load once the moment passes is the one to use.
+    const transient = transientFailure(entry, error);
+    if (transient !== undefined) throw transient;
     failures.push(`${entry.route.name}: ${firstLine(error)}`);
   }
   throw new SplinterError(

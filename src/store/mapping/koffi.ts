@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { SplinterError } from '../../errors.js';
-import { ADVICE_CODE, detach, type Mapping, type MappingRoute } from './route.js';
+import { ADVICE_CODE, detach, transientLoadFailure, type Mapping, type MappingRoute } from './route.js';
 
 export const KOFFI_PACKAGE = 'koffi';
 
@@ -21,6 +21,8 @@ interface Libc {
   munmap(addr: number, length: number): number;
   madvise(addr: number, length: number, advice: number): number;
   msync(addr: number, length: number, flags: number): number;
+  /** posix_fallocate: 0, or the errno (it does not set errno); undefined where libc lacks it. */
+  fallocate: ((fd: number, offset: number, length: number) => number) | undefined;
   pageSize: number;
   koffi: Koffi;
 }
@@ -38,7 +40,22 @@ const MS_SYNC = 4;
 let libc: Libc | undefined;
 let loadError: unknown;
 
-/** Loads koffi and binds the four calls once; throws what went wrong. */
+/** Binds posix_fallocate with a 64-bit offset (the *64 name is the one 32-bit glibc needs); undefined if neither is there. */
+function bindFallocate(bind: (signature: string) => (...args: unknown[]) => unknown): Libc['fallocate'] {
+  for (const name of ['posix_fallocate64', 'posix_fallocate']) {
+    try {
+      return bind(`int ${name}(int fd, int64_t offset, int64_t len)`) as Libc['fallocate'];
+    } catch {
+      // not exported by this libc: try the other name
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Loads koffi and binds the calls once; throws what went wrong. A lasting failure is remembered;
+ * a transient one (EMFILE at that moment) is not, so a later open tries again.
+ */
 export function loadKoffi(): Libc {
   if (libc !== undefined) return libc;
   if (loadError !== undefined) throw loadError;
@@ -58,12 +75,13 @@ export function loadKoffi(): Libc {
       munmap: munmap as Libc['munmap'],
       madvise: madvise as Libc['madvise'],
       msync: msync as Libc['msync'],
+      fallocate: bindFallocate(bind),
       pageSize: getpagesize() as number,
       koffi,
     };
     return libc;
   } catch (error) {
-    loadError = error;
+    if (transientLoadFailure(error) === undefined) loadError = error;
     throw error;
   }
 }

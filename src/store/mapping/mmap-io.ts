@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { SplinterError } from '../../errors.js';
-import { ADVICE_CODE, detach, type Mapping, type MappingRoute } from './route.js';
+import { ADVICE_CODE, detach, transientLoadFailure, type Mapping, type MappingRoute } from './route.js';
 
 export const MMAP_IO_PACKAGE = '@riaskov/mmap-io';
 
@@ -34,7 +34,7 @@ export function loadMmapIo(): MmapAddon {
     addon = 'default' in required ? required.default : required;
     return addon;
   } catch (error) {
-    loadError = error;
+    if (transientLoadFailure(error) === undefined) loadError = error; // EMFILE now may load later
     throw error;
   }
 }

@@ -46,3 +46,20 @@ export function detach(buffer: ArrayBufferLike): boolean {
     return false; // a buffer the runtime refuses to detach
   }
 }
+
+/** Error codes of a load that may work a moment later: never remembered as "not installed". */
+const TRANSIENT = /\b(EMFILE|ENFILE|ENOMEM|EAGAIN|EINTR)\b|too many open files|cannot allocate memory|resource temporarily unavailable/i;
+
+/**
+ * The transient errno behind a failed load (a descriptor or memory shortage at that moment), or
+ * undefined for a lasting failure (missing package, wrong platform, an addon built for another Node).
+ */
+export function transientLoadFailure(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && TRANSIENT.test(code)) return code;
+  const message = error instanceof Error ? error.message : String(error);
+  const match = TRANSIENT.exec(message);
+  if (match === null) return undefined;
+  if (match[1] !== undefined) return match[1].toUpperCase();
+  return /open files/i.test(match[0]) ? 'EMFILE' : /memory/i.test(match[0]) ? 'ENOMEM' : 'EAGAIN';
+}

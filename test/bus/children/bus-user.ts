@@ -1,5 +1,6 @@
 /**
- * Child process: an ordinary user of a store (opened, or created when argv[3] is "create":
+ * Child process: an ordinary user of a store (opened, with trustShared when argv[3] is "open-shared",
+ * or created when argv[3] is "create":
  * poll, set, watch, set again), then prints
  * { warnings } (the SPLINTER_SIDEFILE warnings it got) and, while its watch waited, the modes
  * of the side files beside the store ({ sideModes: { name: mode } }).
@@ -12,7 +13,12 @@ const warnings: string[] = [];
 process.on('warning', (warning) => {
   if ((warning as Error & { code?: string }).code === 'SPLINTER_SIDEFILE') warnings.push(warning.message);
 });
-const store = how === 'create' ? Store.create(target!, { slots: 32, maxValueSize: 64 }) : Store.open(target!);
+const store =
+  how === 'create'
+    ? Store.create(target!, { slots: 32, maxValueSize: 64 })
+    : how === 'open-shared'
+      ? Store.open(target!, { trustShared: true })
+      : Store.open(target!);
 const { dev, ino } = fs.statSync(target!.includes('/') ? target! : `/dev/shm/${target}`);
 const prefix = `.splinter-bus-${dev}-${ino}`;
 const sideModes: Record<string, number> = {};
