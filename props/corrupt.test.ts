@@ -225,7 +225,7 @@ function checkRead(f: FixtureInfo, op: Op, image: Uint8Array, result: { value: u
     const got = 'error' in result ? result.error.code : showResult(result.value);
     const dv = new DataView(image.buffer, image.byteOffset, image.length);
     const listed = storedKeys(f.geo, image).filter((k) => dv.getUint32(HEADER_SIZE + k.index * f.geo.slotSize + S.val_len, true) !== 0);
-    const expected = listed.some((k) => k.bytes.length === KEY_BYTES) ? 'ECORRUPT' : showResult(listed.map((k) => k.key));
+    const expected = listed.some((k) => k.bytes.length === KEY_BYTES) ? 'ECORRUPT' : showResult(listed.map((k) => listedKey(k.bytes)));
     return got === expected ? undefined : `expected ${expected}, got ${got}`;
   }
   if (!('key' in op) || !READS.has(op.kind)) return undefined;
@@ -258,6 +258,17 @@ function checkRead(f: FixtureInfo, op: Op, image: Uint8Array, result: { value: u
       return want(e.bytes.length > op.size ? 'EMSGSIZE' : showResult({ length: e.bytes.length, bytes: e.bytes }));
   }
   return undefined;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** How keys() gives a stored key back: a string when its bytes are UTF-8, else the bytes themselves (docs/api.md, "Keys are bytes"). */
+function listedKey(bytes: Uint8Array): string | Uint8Array {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return bytes;
+  }
 }
 
 function showResult(x: unknown): string {
