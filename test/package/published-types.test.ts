@@ -48,6 +48,6 @@ t.test('no member marked @internal is in the built .d.ts files', async (t) => {
 
 t.test('the published Store signatures name SlotType and return what the docs say', async (t) => {
   const declared = fs.readFileSync(path.join(repoRoot, 'dist', 'facade', 'store.d.ts'), 'utf8');
-  t.match(declared, /setNamedType\(key: string, type: SlotType\): void;/, 'setNamedType takes a SlotType first');
-  t.match(declared, /integerOp\(key: string, op: IntOp, operand\?: bigint\): bigint;/, 'integerOp returns the new value');
+  t.match(declared, /setNamedType\(key: Key, type: SlotType\): void;/, 'setNamedType takes a SlotType first');
+  t.match(declared, /integerOp\(key: Key, op: IntOp, operand\?: bigint\): bigint;/, 'integerOp returns the new value');
 });
