@@ -71,6 +71,7 @@ function checkUrl(url: unknown): string {
 function checkPrefix(prefix: unknown): string {
   if (prefix === undefined) return '';
   if (typeof prefix !== 'string') throw new SplinterError('EINVAL', `bridge: a prefix is a string, received ${describe(prefix)}`);
+  if (!prefix.isWellFormed()) throw new SplinterError('EINVAL', `bridge: a key prefix is well-formed Unicode (its UTF-8 bytes start the keys), received ${JSON.stringify(prefix)} (a lone surrogate)`);
   if (prefix.includes('\0')) throw new SplinterError('EINVAL', `bridge: a key prefix cannot hold NUL, received ${JSON.stringify(prefix)}`);
   const bytes = Buffer.byteLength(prefix);
   if (bytes >= KEY_MAX_BYTES) {
