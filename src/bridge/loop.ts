@@ -135,7 +135,7 @@ export class Bridge {
     const ownsStore = typeof checked.store === 'string';
     if (typeof checked.store === 'string') {
       try {
-        store = Store.open(checked.store);
+        store = Store.open(checked.store, { trustShared: checked.trustShared });
       } catch (error) {
         if (isSplinterError(error)) throw new SplinterError(error.code, `bridge: ${error.message.replace(/^[A-Z]+: /, '')}`, { cause: error });
         throw error;

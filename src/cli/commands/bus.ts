@@ -82,7 +82,7 @@ export const bridgeCommand: Handler = async (ctx) => {
   const target = ctx.target();
   const hostId = ctx.option('host-id') as string | undefined;
   const streamMaxLength = ctx.option('stream-max') as number | undefined;
-  const running = await bridge({ store: target, redis: url, prefix: ctx.prefix, hostId, streamMaxLength, onEvent: (event) => ctx.io.err(`splinter bridge: ${event.message}`) });
+  const running = await bridge({ store: target, redis: url, prefix: ctx.prefix, hostId, streamMaxLength, trustShared: ctx.trustShared, onEvent: (event) => ctx.io.err(`splinter bridge: ${event.message}`) });
   ctx.line(`bridging ${target}${ctx.namespaceNote()} as ${running.hostId}; Ctrl-C stops`);
   if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
   await running.close();
