@@ -12,6 +12,7 @@
  * Whatever Redis holds is read as hostile: decodeRecord says why bytes are not a record rather
  * than guessing (put-script.ts's Lua applies the same rules to the current record).
  */
+import type { Key } from '../store/key-text.js';
 import { compareStamps, parseStamp, STAMP_CHARS, stampText, type Stamp } from './clock.js';
 
 /** Who wrote a value and when: the order of the convergence rule. */
@@ -22,7 +23,8 @@ export interface Version {
 }
 
 export interface Change extends Version {
-  readonly key: string;
+  /** A string when its bytes are UTF-8, else the bytes (as store.keys() gives keys). */
+  readonly key: Key;
   /** The value's bytes; undefined for an unset. */
   readonly value: Buffer | undefined;
   readonly type: number;
@@ -56,7 +58,7 @@ export function encodeRecord(change: Change): Buffer {
 }
 
 /** The change a record holds, or (a string) why the bytes are not a record a bridge writes. */
-export function decodeRecord(key: string, record: Buffer): Change | string {
+export function decodeRecord(key: Key, record: Buffer): Change | string {
   if (record.length < HEAD) return `a record has at least ${HEAD} bytes, this one ${record.length}`;
   const stamp = parseStamp(record.toString('latin1', 0, STAMP_CHARS));
   if (stamp === undefined) return `a record starts with a stamp of ${STAMP_CHARS} hex digits, this one with 0x${record.subarray(0, STAMP_CHARS).toString('hex')}`;

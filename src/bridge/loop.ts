@@ -13,15 +13,18 @@
  */
 import { isSplinterError, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
+import { keyIdentity, type Key } from '../store/key-text.js';
 import { FUTURE_LIMIT_MS, HybridClock, stampText } from './clock.js';
 import { compareVersions, type Change, type Version } from './codec.js';
-import { showKeyBytes } from './key-bytes.js';
+import { showKey } from './key-bytes.js';
 import { checkOptions, type BridgeEvent, type BridgeOptions, type CheckedOptions } from './options.js';
 import { compareStreamIds, isBadRecord, RedisSide, STREAM_START, type Read, type StreamEntry, type StreamId } from './redis-side.js';
 import { StoreSide } from './store-side.js';
 import { Warnings } from './warnings.js';
 
 interface KeyState {
+  /** The key itself (the maps hold states by its keyIdentity). */
+  readonly key: Key;
   /** The store epoch the value below was seen at (-1n: not known, look at the content). */
   epoch: bigint;
   value: Buffer | undefined;
@@ -45,7 +48,7 @@ export interface BridgeStats {
   readonly pending: number;
   /** Records read from Redis and skipped: a stream entry, hash field or answer that held no change this bridge can apply (a bad key, bytes that are not a record, a stamp from the future). */
   readonly rejected: number;
-  /** Local keys the bridge cannot carry (bytes that are not UTF-8), each counted once while the store holds it. */
+  /** Local keys the bridge cannot carry. None since keys of any bytes are carried: always 0, kept so readers of stats() go on working. */
   readonly uncarried: number;
   /** Remote values this store could not take (larger than its values, the store full, …). */
   readonly unwritten: number;
@@ -82,7 +85,9 @@ export class Bridge {
   private readonly warnings: Warnings;
   /** Sends and stream reads that failed (one per key when a connection drops under many): a few lines per window. */
   private readonly failures: Warnings;
+  /** keyIdentity → the key's state. */
   private readonly states = new Map<string, KeyState>();
+  /** keyIdentity of each key to offer to Redis (its state holds the key). */
   private readonly outbox = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly local: StoreSide;
@@ -120,10 +125,6 @@ export class Bridge {
       (key) => this.onLocalChange(key),
       (error) => this.report('error', `watching the store failed: ${(error as Error).message}`),
       options.scanIntervalMs,
-      (key, why) => {
-        this.counts.uncarried++;
-        this.warnings.warn(`skipped the local key ${showKeyBytes(Buffer.from(key))}: ${why}; it stays on this host`);
-      },
     );
   }
 
@@ -134,7 +135,7 @@ export class Bridge {
     const ownsStore = typeof checked.store === 'string';
     if (typeof checked.store === 'string') {
       try {
-        store = Store.open(checked.store);
+        store = Store.open(checked.store, { trustShared: checked.trustShared });
       } catch (error) {
         if (isSplinterError(error)) throw new SplinterError(error.code, `bridge: ${error.message.replace(/^[A-Z]+: /, '')}`, { cause: error });
         throw error;
@@ -163,11 +164,11 @@ export class Bridge {
   private async begin(): Promise<void> {
     for (const key of this.local.keys()) {
       const now = this.local.read(key);
-      if (now !== undefined && now.value !== undefined) this.states.set(key, { ...now, version: undefined, sent: false });
+      if (now !== undefined && now.value !== undefined) this.states.set(keyIdentity(key), { key, ...now, version: undefined, sent: false });
     }
     await this.sync();
     if (!this.synced) throw new SplinterError('ECONNREFUSED', `bridge: the first synchronisation with Redis failed: ${this.lastError ?? 'the connection closed'}`);
-    this.local.start(this.states.keys());
+    this.local.start([...this.states.values()].map((state) => state.key));
     this.timeCheck = setInterval(() => {
       if (this.synced) this.measureRedisTime().catch(() => undefined); // the next synchronisation measures again
     }, TIME_CHECK_MS).unref();
@@ -238,31 +239,32 @@ export class Bridge {
     try {
       this.applyRemote(change, attempt, entryId);
     } catch (error) {
-      this.report('error', `writing ${JSON.stringify(change.key)} into the store failed: ${(error as Error).message}`);
+      this.report('error', `writing ${showKey(change.key)} into the store failed: ${(error as Error).message}`);
     }
   }
 
   /** A change of a key in the store (or maybe none: the watch and the scan report generously). */
-  private onLocalChange(key: string, attempt = 0): void {
+  private onLocalChange(key: Key, attempt = 0): void {
     if (this.closed || this.storeGone()) return;
     let now: ReturnType<StoreSide['read']>;
     try {
       now = this.local.read(key);
     } catch (error) {
-      this.report('error', `reading ${JSON.stringify(key)} from the store failed: ${(error as Error).message}`);
+      this.report('error', `reading ${showKey(key)} from the store failed: ${(error as Error).message}`);
       return;
     }
     if (now === undefined) {
       setTimeout(() => this.onLocalChange(key, attempt + 1), busyDelay(attempt)); // a writer is in the slot right now
       return;
     }
-    const state = this.states.get(key);
+    const id = keyIdentity(key);
+    const state = this.states.get(id);
     if (state !== undefined && state.epoch === now.epoch && state.epoch !== -1n) return;
     if (state === undefined ? now.value === undefined : sameContent(state, now)) {
       if (state !== undefined) state.epoch = now.epoch;
       return;
     }
-    this.states.set(key, { epoch: now.epoch, value: now.value, type: now.type, version: { stamp: this.clock.now(), host: this.hostId }, sent: false });
+    this.states.set(id, { key, epoch: now.epoch, value: now.value, type: now.type, version: { stamp: this.clock.now(), host: this.hostId }, sent: false });
     this.enqueue(key);
   }
 
@@ -270,7 +272,8 @@ export class Bridge {
   private applyRemote(change: Change, attempt = 0, entryId?: StreamId): void {
     if (this.closed || this.storeGone() || !this.local.inNamespace(change.key)) return;
     this.clock.observe(change.stamp);
-    const state = this.states.get(change.key);
+    const id = keyIdentity(change.key);
+    const state = this.states.get(id);
     if (state?.version !== undefined) {
       const order = compareVersions(change, state.version);
       if (order === 0) {
@@ -301,7 +304,7 @@ export class Bridge {
       return;
     }
     if (sameContent(now, change)) {
-      this.states.set(change.key, { epoch: now.epoch, value: change.value, type: change.type, version: change, sent: true, entryId });
+      this.states.set(id, { key: change.key, epoch: now.epoch, value: change.value, type: change.type, version: change, sent: true, entryId });
       return;
     }
     try {
@@ -312,18 +315,18 @@ export class Bridge {
         return;
       }
       this.counts.unwritten++;
-      this.warnings.warn(`skipped ${JSON.stringify(change.key)} from ${change.host} (stamp ${stampText(change.stamp)}): this store cannot take it: ${(error as Error).message}`);
+      this.warnings.warn(`skipped ${showKey(change.key)} from ${change.host} (stamp ${stampText(change.stamp)}): this store cannot take it: ${(error as Error).message}`);
       return;
     }
     this.counts.applied++;
     const after = this.local.read(change.key);
     const wrote = after !== undefined && sameContent(after, change);
-    this.states.set(change.key, { epoch: wrote ? after.epoch : -1n, value: change.value, type: change.type, version: change, sent: true, entryId });
+    this.states.set(id, { key: change.key, epoch: wrote ? after.epoch : -1n, value: change.value, type: change.type, version: change, sent: true, entryId });
     if (!wrote) this.onLocalChange(change.key); // someone wrote between our write and our look: theirs is a new change
   }
 
-  private enqueue(key: string): void {
-    this.outbox.add(key);
+  private enqueue(key: Key): void {
+    this.outbox.add(keyIdentity(key));
     if (this.flushScheduled || !this.synced) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -333,11 +336,11 @@ export class Bridge {
   private flush(): void {
     this.flushScheduled = false;
     if (!this.synced) return;
-    for (const key of this.outbox) {
-      this.outbox.delete(key);
-      const state = this.states.get(key);
+    for (const id of this.outbox) {
+      this.outbox.delete(id);
+      const state = this.states.get(id);
       if (state === undefined || state.sent || state.version === undefined) continue;
-      const sending: Change = { key, value: state.value, type: state.type, stamp: state.version.stamp, host: state.version.host };
+      const sending: Change = { key: state.key, value: state.value, type: state.type, stamp: state.version.stamp, host: state.version.host };
       const done = this.send(sending).finally(() => this.inflight.delete(done));
       this.inflight.add(done);
     }
@@ -346,7 +349,7 @@ export class Bridge {
   private async send(change: Change): Promise<void> {
     try {
       const result = await this.redis.put(change);
-      const state = this.states.get(change.key);
+      const state = this.states.get(keyIdentity(change.key));
       if (result.accepted) {
         this.counts.sent++;
         if (state?.version !== undefined && compareVersions(state.version, change) === 0) {
@@ -365,9 +368,9 @@ export class Bridge {
       }
     } catch (error) {
       if (this.closed) return;
-      this.outbox.add(change.key); // sent again after the next sync, or shortly
+      this.outbox.add(keyIdentity(change.key)); // sent again after the next sync, or shortly
       if (this.redis.connected && this.synced) {
-        this.failures.warn(`sending ${JSON.stringify(change.key)} failed: ${(error as Error).message}`);
+        this.failures.warn(`sending ${showKey(change.key)} failed: ${(error as Error).message}`);
         setTimeout(() => this.enqueue(change.key), RETRY_MS);
       }
     }
@@ -401,18 +404,18 @@ export class Bridge {
         for (const read of snapshot.records) {
           // A record skipped is not held: a key of ours that has one is sent, and replaces it.
           const change = this.takeRemote(read);
-          if (change !== undefined) held.set(change.key, change);
+          if (change !== undefined) held.set(keyIdentity(change.key), change);
         }
-        for (const [key, state] of this.states) {
+        for (const [id, state] of this.states) {
           if (state.version === undefined) state.version = { stamp: this.clock.now(), host: this.hostId };
-          const theirs = held.get(key);
+          const theirs = held.get(id);
           if (theirs === undefined || compareVersions(state.version, theirs) > 0) state.sent = false;
         }
         if (!first) this.counts.resyncs++;
         this.generation = generation;
       }
       this.lookAtEverything();
-      for (const [key, state] of this.states) if (!state.sent) this.outbox.add(key);
+      for (const [id, state] of this.states) if (!state.sent) this.outbox.add(id);
       this.syncCount++;
       this.synced = true;
       if (!first) this.report('connected', full ? 'in step with Redis again: resynchronised the namespace in full' : 'connected to Redis again; resumed the stream');

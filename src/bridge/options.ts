@@ -27,6 +27,8 @@ export interface BridgeOptions {
   scanIntervalMs?: number | undefined;
   /** How long the first connection may take (ms); default 5,000. */
   connectTimeoutMs?: number | undefined;
+  /** Open a store (given as a target) that another user owns or others may write, as Store.open's trustShared does; default false. */
+  trustShared?: boolean | undefined;
   /** Connection changes, what was skipped (a few lines per 10 s at most), errors. */
   onEvent?: ((event: BridgeEvent) => void) | undefined;
 }
@@ -39,6 +41,7 @@ export interface CheckedOptions {
   readonly streamMaxLength: number;
   readonly scanIntervalMs: number;
   readonly connectTimeoutMs: number;
+  readonly trustShared: boolean;
   readonly onEvent: (event: BridgeEvent) => void;
 }
 
@@ -71,6 +74,7 @@ function checkUrl(url: unknown): string {
 function checkPrefix(prefix: unknown): string {
   if (prefix === undefined) return '';
   if (typeof prefix !== 'string') throw new SplinterError('EINVAL', `bridge: a prefix is a string, received ${describe(prefix)}`);
+  if (!prefix.isWellFormed()) throw new SplinterError('EINVAL', `bridge: a key prefix is well-formed Unicode (its UTF-8 bytes start the keys), received ${JSON.stringify(prefix)} (a lone surrogate)`);
   if (prefix.includes('\0')) throw new SplinterError('EINVAL', `bridge: a key prefix cannot hold NUL, received ${JSON.stringify(prefix)}`);
   const bytes = Buffer.byteLength(prefix);
   if (bytes >= KEY_MAX_BYTES) {
@@ -95,6 +99,9 @@ export function checkOptions(options: BridgeOptions): CheckedOptions {
   if (typeof hostId !== 'string' || !HOST_ID_PATTERN.test(hostId)) {
     throw new SplinterError('EINVAL', `bridge: a host id is 1..255 printable ASCII characters without spaces, received ${describe(hostId)}`);
   }
+  if (options.trustShared !== undefined && typeof options.trustShared !== 'boolean') {
+    throw new SplinterError('EINVAL', `bridge: trustShared is true or false, received ${describe(options.trustShared)}`);
+  }
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
     throw new SplinterError('EINVAL', `bridge: onEvent is a function, received ${describe(options.onEvent)}`);
   }
@@ -106,6 +113,7 @@ export function checkOptions(options: BridgeOptions): CheckedOptions {
     streamMaxLength: positiveInteger(options.streamMaxLength, 'streamMaxLength', 10_000),
     scanIntervalMs: positiveInteger(options.scanIntervalMs, 'scanIntervalMs', 10),
     connectTimeoutMs: positiveInteger(options.connectTimeoutMs, 'connectTimeoutMs', 5_000),
+    trustShared: options.trustShared ?? false,
     onEvent: options.onEvent ?? (() => undefined),
   };
 }

@@ -7,13 +7,12 @@
  * the global epoch is read (one load) and, only when it moved, `store.keys()` is compared with the
  * known keys.
  *
- * A key whose bytes are not UTF-8 (C may write any bytes) is listed by `store.keys()` with U+FFFD
- * in their place: a name that is not the key. The bridge cannot carry it yet (the Store API names
- * keys by strings) and leaves it out, saying so once per key through `onUncarriable`.
+ * Keys are `Key`s as `store.keys()` gives them: a string when the bytes are UTF-8, else the bytes
+ * (C may write any bytes); sets and maps hold them by keyIdentity, one string per distinct key.
  */
 import { isSplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
-import { escapeKey } from '../store/key-text.js';
+import { keyIdentity, type Key } from '../store/key-text.js';
 
 /** What a key holds in the store: its slot epoch (0n when absent), value and type flag. */
 export interface LocalValue {
@@ -29,32 +28,39 @@ const READ_ATTEMPTS = 20;
 const SCAN_SHARE = 10;
 
 export class StoreSide {
-  private readonly known = new Set<string>();
-  private readonly watches: Array<{ controller: AbortController; keys: string[] }> = [];
-  private readonly pending: string[] = [];
+  /** keyIdentity → key. */
+  private readonly known = new Map<string, Key>();
+  private readonly watches: Array<{ controller: AbortController; keys: Key[] }> = [];
+  private readonly pending: Key[] = [];
   private flushing: NodeJS.Immediate | undefined;
   private seenGlobal = -1n;
   private nextScanAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** Listed keys left out (their names are not the keys), each said once while the store lists it. */
-  private uncarriable = new Set<string>();
+  private readonly prefixBytes: Buffer;
 
   constructor(
     readonly store: Store,
     readonly prefix: string,
-    private readonly onChange: (key: string) => void,
+    private readonly onChange: (key: Key) => void,
     private readonly onWatchError: (error: unknown) => void,
     private readonly scanIntervalMs: number,
-    private readonly onUncarriable: (key: string, why: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.prefixBytes = Buffer.from(prefix, 'utf8');
+  }
 
-  inNamespace(key: string): boolean {
-    return key.startsWith(this.prefix);
+  /** Whether the key's bytes start with the prefix's bytes. */
+  inNamespace(key: Key): boolean {
+    // Well-formed strings (keys always are; checkOptions requires it of the prefix): UTF-8 is a prefix code, so this is the byte comparison, without encoding.
+    if (typeof key === 'string') return key.startsWith(this.prefix);
+    const prefix = this.prefixBytes;
+    if (key.length < prefix.length) return false;
+    for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+    return true;
   }
 
   /** The value, type and epoch of one moment (a slot epoch unchanged across the read); undefined while a writer holds the slot. */
-  read(key: string): LocalValue | undefined {
+  read(key: Key): LocalValue | undefined {
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
       try {
         const before = this.store.slotSnapshot(key);
@@ -73,7 +79,7 @@ export class StoreSide {
   }
 
   /** Writes a value (and its type) or removes the key; the global epoch moves that this causes is not a reason to scan. */
-  write(key: string, value: Buffer | undefined, type: number): void {
+  write(key: Key, value: Buffer | undefined, type: number): void {
     const globalBefore = this.store.epoch;
     // How many times our own writes move the global epoch: set and setNamedType once each, unset never.
     let ownMoves = 0n;
@@ -94,34 +100,20 @@ export class StoreSide {
     this.track([key]);
   }
 
-  /** Every key of the namespace the store holds now that the bridge can carry (the others are reported once). */
-  keys(): string[] {
-    const carried: string[] = [];
-    const left = new Set<string>();
-    for (const key of this.store.keys()) {
-      if (typeof key === 'string') {
-        if (this.inNamespace(key)) carried.push(key);
-        continue;
-      }
-      // keys() gives a key that is not UTF-8 as its bytes: the bridge carries string keys only.
-      const shown = escapeKey(key);
-      if (!shown.startsWith(this.prefix)) continue;
-      left.add(shown);
-      if (!this.uncarriable.has(shown)) this.onUncarriable(shown, 'its bytes are not UTF-8');
-    }
-    this.uncarriable = left;
-    return carried;
+  /** Every key of the namespace the store holds now, of both kinds. */
+  keys(): Key[] {
+    return this.store.keys().filter((key) => this.inNamespace(key));
   }
 
   /** Starts watching `initial` and scanning for keys created later. */
-  start(initial: Iterable<string>): void {
+  start(initial: Iterable<Key>): void {
     this.seenGlobal = this.store.epoch;
     this.track(initial);
     this.timer = setInterval(() => this.scan(), this.scanIntervalMs);
   }
 
   /** Every key watched so far (the namespace's keys ever seen). */
-  knownKeys(): IterableIterator<string> {
+  knownKeys(): IterableIterator<Key> {
     return this.known.values();
   }
 
@@ -139,9 +131,9 @@ export class StoreSide {
     const global = this.store.epoch;
     if (global === this.seenGlobal && !force) return;
     this.seenGlobal = global;
-    let fresh: string[];
+    let fresh: Key[];
     try {
-      fresh = this.keys().filter((key) => !this.known.has(key));
+      fresh = this.keys().filter((key) => !this.known.has(keyIdentity(key)));
     } catch (error) {
       this.onWatchError(error); // a store whose slots break the format: said, and looked at again at the next scan
       this.seenGlobal = -1n;
@@ -153,10 +145,11 @@ export class StoreSide {
   }
 
   /** Adds keys to the watched set, in one batch per event-loop turn. */
-  private track(keys: Iterable<string>): void {
+  private track(keys: Iterable<Key>): void {
     for (const key of keys) {
-      if (this.known.has(key) || !this.inNamespace(key)) continue;
-      this.known.add(key);
+      const id = keyIdentity(key);
+      if (this.known.has(id) || !this.inNamespace(key)) continue;
+      this.known.set(id, key);
       this.pending.push(key);
     }
     if (this.pending.length > 0 && this.flushing === undefined && !this.stopped) this.flushing = setImmediate(() => this.watchPending());
@@ -183,7 +176,7 @@ export class StoreSide {
     for (const key of keys) this.onChange(key);
   }
 
-  private watch(keys: string[]): void {
+  private watch(keys: Key[]): void {
     const controller = new AbortController();
     this.watches.push({ controller, keys });
     const changes = this.store.watch(keys, { signal: controller.signal });

@@ -21,6 +21,7 @@ t.test('bad options are refused with the code and what was wrong', async (t) => 
     ['a database that is not a number', { store, redis: `${redis.url}/zero` }, 'EINVAL', /database is a number/],
     ['a prefix with no room for a key', { store, redis: redis.url, prefix: 'p'.repeat(63) }, 'EINVAL', /at most 62 bytes, received 63/],
     ['a prefix with NUL', { store, redis: redis.url, prefix: 'a\0' }, 'EINVAL', /NUL/],
+    ['a prefix with a lone surrogate (no UTF-8 bytes are its own)', { store, redis: redis.url, prefix: 'job:\ud800' }, 'EINVAL', /well-formed Unicode/],
     ['a host id with a space', { store, redis: redis.url, hostId: 'my host' }, 'EINVAL', /host id/],
     ['a store that does not exist', { store: `splinter-bridge-missing-${process.pid}`, redis: redis.url }, 'ENOENT', /does not exist/],
     ['nothing listening', { store, redis: 'redis://127.0.0.1:1' }, 'ECONNREFUSED', /127\.0\.0\.1:1.*ECONNREFUSED|ECONNREFUSED.*127\.0\.0\.1:1/],

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Test } from 'tap';
 import { isSplinterError, Store } from '../../src/index.js';
+import type { Key } from '../../src/store/key-text.js';
 import { decodeRecord, type Change } from '../../src/bridge/codec.js';
 import { namespaceKeys } from '../../src/bridge/namespace.js';
 import { repoRoot } from '../helpers/fixtures.js';
@@ -22,7 +23,7 @@ async function holds(condition: () => boolean | Promise<boolean>): Promise<boole
 }
 
 /** `store.set`, again after a moment while a bridge holds the slot (EAGAIN: its writer was descheduled inside). */
-export async function setWhenFree(store: Store, key: string, value: string): Promise<void> {
+export async function setWhenFree(store: Store, key: Key, value: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       store.set(key, value);

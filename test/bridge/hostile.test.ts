@@ -1,14 +1,14 @@
 /**
  * What Redis holds is hostile input: stream entries and hash fields with keys a store cannot hold,
  * bytes that are not records, stamps from the far future. Each is skipped, said and counted; no
- * bridge exits, none is poisoned, and the good keys converge. Also the keys a C process may write
- * that the bridge cannot carry.
+ * bridge exits, none is poisoned, and the good keys converge. Also keys of any bytes, as a C
+ * process may write them: carried like any other.
  */
 import t, { type Test } from 'tap';
 import type { Redis } from 'ioredis';
 import { bridge, type Bridge, type BridgeEvent } from '../../src/index.js';
 import { compareStamps, HybridClock, stampText, type Stamp } from '../../src/bridge/clock.js';
-import { encodeRecord, type Change } from '../../src/bridge/codec.js';
+import { decodeRecord, encodeRecord, type Change } from '../../src/bridge/codec.js';
 import { namespaceKeys } from '../../src/bridge/namespace.js';
 import { PUT_SCRIPT } from '../../src/bridge/put-script.js';
 import type { Store } from '../../src/index.js';
@@ -101,7 +101,7 @@ t.test('bad stream entries are skipped, said and counted; every bridge runs on a
   const bad: Array<[string, Array<string | Buffer>]> = [
     ['a key longer than 63 bytes', ['k', long, 'r', record(long, 'x')]],
     ['a key with NUL', ['k', `${PREFIX}nul\0here`, 'r', record(`${PREFIX}nul\0here`, 'x')]],
-    ['a key that is not UTF-8', ['k', Buffer.from([...Buffer.from(PREFIX), 0xff]), 'r', record('x', 'x')]],
+    ['a key that is not UTF-8 outside the prefix', ['k', Buffer.from([0x6a, 0x6f, 0x62, 0xff]), 'r', record('x', 'x')]],
     ['a key outside the prefix', ['k', 'elsewhere', 'r', record('elsewhere', 'x')]],
     ['a stamp of ffffffffffffffff', ['k', `${PREFIX}future`, 'r', record(`${PREFIX}future`, 'from the far future', FAR_FUTURE)]],
     ['a record that is zzz', ['k', `${PREFIX}garbage`, 'r', 'zzz']],
@@ -110,6 +110,10 @@ t.test('bad stream entries are skipped, said and counted; every bridge runs on a
   ];
   for (const [, fields] of bad) await client.xadd(stream, '*', ...fields);
 
+  // A key that is not UTF-8 is a store key like any other: not a bad entry, it is carried.
+  const bytesKey = Buffer.from([...Buffer.from(PREFIX), 0xff]);
+  await client.xadd(stream, '*', 'k', bytesKey, 'r', record('x', 'not UTF-8, still a key'));
+  await waitFor('the entry of a key that is not UTF-8 → a and b', () => [a, b].every((store) => store.getString(bytesKey) === 'not UTF-8, still a key'), 15_000);
   a.set(`${PREFIX}after`, 'v1');
   await waitFor('a write made after the bad entries → b', () => b.getString(`${PREFIX}after`) === 'v1', 15_000);
   b.set(`${PREFIX}after`, 'v2'); // b's clock saw ffffffffffffffff go by: its stamps must still win over v1
@@ -170,32 +174,52 @@ t.test('bad current records in the hash: bridges start, take the good ones, repl
   t.match(processes[0]!.output(), /skipped hash field "job:y" of splinter:\{p:job:\}:values: a record has at least 19 bytes, this one 3/, 'so is zzz');
 });
 
-t.test('keys a C process writes that the bridge cannot carry are skipped and said; the bridge runs on', async (t) => {
+t.test('keys a C process writes in bytes that are not UTF-8 are carried both ways, unsets too', async (t) => {
   const redis = await RedisServer.start(t);
   const client = redis.client(t);
+  const { values } = namespaceKeys(PREFIX);
   const a = hostStore(t);
   const b = hostStore(t);
   const peer = Peer.open(a.target!);
   t.teardown(() => peer.close());
   await peer.ready;
-  // 63 bytes ending in 0xFF: a legal key; store.keys() lists it as 65 bytes of UTF-8.
+  const hex = (text: string): string => Buffer.from(text).toString('hex');
+  // 63 bytes ending in 0xFF, in the store before the bridge starts: the longest key there is.
   const longBytes = Buffer.concat([Buffer.from(PREFIX), Buffer.alloc(58, 'a'), Buffer.from([0xff])]);
-  t.equal((await peer.send({ op: 'set', key_hex: longBytes.toString('hex'), value_hex: Buffer.from('from C').toString('hex') })).rc, 0);
-  const { running, events } = await watchedBridge(t, a, redis.url); // on old code: EINVAL as it starts
+  t.equal((await peer.send({ op: 'set', key_hex: longBytes.toString('hex'), value_hex: hex('from C') })).rc, 0);
+  const { running, events } = await watchedBridge(t, a, redis.url);
   const processB = await startBridge(t, b, redis.url, PREFIX);
-  const shortBytes = Buffer.from([...Buffer.from(PREFIX), 0xfe]); // listed as "job:\uFFFD", a key the store does not hold
-  t.equal((await peer.send({ op: 'set', key_hex: shortBytes.toString('hex'), value_hex: Buffer.from('also C').toString('hex') })).rc, 0);
-  t.equal((await peer.send({ op: 'set', key: `${PREFIX}plain`, value_hex: Buffer.from('fine').toString('hex') })).rc, 0);
+  const shortBytes = Buffer.from([...Buffer.from(PREFIX), 0xe9]); // job:é in Latin-1
+  t.equal((await peer.send({ op: 'set', key_hex: shortBytes.toString('hex'), value_hex: hex('also C') })).rc, 0);
+  t.equal((await peer.send({ op: 'set', key: `${PREFIX}plain`, value_hex: hex('fine') })).rc, 0);
+
+  await waitFor('both keys C wrote → b under their own bytes', () => b.getString(longBytes) === 'from C' && b.getString(shortBytes) === 'also C', 15_000); // on old code: never, they were skipped
   await waitFor('the plain key → b', () => convergedOn(client, [a, b], `${PREFIX}plain`, 'fine'), 15_000);
-  await waitFor('both keys said', () => running.stats().uncarried === 2, 15_000);
-  const said = events.filter((event) => event.type === 'skipped').map((event) => event.message);
-  t.ok(said.some((message) => message.includes(`"${PREFIX}${'a'.repeat(58)}\uFFFD"`) && /not UTF-8/.test(message)), 'the long key is named (as the store lists it)');
-  t.ok(said.some((message) => message.includes('"job:\uFFFD"') && /not UTF-8/.test(message)), 'and the short one');
-  a.set(`${PREFIX}later`, 'still bridging');
-  await waitFor('a later key → b', () => b.getString(`${PREFIX}later`) === 'still bridging', 15_000);
-  t.equal(running.stats().uncarried, 2, 'each said once, however often the store is scanned');
-  t.same(b.keys().sort(), [`${PREFIX}later`, `${PREFIX}plain`], 'nothing else reached b');
+  for (const [key, value] of [[longBytes, 'from C'], [shortBytes, 'also C']] as const) {
+    const held = await client.hgetBuffer(values, key);
+    const change = held === null ? 'none' : decodeRecord(key, held);
+    t.equal(typeof change === 'string' ? change : change.value?.toString(), value, `Redis holds the record under the key's exact ${key.length} bytes`);
+  }
+
+  t.ok((await peer.send({ op: 'unset', key_hex: shortBytes.toString('hex') })).rc >= 0, 'C unsets it');
+  await waitFor("C's unset → b", () => !b.has(shortBytes), 15_000);
+  t.equal(b.getString(longBytes), 'from C', 'the other bytes key stays');
+
+  // A bytes key written with the Store API on b: a reads it, and so does C, by its bytes.
+  const fromApi = Uint8Array.from([...Buffer.from(PREFIX), 0xc3, 0x28]); // a 2-byte lead before "(": not UTF-8
+  await setWhenFree(b, fromApi, 'from the Store API');
+  await waitFor('the Store API bytes key → a', () => a.getString(fromApi) === 'from the Store API', 15_000);
+  t.equal((await peer.send({ op: 'get', key_hex: Buffer.from(fromApi).toString('hex') })).value_hex, hex('from the Store API'), 'C reads it on a');
+  await setWhenFree(a, fromApi, 'and back');
+  await waitFor('a later write of it → b', () => b.getString(fromApi) === 'and back', 15_000);
+
+  const hexKeys = (store: Store): string[] => store.keys({ bytes: true }).map((key) => Buffer.from(key).toString('hex')).sort();
+  t.same(hexKeys(b), hexKeys(a), 'both hosts hold the same keys');
+  t.same(hexKeys(b), [longBytes, Buffer.from(`${PREFIX}plain`), Buffer.from(fromApi)].map((key) => key.toString('hex')).sort(), 'and they are the ones written, unset excepted');
+  t.equal(running.stats().uncarried, 0, 'nothing uncarried');
+  t.same(events.filter((event) => event.type === 'skipped' || event.type === 'error'), [], 'nothing skipped, no error');
   stillRunning(t, [processB]);
+  t.notMatch(processB.output(), /skipped|failed/, 'the process on b said nothing skipped either');
 });
 
 /** Each bad record alone, in each place a bridge reads one: none stops a bridge, and the key it names (or a good one) converges when written. */
@@ -205,7 +229,7 @@ t.test('each bad record alone, in the stream, in the hash at start and in the ha
   const kinds: Array<{ kind: string; key: (prefix: string) => Buffer; record: (prefix: string) => Buffer | string; writable: boolean }> = [
     { kind: 'a key of 70 bytes', key: (p) => Buffer.from(`${p}${'l'.repeat(70 - p.length)}`), record: () => record('k', 'x'), writable: false },
     { kind: 'a key with NUL', key: (p) => Buffer.from(`${p}a\0b`), record: () => record('k', 'x'), writable: false },
-    { kind: 'a key that is not UTF-8', key: (p) => Buffer.from([...Buffer.from(p), 0xc3, 0x28]), record: () => record('k', 'x'), writable: false },
+    { kind: 'a key that is not UTF-8 outside the prefix', key: () => Buffer.from([0x71, 0xc3, 0x28]), record: () => record('k', 'x'), writable: false },
     { kind: 'a stamp of ffffffffffffffff', key: (p) => Buffer.from(`${p}k`), record: (p) => record(`${p}k`, 'from the far future', FAR_FUTURE), writable: true },
     { kind: 'a stamp an hour ahead', key: (p) => Buffer.from(`${p}k`), record: (p) => record(`${p}k`, 'from a host an hour ahead', { wall: Date.now() + 3_600_000, counter: 0 }), writable: true },
     { kind: 'a record that is zzz', key: (p) => Buffer.from(`${p}k`), record: () => 'zzz', writable: true },
