@@ -79,10 +79,25 @@ export function getCopy(ctx: KvContext, keyText: Key): Uint8Array | undefined {
 }
 
 export function getInto(ctx: KvContext, keyText: Key, target: Uint8Array): number {
-  if (!isBytes(target)) {
+  if (!isBytes(target) && !forwardsBytes(target)) {
     throw new SplinterError('EINVAL', `getInto needs a Uint8Array target, received ${describe(target)}`);
   }
   return readValue(ctx, keyText, target, 'getInto');
+}
+
+/**
+ * A Proxy around a Uint8Array whose traps forward to it (a caller that watches each byte written,
+ * as the ABA tests do) is a target like the array; one with no such traps throws a TypeError at
+ * its first getter, and is refused.
+ */
+function forwardsBytes(target: unknown): boolean {
+  if (!(target instanceof Uint8Array)) return false;
+  try {
+    const { length, byteOffset, buffer } = target; // the getters the copy reads
+    return Number.isSafeInteger(length) && Number.isSafeInteger(byteOffset) && buffer !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 export function getString(ctx: KvContext, keyText: Key): string | undefined {

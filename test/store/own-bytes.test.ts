@@ -120,3 +120,24 @@ t.test('a Proxy around a typed array is EINVAL, saying what was expected', async
   t.equal(store.getString('k'), 'v', 'nothing was written');
   t.equal(store.has('k.1'), false);
 });
+
+t.test('getInto fills a Proxy target whose traps forward to the array it wraps', async (t) => {
+  const store = Store.createShared({ slots: 16, maxValueSize: 64 });
+  t.teardown(() => store.close());
+  store.set('k', 'forwarded');
+  const written: string[] = [];
+  const bytes = new Uint8Array(16);
+  const watched = new Proxy(bytes, {
+    get: (target, property) => {
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+    set: (target, property, value) => {
+      written.push(String(property));
+      return Reflect.set(target, property, value);
+    },
+  });
+  t.equal(store.getInto('k', watched), 9);
+  t.equal(Buffer.from(bytes.subarray(0, 9)).toString(), 'forwarded');
+  t.ok(written.length > 0, 'the bytes went through its set trap');
+});
