@@ -36,15 +36,18 @@ export interface ImportDocument {
 /** Per key in the largest document a store takes: its key (escaped and in hex), its metadata and indentation. */
 const KEY_OVERHEAD = 2048;
 const MARGIN = 64 * 1024;
+/** V8's longest string (2^29 − 24 UTF-16 units): a document is decoded into one, so it is at most that many bytes. */
+const LONGEST_STRING = 2 ** 29 - 24;
 
 /**
  * The most bytes a document that fits the store can hold: every slot filled with a value at
  * its largest in its longest encoding (JSON-escaped text is at most 2 bytes a byte, base64 4/3),
- * its embedding in base64, and the fields around it; plus a margin for the header.
+ * its embedding in base64, and the fields around it; plus a margin for the header. Never more than
+ * one string can hold.
  */
 export function documentLimit(target: Omit<ImportTarget, 'prefix'>): number {
   const embedding = target.embeddings ? Math.ceil((SPLINTER_EMBED_DIM * 4) / 3) * 4 : 0;
-  return target.slots * (2 * target.maxValueSize + embedding + KEY_OVERHEAD) + MARGIN;
+  return Math.min(target.slots * (2 * target.maxValueSize + embedding + KEY_OVERHEAD) + MARGIN, LONGEST_STRING);
 }
 
 const invalid = (message: string): SplinterError => new SplinterError('EINVAL', message);

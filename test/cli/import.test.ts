@@ -14,6 +14,7 @@ import { SlotType, Store } from '../../src/index.js';
 import { shmName } from '../helpers/fixtures.js';
 import type { Test } from '../helpers/assert.js';
 import { testedLauncher } from './compiled.js';
+import { documentLimit } from '../../src/cli/import-document.js';
 import { cli, cliEnv, oneLineError } from './helpers.js';
 
 t.setTimeout(300_000);
@@ -221,4 +222,10 @@ t.test('a write that fails midway says at which key and how many keys were writt
   t.match(error.message, /^import stopped at keys\[1\] \("stuck"\): 1 of 3 keys were written; /);
   t.equal(store.getString('one'), 'new one', 'the key before it was written');
   t.notOk(store.has('three'), 'the keys after it were not');
+});
+
+t.test('the bound grows with the store, up to the longest string Node can parse', async (t) => {
+  t.equal(documentLimit({ slots: 32, maxValueSize: 128, embeddings: false }), 32 * (256 + 2048) + 65_536);
+  t.equal(documentLimit({ slots: 32, maxValueSize: 128, embeddings: true }), 32 * (256 + 4096 + 2048) + 65_536, 'an embedding is 4,096 bytes of base64');
+  t.equal(documentLimit({ slots: 1 << 20, maxValueSize: 1 << 16, embeddings: true }), 2 ** 29 - 24, 'a huge store: capped, not 137 GB');
 });
