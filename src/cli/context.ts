@@ -175,14 +175,7 @@ export class Context {
     if (typeof file === 'string') {
       if (given !== undefined) throw new UsageError(`${this.command} takes a VALUE or --file, not both`, this.command);
       const limit = this.store().maxValueSize;
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileAtMost(file, limit);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
-        throw new CliFailure(code === 'ENOENT' ? 'ENOENT' : code === 'EACCES' ? 'EACCES' : 'EINVAL', `cannot read ${file}: ${why}`);
-      }
+      const bytes = readFileOrFail(file, limit);
       if (bytes.length > limit) throw inputTooLong(file, limit);
       return bytes;
     }
@@ -197,5 +190,28 @@ export class Context {
     const bytes = await this.io.readStdin(limit);
     if (bytes.length > limit) throw inputTooLong('stdin', limit);
     return bytes;
+  }
+
+  /**
+   * At most `limit + 1` bytes of the file `source`, or of stdin when it is `-` (one more than
+   * allowed tells "too long"; the caller says what the limit is).
+   * @throws UsageError for stdin in the interactive mode or on a terminal; CliFailure ENOENT, EACCES or EINVAL for a file that cannot be read.
+   */
+  async inputAtMost(source: string, limit: number): Promise<Uint8Array> {
+    if (source !== '-') return readFileOrFail(source, limit);
+    if (this.session.interactive) throw new UsageError(`${this.command} needs a FILE in the interactive mode`, this.command);
+    if (this.io.stdinIsTTY) throw new UsageError(`${this.command} needs a FILE, or data piped to stdin`, this.command);
+    return this.io.readStdin(limit);
+  }
+}
+
+/** At most `limit + 1` bytes of the file at `path`; what stops reading it as a CliFailure naming the file. */
+function readFileOrFail(path: string, limit: number): Uint8Array {
+  try {
+    return readFileAtMost(path, limit);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code ?? error);
+    throw new CliFailure(code === 'ENOENT' ? 'ENOENT' : code === 'EACCES' ? 'EACCES' : 'EINVAL', `cannot read ${path}: ${why}`);
   }
 }

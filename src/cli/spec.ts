@@ -304,6 +304,23 @@ const COMMAND_SPECS = [
     examples: ['orders set car red fast', 'orders show car', 'orders unset car 2'],
   },
   {
+    name: 'import',
+    group: 'write',
+    summary: 'load an export document (a file, or stdin) into the store: values, types, labels, watchers, times, embeddings',
+    args: [{ name: 'FILE|-', optional: true, complete: 'none' }],
+    options: [
+      { name: 'replace', kind: 'flag', description: 'also delete the keys (of the namespace) that the document does not have' },
+      { name: 'dry-run', kind: 'flag', description: 'check the document and say what would change, without writing' },
+    ],
+    details: [
+      'Without FILE, or with FILE "-", the document is read from stdin. The whole document is checked before',
+      'the first write: a bad one changes nothing. Keys in the document overwrite the same keys in the store;',
+      'other keys stay unless --replace is given. With a prefix, the keys go into that namespace.',
+      'Epochs, slots, user flags, signal counts and the store header do not carry over.',
+    ],
+    examples: ['import dump.json', 'export --use old | splinter import --use new', 'import dump.json --replace --dry-run'],
+  },
+  {
     name: 'watch',
     group: 'bus',
     summary: 'print changes to keys (or pulses of a signal group) as they happen, until Ctrl-C',

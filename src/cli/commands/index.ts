@@ -4,6 +4,7 @@ import { bind, bridgeCommand, bump, shard, watch } from './bus.js';
 import { drop } from './drop.js';
 import type { Handler } from './handler.js';
 import { doctor, stats } from './health.js';
+import { importStore } from './import.js';
 import { exportStore, get, head, list, type } from './read.js';
 import { caps, config, init, use } from './store.js';
 import { clear, exit, help, hist, shell, uuid } from './shell.js';
@@ -24,6 +25,7 @@ export const HANDLERS: Record<CommandName, Handler> = {
   head,
   list,
   export: exportStore,
+  import: importStore,
   type,
   // write
   set,
