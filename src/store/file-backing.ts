@@ -110,6 +110,7 @@ export function createFileBacking(
   initialise: (bytes: Uint8Array) => void,
 ): Backing {
   const mappingRoute = chooseRoute(route); // before creating anything: ENOTSUP leaves nothing behind
+  mappingRoute.checkSize(size); // likewise, and before gigabytes are reserved for a mapping that cannot be made
   const umask = creationUmask();
   const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
   const flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW;

@@ -15,6 +15,9 @@ import { homeOf } from '../helpers/home.js';
 import { Peer } from '../helpers/peer.js';
 import { routeSkip } from '../helpers/routes.js';
 
+// Each store here is reserved in full at create (gigabytes of zeroed pages): slower than tap's default allows on a busy machine.
+t.setTimeout(300_000);
+
 const SLOTS = 64;
 const MAX_VALUE = 40 * 2 ** 20; // 64 × 40 MiB: a 2.5 GiB arena
 const utf8 = new TextEncoder();

@@ -155,6 +155,7 @@ export const koffiRoute: MappingRoute = {
   name: 'koffi',
   // A JavaScript typed array can index up to 2^53 - 1 bytes; the format stops far below.
   maxBytes: Number.MAX_SAFE_INTEGER,
+  checkSize() {}, // every store size the format allows
   map(fd, size) {
     const c = loadKoffi();
     const address = mapRaw(c, fd, size);

@@ -94,14 +94,17 @@ class MmapIoMapping implements Mapping {
 export const mmapIoRoute: MappingRoute = {
   name: 'mmap-io',
   maxBytes: MMAP_IO_MAX_BYTES,
-  map(fd, size) {
-    const mmap = loadMmapIo();
+  checkSize(size) {
     if (size > MMAP_IO_MAX_BYTES) {
       throw new SplinterError(
         'ENOTSUP',
         `a store of ${size} bytes cannot be mapped by the mmap-io route, which maps at most ${MMAP_IO_MAX_BYTES} bytes (C int sizes); use the koffi route (npm install koffi)`,
       );
     }
+  },
+  map(fd, size) {
+    const mmap = loadMmapIo();
+    this.checkSize(size);
     let buffer: Buffer;
     try {
       buffer = mmap.map(size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0);

@@ -27,6 +27,8 @@ export interface MappingRoute {
   readonly name: MappingRouteName;
   /** The largest mapping the route can make, in bytes. */
   readonly maxBytes: number;
+  /** ENOTSUP when the route cannot map `size` bytes: create asks before it makes or reserves anything. */
+  checkSize(size: number): void;
   /** Maps `size` bytes of `fd` shared and read-write. */
   map(fd: number, size: number): Mapping;
   pageSize(): number;
