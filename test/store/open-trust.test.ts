@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -28,9 +29,37 @@ function asNobody(command: string[], input?: Buffer): string {
   });
 }
 
+let nobodyNode: string | undefined;
+/**
+ * A copy of the running node in a folder uid 65534 can enter: the binary itself may sit where that
+ * user cannot reach (CI caches Node 22 and 24 under /root).
+ */
+function nodeForNobody(): string {
+  if (nobodyNode === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'splinter-nobody-'));
+    fs.chmodSync(dir, 0o755);
+    nobodyNode = path.join(dir, 'node');
+    fs.copyFileSync(process.execPath, nobodyNode);
+    fs.chmodSync(nobodyNode, 0o755);
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return nobodyNode;
+}
+
+/** Why uid 65534 cannot run our opener from this checkout (a checkout it cannot read), or false. */
+function checkoutSkip(): string | false {
+  if (rootSkip !== false) return rootSkip;
+  try {
+    asNobody(['test', '-r', path.join(children, 'open-as.ts')]);
+    return false;
+  } catch {
+    return 'uid 65534 cannot read this checkout, so it cannot run our opener';
+  }
+}
+
 /** What our opener reports when uid 65534 runs it: { ok } or { code, message }. */
 function openAsNobody(how: string, target: string, trust = false): { ok?: boolean; code?: string; message?: string } {
-  const out = asNobody([process.execPath, '--import', 'tsx', path.join(children, 'open-as.ts'), how, target, trust ? 'trust' : 'no']);
+  const out = asNobody([nodeForNobody(), '--import', 'tsx', path.join(children, 'open-as.ts'), how, target, trust ? 'trust' : 'no']);
   return JSON.parse(out) as { ok?: boolean; code?: string; message?: string };
 }
 
@@ -95,7 +124,7 @@ t.test("a store of ours that others may write, or another user's that only they 
   t.pass('a store of ours with the default mode opens as before');
 });
 
-t.test('our opener running as another user, against a root-made 0666 store', { skip: rootSkip }, async (t) => {
+t.test('our opener running as another user, against a root-made 0666 store', { skip: checkoutSkip() }, async (t) => {
   const name = shmName(t, 'root-0666');
   Store.create(name, geometry).close();
   fs.chmodSync(`/dev/shm/${name}`, 0o666);
