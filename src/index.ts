@@ -1,5 +1,5 @@
 export { Store } from './facade/store.js';
-export type { CreateGeometry, KeysOptions, StoreOptions } from './facade/options.js';
+export type { CreateGeometry, KeysOptions, SetOptions, StoreOptions } from './facade/options.js';
 export { escapeKey, unescapeKey, type Key } from './store/key-text.js';
 export type { HeaderSnapshot } from './store/header-decoder.js';
 export type { SlotSnapshot, RawView } from './store/snapshot.js';

@@ -81,18 +81,14 @@ export class StoreSide {
   /** Writes a value (and its type) or removes the key; the global epoch moves that this causes is not a reason to scan. */
   write(key: Key, value: Buffer | undefined, type: number): void {
     const globalBefore = this.store.epoch;
-    // How many times our own writes move the global epoch: set and setNamedType once each, unset never.
+    // How many times our own writes move the global epoch: a set with its type once, unset never.
     let ownMoves = 0n;
     if (value === undefined) {
       this.store.unset(key);
     } else {
-      this.store.set(key, value);
+      // Value and type in one write: no reader or watcher of the store sees the one without the other.
+      this.store.set(key, value, { type });
       ownMoves++;
-      const now = this.store.slotSnapshot(key);
-      if (now !== undefined && now.typeFlag !== type) {
-        this.store.setNamedType(key, type);
-        ownMoves++;
-      }
     }
     // Taken as seen only when the epoch moved by exactly our own writes: a key another process
     // inserted meanwhile moved it too, and must still be found by the next scan.

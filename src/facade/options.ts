@@ -1,7 +1,7 @@
 /** The options and geometry Store's constructors take, checked before anything is opened or created. */
 import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../bus/line.js';
 import { describe, SplinterError } from '../errors.js';
-import { U32_MAX } from '../layout/constants.js';
+import { U32_MAX, type SlotType } from '../layout/constants.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
 import { checkRouteName, type MappingRouteName } from '../store/mapping/index.js';
 import { checkOptionBag, type OptionSpec } from '../store/options.js';
@@ -43,6 +43,12 @@ const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', e
 export const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
 export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
 export const KEYS_OPTIONS: OptionSpec = { bytes: 'boolean' };
+export const SET_OPTIONS: OptionSpec = { type: 'number' };
+
+/** set(): `type` names the slot's type (a SlotType, or a byte of its bits) in the same write as the value. */
+export interface SetOptions {
+  type?: SlotType | number | undefined;
+}
 
 /** keys(): `bytes: true` gives every key as its bytes, UTF-8 or not. */
 export interface KeysOptions {

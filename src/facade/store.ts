@@ -12,7 +12,7 @@ import { storeSize, type Geometry } from '../layout/geometry.js';
 import { Shards } from '../shard/shards.js';
 import { Backoff } from '../store/backoff.js';
 import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
-import { getBigUint, integerOp, setNamedType } from '../store/biguint.js';
+import { getBigUint, integerOp, setNamedType, setTypedValue } from '../store/biguint.js';
 import { purge, unsetKey } from '../store/clear.js';
 import { ClosableRawView } from '../store/closable-view.js';
 import { inStoreMemory, isBytes } from '../store/copy.js';
@@ -25,7 +25,7 @@ import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { initialiseStore } from '../store/init.js';
 import { KeyCodec } from '../store/key-codec.js';
 import { keyBytes, keyIdentity, keyName, type Key } from '../store/key-text.js';
-import { appendValue, setValue } from '../store/kv.js';
+import { appendValue, KEEP_TYPE, setValue } from '../store/kv.js';
 import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../store/labels.js';
 import { listKeys } from '../store/list.js';
 import type { MappingRouteName } from '../store/mapping/index.js';
@@ -33,7 +33,7 @@ import { StoreMemory } from '../store/memory.js';
 import { getMop, setMop } from '../store/mop.js';
 import { checkOptionBag } from '../store/options.js';
 import { locateKey } from '../store/probe.js';
-import { getCopy, getInto, getString } from '../store/read.js';
+import { getCopy, getInto, getString, getStringAndType } from '../store/read.js';
 import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../store/signals.js';
 import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from '../store/slot-meta.js';
 import { rawView, slotSnapshotOfKey, type RawView, type SlotSnapshot } from '../store/snapshot.js';
@@ -47,10 +47,12 @@ import {
   checkOptions,
   KEYS_OPTIONS,
   POLL_OPTIONS,
+  SET_OPTIONS,
   WATCH_OPTIONS,
   type CheckedOptions,
   type CreateGeometry,
   type KeysOptions,
+  type SetOptions,
   type StoreOptions,
 } from './options.js';
 
@@ -298,17 +300,27 @@ export class Store implements Disposable {
 
   // ── Key-value ──────────────────────────────────────────────────────────────
 
-  /** Stores a value (bytes, or a string as UTF-8) under a key, creating the key if needed. */
-  set(key: Key, value: Uint8Array | string): void {
+  /**
+   * Stores a value (bytes, or a string as UTF-8) under a key, creating the key if needed.
+   * With `{ type }` the slot is named that type in the same write: no reader or watcher sees
+   * the value under the old type (a short value named BIGUINT is promoted, as setNamedType does).
+   * @throws {SplinterError} EINVAL for a value that is not bytes or a string, or a bad option; EMSGSIZE for a value of
+   *   0 or more than maxValueSize bytes; EPROTOTYPE for other than 8 bytes on a BIGUINT slot without `type`; ENOSPC; EAGAIN.
+   */
+  set(key: Key, value: Uint8Array | string, options?: SetOptions): void {
     this.live();
     const kv = this.kv;
+    // The plain set stays as it was; a named type takes the other path.
+    const type = options === undefined ? KEEP_TYPE : (checkOptionBag(options, SET_OPTIONS, 'set') as SetOptions).type ?? KEEP_TYPE;
     if (typeof value === 'string') {
       const scratch = kv.valueScratch;
       const { read, written } = utf8.encodeInto(value, scratch);
       const length = read < value.length ? Buffer.byteLength(value) : written;
-      setValue(kv, key, scratch, length);
+      if (type === KEEP_TYPE) setValue(kv, key, scratch, length, KEEP_TYPE);
+      else setTypedValue(kv, key, scratch, length, type);
     } else if (isBytes(value)) {
-      setValue(kv, key, value, value.length);
+      if (type === KEEP_TYPE) setValue(kv, key, value, value.length, KEEP_TYPE);
+      else setTypedValue(kv, key, value, value.length, type);
     } else {
       throw new SplinterError('EINVAL', `a value must be a Uint8Array or a string, received ${describe(value)}`);
     }
@@ -415,19 +427,17 @@ export class Store implements Disposable {
     if (length > this.maxValueSize) {
       throw new SplinterError('EMSGSIZE', `setJSON "${keyName(key)}": the JSON text is ${length} bytes; values are 1..${this.maxValueSize} bytes in this store`);
     }
-    const type = this.slotSnapshot(key)?.typeFlag;
-    // A BIGUINT slot takes no text (see set): renamed first; any other is written first, so no reader sees JSON over other bytes.
-    if (type !== undefined && (type & SlotType.BIGUINT) !== 0) this.setNamedType(key, SlotType.JSON);
-    this.set(key, text);
-    if (type !== SlotType.JSON) this.setNamedType(key, SlotType.JSON);
+    // One write: no reader or watcher sees the text under another type, or JSON over other bytes.
+    this.set(key, text, { type: SlotType.JSON });
   }
 
   /** Beyond docs/spec/API.md: the value of a slot named JSON, parsed; undefined when the key is missing; EPROTOTYPE for another type or text that is not JSON. */
   getJSON<T = unknown>(key: Key): T | undefined {
     this.live();
-    const text = getString(this.kv, key);
-    if (text === undefined) return undefined;
-    const type = this.slotSnapshot(key)?.typeFlag ?? 0;
+    // Text and type of one moment: a write between reading one and the other cannot mismatch them.
+    const read = getStringAndType(this.kv, key, 'getJSON');
+    if (read === undefined) return undefined;
+    const { text, type } = read;
     if ((type & SlotType.JSON) === 0) {
       throw new SplinterError('EPROTOTYPE', `getJSON "${keyName(key)}": the slot's type is ${type}, expected JSON (8); setJSON names it, or read it with getString`);
     }
@@ -500,17 +510,17 @@ export class Store implements Disposable {
   private readonly u64Scratch = new Uint8Array(U64_BYTES);
 
   /**
-   * Beyond docs/spec/API.md: stores the u64 `value` and names the slot BIGUINT (creating the key if needed). On a key that
-   * is not BIGUINT yet this is two writes, the value then the type, as C's set then set_named_type.
+   * Beyond docs/spec/API.md: stores the u64 `value` and names the slot BIGUINT (creating the key if needed), in one
+   * write: no reader sees the u64 under another type. A slot already BIGUINT keeps its other type bits.
    */
   setBigUint(key: Key, value: bigint | number): void {
     this.live();
     const n = toU64(value, `setBigUint "${keyName(key)}": the value`);
     writeU64LE(this.u64Scratch, 0, n);
     const type = this.slotSnapshot(key)?.typeFlag;
+    // Only a hint: whatever the slot's type now, the write leaves BIGUINT (with the bits it had, when it had BIGUINT).
     const named = type !== undefined && (type & SlotType.BIGUINT) !== 0;
-    this.set(key, this.u64Scratch);
-    if (!named) this.setNamedType(key, SlotType.BIGUINT);
+    setTypedValue(this.kv, key, this.u64Scratch, U64_BYTES, named ? type : SlotType.BIGUINT);
   }
 
   /** The u64 of a BIGUINT value, or undefined when the key is missing. */

@@ -5,6 +5,7 @@ import type { KvContext } from './context.js';
 import { outOfArena } from './read.js';
 import { claimHomeRegion } from './region.js';
 import { lockExistingKey, requireSlot } from './locate.js';
+import { setValue } from './kv.js';
 import { evacuateRelocated } from './relocation.js';
 import { readKeySlot } from './seqlock-read.js';
 import { bumpGlobalEpoch, unlock } from './seqlock.js';
@@ -48,19 +49,41 @@ export function promoteToU64(bytes: Uint8Array): bigint {
   return n;
 }
 
+/** EINVAL unless `mask` is a type byte; EMSGSIZE when it names BIGUINT in a store whose values are under 8 bytes. Returns whether it names BIGUINT. */
+function checkTypeMask(ctx: KvContext, keyText: Key, mask: number, what: string): boolean {
+  if (!Number.isInteger(mask) || mask < 0 || mask > 0xff) {
+    throw new SplinterError('EINVAL', `${what} "${keyName(keyText)}": a type mask is a byte of SlotType bits (0..255), received ${describe(mask)}`);
+  }
+  const biguint = (mask & SlotType.BIGUINT) !== 0;
+  if (biguint && ctx.m.maxValueSize < U64_BYTES) {
+    throw new SplinterError(
+      'EMSGSIZE',
+      `${what} "${keyName(keyText)}": a BIGUINT value is 8 bytes, and this store's values are at most ${ctx.m.maxValueSize} bytes`,
+    );
+  }
+  return biguint;
+}
+
+/**
+ * set with a type: the value and the type byte `mask` in one write (one seqlock section, one
+ * epoch move, one wake), as if set then setNamedType, with no moment between them. A value
+ * shorter than 8 bytes named BIGUINT is promoted first, as setNamedType promotes it.
+ */
+export function setTypedValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number, mask: number): void {
+  const biguint = checkTypeMask(ctx, keyText, mask, 'set');
+  if (biguint && length >= 1 && length < U64_BYTES) {
+    const promoted = new Uint8Array(U64_BYTES);
+    writeU64LE(promoted, 0, promoteToU64(source.subarray(0, length)));
+    setValue(ctx, keyText, promoted, U64_BYTES, mask);
+  } else {
+    setValue(ctx, keyText, source, length, mask);
+  }
+}
+
 /** set_named_type: replaces the slot's type; naming a short value BIGUINT promotes it in place. */
 export function setNamedType(ctx: KvContext, keyText: Key, mask: number): void {
   const m = ctx.m;
-  if (!Number.isInteger(mask) || mask < 0 || mask > 0xff) {
-    throw new SplinterError('EINVAL', `a type mask is a byte of SlotType bits (0..255), received ${describe(mask)}`);
-  }
-  const biguint = (mask & SlotType.BIGUINT) !== 0;
-  if (biguint && m.maxValueSize < U64_BYTES) {
-    throw new SplinterError(
-      'EMSGSIZE',
-      `setNamedType "${keyName(keyText)}": a BIGUINT value is 8 bytes, and this store's values are at most ${m.maxValueSize} bytes`,
-    );
-  }
+  const biguint = checkTypeMask(ctx, keyText, mask, 'setNamedType');
   evacuateRelocated(ctx);
   const index = lockExistingKey(ctx, keyText, 'setNamedType');
   const slotByte = m.slotByte(index);

@@ -24,8 +24,14 @@ function checkValueLength(m: StoreMemory, length: number): void {
   }
 }
 
-/** Writes the value and, for a slot that was empty, the key and its hash; the caller holds the slot. */
-function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, fresh: boolean): void {
+/** A set that names no type: the slot keeps its type (an empty slot's is VOID). */
+export const KEEP_TYPE = -1;
+
+/**
+ * Writes the value, the type (unless KEEP_TYPE) and, for a slot that was empty, the key and
+ * its hash; the caller holds the slot, so readers see value and type change in one epoch move.
+ */
+function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, fresh: boolean, type: number): void {
   const m = ctx.m;
   const home = m.homeOffset(index);
   // We hold the slot: no writer of ours moves val_off; it differs from home only where C relocated a value.
@@ -34,6 +40,8 @@ function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uin
   scrub(m, regionStart, length);
   ctx.copier.in(regionStart, value, length);
   m.u32[(slotByte + SLOT.val_len) >>> 2] = length; // plain: the release add that follows publishes it
+  // Atomic as C's type_flag is; inside our odd epoch, so no reader accepts the type without this value.
+  if (type !== KEEP_TYPE) Atomics.store(m.u8, slotByte + SLOT.type_flag, type);
   if (fresh) writeKey(ctx, slotByte);
 }
 
@@ -100,8 +108,11 @@ export function publish(ctx: KvContext, index: number, slotByte: number): number
   return before;
 }
 
-/** set: the common overwrite in one piece, everything else (inserts, contention) in setSlowly. */
-export function setValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number): void {
+/**
+ * set: the common overwrite in one piece, everything else (inserts, contention) in setSlowly.
+ * `type` (a type byte, or KEEP_TYPE) is written with the value, under the same lock.
+ */
+export function setValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number, type: number): void {
   const m = ctx.m;
   checkValueLength(m, length);
   const value = ctx.copier.apart(source, length);
@@ -109,9 +120,9 @@ export function setValue(ctx: KvContext, keyText: Key, source: Uint8Array, lengt
   // A new key is remembered only once it is stored already: an insert of a key used once allocates nothing.
   key.encodeTransient(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
-  const outcome = overwriteInPlace(ctx, value, length);
+  const outcome = overwriteInPlace(ctx, value, length, type);
   if (outcome === OVERWRITTEN) key.keep();
-  else if (outcome === NOT_DONE || !insertFresh(ctx, value, length, -1 - outcome)) setSlowly(ctx, keyText, value, length);
+  else if (outcome === NOT_DONE || !insertFresh(ctx, value, length, -1 - outcome, type)) setSlowly(ctx, keyText, value, length, type);
 }
 
 /** overwriteInPlace's answers besides `-1 - index` (the path reached the empty slot `index` before the key). */
@@ -126,7 +137,7 @@ const NOT_DONE = 0;
  * written nothing, when the slot is busy or holds a BIGUINT value. insertFresh and setSlowly
  * handle the last two.
  */
-function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): number {
+function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number, type: number): number {
   const m = ctx.m;
   const e = ctx.key.entry;
   // C's set's probe: the first slot on the path that holds the key or is empty.
@@ -141,7 +152,7 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): nu
     unlock(m.u32, m.u64, epochW);
     return NOT_DONE;
   }
-  writeLocked(ctx, found, slotByte, value, length, false);
+  writeLocked(ctx, found, slotByte, value, length, false, type);
   publish(ctx, found, slotByte);
   return OVERWRITTEN;
 }
@@ -157,7 +168,7 @@ function overwriteInPlace(ctx: KvContext, value: Uint8Array, length: number): nu
  * raced copies is skipped. Returns false, having written nothing, when any of that does not
  * hold; setSlowly handles those.
  */
-function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmpty: number): boolean {
+function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmpty: number, type: number): boolean {
   const m = ctx.m;
   const i32 = m.i32;
   const key = ctx.key;
@@ -179,8 +190,8 @@ function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmp
   }
   // Before the hash is published: a lookup that can see the key then probes this far.
   raiseReach(m, distance);
-  writeLocked(ctx, empty, slotByte, value, length, true);
-  if (publish(ctx, empty, slotByte) !== moves) removeRacedCopies(ctx, value, length, distance);
+  writeLocked(ctx, empty, slotByte, value, length, true, type);
+  if (publish(ctx, empty, slotByte) !== moves) removeRacedCopies(ctx, value, length, distance, type);
   return true;
 }
 
@@ -189,7 +200,7 @@ function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmp
  * Unlike C (docs/spec/FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole
  * path, and any other copy (one past a hole, or a racing writer's) is removed: no duplicate stays.
  */
-function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: number): void {
+function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: number, type: number): void {
   const m = ctx.m;
   const key = ctx.key;
   let passBusyEmpty = false;
@@ -203,7 +214,8 @@ function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: numb
     const index = fresh ? -1 - found : found;
     const slotByte = m.slotByte(index);
     const epochW = (slotByte + SLOT.epoch) >>> 2;
-    const refused = !fresh && !isU64Value(ctx, value, length);
+    // A set that names the type replaces a BIGUINT slot's type with the value: nothing to refuse.
+    const refused = type === KEEP_TYPE && !fresh && !isU64Value(ctx, value, length);
     // Checked before locking too, so a refused set does not move the epoch and wake watchers.
     if (refused && holdsU64(m, slotByte)) throw notU64('set', keyText, length, value === ctx.valueScratch);
     if (tryLock(m.u32, epochW)) {
@@ -217,9 +229,9 @@ function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: numb
         const distance = fresh ? distanceFromHome(m, key.home, index) : 0;
         // Before the hash is published: a lookup that can see the key then probes this far.
         if (fresh) raiseReach(m, distance);
-        writeLocked(ctx, index, slotByte, value, length, fresh);
+        writeLocked(ctx, index, slotByte, value, length, fresh, type);
         publish(ctx, index, slotByte);
-        if (fresh) removeRacedCopies(ctx, value, length, distance);
+        if (fresh) removeRacedCopies(ctx, value, length, distance, type);
         return;
       }
       unlock(m.u32, m.u64, epochW);
@@ -245,7 +257,7 @@ function distanceFromHome(m: StoreMemory, home: number, index: number): number {
  * before publishing), so of two racing inserters at least one sees the other. The copy first
  * on the path (the one readers see) keeps the value just written; every other copy is removed.
  */
-function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, distance: number): void {
+function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, distance: number, type: number): void {
   const m = ctx.m;
   const copies = findOtherCopies(m, ctx.key, distance);
   if (copies === undefined) return;
@@ -253,7 +265,7 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, di
   const [keeper, ...others] = copies as [number, ...number[]];
   const keeperByte = m.slotByte(keeper);
   if (lockSlotHoldingKey(ctx, keeperByte)) {
-    writeLocked(ctx, keeper, keeperByte, value, length, false);
+    writeLocked(ctx, keeper, keeperByte, value, length, false, type);
     publish(ctx, keeper, keeperByte);
   }
   for (const other of others) {

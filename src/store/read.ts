@@ -10,6 +10,7 @@ import { isBytes } from './copy.js';
 import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
+import { readKeySlot } from './seqlock-read.js';
 import { keyName, type Key } from './key-text.js';
 
 const utf8Decoder = new TextDecoder();
@@ -103,4 +104,27 @@ function forwardsBytes(target: unknown): boolean {
 export function getString(ctx: KvContext, keyText: Key): string | undefined {
   const length = readValue(ctx, keyText, ctx.valueScratch, 'getString');
   return length < 0 ? undefined : utf8Decoder.decode(ctx.valueScratch.subarray(0, length));
+}
+
+/**
+ * The value as UTF-8 text and the slot's type byte, read in one seqlock section, so the type
+ * is the one written with this text (getJSON); undefined when the key is missing.
+ */
+export function getStringAndType(ctx: KvContext, keyText: Key, what: string): { text: string; type: number } | undefined {
+  const m = ctx.m;
+  const read = readKeySlot(ctx, keyText, what, (index, slotByte, stable) => {
+    // Atomic as C's type_flag is; the epoch check of readKeySlot pairs it with the value below.
+    const type = Atomics.load(m.u8, slotByte + SLOT.type_flag);
+    // Plain loads, once each: the bound check and the copy use these locals, the epoch check validates them.
+    const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
+    const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!;
+    if (valueOutOfBounds(m, offset, length)) {
+      if (stable()) throw outOfArena(m, index, offset, length);
+      return { length: 0, type };
+    }
+    ctx.copier.out(ctx.valueScratch, m.arenaStart + offset, length);
+    return { length, type };
+  });
+  if (read === undefined) return undefined;
+  return { text: utf8Decoder.decode(ctx.valueScratch.subarray(0, read.length)), type: read.type };
 }

@@ -1453,6 +1453,53 @@ static void cmd_torture_read(JV *o, Resp *r) {
     r_u64(r, "max_seq", max_seq);
 }
 
+/* Reads one key's type_flag with the first byte of its value in single seqlock attempts (docs/spec/FORMAT.md
+   section 6: both loaded between two equal, even epoch loads) for `seconds`, and answers how often each
+   (type, first byte) pair was seen, as "pairs": [[type, byte, count], ...]: a writer that changes value and
+   type in one seqlock section shows only the pairs it wrote. */
+static void cmd_typed_read(JV *o, Resp *r) {
+    const char *key;
+    double secs;
+    NEED(f_key(o, "key", &key), "key");
+    NEED(f_double(o, "seconds", &secs), "seconds");
+    uint64_t *seen = calloc(256u * 256u, sizeof(uint64_t));
+    if (!seen) { perror("calloc"); exit(3); }
+    uint64_t reads = 0, eagain = 0, missing = 0, empty = 0;
+    uint64_t end = mono_ns() + (uint64_t)(secs * 1e9);
+    while (mono_ns() < end) {
+        for (int k = 0; k < 64; k++) {
+            long idx = find_slot(key);
+            if (idx < 0) { missing++; continue; }
+            struct slot *s = slot_at((uint32_t)idx);
+            uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+            if (e1 & 1u) { eagain++; continue; }
+            uint8_t type = atomic_load_explicit(&s->type_flag, memory_order_acquire);
+            size_t len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+            uint32_t off = s->val_off;
+            uint8_t first = clamp_room(off, 1) == 1 ? st.arena[off] : 0;
+            atomic_thread_fence(memory_order_acquire);
+            uint64_t e2 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+            if (e1 != e2) { eagain++; continue; }
+            if (len == 0) { empty++; continue; } /* unset meanwhile (C's unset takes no seqlock) */
+            reads++;
+            seen[type * 256u + first]++;
+        }
+    }
+    r_int(r, "reads", (long long)reads);
+    r_int(r, "eagain", (long long)eagain);
+    r_int(r, "missing", (long long)missing);
+    r_int(r, "empty", (long long)empty);
+    buf_str(&r->extra, ",\"pairs\":[");
+    bool first_pair = true;
+    for (unsigned i = 0; i < 256u * 256u; i++) {
+        if (!seen[i]) continue;
+        buf_fmt(&r->extra, "%s[%u,%u,%llu]", first_pair ? "" : ",", i / 256u, i % 256u, (unsigned long long)seen[i]);
+        first_pair = false;
+    }
+    buf_str(&r->extra, "]");
+    free(seen);
+}
+
 static void cmd_bench(JV *o, Resp *r) {
     JV *wv = jget(o, "workload");
     uint64_t iters, nkeys, vsize = 16;
@@ -1945,6 +1992,7 @@ static void dispatch(JV *o, Resp *r) {
     }
     if (IS("torture_write")) { cmd_torture_write(o, r); return; }
     if (IS("torture_read")) { cmd_torture_read(o, r); return; }
+    if (IS("typed_read")) { cmd_typed_read(o, r); return; }
     if (IS("torture_cycle")) { cmd_torture_cycle(o, r); return; }
     if (IS("bench")) { cmd_bench(o, r); return; }
     if (IS("bench_scale")) { cmd_bench_scale(o, r); return; }
