@@ -8,13 +8,16 @@ import path from 'node:path';
 import { BUS_PRESENT_BYTE } from '../layout/constants.js';
 import type { Backing } from '../store/backing.js';
 import { resolveTarget } from '../store/target.js';
+import type { SplinterError } from '../errors.js';
 import { Doorbells } from './doorbell.js';
+import { NameCheck } from './name-check.js';
 import { ringSab, sabWords } from './sab-wait.js';
 import { LocalWaiter } from './waiter.js';
 
 export { BUS_PRESENT_BYTE, SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from '../layout/constants.js';
 export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from './fallback-poll.js';
 export { LocalWaiter, type Subscription } from './waiter.js';
+export { STALE_CHECK_MS } from './name-check.js';
 
 export class BusLine {
   /** The bytes of every handle holding this line: each handle maps the store on its own. */
@@ -27,6 +30,7 @@ export class BusLine {
   private header: Uint8Array;
   private readonly sab: Int32Array | undefined;
   private waiter: LocalWaiter | undefined;
+  private readonly nameCheck: NameCheck | undefined;
 
   constructor(
     readonly identity: string | undefined,
@@ -38,6 +42,12 @@ export class BusLine {
     const bytes = backing.bytes;
     this.header = bytes;
     if (identity === undefined) this.sab = sabWords(bytes);
+    if (identity !== undefined && storePath !== undefined) this.nameCheck = new NameCheck(storePath, identity);
+  }
+
+  /** The ESTALE when the store's name no longer leads to the mapped file (one stat); undefined otherwise and for SharedArrayBuffer stores. */
+  staleness(): SplinterError | undefined {
+    return this.nameCheck?.look();
   }
 
   hold(bytes: Uint8Array): void {
@@ -96,7 +106,7 @@ export class BusLine {
       // Tell writers (ours, in any process) that a table exists, with a new value each time (1..255,
       // never 0) so a writer that found none before looks again; C never reads this padding byte.
       if (doorbells !== undefined) Atomics.store(this.header, BUS_PRESENT_BYTE, (Atomics.load(this.header, BUS_PRESENT_BYTE) % 255) + 1);
-      this.waiter = new LocalWaiter(this.pollIntervalMs, doorbells, this.sab);
+      this.waiter = new LocalWaiter(this.pollIntervalMs, doorbells, this.sab, this.nameCheck);
     }
     return this.waiter;
   }

@@ -278,6 +278,18 @@ export class Store implements Disposable {
     return this.backing === undefined;
   }
 
+  /**
+   * True when the name this store was opened by no longer leads to this handle's file: the store
+   * was unlinked, or another one created or renamed in its place (one stat; false for
+   * SharedArrayBuffer stores). A stale handle keeps reading and writing its old memory, which is
+   * still mapped but that no one opening the name will see; its waits end with ESTALE. Once true, stays true.
+   * @throws {SplinterError} ECLOSED once closed.
+   */
+  get stale(): boolean {
+    this.live();
+    return this.line.staleness() !== undefined;
+  }
+
   /** Writes a file-backed store's pages to disk now (close does it too). */
   flush(): void {
     this.live().flush();
