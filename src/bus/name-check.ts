@@ -10,13 +10,16 @@ import { SplinterError } from '../errors.js';
 export const STALE_CHECK_MS = 250;
 
 export class NameCheck {
-  /** Sticky: a name once found leading elsewhere is not trusted again (the file stays replaced). */
+  /** Sticky: once no name leads to the file, it stays so (a replaced file does not come back). */
   private found: string | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    /** The absolute path the store was opened by. */
-    private readonly storePath: string,
+    /**
+     * The absolute paths the store was opened by (one per handle of the line); the store is stale
+     * when none of them leads to it any more, since a writer may still reach it by any one.
+     */
+    private readonly storePaths: readonly string[],
     /** "dev-ino" of the mapped file (Backing.identity). */
     private readonly identity: string,
   ) {}
@@ -52,20 +55,30 @@ export class NameCheck {
     this.timer = undefined;
   }
 
-  /** The message of the ESTALE, or undefined while the name leads to the mapped file. */
+  /** The message of the ESTALE, or undefined while some name leads to the mapped file. */
   private lookAtName(): string | undefined {
+    let message: string | undefined;
+    for (const storePath of new Set(this.storePaths)) {
+      const why = this.lookAt(storePath);
+      if (why === undefined) return undefined;
+      message ??= why;
+    }
+    return message;
+  }
+
+  private lookAt(storePath: string): string | undefined {
     let now: string;
     try {
       // stat, not lstat: a file store opened through a symbolic link was mapped by what it leads to.
-      const named = fs.statSync(this.storePath);
+      const named = fs.statSync(storePath);
       now = `${named.dev}-${named.ino}`;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Only a missing name is an answer; a transient failure (EMFILE, EACCES…) says nothing either way.
       if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
-      return `the store ${this.storePath} was unlinked while this handle had it open: nothing will wake its waits; open it again by name`;
+      return `the store ${storePath} was unlinked while this handle had it open: nothing will wake its waits; open it again by name`;
     }
     if (now === this.identity) return undefined;
-    return `the store ${this.storePath} was replaced while this handle had it open (expected file ${this.identity}, the name now leads to ${now}): nothing will wake its waits; open it again by name`;
+    return `the store ${storePath} was replaced while this handle had it open (expected file ${this.identity}, the name now leads to ${now}): nothing will wake its waits; open it again by name`;
   }
 }

@@ -171,3 +171,21 @@ for (const how of ['watch', 'signals', 'poll', 'pollSync']) {
     t.ok(ms < DEADLINE_MS + 2000, `within a few seconds (${ms} ms, node start-up excluded)`);
   });
 }
+
+t.test('a store still reached by another name of a handle here keeps its waits', async (t) => {
+  const dir = tempDir(t);
+  const first = path.join(dir, 'first.spl');
+  const second = path.join(dir, 'second.spl');
+  const byFirst = Store.create(first, geometry);
+  t.teardown(() => byFirst.close());
+  fs.linkSync(first, second);
+  const bySecond = Store.open(second);
+  t.teardown(() => bySecond.close());
+  const polled = byFirst.poll('k', { timeout: 1500 });
+  fs.unlinkSync(first);
+  t.equal((await outcome(polled)).code, 'value', 'the poll runs to its timeout: writers may still open the other name');
+  t.equal(byFirst.stale, true, 'the handle whose name is gone is stale');
+  t.equal(bySecond.stale, false, 'the other is not');
+  bySecond.close();
+  t.equal((await outcome(byFirst.poll('k'))).code, 'ESTALE', 'with only the gone name left, its waits end');
+});
