@@ -9,8 +9,8 @@
  * While armed on a shm/file store it also looks, a few times a second, whether the store's name
  * still leads to the mapped file (name-check.ts); when not, every subscription fails with ESTALE.
  */
-import { DoorbellListener, type Doorbells } from './doorbell.js';
 import type { SplinterError } from '../errors.js';
+import { DoorbellListener, type Doorbells } from './doorbell.js';
 import { FallbackPoll } from './fallback-poll.js';
 import type { NameCheck } from './name-check.js';
 import { SabWait } from './sab-wait.js';
