@@ -19,7 +19,8 @@ export type SplinterErrorCode =
   | 'EACCES' // the system denied access to the store's file (its mode, or the folder's)
   | 'EPERM' // a store another user owns, or others may write, opened without trustShared
   | 'EMFILE' // the process or the system ran out of file descriptors: close some and retry
-  | 'EBUSY'; // a store file another process is creating right now (no magic yet): retry later
+  | 'EBUSY' // a store file another process is creating right now (no magic yet): retry later
+  | 'ESTALE'; // the store's name was unlinked or now leads to another store: reopen it by name
 
 /** The one error class of the library: `code` is stable, `message` says what was expected and what was received. */
 export class SplinterError extends Error {

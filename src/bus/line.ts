@@ -5,20 +5,25 @@
  * sequence word of the header for SharedArrayBuffer ones (sab-wait.ts).
  */
 import path from 'node:path';
+import type { SplinterError } from '../errors.js';
 import { BUS_PRESENT_BYTE } from '../layout/constants.js';
 import type { Backing } from '../store/backing.js';
 import { resolveTarget } from '../store/target.js';
 import { Doorbells } from './doorbell.js';
+import { NameCheck } from './name-check.js';
 import { ringSab, sabWords } from './sab-wait.js';
 import { LocalWaiter } from './waiter.js';
 
 export { BUS_PRESENT_BYTE, SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from '../layout/constants.js';
 export { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from './fallback-poll.js';
 export { LocalWaiter, type Subscription } from './waiter.js';
+export { NameCheck, STALE_CHECK_MS } from './name-check.js';
 
 export class BusLine {
   /** The bytes of every handle holding this line: each handle maps the store on its own. */
   readonly holders: Uint8Array[] = [];
+  /** The absolute path each holder opened the store by (same order; empty for SharedArrayBuffer stores). */
+  private readonly holderPaths: string[] = [];
   private doorbells: Doorbells | undefined;
   private doorbellsTried = false;
   /** The bus byte when this process last looked for a table as a writer and found none (0: never looked). */
@@ -27,6 +32,7 @@ export class BusLine {
   private header: Uint8Array;
   private readonly sab: Int32Array | undefined;
   private waiter: LocalWaiter | undefined;
+  private readonly nameCheck: NameCheck | undefined;
 
   constructor(
     readonly identity: string | undefined,
@@ -38,16 +44,26 @@ export class BusLine {
     const bytes = backing.bytes;
     this.header = bytes;
     if (identity === undefined) this.sab = sabWords(bytes);
+    if (identity !== undefined && storePath !== undefined) this.nameCheck = new NameCheck(this.holderPaths, identity);
   }
 
-  hold(bytes: Uint8Array): void {
+  /** The ESTALE when no name of the store's handles leads to the mapped file any more (a stat each); undefined otherwise and for SharedArrayBuffer stores. */
+  staleness(): SplinterError | undefined {
+    return this.nameCheck?.look();
+  }
+
+  hold(bytes: Uint8Array, storePath: string | undefined): void {
     this.holders.push(bytes);
+    if (storePath !== undefined) this.holderPaths.push(storePath);
   }
 
   /** A handle lets go; true when it was the last. */
   letGo(bytes: Uint8Array): boolean {
     const at = this.holders.indexOf(bytes);
-    if (at >= 0) this.holders.splice(at, 1);
+    if (at >= 0) {
+      this.holders.splice(at, 1);
+      this.holderPaths.splice(at, 1);
+    }
     const next = this.holders[0];
     if (next === undefined) return true;
     this.header = next; // before the leaving handle unmaps its bytes
@@ -96,7 +112,7 @@ export class BusLine {
       // Tell writers (ours, in any process) that a table exists, with a new value each time (1..255,
       // never 0) so a writer that found none before looks again; C never reads this padding byte.
       if (doorbells !== undefined) Atomics.store(this.header, BUS_PRESENT_BYTE, (Atomics.load(this.header, BUS_PRESENT_BYTE) % 255) + 1);
-      this.waiter = new LocalWaiter(this.pollIntervalMs, doorbells, this.sab);
+      this.waiter = new LocalWaiter(this.pollIntervalMs, doorbells, this.sab, this.nameCheck);
     }
     return this.waiter;
   }
@@ -115,13 +131,13 @@ const lines = new Map<string | SharedArrayBuffer, BusLine>();
 export function acquireLine(backing: Backing, pollIntervalMs: number, target: string | undefined): BusLine {
   const key = backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer);
   let line = lines.get(key);
+  // Absolute: the store file is looked at again later (for its owner and mode, and its name), maybe after a chdir.
+  const storePath = target === undefined ? undefined : path.resolve(resolveTarget(target).path);
   if (line === undefined) {
-    // Absolute: the store file is looked at again later (for its owner and mode), maybe after a chdir.
-    const storePath = target === undefined ? undefined : path.resolve(resolveTarget(target).path);
     line = new BusLine(backing.identity, backing, pollIntervalMs, storePath);
     lines.set(key, line);
   }
-  line.hold(backing.bytes);
+  line.hold(backing.bytes, storePath);
   return line;
 }
 

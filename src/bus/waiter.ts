@@ -6,9 +6,13 @@
  *   that cannot ring (C processes);
  * - SharedArrayBuffer stores: Atomics.waitAsync on a header word (sab-wait.ts);
  * - low-latency subscriptions, on either: a spin on every turn of the event loop (spin.ts).
+ * While armed on a shm/file store it also looks, a few times a second, whether the store's name
+ * still leads to the mapped file (name-check.ts); when not, every subscription fails with ESTALE.
  */
+import type { SplinterError } from '../errors.js';
 import { DoorbellListener, type Doorbells } from './doorbell.js';
 import { FallbackPoll } from './fallback-poll.js';
+import type { NameCheck } from './name-check.js';
 import { SabWait } from './sab-wait.js';
 import { Spin } from './spin.js';
 
@@ -17,6 +21,8 @@ export interface Subscription {
   readonly lowLatency: boolean;
   /** Looks for changes now; called on every wake (spurious wakes are fine). True when it delivered one. */
   check(): boolean;
+  /** The wait cannot go on (the store was replaced or unlinked): end with this error, leaving the waiter. */
+  fail(error: SplinterError): void;
 }
 
 const KEEPALIVE_MS = 2 ** 30;
@@ -33,7 +39,13 @@ export class LocalWaiter {
   private readonly doorbell: DoorbellListener | undefined;
   private readonly spin: Spin;
 
-  constructor(pollIntervalMs: number, doorbells: Doorbells | undefined, sab: Int32Array | undefined) {
+  constructor(
+    pollIntervalMs: number,
+    doorbells: Doorbells | undefined,
+    sab: Int32Array | undefined,
+    /** The store's name against its file; undefined for SharedArrayBuffer stores, which have no name. */
+    private readonly nameCheck: NameCheck | undefined,
+  ) {
     const checkAll = (): boolean => this.checkAll();
     if (sab !== undefined) {
       this.sabWait = new SabWait(sab, checkAll);
@@ -54,6 +66,9 @@ export class LocalWaiter {
     if (!this.armed) this.arm();
     this.updateDoorbell();
     if (subscription.lowLatency) this.spin.start();
+    // A name already found leading elsewhere stays so: a new wait on it fails at once (after its caller has set up).
+    const known = this.nameCheck?.known();
+    if (known !== undefined) queueMicrotask(() => this.failAll(known));
   }
 
   remove(subscription: Subscription): void {
@@ -83,10 +98,16 @@ export class LocalWaiter {
     return delivered;
   }
 
+  /** Ends every subscription with `error` (each leaves the waiter as it ends). */
+  private failAll(error: SplinterError): void {
+    for (const subscription of [...this.subscriptions]) subscription.fail(error);
+  }
+
   private arm(): void {
     this.armed = true;
     // A pending wait keeps the process alive, as a pending timer would; nothing else of ours is ref'd.
     this.keepAlive = setInterval(() => {}, KEEPALIVE_MS);
+    this.nameCheck?.start((error) => this.failAll(error));
     if (this.sabWait !== undefined) {
       this.sabWait.start();
       return;
@@ -108,6 +129,7 @@ export class LocalWaiter {
     this.armed = false;
     clearInterval(this.keepAlive);
     this.keepAlive = undefined;
+    this.nameCheck?.stop();
     this.fallback?.stop();
     if (this.sabWait !== undefined) {
       this.sabWait.stop();

@@ -6,7 +6,7 @@ import { checkGroup } from '../store/signals.js';
 import { sleepSync } from '../store/sleep.js';
 import { keyIdentity, keyOfBytes, type Key } from '../store/key-text.js';
 import type { BusLine, Subscription } from './line.js';
-import { SAB_SEQUENCE_W32, SAB_WAITERS_W32 } from './line.js';
+import { SAB_SEQUENCE_W32, SAB_WAITERS_W32, STALE_CHECK_MS } from './line.js';
 import { KeyTracker, SignalTracker } from './trackers.js';
 
 /** What a store handle gives the bus: its key context, its line, and a registry closed with it. */
@@ -72,7 +72,7 @@ function closedError(): SplinterError {
   return new SplinterError('ECLOSED', 'the store was closed while waiting');
 }
 
-/** Resolves true when the key's epoch changes (creation and unset included), false at the timeout. */
+/** Resolves true when the key's epoch changes (creation and unset included), false at the timeout; rejects with ESTALE when the store is replaced. */
 export function poll(host: BusHost, key: Key, options: PollOptions = {}): Promise<boolean> {
   let timeout: number;
   let tracker: KeyTracker;
@@ -104,6 +104,7 @@ export function poll(host: BusHost, key: Key, options: PollOptions = {}): Promis
         finish(() => resolve(true));
         return true;
       },
+      fail: (error) => finish(() => reject(error)),
     };
     const closer = { end: () => finish(() => reject(closedError())) };
     host.endOnClose.add(closer);
@@ -117,8 +118,9 @@ export function poll(host: BusHost, key: Key, options: PollOptions = {}): Promis
 const SYNC_STEP_MS = 0.1;
 
 /**
- * Blocks the thread until the key's epoch changes (true) or the timeout passes (false). Nothing
- * can abort a blocked thread, so the signal is looked at once, before blocking.
+ * Blocks the thread until the key's epoch changes (true) or the timeout passes (false); throws
+ * ESTALE when the store is replaced meanwhile. Nothing can abort a blocked thread, so the signal
+ * is looked at once, before blocking.
  */
 export function pollSync(host: BusHost, key: Key, options: PollOptions = {}): boolean {
   host.live();
@@ -127,14 +129,22 @@ export function pollSync(host: BusHost, key: Key, options: PollOptions = {}): bo
   const spin = options.lowLatency === true;
   const tracker = new KeyTracker(host.kv, key);
   const deadline = performance.now() + timeout;
+  let nameLookAt = performance.now() + STALE_CHECK_MS;
   const sab = host.sabWords;
   if (sab !== undefined) Atomics.add(sab, SAB_WAITERS_W32, 1);
   try {
     for (;;) {
       const seen = sab === undefined ? 0 : Atomics.load(sab, SAB_SEQUENCE_W32);
       if (tracker.changed()) return true;
-      const left = deadline - performance.now();
+      const now = performance.now();
+      const left = deadline - now;
       if (left <= 0) return false;
+      if (now >= nameLookAt) {
+        // A replaced store is never written again: waiting on would block this thread for good.
+        const stale = host.line.staleness();
+        if (stale !== undefined) throw stale;
+        nameLookAt = now + STALE_CHECK_MS;
+      }
       // SharedArrayBuffer: sleep until a writer notifies; elsewhere, short sleeps.
       if (sab !== undefined) Atomics.wait(sab, SAB_SEQUENCE_W32, seen, Math.min(left, 50));
       else if (!spin) sleepSync(Math.min(left, SYNC_STEP_MS));
@@ -153,14 +163,14 @@ interface Pull<T> {
  * An async iterator over changes: `collect` gathers what changed since the last look (in the
  * order found); values are delivered one per `next()`. Ends on `return()` or close; on abort,
  * like Node's `events.on`, the pending (or else the next) `next()` rejects with the AbortError,
- * and later ones are done.
+ * and later ones are done. A replaced store ends it the same way, with ESTALE.
  */
 class ChangeStream<T> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = [];
   private readonly pulls: Array<Pull<T>> = [];
   private ended = false;
-  /** The abort not yet reported by a `next()`. */
-  private abortedWith: AbortError | undefined;
+  /** The abort (or ESTALE) not yet reported by a `next()`. */
+  private failedWith: AbortError | SplinterError | undefined;
   private readonly subscription: Subscription;
   private readonly stopListening: () => void;
 
@@ -170,7 +180,7 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
     lowLatency: boolean,
     signal: AbortSignal | undefined,
   ) {
-    this.subscription = { lowLatency, check: () => this.deliver() };
+    this.subscription = { lowLatency, check: () => this.deliver(), fail: (error) => this.abort(error) };
     throwIfAborted(signal); // as events.on: an already aborted signal throws at once
     host.endOnClose.add(this);
     this.stopListening = whenAborted(signal, (error) => this.abort(error));
@@ -189,20 +199,21 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.queue.length === 0 && !this.ended) this.collect(this.queue);
     if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
-    const aborted = this.abortedWith;
-    if (aborted !== undefined) {
-      this.abortedWith = undefined; // reported once; the iteration is over after it
-      return Promise.reject(aborted);
+    const failed = this.failedWith;
+    if (failed !== undefined) {
+      this.failedWith = undefined; // reported once; the iteration is over after it
+      return Promise.reject(failed);
     }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => this.pulls.push({ resolve, reject }));
   }
 
-  /** Stops watching; the first waiting pull (or else the next one) gets the AbortError. */
-  private abort(error: AbortError): void {
+  /** Stops watching; the first waiting pull (or else the next one, after what was queued) gets the error. */
+  private abort(error: AbortError | SplinterError): void {
+    if (this.ended) return;
     const waiting = this.pulls.shift();
     if (waiting !== undefined) waiting.reject(error);
-    else this.abortedWith = error;
+    else this.failedWith = error;
     this.end(false);
   }
 
@@ -211,7 +222,7 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  /** Stops watching; `return()` and close drop what was not pulled yet, an abort lets it be pulled first. */
+  /** Stops watching; `return()` and close drop what was not pulled yet, an abort or ESTALE lets it be pulled first. */
   end(dropQueued = true): void {
     if (this.ended) return;
     this.ended = true;

@@ -3,7 +3,8 @@
  * reaches the bus (waits and wakes) and Logic Shards through their own modules.
  */
 import fs from 'node:fs';
-import { acquireLine, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
+import path from 'node:path';
+import { acquireLine, NameCheck, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
 import { removeSidecar } from '../bus/sidecar.js';
 import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
 import { describe, SplinterError } from '../errors.js';
@@ -83,6 +84,8 @@ export class Store implements Disposable {
   /** @internal */ readonly endOnClose = new Set<{ end(reason?: unknown): void }>();
   /** @internal */ readonly sabWords: Int32Array | undefined;
   private backing: Backing | undefined;
+  /** This handle's own name against its file (waits use the line's, which covers every handle's name). */
+  private readonly nameCheck: NameCheck | undefined;
 
   private constructor(backing: Backing, geometry: Geometry, target: string | undefined, options: CheckedOptions) {
     this.backing = backing;
@@ -98,6 +101,9 @@ export class Store implements Disposable {
     this.maxValueSize = geometry.maxValueSize;
     this.embeddings = geometry.embeddings;
     this.target = target;
+    if (backing.identity !== undefined && target !== undefined) {
+      this.nameCheck = new NameCheck([path.resolve(resolveTarget(target).path)], backing.identity);
+    }
     this.mapping = backing.mapping;
     const buffer = backing.bytes.buffer;
     this.buffer = backing.kind === 'shared' ? (buffer as SharedArrayBuffer) : undefined;
@@ -278,6 +284,18 @@ export class Store implements Disposable {
 
   get closed(): boolean {
     return this.backing === undefined;
+  }
+
+  /**
+   * True when the name this store was opened by no longer leads to this handle's file: the store
+   * was unlinked, or another one created or renamed in its place (one stat; false for
+   * SharedArrayBuffer stores). A stale handle keeps reading and writing its old memory, which is
+   * still mapped but that no one opening the name will see; its waits end with ESTALE. Once true, stays true.
+   * @throws {SplinterError} ECLOSED once closed.
+   */
+  get stale(): boolean {
+    this.live();
+    return this.nameCheck?.look() !== undefined;
   }
 
   /** Writes a file-backed store's pages to disk now (close does it too). */
