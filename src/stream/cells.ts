@@ -40,6 +40,10 @@ export interface CellRead {
   length: number;
   oddEpoch: number;
   reason: string;
+  /** The cell's atime (a key history's recorded epoch), read with the rest. */
+  atime: number;
+  /** The cell's user_flag byte (a key history's recorded slot type), read with the rest. */
+  userFlag: number;
 }
 
 export class Cells {
@@ -137,6 +141,8 @@ export class Cells {
     const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
     const writing = (hi & WRITING_BIT_HI) !== 0;
     const type = m.u8[slotByte + SLOT.type_flag]!;
+    const atime = u32[ctimeW + 3]! * TWO_32 + u32[ctimeW + 2]!;
+    const userFlag = m.u8[slotByte + SLOT.user_flag]!;
     let state: CellState;
     if (holds === n && !writing) {
       if (type === SlotType.VOID) state = CELL.abandoned;
@@ -156,6 +162,8 @@ export class Cells {
     }
     out.holds = holds;
     out.type = type;
+    out.atime = atime;
+    out.userFlag = userFlag;
     return state;
   }
 
@@ -201,7 +209,7 @@ export class Cells {
    * lap) and no writer is inside: value, type and ctime in one seqlock section. Returns true when
    * written; false when the cell is not ready (the caller waits) — `out.holds` then says what it holds.
    */
-  tryWrite(s: number, previous: number, value: Uint8Array, length: number, type: number, out: CellRead): boolean {
+  tryWrite(s: number, previous: number, value: Uint8Array, length: number, type: number, out: CellRead, atime = -1, userFlag = -1): boolean {
     const ctx = this.ctx;
     const m = ctx.m;
     const i = s % this.capacity;
@@ -227,6 +235,13 @@ export class Cells {
     }
     const index = (slotByte - m.slotsStart) / m.slotSize;
     writeHeld(ctx, index, slotByte, value, length, type);
+    // A key history's cell keeps the recorded version's epoch in atime (-1: a plain stream leaves atime alone).
+    if (atime >= 0) {
+      u32[ctimeW + 2] = atime % TWO_32;
+      u32[ctimeW + 3] = Math.floor(atime / TWO_32);
+    }
+    // And the recorded key's slot type in user_flag (atomic as C's, inside our odd epoch).
+    if (userFlag >= 0) Atomics.store(m.u8, slotByte + SLOT.user_flag, userFlag);
     // ctime last of the fields, inside our odd epoch: published with the value by the release.
     u32[ctimeW] = s % TWO_32;
     u32[ctimeW + 1] = Math.floor(s / TWO_32);

@@ -56,7 +56,7 @@ export class Stream {
   /** u64 index of the head counter in the store's memory. */
   private headW64 = 0;
   private readonly scratch: Uint8Array;
-  private readonly read1: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '' };
+  private readonly read1: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '', atime: 0, userFlag: 0 };
 
   /** @internal Use `store.stream(name, options)`. */
   constructor(
@@ -254,8 +254,8 @@ export class Stream {
     return { bytes: scratch, length: written };
   }
 
-  /** Claims the next seq and publishes the message into its cell; returns the seq. */
-  private appendBytes(source: Uint8Array, length: number, type: number): number {
+  /** Claims the next seq and publishes the message into its cell (`atime`: a key history's epoch, or -1); returns the seq. @internal */
+  appendBytes(source: Uint8Array, length: number, type: number, atime = -1, userFlag = -1): number {
     const ctx = this.host.kv;
     const m = ctx.m;
     if (length < 1 || length > m.maxValueSize) {
@@ -266,12 +266,12 @@ export class Stream {
     this.checkMeta();
     // The claim: one atomic add on the head, from any process and language (C: atomic_fetch_add).
     const s = Number(Atomics.add(m.u64, this.headW64, 1n)) + 1;
-    this.publishClaimed(s, value, length, type);
+    this.publishClaimed(s, value, length, type, atime, userFlag);
     return s;
   }
 
   /** Writes claimed seq `s` once its cell's previous lap is published, declaring that lap abandoned after the claim timeout. */
-  private publishClaimed(s: number, value: Uint8Array, length: number, type: number): void {
+  private publishClaimed(s: number, value: Uint8Array, length: number, type: number, atime: number, userFlag: number): void {
     const cells = this.cells;
     const out = this.read1;
     const previous = s > this.capacity ? s - this.capacity : 0;
@@ -279,7 +279,7 @@ export class Stream {
     let waitingSince = -1;
     let oddSeen = -1;
     for (;;) {
-      if (cells.tryWrite(s, previous, value, length, type, out)) return;
+      if (cells.tryWrite(s, previous, value, length, type, out, atime, userFlag)) return;
       const holds = out.holds;
       if (holds === s) {
         throw new SplinterError('ETIMEDOUT', `stream "${this.name}": seq ${s} was declared abandoned before this producer wrote it (it took over the claim timeout)`);

@@ -39,7 +39,7 @@ export class StreamSubscription<T = unknown> implements AsyncIterableIterator<St
   private failedWith: AbortError | SplinterError | undefined;
   private readonly subscription: Subscription;
   private readonly stopListening: () => void;
-  private readonly out: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '' };
+  private readonly out: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '', atime: 0, userFlag: 0 };
   /** The claimed seq we are waiting for, since when, and the odd epoch its cell showed then (-1: none). */
   private waitingFor = -1;
   private waitingSince = 0;
