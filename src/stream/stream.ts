@@ -11,12 +11,15 @@ import { locateKey } from '../store/probe.js';
 import { getCopy } from '../store/read.js';
 import { tryLock } from '../store/seqlock.js';
 import { sleepSync } from '../store/sleep.js';
+import { unsetKey } from '../store/clear.js';
+import { listKeys } from '../store/list.js';
 import { CELL, Cells, type CellRead } from './cells.js';
 import { StreamConsumer } from './consumer.js';
 import { decodeCell, type StreamEvent } from './events.js';
 import {
   cellKey,
   checkCapacity,
+  consumerKey,
   checkSeq,
   checkStreamName,
   DEFAULT_CAPACITY,
@@ -120,14 +123,38 @@ export class Stream {
   private create(capacity: number): void {
     const ctx = this.host.kv;
     const one = new Uint8Array(1);
-    for (let i = 0; i < capacity; i++) {
-      const key = cellKey(this.name, i);
-      if (!setValue(ctx, key, one, 1, SlotType.VOID, true)) this.resetCell(key);
+    const made: string[] = [];
+    try {
+      for (let i = 0; i < capacity; i++) {
+        const key = cellKey(this.name, i);
+        if (setValue(ctx, key, one, 1, SlotType.VOID, true)) made.push(key);
+        else this.resetCell(key);
+      }
+      const meta = new Uint8Array(META.length);
+      meta.set(magicBytes, META.magic);
+      new DataView(meta.buffer).setBigUint64(META.capacity, BigInt(capacity), true);
+      setValue(ctx, this.metaKeyText, meta, META.length, SlotType.BINARY, true);
+    } catch (error) {
+      // A store too full for the stream (ENOSPC) keeps none of its cells: the slots stay free for what fits.
+      for (const key of made) unsetKey(ctx, key);
+      throw error;
     }
-    const meta = new Uint8Array(META.length);
-    meta.set(magicBytes, META.magic);
-    new DataView(meta.buffer).setBigUint64(META.capacity, BigInt(capacity), true);
-    setValue(ctx, this.metaKeyText, meta, META.length, SlotType.BINARY, true);
+  }
+
+  /**
+   * Removes the stream: its meta first (producers' next append then fails with ENOENT), then its
+   * cells and its durable consumers' keys. Subscriptions end with ENOENT at their next read.
+   * @throws {SplinterError} EAGAIN (a key stayed busy), ECLOSED
+   */
+  drop(): void {
+    this.host.live();
+    const ctx = this.host.kv;
+    unsetKey(ctx, this.metaKeyText);
+    for (let i = 0; i < this.capacity; i++) unsetKey(ctx, cellKey(this.name, i));
+    const consumers = consumerKey(this.name, '');
+    for (const key of listKeys(ctx)) {
+      if (typeof key === 'string' && key.startsWith(consumers)) unsetKey(ctx, key);
+    }
   }
 
   /** A cell left by an earlier stream of this name (no meta now): empty again, under its lock. */
