@@ -10,9 +10,12 @@ import { keyName } from '../store/key-text.js';
 import { publishHeld, writeHeld } from '../store/kv.js';
 import { locateKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
+import { processAlive } from '../bus/sidecar.js';
 import { cellKey, WRITING_BIT_HI } from './layout.js';
 
 const TWO_32 = 2 ** 32;
+/** Linux's largest pid (pid_max's limit). */
+const MAX_PID = 4_194_304;
 /** The slab messages are copied into: values handed out share it, as Node's Buffer pool does. */
 const SLAB_BYTES = 64 * 1024;
 
@@ -44,6 +47,12 @@ export interface CellRead {
   atime: number;
   /** The cell's user_flag byte (a key history's recorded slot type), read with the rest. */
   userFlag: number;
+}
+
+/** Whether the C producer whose pid (atime, two words) marks a cell is gone; an atime that is no pid counts as alive. */
+function writerGone(pidLo: number, pidHi: number): boolean {
+  if (pidHi !== 0 || pidLo < 1 || pidLo > MAX_PID) return false;
+  return !processAlive(pidLo);
 }
 
 export class Cells {
@@ -269,9 +278,16 @@ export class Cells {
     const hi = u32[ctimeW + 1]!;
     const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
     const w = slotByte >>> 2;
-    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || holds > t || (holds === t && (hi & WRITING_BIT_HI) === 0)) {
+    const writing = (hi & WRITING_BIT_HI) !== 0;
+    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || holds > t || (holds === t && !writing)) {
       unlock(u32, m.u64, epochW);
       return holds >= t;
+    }
+    // A C producer's unfinished write (ctime t | 2^63) is declared only once its writer, named by
+    // the pid it put in atime, is gone: a live one would finish its writes over the declaration.
+    if (writing && !writerGone(u32[ctimeW + 2]!, u32[ctimeW + 3]!)) {
+      unlock(u32, m.u64, epochW);
+      return false;
     }
     const index = (slotByte - m.slotsStart) / m.slotSize;
     // Type VOID says abandoned; the value's bytes mean nothing and are left as they are.

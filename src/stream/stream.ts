@@ -24,6 +24,7 @@ import {
   checkStreamName,
   DEFAULT_CAPACITY,
   DEFAULT_CLAIM_TIMEOUT_MS,
+  MAX_SEQ,
   META,
   metaKey,
   STREAM_MAGIC,
@@ -45,6 +46,7 @@ const magicBytes = new TextEncoder().encode(STREAM_MAGIC);
 const encoder = new TextEncoder();
 const WAIT_SPINS = 256;
 const WAIT_SLEEP_MS = 0.05;
+const MAX_SEQ_BIG = BigInt(MAX_SEQ);
 
 export class Stream {
   readonly name: string;
@@ -165,13 +167,22 @@ export class Stream {
     const index = locateKey(m, ctx.key);
     if (index < 0) return;
     const slotByte = m.slotByte(index);
+    const ctimeW = (slotByte + SLOT.ctime) >>> 2;
+    // Empty already (another creator's new cell): nothing to reset, and its lock is left alone.
+    if ((Atomics.load(m.u32, ctimeW) | Atomics.load(m.u32, ctimeW + 1)) === 0 && Atomics.load(m.u8, slotByte + SLOT.type_flag) === SlotType.VOID) return;
     ctx.backoff.reset();
     while (!tryLock(m.u32, m.epochW32(slotByte))) {
       if (!ctx.backoff.next()) throw new SplinterError('EAGAIN', `stream "${this.name}": its leftover cell "${key}" stayed busy`);
     }
-    Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
-    m.u32[(slotByte + SLOT.ctime) >>> 2] = 0;
-    m.u32[(slotByte + SLOT.ctime + 4) >>> 2] = 0;
+    // Looked at under the cell's lock: a creator that wrote the meta meanwhile may have a producer
+    // whose message is in this cell already; then the cell is live, not a leftover.
+    ctx.key.encode(this.metaKeyText);
+    const live = locateKey(m, ctx.key) >= 0;
+    if (!live) {
+      Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
+      m.u32[(slotByte + SLOT.ctime) >>> 2] = 0;
+      m.u32[(slotByte + SLOT.ctime + 4) >>> 2] = 0;
+    }
     publishHeld(ctx, index, slotByte);
   }
 
@@ -212,7 +223,7 @@ export class Stream {
     this.host.live();
     this.checkMeta();
     // Atomic: producers add to it from any process (C's atomic_fetch_add among them).
-    return Atomics.load(this.host.kv.m.u64, this.headW64);
+    return BigInt(this.headNumber());
   }
 
   /** The first seq still kept: head − capacity + 1, or 1. */
@@ -222,9 +233,15 @@ export class Stream {
     return first > 1n ? first : 1n;
   }
 
-  /** @internal The head as a number (seqs stay below 2^53). */
+  /** @internal The head as a number (seqs stay below 2^53). @throws {SplinterError} ECORRUPT past that */
   headNumber(): number {
-    return Number(Atomics.load(this.host.kv.m.u64, this.headW64));
+    const head = Atomics.load(this.host.kv.m.u64, this.headW64);
+    if (head > MAX_SEQ_BIG) throw this.headPastLimit(head);
+    return Number(head);
+  }
+
+  private headPastLimit(head: bigint): SplinterError {
+    return new SplinterError('ECORRUPT', `stream "${this.name}": its head counter is ${head}, past the last seq a stream can have (2^53 − 1): the meta's counter was written by something else`);
   }
 
   /**
@@ -292,7 +309,9 @@ export class Stream {
     const value = source === this.scratch ? source : ctx.copier.apart(source, length);
     this.checkMeta();
     // The claim: one atomic add on the head, from any process and language (C: atomic_fetch_add).
-    const s = Number(Atomics.add(m.u64, this.headW64, 1n)) + 1;
+    const before = Atomics.add(m.u64, this.headW64, 1n);
+    if (before >= MAX_SEQ_BIG) throw this.headPastLimit(before);
+    const s = Number(before) + 1;
     this.publishClaimed(s, value, length, type, atime, userFlag);
     return s;
   }
