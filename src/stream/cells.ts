@@ -262,17 +262,20 @@ export class Cells {
    * Declares seq `t` abandoned: under the cell's lock, if the cell still holds an earlier seq (or
    * a C producer's unfinished write of t), it becomes type VOID with ctime t. `stuckOdd`: the odd
    * epoch the caller saw unchanged for a whole claim timeout (a writer that died inside): it is
-   * released first, as C's retrain frees a slot held odd. True when the cell now holds t or later.
+   * released first, as C's retrain frees a slot held odd. `cellOf`: a seq of the cell (t itself,
+   * or the seq a producer waits to write there; t is 0 on the first lap). True when the cell now
+   * holds t or later.
    */
-  abandon(t: number, stuckOdd: number): boolean {
+  abandon(t: number, stuckOdd: number, cellOf = t): boolean {
     const ctx = this.ctx;
     const m = ctx.m;
-    const i = t % this.capacity;
+    const i = cellOf % this.capacity;
     const slotByte = this.slotByte(i);
     const u32 = m.u32;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
     // CAS, not store: only the odd value that stood still for the timeout is released, never a live writer's new one.
     if (stuckOdd >= 0 && (stuckOdd & 1) === 1) Atomics.compareExchange(u32, epochW, stuckOdd, (stuckOdd + 1) >>> 0);
+    if (t < 1) return true; // the first lap: no earlier seq to declare, the released cell is all there was to do
     if (!tryLock(u32, epochW)) return false;
     const ctimeW = (slotByte + SLOT.ctime) >>> 2;
     const hi = u32[ctimeW + 1]!;

@@ -341,7 +341,7 @@ export class Stream {
       } else if (now - waitingSince >= this.claimTimeoutMs) {
         const odd = this.oddEpochOf(s);
         // The previous lap never came: declared abandoned, so this seq (and the stream) goes on.
-        cells.abandon(previous, odd === oddSeen ? odd : -1);
+        cells.abandon(previous, odd === oddSeen ? odd : -1, s);
         waitingSince = -1;
         continue;
       }

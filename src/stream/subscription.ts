@@ -51,7 +51,7 @@ export class StreamSubscription<T = unknown> implements AsyncIterableIterator<St
     options: SubscribeOptions,
   ) {
     if (typeof options !== 'object' || options === null) throw new SplinterError('EINVAL', `subscribe takes an options object, received ${describe(options)}`);
-    const from = options.from ?? 'earliest';
+    const from = options.from === undefined ? 'earliest' : options.from;
     if (from === 'earliest') this.next_ = Number(stream.oldest());
     else if (from === 'latest') this.next_ = stream.headNumber() + 1;
     else if (typeof from === 'bigint' || typeof from === 'number') this.next_ = checkSeq(from, 'subscribe({ from })');
