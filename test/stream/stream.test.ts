@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { SlotType, Store, type StreamEvent } from '../../src/index.js';
-import { HEADER, SLOT_SIZE } from '../../src/layout/constants.js';
+import { HEADER, SLOT, SLOT_SIZE } from '../../src/layout/constants.js';
 import { throwsCode, type Test } from '../helpers/assert.js';
 import { shmName, toHex } from '../helpers/fixtures.js';
 import { claimByHand, gap, headByte, message, plain, stillPending, take, within } from './helpers.js';
@@ -448,6 +448,80 @@ t.test('malformed cells from a C-like writer are reported in order, never thrown
   ]);
   for (const event of events) if (event.kind === 'malformed') t.ok(event.reason.length > 0, `seq ${event.seq}: ${event.reason}`);
   t.same(plain(log.read(3)!), plain(events[2]!), 'read reports the same');
+});
+
+t.test('a published cell whose value length or offset lies outside the store is malformed, never followed', async (t) => {
+  const store = shared(t);
+  const log = store.stream('log', { capacity: 8 });
+  for (const word of ['one', 'two', 'three', 'four']) log.append(word);
+  const words = new Uint32Array(store.buffer!);
+  const field = (key: string, at: number): number => (HEADER.size + store.slotSnapshot(key)!.index * SLOT_SIZE + at) / 4;
+  // Hostile bytes, as any process may write them: the fields alone, the epoch left as it is.
+  words[field('log#2', SLOT.val_len)] = 1_000_000;
+  words[field('log#3', SLOT.val_off)] = 0xffff_fff0;
+  words[field('log#4', SLOT.val_len)] = 0;
+  const events = await take(log.subscribe({ from: 1 }), 4);
+  t.same(kinds(events), ['message 1', 'malformed 2', 'malformed 3', 'malformed 4'], 'each reported at its seq, in order');
+  for (const event of events.slice(1)) {
+    t.ok(event.kind === 'malformed' && event.bytes.length === 0 && event.slotType === SlotType.VARTEXT, `seq ${String(event.kind === 'malformed' && event.seq)}: no bytes, the slot type found`);
+  }
+  t.equal(log.read(2)?.kind, 'malformed', 'read says so too');
+  t.equal(log.append('five'), 5n, 'the stream goes on');
+});
+
+t.test('a stream of capacity 1, and a store whose values are not 8-aligned', async (t) => {
+  const store = shared(t, { slots: 16, maxValueSize: 61 });
+  const one = store.stream('one', { capacity: 1 });
+  for (const word of ['a', 'b', 'c']) one.append(word);
+  t.same((await take(one.subscribe({ from: 1 }), 2)).map(plain), [gap(1, 2, 'overwritten'), message(3, 'text', 'c')], 'each append takes the only cell');
+  const names = ['n0', 'n1', 'n2', 'n3', 'n4'];
+  const offsets = new Set<number>();
+  for (const name of names) {
+    const log = store.stream(name, { capacity: 1 });
+    log.append('x');
+    log.append('y');
+    const valueAt = HEADER.size + store.slots * SLOT_SIZE + store.slotSnapshot(`${name}#s`)!.valueOffset;
+    const at = headByte(store, name) - valueAt;
+    offsets.add(at);
+    const meta = store.get(`${name}#s`)!;
+    t.equal(new DataView(meta.buffer, meta.byteOffset).getBigUint64(at, true), 2n, `${name}: the head counter is the u64 at value byte ${at}, the first 8-aligned address from byte 16`);
+    t.equal(log.head(), 2n);
+  }
+  t.ok([...offsets].some((at) => at !== 16), `values at offsets that are not 8-aligned move the counter (value bytes ${[...offsets].join(', ')})`);
+});
+
+t.test('bytes handed out keep their contents while later messages are read', async (t) => {
+  const store = shared(t);
+  const log = store.stream('log', { capacity: 32 });
+  const events = log.subscribe({ from: 1 });
+  const kept: Array<{ seq: bigint; value: Uint8Array }> = [];
+  const expected = (seq: number): number[] => Array.from({ length: 8 + (seq % 57) }, (_, j) => (seq * 7 + j) & 0xff);
+  // 3000 messages of up to 64 bytes: more than one 64 KiB slab of copies.
+  for (let seq = 1; seq <= 3000; seq++) {
+    log.append(new Uint8Array(expected(seq)));
+    const [event] = await take(events, 1);
+    if (event!.kind === 'message' && event!.value instanceof Uint8Array) kept.push({ seq: event!.seq, value: event!.value });
+  }
+  t.equal(kept.length, 3000, 'every message came as bytes');
+  const changed = kept.filter(({ seq, value }) => [...value].join() !== expected(Number(seq)).join()).length;
+  t.equal(changed, 0, 'none of the arrays handed out changed');
+  kept[0]!.value.fill(0);
+  t.same(plain(log.read(3000)!), message(3000, 'bytes', expected(3000)), 'writing into one changes no other');
+  await events.return!();
+});
+
+t.test('lowLatency subscriptions get the same messages', async (t) => {
+  const store = shared(t);
+  const log = store.stream('log', { capacity: 16 });
+  const events = log.subscribe({ from: 'latest', lowLatency: true });
+  const first = events.next();
+  setTimeout(() => {
+    log.append('a');
+    log.append('b');
+  }, 50);
+  t.same((await within(first, 'seq 1')).value, message(1, 'text', 'a'));
+  t.same(kinds(await take(events, 1)), ['message 2']);
+  await events.return!();
 });
 
 t.test('durable consumer: ack, acknowledged, subscribe resumes after the ack', async (t) => {
