@@ -103,3 +103,22 @@ t.test('producers here and in C at once, a C consumer and a subscriber here: eve
   t.equal(log.head(), BigInt(2 * N));
   await events.return!();
 });
+
+t.test('a cell left held odd by a writer that died inside: given up after the claim timeout', async (t) => {
+  const { store, peer } = await storeWithPeer(t, 64);
+  const log = store.stream('log', { capacity: 4, claimTimeout: 200 });
+  log.append('one');
+  t.match(await peer.send({ op: 'hold_odd', key: 'log#2' }), { rc: 0 }, 'cell 2 held odd');
+  t.match(await peer.send({ op: 'stream_append', name: 'log', value_hex: hex('never'), claim_timeout_ms: 300 }), { rc: -1, errno: /^(EAGAIN|ETIMEDOUT)$/, seq: '2' }, 'a C producer claims seq 2 and cannot write it');
+  const events = log.subscribe({ from: 1 });
+  t.same((await take(events, 2)).map((e) => (e.kind === 'message' ? e.seq : e)), [1n, { kind: 'gap', from: 2n, to: 2n, reason: 'abandoned' }], 'the subscriber releases the stuck cell and declares seq 2 abandoned');
+  t.equal(log.append('three'), 3n);
+  t.same((await take(events, 1))[0], message(3, 'text', 'three'), 'and goes on');
+  for (let i = 4; i <= 5; i++) log.append(String(i));
+  t.match(await peer.send({ op: 'hold_odd', key: 'log#2' }), { rc: 0 }, 'cell 2 held odd again, now holding seq 2 (abandoned)');
+  const started = performance.now();
+  t.equal(log.append('six'), 6n, 'seq 6 (cell 2, second lap) is written after all');
+  t.ok(performance.now() - started >= 150, 'once the claim timeout passed');
+  t.same((await take(events, 3)).map((e) => (e.kind === 'message' ? e.seq : e.kind)), [4n, 5n, 6n]);
+  await events.return!();
+});
