@@ -190,6 +190,23 @@ t.test('opening an existing stream with another capacity is EINVAL', async (t) =
   t.same(log.read(1), message(1, 'text', 'kept'));
 });
 
+t.test('a stream that does not fit is ENOSPC and leaves no meta; a consumer id fills the key to 63 bytes', async (t) => {
+  const store = shared(t, { slots: 16, maxValueSize: 64 });
+  for (const key of ['a', 'b', 'c']) store.set(key, key);
+  throwsCode(t, () => store.stream('big', { capacity: 14 }), 'ENOSPC', '14 cells and a meta in 13 free slots');
+  t.equal(store.has('big#s'), false, 'no meta: nobody opens a stream made in part');
+  t.same(['a', 'b', 'c'].map((key) => store.getString(key)), ['a', 'b', 'c'], 'the other keys are untouched');
+
+  const roomy = shared(t);
+  const name = 'n'.repeat(40);
+  const log = roomy.stream(name, { capacity: 2 });
+  log.append('x');
+  const longest = 'i'.repeat(63 - `${name}#c.`.length);
+  log.consumer(longest).ack(1);
+  t.equal(roomy.getBigUint(`${name}#c.${longest}`), 1n, `an id of ${longest.length} bytes makes a key of 63`);
+  throwsCode(t, () => log.consumer(`${longest}i`), 'EINVAL', 'one byte more');
+});
+
 t.test('a key that is not a stream meta is ECORRUPT', async (t) => {
   const store = shared(t);
   store.set('text#s', 'hello');
