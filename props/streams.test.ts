@@ -10,8 +10,9 @@
  * on both sides, head/oldest, a subscription drained from earliest / latest / a seq, durable
  * consumers that drain and acknowledge, ack of any seq, and C reading the acknowledgements.
  *
- * Each run gets a store and a C peer of its own. The stream's claim timeout is 0: a claimed seq
- * never written is declared abandoned by the first of ours that waits on it.
+ * One store and one C peer per capacity serve every run: between runs the file is overwritten with
+ * the image it had when created. The stream's claim timeout is 0: a claimed seq never written is
+ * declared abandoned by the first of ours that waits on it.
  *
  * Runs: SPLINTER_PROPS_RUNS (default 40 per capacity, 20 to 60 commands); a failure prints its
  * seed, path and replayPath: replay with
@@ -34,34 +35,43 @@ const MAX_VALUE = 32;
 /** 1: every append takes the one cell; 3 and 8: laps, gaps and runs of them. */
 const CAPACITIES = [1, 3, 8];
 
+// About 30 s on a loaded 2-core machine; much more when the stream torture runs beside it.
+t.setTimeout(240_000);
+
 /** Capacities whose property passed; the reach check below needs them all. */
 let passed = 0;
 
 for (const capacity of CAPACITIES) {
   t.test(`stream model: capacity ${capacity}, our library and the C peer on one stream`, async (t) => {
-    let runs = 0;
+    const name = shmName(t, `streams-${capacity}`);
+    const file = `/dev/shm/${name}`;
+    // The cells, the meta, two consumers' keys, and room to spare for probing.
+    let store = Store.create(name, { slots: capacity + 8, maxValueSize: MAX_VALUE });
+    const fresh = new Uint8Array(fs.readFileSync(file));
+    const peer = Peer.open(name);
+    t.teardown(() => peer.close());
+    t.teardown(() => store.close());
+    await peer.ready;
+    const fd = fs.openSync(file, 'r+');
+    t.teardown(() => fs.closeSync(fd));
+    const setup = (): { model: StreamModel; real: StreamReal } => {
+      // Back to the store as created, in place (the peer's mapping sees it; it keeps nothing of a
+      // stream between commands); our handle is opened again, as its memories assume a store that only moves forward.
+      fs.writeSync(fd, fresh, 0, fresh.length, 0);
+      store.close();
+      store = Store.open(name);
+      const stream = store.stream('s', { capacity, claimTimeout: 0 });
+      const meta = store.rawView('s#s')!.bytes;
+      const headCounter = new BigUint64Array(meta.buffer, (meta.byteOffset + 16 + 7) & ~7, 1);
+      return { model: new StreamModel(capacity), real: { store, stream, peer, headCounter, maxValueSize: MAX_VALUE } };
+    };
     const property = fc.asyncProperty(
       new AtLeast<StreamCmd>(
         fc.commands(streamCommands(MAX_VALUE), { maxCommands: MAX_COMMANDS, size: 'max', ...(replayPath() === undefined ? {} : { replayPath: replayPath()! }) }),
         MIN_COMMANDS,
       ),
       async (cmds) => {
-        const name = shmName(t, `streams-${capacity}-${runs++}`);
-        // The cells, the meta, two consumers' keys, and room to spare for probing.
-        const store = Store.create(name, { slots: capacity + 8, maxValueSize: MAX_VALUE });
-        const peer = Peer.open(name);
-        try {
-          const stream = store.stream('s', { capacity, claimTimeout: 0 });
-          const meta = store.rawView('s#s')!.bytes;
-          const headCounter = new BigUint64Array(meta.buffer, (meta.byteOffset + 16 + 7) & ~7, 1);
-          await peer.ready;
-          const real: StreamReal = { store, stream, peer, headCounter, maxValueSize: MAX_VALUE };
-          await fc.asyncModelRun(() => ({ model: new StreamModel(capacity), real }), cmds);
-        } finally {
-          await peer.close();
-          store.close();
-          fs.rmSync(`/dev/shm/${name}`, { force: true });
-        }
+        await fc.asyncModelRun(setup, cmds);
       },
     );
     const details = await checkProperty(t, `capacity ${capacity}`, property, parameters(DEFAULT_RUNS), (d) => {

@@ -11,7 +11,7 @@ import { isSplinterError, type Store, type Stream, type StreamEvent } from '../.
 import type { Peer, PeerAnswer } from '../../test/helpers/peer.js';
 import { hex } from '../lib/layout.js';
 import { show } from '../model/display.js';
-import { TYPE_OF, type Expected, type Kind, type StreamModel } from './model.js';
+import { TYPE_OF, type Expected, type StreamModel } from './model.js';
 
 export interface StreamReal {
   store: Store;
@@ -185,7 +185,7 @@ export class AppendC extends Step {
   }
 
   protected async apply(m: StreamModel, r: StreamReal): Promise<void> {
-    const answer = await r.peer.send({ op: 'stream_append', name: r.stream.name, value_hex: hex(this.bytes), type: this.type, claim_timeout_ms: 20 });
+    const answer = await r.peer.send({ op: 'stream_append', name: r.stream.name, value_hex: hex(this.bytes), type: this.type, claim_timeout_ms: 2 });
     const { seq, timedOut } = m.appendC(this.type, this.bytes);
     note(timedOut ? 'c append: ETIMEDOUT on an unwritten previous lap' : 'c append');
     if (timedOut) expectPeer(this.toString(), answer, -1, 'ETIMEDOUT');
@@ -272,7 +272,7 @@ export class HeadC extends Step {
 const sleep = (ms: number): Promise<'quiet'> => new Promise((resolve) => setTimeout(() => resolve('quiet'), ms));
 /** How long a subscription gets for each event (a declaration waits for a timer), and then to stay quiet. */
 const EVENT_MS = 2000;
-const QUIET_MS = 10;
+const QUIET_MS = 3;
 
 /** Takes exactly the events the model expects from `events`, then checks that nothing more comes. */
 async function drainAndCompare(what: string, events: AsyncIterableIterator<StreamEvent>, expected: Expected[], declared: Set<number>): Promise<void> {
@@ -422,4 +422,3 @@ export function streamCommands(maxValueSize: number): Array<fc.Arbitrary<StreamC
   ];
 }
 
-export type { Kind };
