@@ -36,6 +36,8 @@ export interface StreamOptions {
   capacity?: number | undefined;
   /** How long (ms) a claimed seq may stay unpublished before this process declares it abandoned (default 2000). */
   claimTimeout?: number | undefined;
+  /** false: open only; a stream that does not exist is ENOENT, never created (default true). */
+  create?: boolean | undefined;
 }
 
 /** What a message is appended as: the cell's slot type says it to every reader, C's too. */
@@ -79,15 +81,16 @@ export class Stream {
     this.claimTimeoutMs = claimTimeout;
     const asked = options.capacity === undefined ? undefined : checkCapacity(options.capacity, ctx.m.slots);
     this.metaKeyText = metaKey(this.name);
-    this.capacity = this.openOrCreate(asked);
+    this.capacity = this.openOrCreate(asked, options.create !== false);
     this.cells = new Cells(ctx, this.name, this.capacity);
     this.scratch = new Uint8Array(ctx.m.maxValueSize + 4);
   }
 
   /** The meta's capacity, creating the stream first when it has no meta. */
-  private openOrCreate(asked: number | undefined): number {
+  private openOrCreate(asked: number | undefined, create: boolean): number {
     const existing = this.readMeta();
     if (existing !== undefined) return this.opened(existing, asked);
+    if (!create) throw new SplinterError('ENOENT', `stream "${this.name}": no such stream (its meta "${this.metaKeyText}" is missing)`);
     const capacity = asked ?? Math.min(DEFAULT_CAPACITY, this.host.kv.m.slots - 1);
     this.create(capacity);
     return this.opened(this.readMeta()!, asked);

@@ -6,7 +6,7 @@
 import { isSplinterError } from '../../errors.js';
 import type { Store } from '../../facade/store.js';
 import { keyBytes, keyIdentity, keyOfBytes, type Key } from '../../store/key-text.js';
-import { checkStreamName, consumerKey, metaKey } from '../../stream/layout.js';
+import { checkStreamName, consumerKey } from '../../stream/layout.js';
 import type { MessageType, Stream } from '../../stream/stream.js';
 import type { Context } from '../context.js';
 import { CliFailure, didYouMean, UsageError } from '../usage-error.js';
@@ -77,13 +77,15 @@ function quoted(ctx: Context, name: string): string {
   return JSON.stringify(ctx.shown(name));
 }
 
-/** The stream, which must exist: ENOENT otherwise (opening it would create it). */
+/** The stream, which must exist: ENOENT otherwise (opened with create: false, so never made here). */
 function existing(ctx: Context, store: Store, name: string, sub: Subcommand): Stream {
-  if (!store.has(metaKey(name))) {
+  try {
+    return store.stream(name, { create: false });
+  } catch (error) {
+    if (!isSplinterError(error) || error.code !== 'ENOENT') throw error;
     const hint = sub === 'append' ? ' (append --capacity N creates it)' : '';
     throw new CliFailure('ENOENT', `stream ${sub} ${quoted(ctx, name)}: no such stream${ctx.namespaceNote()}${hint}`);
   }
-  return store.stream(name);
 }
 
 async function append(ctx: Context, name: string): Promise<void> {
