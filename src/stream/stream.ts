@@ -3,7 +3,7 @@
  * consumer processes, in any language that follows docs/streams.md "The convention".
  */
 import { describe, SplinterError } from '../errors.js';
-import { SLOT, SlotType } from '../layout/constants.js';
+import { SLOT, SlotType, U32_MAX } from '../layout/constants.js';
 import type { BusHost } from '../bus/watch.js';
 import { isBytes } from '../store/copy.js';
 import { publishHeld, setValue } from '../store/kv.js';
@@ -49,6 +49,8 @@ const encoder = new TextEncoder();
 const WAIT_SPINS = 256;
 const WAIT_SLEEP_MS = 0.05;
 const MAX_SEQ_BIG = BigInt(MAX_SEQ);
+/** A head whose high word reaches this is at or past 2^53 − 1 (2^21 · 2^32 = 2^53). */
+const MAX_HIGH_WORD = 2 ** 21;
 
 export class Stream {
   readonly name: string;
@@ -311,12 +313,33 @@ export class Stream {
     // Copied away from store memory before the claim: nothing after the claim may fail but the wait.
     const value = source === this.scratch ? source : ctx.copier.apart(source, length);
     this.checkMeta();
-    // The claim: one atomic add on the head, from any process and language (C: atomic_fetch_add).
-    const before = Atomics.add(m.u64, this.headW64, 1n);
-    if (before >= MAX_SEQ_BIG) throw this.headPastLimit(before);
-    const s = Number(before) + 1;
+    const s = this.claim();
     this.publishClaimed(s, value, length, type, atime, userFlag);
     return s;
+  }
+
+  /**
+   * The claim: head + 1, atomically, against producers in any process and language (C adds 1 to
+   * the u64 with atomic_fetch_add). A compare-and-swap of the low word takes 1 as C's 64-bit add
+   * would, except when the low word would carry: then a 64-bit add (a BigInt; once in 2^32 claims).
+   */
+  private claim(): number {
+    const m = this.host.kv.m;
+    const u32 = m.u32;
+    const lowW = this.headW64 * 2;
+    for (;;) {
+      const low = Atomics.load(u32, lowW);
+      if (low === U32_MAX) break;
+      // The high word cannot change while the low one stays below 2^32 − 1: only a carry moves it.
+      const high = u32[lowW + 1]!;
+      if (Atomics.compareExchange(u32, lowW, low, low + 1) === low) {
+        if (high >= MAX_HIGH_WORD) throw this.headPastLimit(BigInt(high) * 2n ** 32n + BigInt(low));
+        return high * 2 ** 32 + low + 1;
+      }
+    }
+    const before = Atomics.add(m.u64, this.headW64, 1n);
+    if (before >= MAX_SEQ_BIG) throw this.headPastLimit(before);
+    return Number(before) + 1;
   }
 
   /** Writes claimed seq `s` once its cell's previous lap is published, declaring that lap abandoned after the claim timeout. */
