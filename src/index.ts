@@ -21,4 +21,8 @@ export type {
 export { calibratedClock, monotonicClock, SHARD_FOREVER, type ShardClock, type ClockPair } from './shard/clock.js';
 export type { Advice } from './store/native-mmap.js';
 export type { KeyChange, PollOptions, WatchOptions } from './bus/watch.js';
+export type { Stream, StreamOptions, MessageType } from './stream/stream.js';
+export type { StreamConsumer } from './stream/consumer.js';
+export type { StreamEvent, StreamMessage, StreamGap, StreamMalformed } from './stream/events.js';
+export type { SubscribeOptions } from './stream/subscription.js';
 export { Bridge, bridge, type BridgeStats, type BridgeEvent, type BridgeOptions } from './bridge/index.js';

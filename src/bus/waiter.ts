@@ -19,6 +19,11 @@ import { Spin } from './spin.js';
 /** Something a waiter re-checks whenever the store may have changed. */
 export interface Subscription {
   readonly lowLatency: boolean;
+  /**
+   * Asks for wakes only while `setIdle(this, false)` says so (a stream reader draining messages needs
+   * none): writers then ring nobody, and spend no FIFO write per wake. Default: always asks.
+   */
+  readonly wakesOnDemand?: boolean;
   /** Looks for changes now; called on every wake (spurious wakes are fine). True when it delivered one. */
   check(): boolean;
   /** The wait cannot go on (the store was replaced or unlinked): end with this error, leaving the waiter. */
@@ -31,6 +36,8 @@ export class LocalWaiter {
   armed = false;
   private readonly subscriptions = new Set<Subscription>();
   private lowLatencyCount = 0;
+  /** Subscriptions that do not ask for wakes now (wakesOnDemand ones, until they ask). */
+  private readonly idle = new Set<Subscription>();
   private scheduled = false;
   private keepAlive: NodeJS.Timeout | undefined;
   private disposed = false;
@@ -62,6 +69,7 @@ export class LocalWaiter {
 
   add(subscription: Subscription): void {
     this.subscriptions.add(subscription);
+    if (subscription.wakesOnDemand === true) this.idle.add(subscription);
     if (subscription.lowLatency) this.lowLatencyCount++;
     if (!this.armed) this.arm();
     this.updateDoorbell();
@@ -73,9 +81,22 @@ export class LocalWaiter {
 
   remove(subscription: Subscription): void {
     if (!this.subscriptions.delete(subscription)) return;
+    this.idle.delete(subscription);
     if (subscription.lowLatency) this.lowLatencyCount--;
     if (this.subscriptions.size === 0) this.disarm();
     else this.updateDoorbell();
+  }
+
+  /**
+   * A wakesOnDemand subscription asks for wakes (`idle` false: it is about to wait; it must look
+   * for changes once more after this call, since a write just before it rang nobody) or stops.
+   */
+  setIdle(subscription: Subscription, idle: boolean): void {
+    if (!this.subscriptions.has(subscription)) return;
+    if (idle === this.idle.has(subscription)) return;
+    if (idle) this.idle.add(subscription);
+    else this.idle.delete(subscription);
+    this.updateDoorbell();
   }
 
   /** A write in this process: check once, soon (many writes in a row coalesce into one check). */
@@ -122,7 +143,10 @@ export class LocalWaiter {
    * our spin is not interrupted to read it.
    */
   private updateDoorbell(): void {
-    this.doorbell?.setArmed(this.armed && this.subscriptions.size > this.lowLatencyCount);
+    let ringable = this.subscriptions.size - this.lowLatencyCount;
+    // Idle ones that are low-latency are counted out once already.
+    for (const subscription of this.idle) if (!subscription.lowLatency) ringable--;
+    this.doorbell?.setArmed(this.armed && ringable > 0);
   }
 
   private disarm(): void {

@@ -11,6 +11,7 @@ import { describe, SplinterError } from '../errors.js';
 import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constants.js';
 import { storeSize, type Geometry } from '../layout/geometry.js';
 import { Shards } from '../shard/shards.js';
+import { Stream, type StreamOptions } from '../stream/stream.js';
 import { Backoff } from '../store/backoff.js';
 import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
 import { getBigUint, integerOp, setNamedType, setTypedValue } from '../store/biguint.js';
@@ -49,6 +50,7 @@ import {
   KEYS_OPTIONS,
   POLL_OPTIONS,
   SET_OPTIONS,
+  STREAM_OPTIONS,
   WATCH_OPTIONS,
   type CheckedOptions,
   type CreateGeometry,
@@ -663,6 +665,19 @@ export class Store implements Disposable {
   getSignalCount(group: number): bigint {
     this.live();
     return signalCount(this.memory, group);
+  }
+
+  // ── Streams ────────────────────────────────────────────────────────────────
+
+  /**
+   * Creates or opens the stream `name`: an ordered, lossless log of messages that any number of
+   * processes append to and read, C ones too (docs/streams.md).
+   * @throws {SplinterError} EINVAL (a bad name or capacity, or another capacity than the stream's),
+   *   ENOSPC (no room for its cells), ECORRUPT (the name holds something that is not a stream), ECLOSED
+   */
+  stream(name: string, options?: StreamOptions): Stream {
+    checkOptionBag(options, STREAM_OPTIONS, 'stream');
+    return new Stream(this.busHost(), name, options);
   }
 
   // ── Logic Shards ───────────────────────────────────────────────────────────

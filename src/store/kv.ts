@@ -109,10 +109,36 @@ export function publish(ctx: KvContext, index: number, slotByte: number): number
 }
 
 /**
+ * Writes value and type into a slot the caller holds (value already apart from store memory),
+ * for writers that check more than the key under the lock (a stream's cells); publishHeld then.
+ */
+export function writeHeld(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, type: number): void {
+  writeLocked(ctx, index, slotByte, value, length, false, type);
+}
+
+/** publish for a slot written by writeHeld: the same moves and wake, without touching the current key's memory. */
+export function publishHeld(ctx: KvContext, index: number, slotByte: number): void {
+  const m = ctx.m;
+  // The global epoch before the release, as publish does it.
+  const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
+  unlock(m.u32, m.u64, (slotByte + SLOT.epoch) >>> 2);
+  pulseSlot(m, slotByte);
+  const trust = m.trust;
+  // An overwrite places no key: a reach trusted just before stays trusted, and so do the key memory's entries.
+  if (trust.valid && trust.epoch === before >>> 0) trust.epoch = (before + 1) >>> 0;
+  const key = ctx.key;
+  if (before !== key.expectedEpoch) key.generation++;
+  key.expectedEpoch = (before + 1) | 0;
+  ctx.notify(index, true);
+}
+
+/**
  * set: the common overwrite in one piece, everything else (inserts, contention) in setSlowly.
  * `type` (a type byte, or KEEP_TYPE) is written with the value, under the same lock.
+ * `onlyNew`: write only if the key is missing (decided under the slot's lock: of two callers
+ * inserting the same key at once, one writes); returns false, having written nothing, when it exists.
  */
-export function setValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number, type: number): void {
+export function setValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number, type: number, onlyNew = false): boolean {
   const m = ctx.m;
   checkValueLength(m, length);
   const value = ctx.copier.apart(source, length);
@@ -120,9 +146,10 @@ export function setValue(ctx: KvContext, keyText: Key, source: Uint8Array, lengt
   // A new key is remembered only once it is stored already: an insert of a key used once allocates nothing.
   key.encodeTransient(keyText);
   if (m.u32[VAL_BRK_W32] !== ctx.seenValBrk) evacuateRelocated(ctx);
-  const outcome = overwriteInPlace(ctx, value, length, type);
+  const outcome = onlyNew ? NOT_DONE : overwriteInPlace(ctx, value, length, type);
   if (outcome === OVERWRITTEN) key.keep();
-  else if (outcome === NOT_DONE || !insertFresh(ctx, value, length, -1 - outcome, type)) setSlowly(ctx, keyText, value, length, type);
+  else if (outcome === NOT_DONE || !insertFresh(ctx, value, length, -1 - outcome, type)) return setSlowly(ctx, keyText, value, length, type, onlyNew);
+  return true;
 }
 
 /** overwriteInPlace's answers besides `-1 - index` (the path reached the empty slot `index` before the key). */
@@ -200,7 +227,7 @@ function insertFresh(ctx: KvContext, value: Uint8Array, length: number, firstEmp
  * Unlike C (docs/spec/FORMAT.md §9 Q1), a key written into an empty slot is then looked for on the whole
  * path, and any other copy (one past a hole, or a racing writer's) is removed: no duplicate stays.
  */
-function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: number, type: number): void {
+function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: number, type: number, onlyNew: boolean): boolean {
   const m = ctx.m;
   const key = ctx.key;
   let passBusyEmpty = false;
@@ -210,6 +237,7 @@ function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: numb
     const found = probeForWrite(m, key, passBusyEmpty);
     if (found === PATH_FULL) throw new SplinterError('ENOSPC', `no free slot for "${keyName(keyText)}": all ${m.slots} slots hold keys`);
     const fresh = found < 0;
+    if (!fresh && onlyNew) return false; // the key is stored already: an insert-only write leaves it
     if (!fresh) key.keep(); // an overwrite: the key is worth remembering
     const index = fresh ? -1 - found : found;
     const slotByte = m.slotByte(index);
@@ -231,8 +259,9 @@ function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: numb
         if (fresh) raiseReach(m, distance);
         writeLocked(ctx, index, slotByte, value, length, fresh, type);
         publish(ctx, index, slotByte);
+        // An insert-only write that raced another copy in (only past a busy or emptied slot) keeps the usual rule: one copy stays, with the value written last.
         if (fresh) removeRacedCopies(ctx, value, length, distance, type);
-        return;
+        return true;
       }
       unlock(m.u32, m.u64, epochW);
     }

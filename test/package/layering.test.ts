@@ -14,6 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['layout/', 'errors.ts', 'abort.ts'], // the format's offsets and constants; the error and abort types
   ['store/'], // store core: backings, mapping, seqlock, probe, key-value, header and slot operations
   ['bus/', 'shard/'], // waiting and waking; Logic Shards
+  ['stream/'], // streams and key history: store data with the bus on top
   ['facade/'], // the Store class
   ['bridge/'], // the Redis bridge, over the facade
   ['cli/'], // the splinter command

@@ -606,6 +606,62 @@ static int op_get_embedding(const char *key, uint8_t *out, int *eno) {
     return 0;
 }
 
+/* What splinter_get_slot_snapshot copies out of a slot. */
+struct slot_snapshot {
+    uint32_t index;
+    uint64_t hash, epoch, watcher_mask, ctime, atime, bloom;
+    uint32_t val_off, val_len;
+    uint8_t type_flag, user_flag;
+    char key[KEY_MAX];
+};
+
+/* Copies slot i's fields between two epoch loads until the epoch is even and unchanged, at most `tries`
+   times (so a slot held odd still answers); false when no try was consistent (*out holds the last one). */
+static bool snapshot_slot(uint32_t i, struct slot_snapshot *out, int tries) {
+    struct slot *s = slot_at(i);
+    out->index = i;
+    for (int t = 0; t < tries; t++) {
+        uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+        out->epoch = e1;
+        out->hash = atomic_load_explicit(&s->hash, memory_order_acquire);
+        out->val_off = s->val_off;
+        out->val_len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+        out->type_flag = atomic_load_explicit(&s->type_flag, memory_order_acquire);
+        out->user_flag = atomic_load_explicit(&s->user_flag, memory_order_acquire);
+        out->watcher_mask = atomic_load_explicit(&s->watcher_mask, memory_order_acquire);
+        out->ctime = atomic_load_explicit(&s->ctime, memory_order_acquire);
+        out->atime = atomic_load_explicit(&s->atime, memory_order_acquire);
+        out->bloom = atomic_load_explicit(&s->bloom, memory_order_acquire);
+        memcpy(out->key, s->key, KEY_MAX);
+        atomic_thread_fence(memory_order_acquire);
+        if (!(e1 & 1u) && atomic_load_explicit(&s->epoch, memory_order_acquire) == e1) return true;
+    }
+    return false;
+}
+
+/* splinter_get_slot_snapshot: find, then a consistent copy of the slot's fields. C retries without
+   bound; the peer gives up with EAGAIN after 100 000 tries (a slot held odd by a dead writer). */
+static int op_get_slot_snapshot(const char *key, struct slot_snapshot *out, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return -1; }
+    if (!snapshot_slot((uint32_t)idx, out, 100000)) { *eno = EAGAIN; return -1; }
+    *eno = 0;
+    return 0;
+}
+
+/* splinter_get_raw_ptr: the value's address in the mapping, its length and the slot epoch; no copy and
+   no check, as in C, except that a value reaching past the mapping is refused (EINVAL) instead of read. */
+static uint8_t *op_get_raw_ptr(const char *key, size_t *len, uint64_t *epoch, int *eno) {
+    long idx = find_slot(key);
+    if (idx < 0) { *eno = ENOENT; return NULL; }
+    struct slot *s = slot_at((uint32_t)idx);
+    *epoch = atomic_load_explicit(&s->epoch, memory_order_acquire);
+    *len = atomic_load_explicit(&s->val_len, memory_order_acquire);
+    if (clamp_room(s->val_off, *len) != *len) { *eno = EINVAL; return NULL; }
+    *eno = 0;
+    return st.arena + s->val_off;
+}
+
 /* ---- Logic Shard bids (docs/spec/FORMAT.md section 8) ---- */
 
 /* The shard clock: CLOCK_MONOTONIC ns by default; "cycles" switches to the CPU counter the C
@@ -1203,6 +1259,16 @@ static size_t torture_value(uint64_t seq, uint32_t M, uint8_t *buf) {
     return len;
 }
 
+/* True when buf[0, len) is the torture value of the seq in its first 8 bytes (stored in *seq). */
+static bool torture_check(const uint8_t *buf, size_t len, uint64_t *seq) {
+    if (len < 16 || len > st.maxv) return false;
+    *seq = get_u64le(buf);
+    if (torture_len(*seq, st.maxv) != len) return false;
+    for (size_t j = 8; j < len - 8; j++)
+        if (buf[j] != (uint8_t)((*seq * 31u + j) & 0xFFu)) return false;
+    return get_u64le(buf + len - 8) == fnv1a64(buf, len - 8);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Command handlers                                                          */
 /* ------------------------------------------------------------------------ */
@@ -1213,42 +1279,22 @@ static size_t torture_value(uint64_t seq, uint32_t M, uint8_t *buf) {
     } while (0)
 
 static void emit_slot(Resp *r, uint32_t i) {
-    struct slot *s = slot_at(i);
-    uint64_t e1 = 0, hash = 0, wm = 0, ct = 0, at = 0, bl = 0;
-    uint32_t off = 0, len = 0;
-    uint8_t tf = 0, uf = 0;
-    char key[KEY_MAX];
-    bool stable = false;
-    /* Like the C slot snapshot: retry until an even, unchanged epoch (bounded, so a held slot still answers). */
-    for (int tries = 0; tries < 100000 && !stable; tries++) {
-        e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
-        hash = atomic_load_explicit(&s->hash, memory_order_acquire);
-        off = s->val_off;
-        len = atomic_load_explicit(&s->val_len, memory_order_acquire);
-        tf = atomic_load_explicit(&s->type_flag, memory_order_acquire);
-        uf = atomic_load_explicit(&s->user_flag, memory_order_acquire);
-        wm = atomic_load_explicit(&s->watcher_mask, memory_order_acquire);
-        ct = atomic_load_explicit(&s->ctime, memory_order_acquire);
-        at = atomic_load_explicit(&s->atime, memory_order_acquire);
-        bl = atomic_load_explicit(&s->bloom, memory_order_acquire);
-        memcpy(key, s->key, KEY_MAX);
-        atomic_thread_fence(memory_order_acquire);
-        stable = !(e1 & 1u) && atomic_load_explicit(&s->epoch, memory_order_acquire) == e1;
-    }
-    size_t kl = strnlen(key, KEY_MAX);
+    struct slot_snapshot snap;
+    bool stable = snapshot_slot(i, &snap, 100000);
+    size_t kl = strnlen(snap.key, KEY_MAX);
     r_int(r, "index", i);
-    r_jstr(r, "key", (const uint8_t *)key, kl);
-    r_hex(r, "key_hex", (const uint8_t *)key, KEY_MAX);
-    r_u64(r, "hash", hash);
-    r_u64(r, "epoch", e1);
-    r_int(r, "val_off", off);
-    r_int(r, "val_len", len);
-    r_int(r, "type_flag", tf);
-    r_int(r, "user_flag", uf);
-    r_u64(r, "watcher_mask", wm);
-    r_u64(r, "ctime", ct);
-    r_u64(r, "atime", at);
-    r_u64(r, "bloom", bl);
+    r_jstr(r, "key", (const uint8_t *)snap.key, kl);
+    r_hex(r, "key_hex", (const uint8_t *)snap.key, KEY_MAX);
+    r_u64(r, "hash", snap.hash);
+    r_u64(r, "epoch", snap.epoch);
+    r_int(r, "val_off", snap.val_off);
+    r_int(r, "val_len", snap.val_len);
+    r_int(r, "type_flag", snap.type_flag);
+    r_int(r, "user_flag", snap.user_flag);
+    r_u64(r, "watcher_mask", snap.watcher_mask);
+    r_u64(r, "ctime", snap.ctime);
+    r_u64(r, "atime", snap.atime);
+    r_u64(r, "bloom", snap.bloom);
     r_bool(r, "stable", stable);
 }
 
@@ -1434,13 +1480,8 @@ static void cmd_torture_read(JV *o, Resp *r) {
             uint64_t e2 = atomic_load_explicit(&s->epoch, memory_order_acquire);
             if (e1 != e2) { eagain++; continue; }
             reads++;
-            bool ok = n == len && len >= 16 && len <= st.maxv;
-            uint64_t seq = ok ? get_u64le(buf) : 0;
-            if (ok) ok = torture_len(seq, st.maxv) == len;
-            for (size_t j = 8; ok && j < len - 8; j++)
-                if (buf[j] != (uint8_t)((seq * 31u + j) & 0xFFu)) ok = false;
-            if (ok) ok = get_u64le(buf + len - 8) == fnv1a64(buf, len - 8);
-            if (!ok) { torn++; continue; }
+            uint64_t seq = 0;
+            if (n != len || !torture_check(buf, len, &seq)) { torn++; continue; }
             if (seq < max_seq) regress++;
             else max_seq = seq;
         }
@@ -1642,6 +1683,464 @@ static void cmd_bench_scale(JV *o, Resp *r) {
     buf_fmt(&r->extra, ",\"unset_set_ns\":%.3f", churn ? (double)(t2 - t1) / (double)churn : 0.0);
     buf_fmt(&r->extra, ",\"get_ns\":%.3f", gets ? (double)(t3 - t2) / (double)gets : 0.0);
     buf_fmt(&r->extra, ",\"miss_ns\":%.3f", misses ? (double)(t4 - t3) / (double)misses : 0.0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streams (README.md, "Streams"): a producer and a consumer written the way */
+/* a C program would with libsplinter's own calls only (the op_* functions:  */
+/* splinter_set, splinter_get, splinter_set_slot_time,                       */
+/* splinter_set_named_type, splinter_get_slot_snapshot,                      */
+/* splinter_get_raw_ptr) plus one atomic_fetch_add on the head counter.      */
+/* ------------------------------------------------------------------------ */
+
+#define T_JSON 8u
+#define T_VARTEXT 128u
+#define STREAM_MAGIC "SPLSTRM1"
+#define STREAM_META_LEN 32u
+#define STREAM_NAME_MAX 40u
+#define STREAM_WRITING (1ULL << 63) /* ctime flag: a C producer is writing this seq */
+#define STREAM_CONTENDED_MS 100u /* how long a contested read or write is retried */
+
+/* Why the last stream call failed, for the answer's "error" (NULL: the errno says it). */
+static const char *stream_why;
+
+struct stream {
+    const char *name;
+    uint64_t capacity;
+    _Atomic uint64_t *head; /* inside the meta key's value (splinter_get_raw_ptr), 8-aligned */
+};
+
+enum stream_state { SR_MESSAGE, SR_ABANDONED, SR_LOST, SR_PENDING };
+
+struct stream_msg {
+    enum stream_state state;
+    uint64_t holds; /* SR_LOST: the seq the cell holds now */
+    uint8_t type;
+    uint8_t *value; /* st.maxv bytes, the caller's */
+    size_t len;
+};
+
+static void sleep_us(uint64_t us) {
+    struct timespec ts = {(time_t)(us / 1000000u), (long)((us % 1000000u) * 1000u)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* One wait step for a contested slot or an unpublished seq: a few immediate retries, then sleeps of
+   50 µs doubling up to 1 ms. */
+static void stream_pause(unsigned *round) {
+    unsigned r = (*round)++;
+    if (r < 4) return;
+    uint64_t us = 50u << (r - 4 < 5 ? r - 4 : 5);
+    sleep_us(us > 1000 ? 1000 : us);
+}
+
+/* After a failed call: true (having paused) when it was contested and there is time left to retry.
+   A set that found the key's slot busy fails with ENOSPC when no empty slot was free either. */
+static bool contended_again(int eno, uint64_t until, unsigned *round) {
+    if ((eno != EAGAIN && eno != ENOSPC) || mono_ns() >= until) return false;
+    stream_pause(round);
+    return true;
+}
+
+static uint64_t contended_deadline(void) { return mono_ns() + STREAM_CONTENDED_MS * 1000000ULL; }
+
+/* A timeout from the request in ns, saturated so that a huge one means "for good", not a wrap. */
+static uint64_t ms_to_ns(uint64_t ms) { return ms > UINT64_MAX / 4000000ULL ? UINT64_MAX / 4 : ms * 1000000ULL; }
+
+static bool stream_name_ok(const char *name) {
+    size_t n = strlen(name);
+    return n >= 1 && n <= STREAM_NAME_MAX && !strchr(name, '#');
+}
+
+/* The cell that holds seq s: NAME#<s mod capacity> (at most 40 + 1 + 20 bytes). */
+static void cell_key(const struct stream *sm, uint64_t s, char key[KEY_MAX]) {
+    snprintf(key, KEY_MAX, "%s#%llu", sm->name, (unsigned long long)(s % sm->capacity));
+}
+
+/* splinter_get, retried while the slot is contested. */
+static int get_retrying(const char *key, uint8_t *buf, size_t *len, int *eno) {
+    uint64_t until = contended_deadline();
+    unsigned round = 0;
+    while (op_get(key, buf, len, eno) != 0)                                   /* splinter_get */
+        if (!contended_again(*eno, until, &round)) return -1;
+    return 0;
+}
+
+/* Opens stream `name` as a C user would: splinter_get of NAME#s for the magic and the capacity, then
+   splinter_get_raw_ptr for the address of the head counter. */
+static int stream_open(const char *name, struct stream *sm, int *eno) {
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "%s#s", name);
+    uint8_t *meta = palloc(st.maxv);
+    size_t len = 0;
+    if (get_retrying(key, meta, &len, eno) != 0) {
+        stream_why = *eno == ENOENT ? "no meta key NAME#s: not a stream" : NULL;
+        return -1;
+    }
+    if (len < STREAM_META_LEN || memcmp(meta, STREAM_MAGIC, 8) != 0) {
+        stream_why = "the meta key NAME#s does not hold 32 bytes starting with SPLSTRM1";
+        *eno = EINVAL;
+        return -1;
+    }
+    uint64_t capacity = get_u64le(meta + 8);
+    if (capacity == 0 || capacity >= STREAM_WRITING) {
+        stream_why = "the meta key's capacity is 0 or not below 2^63";
+        *eno = EINVAL;
+        return -1;
+    }
+    uint64_t epoch;
+    uint8_t *value = op_get_raw_ptr(key, &len, &epoch, eno);                  /* splinter_get_raw_ptr */
+    if (!value) return -1;
+    if (len < STREAM_META_LEN) { stream_why = "the meta key shrank"; *eno = EINVAL; return -1; }
+    /* The counter is the u64 at the first 8-aligned address at or after value byte 16. */
+    uintptr_t at = ((uintptr_t)(value + 16) + 7u) & ~(uintptr_t)7u;
+    sm->name = name;
+    sm->capacity = capacity;
+    sm->head = (_Atomic uint64_t *)at;
+    *eno = 0;
+    return 0;
+}
+
+/* Marks seq s abandoned in its cell as a declaration leaves it: type VOID, then ctime = s. Used when
+   this producer cannot be sure it may publish s; if the type cannot be set, the ctime is not either
+   (a ctime of s over the old type would deliver the previous lap's value as seq s). */
+static void stream_abandon(const char *cell, uint64_t s) {
+    int eno;
+    uint64_t until = contended_deadline();
+    unsigned round = 0;
+    while (op_set_named_type(cell, T_VOID, &eno) != 0)                       /* splinter_set_named_type */
+        if (!contended_again(eno, until, &round)) return;
+    round = 0;
+    while (op_set_slot_time(cell, 0, s, 0, &eno) != 0)                       /* splinter_set_slot_time */
+        if (!contended_again(eno, until, &round)) return;
+}
+
+/* Produces one message (the convention's "Producing"). *seq is the seq claimed (0 when none was). */
+static int stream_append(const struct stream *sm, const uint8_t *value, size_t len, uint8_t type,
+                         uint64_t claim_timeout_ms, uint64_t *seq, int *eno) {
+    *seq = 0;
+    if (len == 0 || len > st.maxv) { *eno = len ? EMSGSIZE : EINVAL; return -1; }
+
+    /* 1. Claim: the one atomic operation the convention adds to libsplinter's calls. */
+    uint64_t s = atomic_fetch_add(sm->head, 1) + 1;
+    *seq = s;
+    if (s >= STREAM_WRITING) { stream_why = "the head counter passed 2^63"; *eno = EINVAL; return -1; }
+    char cell[KEY_MAX];
+    cell_key(sm, s, cell);
+
+    /* 2. Wait until the previous lap is published: ctime = s - capacity (0 on the first lap). */
+    uint64_t prev = s > sm->capacity ? s - sm->capacity : 0;
+    uint64_t deadline = mono_ns() + ms_to_ns(claim_timeout_ms);
+    struct slot_snapshot snap;
+    unsigned round = 0;
+    for (;;) {
+        if (op_get_slot_snapshot(cell, &snap, eno) == 0) {                   /* splinter_get_slot_snapshot */
+            if (snap.ctime == prev) break;
+            if ((snap.ctime & ~STREAM_WRITING) >= s) {
+                stream_why = "the seq was declared abandoned before it could be written";
+                *eno = ETIMEDOUT;
+                return -1;
+            }
+        } else if (*eno != EAGAIN) return -1;
+        if (mono_ns() >= deadline) {
+            stream_why = "the previous lap of the cell was not published in time";
+            *eno = ETIMEDOUT;
+            return -1;
+        }
+        stream_pause(&round);
+    }
+    uint64_t checked_epoch = snap.epoch;
+
+    /* 3. The four writes: being written, value, type, published. */
+    uint64_t until = contended_deadline();
+    round = 0;
+    while (op_set_slot_time(cell, 0, s | STREAM_WRITING, 0, eno) != 0)      /* splinter_set_slot_time */
+        if (!contended_again(*eno, until, &round)) return -1;
+    /* Declaring s abandoned takes the cell's seqlock, which moves the epoch (set_slot_time does not):
+       a moved epoch may be a declaration the write above overwrote, so s stays abandoned. */
+    if (op_get_slot_snapshot(cell, &snap, eno) != 0 || snap.epoch != checked_epoch) { /* splinter_get_slot_snapshot */
+        stream_abandon(cell, s);
+        stream_why = "the cell's seqlock was taken after the claim was checked: the seq may have been declared abandoned";
+        *eno = ETIMEDOUT;
+        return -1;
+    }
+    round = 0;
+    while (op_set(cell, value, len, eno) != 0)                                /* splinter_set */
+        if (!contended_again(*eno, until, &round)) { stream_abandon(cell, s); return -1; }
+    round = 0;
+    while (op_set_named_type(cell, type, eno) != 0)                          /* splinter_set_named_type */
+        if (!contended_again(*eno, until, &round)) { stream_abandon(cell, s); return -1; }
+    round = 0;
+    while (op_set_slot_time(cell, 0, s, 0, eno) != 0)                        /* splinter_set_slot_time */
+        if (!contended_again(*eno, until, &round)) return -1;
+    *eno = 0;
+    return 0;
+}
+
+/* Reads seq n (the convention's "Consuming"): snapshot, get, snapshot, accepted when both snapshots
+   show the same epoch (each is even); ctime and type come from the first. EAGAIN after about 100 ms. */
+static int stream_read(const struct stream *sm, uint64_t n, struct stream_msg *m, int *eno) {
+    char cell[KEY_MAX];
+    cell_key(sm, n, cell);
+    uint64_t until = contended_deadline();
+    unsigned round = 0;
+    for (;;) {
+        struct slot_snapshot before, after;
+        if (op_get_slot_snapshot(cell, &before, eno) == 0 &&                 /* splinter_get_slot_snapshot */
+            op_get(cell, m->value, &m->len, eno) == 0 &&                    /* splinter_get */
+            op_get_slot_snapshot(cell, &after, eno) == 0) {                 /* splinter_get_slot_snapshot */
+            if (before.epoch == after.epoch) {
+                uint64_t c = before.ctime & ~STREAM_WRITING;
+                bool writing = (before.ctime & STREAM_WRITING) != 0;
+                m->type = before.type_flag;
+                m->holds = c;
+                if (c == n && !writing) m->state = before.type_flag == T_VOID ? SR_ABANDONED : SR_MESSAGE;
+                else if (c > n) m->state = SR_LOST;
+                else m->state = SR_PENDING;
+                *eno = 0;
+                return 0;
+            }
+            *eno = EAGAIN; /* a write came between the snapshots */
+        }
+        if (*eno != EAGAIN) return -1;
+        if (mono_ns() >= until) { stream_why = "the cell never read consistently"; return -1; }
+        stream_pause(&round);
+    }
+}
+
+/* NAME#c.<id>: a durable consumer's acknowledged seq. False when the key would pass 63 bytes. */
+static bool ack_key(const char *name, const char *id, char key[KEY_MAX]) {
+    size_t nl = strlen(name), il = strlen(id);
+    if (il == 0 || nl + 3 + il > KEY_MAX - 1) return false;
+    memcpy(key, name, nl);
+    memcpy(key + nl, "#c.", 3);
+    memcpy(key + nl + 3, id, il + 1);
+    return true;
+}
+
+/* splinter_get of the ack key: 8 bytes, a u64 little-endian; missing: 0 (and *exists false). */
+static int stream_ack_read(const char *key, uint64_t *acked, bool *exists, int *eno) {
+    uint8_t *buf = palloc(st.maxv);
+    size_t len = 0;
+    *acked = 0;
+    *exists = false;
+    if (get_retrying(key, buf, &len, eno) != 0) {
+        if (*eno != ENOENT) return -1;
+        *eno = 0;
+        return 0;
+    }
+    *exists = true;
+    if (len != 8) { stream_why = "the ack key does not hold 8 bytes"; *eno = EINVAL; return -1; }
+    *acked = get_u64le(buf);
+    return 0;
+}
+
+/* splinter_set of the 8 bytes, then splinter_set_named_type BIGUINT when the key is new. */
+static int stream_ack_write(const char *key, uint64_t seq, bool *exists, int *eno) {
+    uint8_t le[8];
+    put_u64le(le, seq);
+    uint64_t until = contended_deadline();
+    unsigned round = 0;
+    while (op_set(key, le, 8, eno) != 0)                                      /* splinter_set */
+        if (!contended_again(*eno, until, &round)) return -1;
+    if (*exists) return 0;
+    round = 0;
+    while (op_set_named_type(key, T_BIGUINT, eno) != 0)                      /* splinter_set_named_type */
+        if (!contended_again(*eno, until, &round)) return -1;
+    *exists = true;
+    return 0;
+}
+
+/* ---- stream commands ---- */
+
+static void stream_fail(Resp *r, int eno) {
+    r->rc = -1;
+    r->eno = eno;
+    r->error = stream_why;
+}
+
+/* Reads "name" and opens the stream; false (with the answer set) on failure. */
+static bool open_named_stream(JV *o, Resp *r, struct stream *sm) {
+    const char *name;
+    int eno;
+    stream_why = NULL;
+    if (f_key(o, "name", &name) != 0 || !stream_name_ok(name)) {
+        r->rc = -2;
+        r->eno = EINVAL;
+        r->error = "name: 1..40 bytes, no '#'";
+        return false;
+    }
+    if (stream_open(name, sm, &eno) != 0) { stream_fail(r, eno); return false; }
+    return true;
+}
+
+static void cmd_stream_append(JV *o, Resp *r) {
+    uint8_t *value;
+    size_t len;
+    uint64_t type = T_BINARY, timeout_ms = 2000, seq;
+    int eno;
+    NEED(f_hex(o, "value_hex", &value, &len), "value_hex");
+    if (f_u64(o, "type", &type) == -2 || (type != T_BINARY && type != T_VARTEXT && type != T_JSON))
+        NEED(-2, "type (16, 128 or 8)");
+    if (f_u64(o, "claim_timeout_ms", &timeout_ms) == -2) NEED(-2, "claim_timeout_ms");
+    struct stream sm;
+    if (!open_named_stream(o, r, &sm)) return;
+    if (stream_append(&sm, value, len, (uint8_t)type, timeout_ms, &seq, &eno) != 0) stream_fail(r, eno);
+    if (seq) r_u64(r, "seq", seq);
+}
+
+static void cmd_stream_read(JV *o, Resp *r) {
+    uint64_t n;
+    int eno;
+    NEED(f_u64(o, "seq", &n), "seq");
+    if (n == 0 || n >= STREAM_WRITING) NEED(-2, "seq (1 .. 2^63-1)");
+    struct stream sm;
+    if (!open_named_stream(o, r, &sm)) return;
+    struct stream_msg m = {.value = palloc(st.maxv)};
+    if (stream_read(&sm, n, &m, &eno) != 0) { stream_fail(r, eno); return; }
+    static const char *const names[] = {"message", "abandoned", "lost", "pending"};
+    buf_fmt(&r->extra, ",\"state\":\"%s\"", names[m.state]);
+    if (m.state == SR_MESSAGE) {
+        r_hex(r, "value_hex", m.value, m.len);
+        r_int(r, "type", m.type);
+    }
+    if (m.state == SR_LOST) r_u64(r, "holds", m.holds);
+}
+
+static void cmd_stream_head(JV *o, Resp *r) {
+    struct stream sm;
+    if (!open_named_stream(o, r, &sm)) return;
+    r_u64(r, "head", atomic_load(sm.head));
+    r_u64(r, "capacity", sm.capacity);
+}
+
+/* Test-only: appends the torture values of payloads first, first+1, … as fast as it can. */
+static void cmd_stream_produce(JV *o, Resp *r) {
+    uint64_t first, count, timeout_ms = 2000;
+    double secs = 0;
+    int eno = 0;
+    NEED(f_u64(o, "first", &first), "first");
+    NEED(f_u64(o, "count", &count), "count");
+    int src = f_double(o, "seconds", &secs);
+    if (src == -2 || (src == 0 && !(secs > 0))) NEED(-2, "seconds");
+    if (f_u64(o, "claim_timeout_ms", &timeout_ms) == -2) NEED(-2, "claim_timeout_ms");
+    if (st.maxv < 16) { r->rc = -2; r->eno = EINVAL; r->error = "torture needs max_val_sz >= 16"; return; }
+    struct stream sm;
+    if (!open_named_stream(o, r, &sm)) return;
+    uint64_t end = src == 0 && secs < 1e9 ? mono_ns() + (uint64_t)(secs * 1e9) : UINT64_MAX; /* 1e9 s: no limit */
+    uint8_t *buf = palloc(st.maxv);
+    uint64_t appended = 0, timeouts = 0, first_seq = 0, last_seq = 0;
+    for (uint64_t i = 0; i < count && mono_ns() < end; i++) {
+        uint64_t seq;
+        size_t len = torture_value(first + i, st.maxv, buf);
+        if (stream_append(&sm, buf, len, T_BINARY, timeout_ms, &seq, &eno) == 0) {
+            appended++;
+            if (!first_seq || seq < first_seq) first_seq = seq;
+            if (seq > last_seq) last_seq = seq;
+        } else if (eno == ETIMEDOUT) timeouts++;
+        else { stream_fail(r, eno); break; }
+    }
+    r_int(r, "appended", (long long)appended);
+    r_u64(r, "first_seq", first_seq);
+    r_u64(r, "last_seq", last_seq);
+    r_int(r, "timeouts", (long long)timeouts);
+}
+
+/* Test-only: consumes `count` seqs from `from`, checking every BINARY message by the torture encoding. */
+static void cmd_stream_consume(JV *o, Resp *r) {
+    uint64_t from, count, timeout_ms, ack_every = 1;
+    const char *ack_id = NULL;
+    int eno = 0;
+    NEED(f_u64(o, "from", &from), "from");
+    NEED(f_u64(o, "count", &count), "count");
+    NEED(f_u64(o, "timeout_ms", &timeout_ms), "timeout_ms");
+    if (from == 0 || from >= STREAM_WRITING) NEED(-2, "from (1 .. 2^63-1)");
+    if (f_u64(o, "ack_every", &ack_every) == -2 || ack_every == 0) NEED(-2, "ack_every (>= 1)");
+    if (f_key(o, "ack_id", &ack_id) == -2) NEED(-2, "ack_id");
+    struct stream sm;
+    if (!open_named_stream(o, r, &sm)) return;
+    char ackk[KEY_MAX];
+    uint64_t acked = 0;
+    bool ack_exists = false;
+    if (ack_id) {
+        if (!ack_key(sm.name, ack_id, ackk)) NEED(-2, "ack_id (the key NAME#c.<id> must fit 63 bytes)");
+        if (stream_ack_read(ackk, &acked, &ack_exists, &eno) != 0) { stream_fail(r, eno); return; }
+    }
+    struct stream_msg m = {.value = palloc(st.maxv)};
+    uint64_t n = from, accounted = 0, messages = 0, corrupt = 0, abandoned = 0, lost = 0;
+    uint64_t payload_sum = 0, payload_xor = 0, payload_count = 0, unacked = 0;
+    uint64_t lost_from = 0, lost_to = 0; /* the open range of lost seqs (lost_from 0: none) */
+    Buf ranges = {0};
+    bool timed_out = false, failed = false;
+    uint64_t last_progress = mono_ns();
+    unsigned round = 0;
+    while (accounted < count) {
+        if (stream_read(&sm, n, &m, &eno) != 0 && eno != EAGAIN) { failed = true; break; }
+        if (eno == 0 && m.state != SR_PENDING) {
+            if (m.state == SR_LOST) {
+                lost++;
+                if (lost_from && lost_to + 1 == n) lost_to = n;
+                else {
+                    if (lost_from) buf_fmt(&ranges, "%s[\"%llu\",\"%llu\"]", ranges.n ? "," : "", (unsigned long long)lost_from, (unsigned long long)lost_to);
+                    lost_from = lost_to = n;
+                }
+            } else if (m.state == SR_ABANDONED) abandoned++;
+            else {
+                messages++;
+                uint64_t payload;
+                if (m.type != T_BINARY) {} /* text and JSON messages are counted, not checked */
+                else if (torture_check(m.value, m.len, &payload)) {
+                    payload_sum += payload;
+                    payload_xor ^= payload;
+                    payload_count++;
+                } else corrupt++;
+                if (ack_id && ++unacked >= ack_every && n > acked) {
+                    if (stream_ack_write(ackk, n, &ack_exists, &eno) != 0) { failed = true; break; }
+                    acked = n;
+                    unacked = 0;
+                }
+            }
+            n++;
+            accounted++;
+            last_progress = mono_ns();
+            round = 0;
+            continue;
+        }
+        if (mono_ns() - last_progress >= ms_to_ns(timeout_ms)) { timed_out = true; break; }
+        stream_pause(&round);
+    }
+    if (lost_from) buf_fmt(&ranges, "%s[\"%llu\",\"%llu\"]", ranges.n ? "," : "", (unsigned long long)lost_from, (unsigned long long)lost_to);
+    if (!failed && ack_id && n - 1 > acked) {
+        if (stream_ack_write(ackk, n - 1, &ack_exists, &eno) != 0) failed = true;
+        else acked = n - 1;
+    }
+    if (failed) stream_fail(r, eno);
+    r_int(r, "messages", (long long)messages);
+    r_int(r, "corrupt", (long long)corrupt);
+    r_int(r, "abandoned", (long long)abandoned);
+    r_int(r, "lost", (long long)lost);
+    buf_fmt(&r->extra, ",\"lost_ranges\":[%s]", ranges.n ? ranges.p : "");
+    free(ranges.p);
+    r_u64(r, "next", n);
+    r_u64(r, "checksum_xor", payload_xor);
+    r_u64(r, "payload_sum", payload_sum);
+    r_int(r, "payload_count", (long long)payload_count);
+    r_bool(r, "timed_out", timed_out);
+    if (ack_id) r_u64(r, "acked", acked);
+}
+
+static void cmd_stream_ack_get(JV *o, Resp *r) {
+    const char *id;
+    uint64_t acked;
+    bool exists;
+    int eno;
+    NEED(f_key(o, "id", &id), "id");
+    struct stream sm;
+    if (!open_named_stream(o, r, &sm)) return;
+    char key[KEY_MAX];
+    if (!ack_key(sm.name, id, key)) NEED(-2, "id (the key NAME#c.<id> must fit 63 bytes)");
+    if (stream_ack_read(key, &acked, &exists, &eno) != 0) { stream_fail(r, eno); return; }
+    r_u64(r, "acked", acked);
 }
 
 /* hold_odd / release_odd target a slot by "key" (first match) or by "index". */
@@ -1996,6 +2495,12 @@ static void dispatch(JV *o, Resp *r) {
     if (IS("torture_cycle")) { cmd_torture_cycle(o, r); return; }
     if (IS("bench")) { cmd_bench(o, r); return; }
     if (IS("bench_scale")) { cmd_bench_scale(o, r); return; }
+    if (IS("stream_append")) { cmd_stream_append(o, r); return; }
+    if (IS("stream_read")) { cmd_stream_read(o, r); return; }
+    if (IS("stream_head")) { cmd_stream_head(o, r); return; }
+    if (IS("stream_produce")) { cmd_stream_produce(o, r); return; }
+    if (IS("stream_consume")) { cmd_stream_consume(o, r); return; }
+    if (IS("stream_ack_get")) { cmd_stream_ack_get(o, r); return; }
     r->rc = -2;
     r->eno = EINVAL;
     r->error = "unknown op";

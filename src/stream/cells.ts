@@ -1,0 +1,269 @@
+/**
+ * A stream's cells in the store: where each one lives, the consistent read of one (value, type
+ * and ctime from one version), the locked write of a seq into one, and the declaration that a
+ * claimed seq was abandoned. docs/streams.md "The convention" is the contract.
+ */
+import { SplinterError } from '../errors.js';
+import { SLOT, SlotType } from '../layout/constants.js';
+import type { KvContext } from '../store/context.js';
+import { keyName } from '../store/key-text.js';
+import { publishHeld, writeHeld } from '../store/kv.js';
+import { locateKey } from '../store/probe.js';
+import { tryLock, unlock } from '../store/seqlock.js';
+import { cellKey, WRITING_BIT_HI } from './layout.js';
+
+const TWO_32 = 2 ** 32;
+/** The slab messages are copied into: values handed out share it, as Node's Buffer pool does. */
+const SLAB_BYTES = 64 * 1024;
+
+/** What a read of the cell of seq n found. */
+export const CELL = {
+  /** The message of seq n: `type`, `length` and the value in `bytes`. */
+  message: 0,
+  /** Seq n was declared abandoned: claimed, never published. */
+  abandoned: 1,
+  /** The cell holds a later seq (`holds`): n was overwritten. */
+  lost: 2,
+  /** Seq n is not published yet. */
+  pending: 3,
+  /** A writer is inside the cell (`oddEpoch`), or moved it while we read: read again. */
+  busy: 4,
+  /** The cell holds seq n with a value no sound store has (`reason`). */
+  malformed: 5,
+} as const;
+export type CellState = (typeof CELL)[keyof typeof CELL];
+
+/** The answer of a read, reused from read to read (nothing allocated per message). */
+export interface CellRead {
+  holds: number;
+  type: number;
+  length: number;
+  oddEpoch: number;
+  reason: string;
+}
+
+export class Cells {
+  /** Per cell: its slot index, and the hash of its key in two words (checked before each use). */
+  private readonly slotOf: Int32Array;
+  private readonly hashLo: Int32Array;
+  private readonly hashHi: Int32Array;
+  /**
+   * Where a message's bytes are copied: a slab carved into the values handed out (one view each,
+   * no buffer per message), replaced when full. Not shared: TextDecoder refuses shared views.
+   */
+  bytes: Uint8Array;
+  /** Where the last message copied starts in `bytes`; the next copy goes after it once it is handed out. */
+  at = 0;
+  private free = 0;
+  private slabWords: Int32Array;
+
+  constructor(
+    private readonly ctx: KvContext,
+    readonly name: string,
+    readonly capacity: number,
+  ) {
+    this.slotOf = new Int32Array(capacity).fill(-1);
+    this.hashLo = new Int32Array(capacity);
+    this.hashHi = new Int32Array(capacity);
+    this.bytes = new Uint8Array(0);
+    this.slabWords = new Int32Array(0);
+  }
+
+  /** Hands out the last message's bytes (a view of the slab): the next copy goes after them. */
+  handOut(length: number): Uint8Array {
+    const view = new Uint8Array(this.bytes.buffer, this.at, length);
+    this.free = (this.at + length + 7) & ~7;
+    return view;
+  }
+
+  /** Room for `length` bytes at an 8-aligned place of the slab (a new slab when full). */
+  private room(length: number): void {
+    if (this.free + length > this.bytes.length) {
+      this.bytes = new Uint8Array(Math.max(SLAB_BYTES, length + 8));
+      this.slabWords = new Int32Array(this.bytes.buffer);
+      this.free = 0;
+    }
+    this.at = this.free;
+  }
+
+  /**
+   * The byte offset of cell `i`'s slot, checked to still hold the cell's key (by hash; found
+   * again when not).
+   * @throws {SplinterError} ENOENT when the cell's key is gone (the stream was dropped or damaged)
+   */
+  slotByte(i: number): number {
+    const m = this.ctx.m;
+    const index = this.slotOf[i]!;
+    if (index >= 0) {
+      const slotByte = m.slotByte(index);
+      const w = slotByte >>> 2;
+      // Plain loads: a stale hash only sends us to find the cell again.
+      if (m.i32[w] === this.hashLo[i] && m.i32[w + 1] === this.hashHi[i]) return slotByte;
+    }
+    return this.find(i);
+  }
+
+  private find(i: number): number {
+    const ctx = this.ctx;
+    const key = cellKey(this.name, i);
+    ctx.key.encode(key);
+    const index = locateKey(ctx.m, ctx.key);
+    if (index < 0) throw new SplinterError('ENOENT', `stream "${this.name}": its cell "${keyName(key)}" is missing (the stream was dropped, or its keys removed)`);
+    this.slotOf[i] = index;
+    this.hashLo[i] = ctx.key.hashLo;
+    this.hashHi[i] = ctx.key.hashHi;
+    return ctx.m.slotByte(index);
+  }
+
+  /**
+   * Reads the cell of seq `n` in one version (docs/spec/FORMAT.md §6 and the readers' check):
+   * ctime, type and, for a message, the value into `bytes`.
+   */
+  read(n: number, out: CellRead): CellState {
+    const m = this.ctx.m;
+    const i = n % this.capacity;
+    const slotByte = this.slotByte(i);
+    const u32 = m.u32;
+    const epochW = (slotByte + SLOT.epoch) >>> 2;
+    // Acquire: the fields below are those of this version or a later one (then the check fails).
+    const before = Atomics.load(u32, epochW);
+    if ((before & 1) !== 0) {
+      out.oddEpoch = before;
+      return CELL.busy;
+    }
+    const ctimeW = (slotByte + SLOT.ctime) >>> 2;
+    // Plain loads of ctime, type, length and offset: the epoch check below rejects any that moved.
+    const hi = u32[ctimeW + 1]!;
+    const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
+    const writing = (hi & WRITING_BIT_HI) !== 0;
+    const type = m.u8[slotByte + SLOT.type_flag]!;
+    let state: CellState;
+    if (holds === n && !writing) {
+      if (type === SlotType.VOID) state = CELL.abandoned;
+      else state = this.copyValue(slotByte, out);
+    } else if (holds > n) {
+      state = CELL.lost;
+    } else {
+      state = CELL.pending;
+    }
+    // The readers' check without the global epoch's part (read-check.ts): that part guards against an epoch
+    // reset by C's unset climbing back, and a cell is never unset while its stream stands (a dropped
+    // stream's cells fail the hash); the header's global epoch, written by every write, stays off this path.
+    const w = slotByte >>> 2;
+    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || Atomics.load(u32, epochW) !== before) {
+      out.oddEpoch = -1;
+      return CELL.busy;
+    }
+    out.holds = holds;
+    out.type = type;
+    return state;
+  }
+
+  private copyValue(slotByte: number, out: CellRead): CellState {
+    const m = this.ctx.m;
+    const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!;
+    const offset = m.u32[(slotByte + SLOT.val_off) >>> 2]!;
+    // Store bytes are hostile: a length or offset past the arena is reported, never followed.
+    if (length < 1 || length > m.maxStoredLength || offset > m.arenaSize - length) {
+      out.reason = `its value claims ${length} bytes at arena offset ${offset}, outside this store's values`;
+      out.length = 0;
+      return CELL.malformed;
+    }
+    this.room(length);
+    const from = m.arenaStart + offset;
+    const bytes = this.bytes;
+    let i = 0;
+    if ((from & 3) === 0) {
+      // Word by word where the value is aligned (the slab place always is).
+      const words = length >>> 2;
+      const dst = this.slabWords;
+      const src = m.i32;
+      const d = this.at >>> 2;
+      const s = from >>> 2;
+      for (let k = 0; k < words; k++) dst[d + k] = src[s + k]!;
+      i = words << 2;
+    }
+    const u8 = m.u8;
+    for (; i < length; i++) bytes[this.at + i] = u8[from + i]!;
+    out.length = length;
+    return CELL.message;
+  }
+
+  /** The cell's ctime now, as a number, with the writing bit (a plain look: advice for waiting). */
+  peek(n: number): number {
+    const m = this.ctx.m;
+    const ctimeW = (this.slotByte(n % this.capacity) + SLOT.ctime) >>> 2;
+    return (m.u32[ctimeW + 1]! & ~WRITING_BIT_HI) * TWO_32 + m.u32[ctimeW]!;
+  }
+
+  /**
+   * Writes seq `s` into its cell if the cell holds `previous` (s − capacity, or 0 on the first
+   * lap) and no writer is inside: value, type and ctime in one seqlock section. Returns true when
+   * written; false when the cell is not ready (the caller waits) — `out.holds` then says what it holds.
+   */
+  tryWrite(s: number, previous: number, value: Uint8Array, length: number, type: number, out: CellRead): boolean {
+    const ctx = this.ctx;
+    const m = ctx.m;
+    const i = s % this.capacity;
+    const slotByte = this.slotByte(i);
+    const u32 = m.u32;
+    const ctimeW = (slotByte + SLOT.ctime) >>> 2;
+    const epochW = (slotByte + SLOT.epoch) >>> 2;
+    // A look before locking: a cell not ready is waited for without moving its epoch (no wake for nothing).
+    const hi = Atomics.load(u32, ctimeW + 1);
+    out.holds = (hi & ~WRITING_BIT_HI) * TWO_32 + Atomics.load(u32, ctimeW);
+    if (out.holds !== previous || (hi & WRITING_BIT_HI) !== 0) return false;
+    if (!tryLock(u32, epochW)) {
+      out.holds = -1; // busy: a writer is inside
+      return false;
+    }
+    // Under the lock, again: the cell still ours (C's unset takes no lock) and still at `previous`.
+    const w = slotByte >>> 2;
+    const hiNow = u32[ctimeW + 1]!;
+    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || hiNow !== hi || u32[ctimeW] !== previous % TWO_32) {
+      unlock(u32, m.u64, epochW);
+      out.holds = -1;
+      return false;
+    }
+    const index = (slotByte - m.slotsStart) / m.slotSize;
+    writeHeld(ctx, index, slotByte, value, length, type);
+    // ctime last of the fields, inside our odd epoch: published with the value by the release.
+    u32[ctimeW] = s % TWO_32;
+    u32[ctimeW + 1] = Math.floor(s / TWO_32);
+    publishHeld(ctx, index, slotByte);
+    return true;
+  }
+
+  /**
+   * Declares seq `t` abandoned: under the cell's lock, if the cell still holds an earlier seq (or
+   * a C producer's unfinished write of t), it becomes type VOID with ctime t. `stuckOdd`: the odd
+   * epoch the caller saw unchanged for a whole claim timeout (a writer that died inside): it is
+   * released first, as C's retrain frees a slot held odd. True when the cell now holds t or later.
+   */
+  abandon(t: number, stuckOdd: number): boolean {
+    const ctx = this.ctx;
+    const m = ctx.m;
+    const i = t % this.capacity;
+    const slotByte = this.slotByte(i);
+    const u32 = m.u32;
+    const epochW = (slotByte + SLOT.epoch) >>> 2;
+    // CAS, not store: only the odd value that stood still for the timeout is released, never a live writer's new one.
+    if (stuckOdd >= 0 && (stuckOdd & 1) === 1) Atomics.compareExchange(u32, epochW, stuckOdd, (stuckOdd + 1) >>> 0);
+    if (!tryLock(u32, epochW)) return false;
+    const ctimeW = (slotByte + SLOT.ctime) >>> 2;
+    const hi = u32[ctimeW + 1]!;
+    const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
+    const w = slotByte >>> 2;
+    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || holds > t || (holds === t && (hi & WRITING_BIT_HI) === 0)) {
+      unlock(u32, m.u64, epochW);
+      return holds >= t;
+    }
+    const index = (slotByte - m.slotsStart) / m.slotSize;
+    // Type VOID says abandoned; the value's bytes mean nothing and are left as they are.
+    Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
+    u32[ctimeW] = t % TWO_32;
+    u32[ctimeW + 1] = Math.floor(t / TWO_32);
+    publishHeld(ctx, index, slotByte);
+    return true;
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * A stream: an ordered, lossless log of messages in a store, for any number of producer and
+ * consumer processes, in any language that follows docs/streams.md "The convention".
+ */
+import { describe, SplinterError } from '../errors.js';
+import { SLOT, SlotType } from '../layout/constants.js';
+import type { BusHost } from '../bus/watch.js';
+import { isBytes } from '../store/copy.js';
+import { publishHeld, setValue } from '../store/kv.js';
+import { locateKey } from '../store/probe.js';
+import { getCopy } from '../store/read.js';
+import { tryLock } from '../store/seqlock.js';
+import { sleepSync } from '../store/sleep.js';
+import { CELL, Cells, type CellRead } from './cells.js';
+import { StreamConsumer } from './consumer.js';
+import { decodeCell, type StreamEvent } from './events.js';
+import {
+  cellKey,
+  checkCapacity,
+  checkSeq,
+  checkStreamName,
+  DEFAULT_CAPACITY,
+  DEFAULT_CLAIM_TIMEOUT_MS,
+  META,
+  metaKey,
+  STREAM_MAGIC,
+} from './layout.js';
+import { StreamSubscription, type SubscribeOptions } from './subscription.js';
+
+export interface StreamOptions {
+  /** Messages kept (cells) when the stream is created: 1..slots − 1 (default 1024). Opening an existing stream with another capacity is EINVAL. */
+  capacity?: number | undefined;
+  /** How long (ms) a claimed seq may stay unpublished before this process declares it abandoned (default 2000). */
+  claimTimeout?: number | undefined;
+}
+
+/** What a message is appended as: the cell's slot type says it to every reader, C's too. */
+export type MessageType = 'bytes' | 'text' | 'json';
+
+const TYPE_BYTES: Record<MessageType, number> = { bytes: SlotType.BINARY, text: SlotType.VARTEXT, json: SlotType.JSON };
+const magicBytes = new TextEncoder().encode(STREAM_MAGIC);
+const encoder = new TextEncoder();
+const WAIT_SPINS = 256;
+const WAIT_SLEEP_MS = 0.05;
+
+export class Stream {
+  readonly name: string;
+  /** How many messages the stream keeps: a consumer further behind than this loses the oldest (and is told). */
+  readonly capacity: number;
+  /** @internal */ readonly cells: Cells;
+  /** @internal */ readonly claimTimeoutMs: number;
+  private readonly metaKeyText: string;
+  private metaSlotByte = 0;
+  private metaHashLo = 0;
+  private metaHashHi = 0;
+  /** u64 index of the head counter in the store's memory. */
+  private headW64 = 0;
+  private readonly scratch: Uint8Array;
+  private readonly read1: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '' };
+
+  /** @internal Use `store.stream(name, options)`. */
+  constructor(
+    /** @internal */ readonly host: BusHost,
+    name: unknown,
+    options: StreamOptions = {},
+  ) {
+    host.live();
+    this.name = checkStreamName(name);
+    const ctx = host.kv;
+    const claimTimeout = options.claimTimeout ?? DEFAULT_CLAIM_TIMEOUT_MS;
+    if (typeof claimTimeout !== 'number' || !(claimTimeout >= 0) || !Number.isFinite(claimTimeout)) {
+      throw new SplinterError('EINVAL', `claimTimeout is a number of milliseconds ≥ 0, received ${describe(claimTimeout)}`);
+    }
+    this.claimTimeoutMs = claimTimeout;
+    const asked = options.capacity === undefined ? undefined : checkCapacity(options.capacity, ctx.m.slots);
+    this.metaKeyText = metaKey(this.name);
+    this.capacity = this.openOrCreate(asked);
+    this.cells = new Cells(ctx, this.name, this.capacity);
+    this.scratch = new Uint8Array(ctx.m.maxValueSize + 4);
+  }
+
+  /** The meta's capacity, creating the stream first when it has no meta. */
+  private openOrCreate(asked: number | undefined): number {
+    const existing = this.readMeta();
+    if (existing !== undefined) return this.opened(existing, asked);
+    const capacity = asked ?? Math.min(DEFAULT_CAPACITY, this.host.kv.m.slots - 1);
+    this.create(capacity);
+    return this.opened(this.readMeta()!, asked);
+  }
+
+  private opened(capacity: number, asked: number | undefined): number {
+    if (asked !== undefined && asked !== capacity) {
+      throw new SplinterError('EINVAL', `stream "${this.name}" exists with capacity ${capacity}, asked for ${asked}`);
+    }
+    this.locateHead();
+    return capacity;
+  }
+
+  /** The capacity the meta records; undefined when there is no meta. @throws ECORRUPT for a meta that is not one */
+  private readMeta(): number | undefined {
+    const bytes = getCopy(this.host.kv, this.metaKeyText);
+    if (bytes === undefined) return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const magicOk = bytes.length === META.length && magicBytes.every((b, i) => bytes[META.magic + i] === b);
+    const capacity = magicOk ? view.getBigUint64(META.capacity, true) : 0n;
+    if (!magicOk || capacity < 1n || capacity >= BigInt(this.host.kv.m.slots)) {
+      throw new SplinterError(
+        'ECORRUPT',
+        `"${this.metaKeyText}" is not a stream's meta: expected ${META.length} bytes starting "${STREAM_MAGIC}" with a capacity 1..${this.host.kv.m.slots - 1}, received ${bytes.length} bytes`,
+      );
+    }
+    return Number(capacity);
+  }
+
+  /**
+   * Cells first, each only if missing (a leftover one is reset to empty), then the meta, only if
+   * missing: of two processes creating the stream at once, one writes the meta, and the other
+   * opens it. A create that fails part-way leaves no meta, so nobody uses the stream.
+   */
+  private create(capacity: number): void {
+    const ctx = this.host.kv;
+    const one = new Uint8Array(1);
+    for (let i = 0; i < capacity; i++) {
+      const key = cellKey(this.name, i);
+      if (!setValue(ctx, key, one, 1, SlotType.VOID, true)) this.resetCell(key);
+    }
+    const meta = new Uint8Array(META.length);
+    meta.set(magicBytes, META.magic);
+    new DataView(meta.buffer).setBigUint64(META.capacity, BigInt(capacity), true);
+    setValue(ctx, this.metaKeyText, meta, META.length, SlotType.BINARY, true);
+  }
+
+  /** A cell left by an earlier stream of this name (no meta now): empty again, under its lock. */
+  private resetCell(key: string): void {
+    const ctx = this.host.kv;
+    const m = ctx.m;
+    ctx.key.encode(key);
+    const index = locateKey(m, ctx.key);
+    if (index < 0) return;
+    const slotByte = m.slotByte(index);
+    ctx.backoff.reset();
+    while (!tryLock(m.u32, m.epochW32(slotByte))) {
+      if (!ctx.backoff.next()) throw new SplinterError('EAGAIN', `stream "${this.name}": its leftover cell "${key}" stayed busy`);
+    }
+    Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
+    m.u32[(slotByte + SLOT.ctime) >>> 2] = 0;
+    m.u32[(slotByte + SLOT.ctime + 4) >>> 2] = 0;
+    publishHeld(ctx, index, slotByte);
+  }
+
+  /** Finds the meta and the head counter's word: the first 8-aligned u64 at or after value byte 16. */
+  private locateHead(): void {
+    const ctx = this.host.kv;
+    const m = ctx.m;
+    ctx.key.encode(this.metaKeyText);
+    const index = locateKey(m, ctx.key);
+    if (index < 0) throw new SplinterError('ENOENT', `stream "${this.name}": its meta "${this.metaKeyText}" is gone`);
+    const slotByte = m.slotByte(index);
+    const offset = Atomics.load(m.u32, (slotByte + SLOT.val_off) >>> 2);
+    if (offset > m.arenaSize - META.length) {
+      throw new SplinterError('ECORRUPT', `stream "${this.name}": its meta's value offset ${offset} is outside this store's values`);
+    }
+    const headByte = (m.arenaStart + offset + META.headFrom + 7) & ~7;
+    this.metaSlotByte = slotByte;
+    this.metaHashLo = ctx.key.hashLo;
+    this.metaHashHi = ctx.key.hashHi;
+    this.headW64 = headByte / 8;
+  }
+
+  private checkMeta(): void {
+    const m = this.host.kv.m;
+    const w = this.metaSlotByte >>> 2;
+    // Plain loads of the hash: a meta removed (the stream dropped) is seen at the next append.
+    if (m.i32[w] !== this.metaHashLo || m.i32[w + 1] !== this.metaHashHi) {
+      this.locateHead();
+    }
+  }
+
+  /**
+   * The last seq claimed by any producer (0n: none yet). Messages up to it may still be being
+   * written; `oldest()` is the first one a reader can still get.
+   * @throws {SplinterError} ECLOSED, ENOENT (the stream was dropped)
+   */
+  head(): bigint {
+    this.host.live();
+    this.checkMeta();
+    // Atomic: producers add to it from any process (C's atomic_fetch_add among them).
+    return Atomics.load(this.host.kv.m.u64, this.headW64);
+  }
+
+  /** The first seq still kept: head − capacity + 1, or 1. */
+  oldest(): bigint {
+    const head = this.head();
+    const first = head - BigInt(this.capacity) + 1n;
+    return first > 1n ? first : 1n;
+  }
+
+  /** @internal The head as a number (seqs stay below 2^53). */
+  headNumber(): number {
+    return Number(Atomics.load(this.host.kv.m.u64, this.headW64));
+  }
+
+  /**
+   * Appends a message; returns its seq. Bytes are kept as bytes, a string as text; `type`
+   * names it otherwise ('json' for text that is JSON). Synchronous: the message is readable by
+   * every process when this returns.
+   * @throws {SplinterError} EMSGSIZE (empty, or over the store's value size), EINVAL,
+   *   ETIMEDOUT (this producer's claim was declared abandoned: it took over claimTimeout),
+   *   ENOENT (the stream was dropped), ECLOSED
+   */
+  append(value: Uint8Array | string, options?: { type?: MessageType }): bigint {
+    this.host.live();
+    let type: number;
+    let bytes: Uint8Array;
+    let length: number;
+    if (typeof value === 'string') {
+      type = TYPE_BYTES[options?.type ?? 'text'];
+      ({ bytes, length } = this.encodeText(value));
+    } else if (isBytes(value)) {
+      type = TYPE_BYTES[options?.type ?? 'bytes'];
+      bytes = value;
+      length = value.length;
+    } else {
+      throw new SplinterError('EINVAL', `append takes a Uint8Array or a string, received ${describe(value)}`);
+    }
+    if (type === undefined) throw new SplinterError('EINVAL', `a message type is 'bytes', 'text' or 'json', received ${describe(options?.type)}`);
+    return BigInt(this.appendBytes(bytes, length, type));
+  }
+
+  /**
+   * Appends `JSON.stringify(value)` as a JSON message; returns its seq.
+   * @throws {SplinterError} EINVAL (not serialisable), and what append throws
+   */
+  appendJSON(value: unknown): bigint {
+    this.host.live();
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (error) {
+      throw new SplinterError('EINVAL', `appendJSON: the value cannot be serialised (${(error as Error).message})`);
+    }
+    if (text === undefined) throw new SplinterError('EINVAL', `appendJSON: ${describe(value)} has no JSON form`);
+    const { bytes, length } = this.encodeText(text);
+    return BigInt(this.appendBytes(bytes, length, SlotType.JSON));
+  }
+
+  private encodeText(text: string): { bytes: Uint8Array; length: number } {
+    const scratch = this.scratch;
+    const { read, written } = encoder.encodeInto(text, scratch);
+    if (read < text.length || written > this.host.kv.m.maxValueSize) {
+      const total = encoder.encode(text).length;
+      throw new SplinterError('EMSGSIZE', `a message is 1..${this.host.kv.m.maxValueSize} bytes in this store, received ${total} bytes`);
+    }
+    return { bytes: scratch, length: written };
+  }
+
+  /** Claims the next seq and publishes the message into its cell; returns the seq. */
+  private appendBytes(source: Uint8Array, length: number, type: number): number {
+    const ctx = this.host.kv;
+    const m = ctx.m;
+    if (length < 1 || length > m.maxValueSize) {
+      throw new SplinterError('EMSGSIZE', `a message is 1..${m.maxValueSize} bytes in this store, received ${length} bytes`);
+    }
+    // Copied away from store memory before the claim: nothing after the claim may fail but the wait.
+    const value = source === this.scratch ? source : ctx.copier.apart(source, length);
+    this.checkMeta();
+    // The claim: one atomic add on the head, from any process and language (C: atomic_fetch_add).
+    const s = Number(Atomics.add(m.u64, this.headW64, 1n)) + 1;
+    this.publishClaimed(s, value, length, type);
+    return s;
+  }
+
+  /** Writes claimed seq `s` once its cell's previous lap is published, declaring that lap abandoned after the claim timeout. */
+  private publishClaimed(s: number, value: Uint8Array, length: number, type: number): void {
+    const cells = this.cells;
+    const out = this.read1;
+    const previous = s > this.capacity ? s - this.capacity : 0;
+    let spins = 0;
+    let waitingSince = -1;
+    let oddSeen = -1;
+    for (;;) {
+      if (cells.tryWrite(s, previous, value, length, type, out)) return;
+      const holds = out.holds;
+      if (holds === s) {
+        throw new SplinterError('ETIMEDOUT', `stream "${this.name}": seq ${s} was declared abandoned before this producer wrote it (it took over the claim timeout)`);
+      }
+      if (holds > s) {
+        throw new SplinterError('ECORRUPT', `stream "${this.name}": the cell of seq ${s} holds seq ${holds}, later than a seq just claimed (two producers claimed one seq: the head counter was written by something else)`);
+      }
+      if (spins++ < WAIT_SPINS) continue;
+      const now = performance.now();
+      if (waitingSince < 0) {
+        waitingSince = now;
+        oddSeen = this.oddEpochOf(s);
+      } else if (now - waitingSince >= this.claimTimeoutMs) {
+        const odd = this.oddEpochOf(s);
+        // The previous lap never came: declared abandoned, so this seq (and the stream) goes on.
+        cells.abandon(previous, odd === oddSeen ? odd : -1);
+        waitingSince = -1;
+        continue;
+      }
+      sleepSync(WAIT_SLEEP_MS);
+    }
+  }
+
+  /** The cell's epoch when odd (a writer inside), else -1. */
+  private oddEpochOf(s: number): number {
+    const m = this.host.kv.m;
+    const e = Atomics.load(m.u32, m.epochW32(this.cells.slotByte(s % this.capacity)));
+    return (e & 1) === 1 ? e : -1;
+  }
+
+  /**
+   * What seq `seq` is now: its message, a gap of one (overwritten, or abandoned), a malformed
+   * cell; undefined when it is not published yet.
+   * @throws {SplinterError} EINVAL, ENOENT, ECLOSED, EAGAIN (the cell stayed busy)
+   */
+  read(seq: bigint | number): StreamEvent | undefined {
+    this.host.live();
+    const n = checkSeq(seq, 'read');
+    const ctx = this.host.kv;
+    const out = this.read1;
+    ctx.backoff.reset();
+    for (;;) {
+      const state = this.cells.read(n, out);
+      if (state !== CELL.busy) {
+        if (state === CELL.pending) return undefined;
+        return decodeCell(state, n, this.cells, out);
+      }
+      if (!ctx.backoff.next()) throw new SplinterError('EAGAIN', `stream "${this.name}": the cell of seq ${n} stayed busy for ${ctx.backoff.budgetMs} ms`);
+    }
+  }
+
+  /**
+   * Messages in seq order, across processes, as `{ kind: 'message', seq, value, type }`; a run of
+   * seqs this consumer cannot have comes as one `{ kind: 'gap', from, to, reason }` ('overwritten':
+   * more than `capacity` behind; 'abandoned': claimed by a producer that never wrote them). `from`:
+   * 'earliest' (the oldest kept; the default), 'latest' (the next appended) or a seq.
+   * @throws {SplinterError} EINVAL, ECLOSED
+   */
+  subscribe<T = unknown>(options: SubscribeOptions = {}): AsyncIterableIterator<StreamEvent<T>> {
+    this.host.live();
+    return new StreamSubscription<T>(this, options) as AsyncIterableIterator<StreamEvent<T>>;
+  }
+
+  /**
+   * A durable consumer: its acknowledged seq lives in the store (key `NAME#c.<id>`), so a process
+   * that starts again resumes after the last message it acknowledged (at least once).
+   * @throws {SplinterError} EINVAL, ECLOSED
+   */
+  consumer(id: string): StreamConsumer {
+    this.host.live();
+    return new StreamConsumer(this, id);
+  }
+}
