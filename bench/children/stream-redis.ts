@@ -4,7 +4,7 @@
  * at a time (paced). Consumer: XREAD BLOCK with COUNT `batch` from the last id it saw.
  */
 import { Redis } from 'ioredis';
-import { Checker, MessageWriter, idleCpu, jobFromArgv, now, readyThenGo, report, sleepUntil, type Job } from './stream-common.js';
+import { Checker, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, report, sleepUntil, type Job } from './stream-common.js';
 
 const job = jobFromArgv();
 const redis = new Redis({ path: job.target, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -14,6 +14,7 @@ async function produce(job: Job): Promise<void> {
   const writer = new MessageWriter(job.producer ?? 0);
   await readyThenGo();
   const start = now();
+  const cpu = process.cpuUsage();
   if (job.mode === 'paced') {
     const interval = BigInt(Math.round(1e9 / job.rate!));
     for (let i = 0; i < job.count; i++) {
@@ -30,7 +31,7 @@ async function produce(job: Job): Promise<void> {
       if (failed) throw failed[0]!;
     }
   }
-  report({ sent: job.count, startNs: String(start), endNs: String(now()) });
+  report({ sent: job.count, startNs: String(start), endNs: String(now()), cpuMs: cpuMsSince(cpu) });
 }
 
 async function consume(job: Job): Promise<void> {

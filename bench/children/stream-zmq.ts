@@ -5,7 +5,7 @@
  * zeromq.js copies a message under 128 bytes on send, so the producer may rewrite its one buffer.
  */
 import { Pull, Push } from 'zeromq';
-import { Checker, MessageWriter, idleCpu, jobFromArgv, now, readyThenGo, released, report, sleepUntil, type Job } from './stream-common.js';
+import { Checker, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, released, report, sleepUntil, type Job } from './stream-common.js';
 
 const job = jobFromArgv();
 
@@ -15,6 +15,7 @@ async function produce(job: Job): Promise<void> {
   const writer = new MessageWriter(job.producer ?? 0);
   await readyThenGo();
   const start = now();
+  const cpu = process.cpuUsage();
   if (job.mode === 'paced') {
     const interval = BigInt(Math.round(1e9 / job.rate!));
     for (let i = 0; i < job.count; i++) {
@@ -24,7 +25,7 @@ async function produce(job: Job): Promise<void> {
   } else {
     for (let i = 0; i < job.count; i++) await push.send(writer.write(i, false));
   }
-  report({ sent: job.count, startNs: String(start), endNs: String(now()) });
+  report({ sent: job.count, startNs: String(start), endNs: String(now()), cpuMs: cpuMsSince(cpu) });
   await released(); // sent is queued, not yet delivered: the process stays until its consumer has it all
   push.close();
 }
