@@ -14,8 +14,9 @@
  * 4. Idle: a consumer subscribed to a quiet stream, its CPU over BENCH_STREAM_IDLE_SECONDS (5).
  *
  * `npx tsx bench/streams.ts`. Needs `redis-server` on PATH (its rows are left out, saying so,
- * without). BENCH_STREAM_MESSAGES (1,000,000), BENCH_STREAM_PEER_MESSAGES (Redis and ZeroMQ,
- * the same by default), BENCH_STREAM_PACED (3,000), BENCH_STREAM_CAPACITY (65,536),
+ * without). BENCH_STREAM_MESSAGES (1,000,000), BENCH_STREAM_PEER_MESSAGES (Redis and ZeroMQ:
+ * 200,000, their rates hold steady over it), BENCH_STREAM_MANY_MESSAGES (400,000, all four
+ * producers together: eight processes share the cores), BENCH_STREAM_PACED (3,000), BENCH_STREAM_CAPACITY (65,536),
  * BENCH_ONLY=throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
  * sides. The last line is JSON.
  */
@@ -33,6 +34,7 @@ import { MESSAGE_BYTES, expectedChecksum, type ConsumerResult, type Job, type Pr
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MESSAGES = Number(process.env['BENCH_STREAM_MESSAGES'] ?? 1_000_000);
 const PEER_MESSAGES = Number(process.env['BENCH_STREAM_PEER_MESSAGES'] ?? 200_000);
+const MANY_MESSAGES = Number(process.env['BENCH_STREAM_MANY_MESSAGES'] ?? 400_000);
 const PACED = Number(process.env['BENCH_STREAM_PACED'] ?? 3_000);
 const RATE = Number(process.env['BENCH_STREAM_RATE'] ?? 1_000);
 const WARM_UP = Math.min(300, Math.floor(PACED / 10));
@@ -65,7 +67,7 @@ class Child {
   }
   async next<T>(what: string): Promise<T> {
     const line = await Promise.race([this.lines.next(), this.exited.then((code) => ({ done: true as const, value: `exit ${code}` }))]);
-    if (line.done) throw new Error(`a ${what} child ended before it reported (${line.value})`);
+    if (line.done) throw new Error(`a ${what} child ended before it reported (exit code ${await this.exited})`);
     return JSON.parse(line.value) as T;
   }
 }
@@ -248,7 +250,7 @@ async function latency(kinds: Kind[]): Promise<void> {
 }
 
 async function many(): Promise<void> {
-  const perProducer = Math.floor(MESSAGES / MANY);
+  const perProducer = Math.floor(MANY_MESSAGES / MANY);
   const total = perProducer * MANY;
   // Room for every message of the run: a lagging consumer may not lose any, so that all must agree.
   const capacity = Math.max(CAPACITY, 2 ** Math.ceil(Math.log2(total)));

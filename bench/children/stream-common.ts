@@ -209,7 +209,7 @@ export class Checker {
 }
 
 /** The job from argv; a child that runs past `seconds` exits with an error instead of hanging the bench. */
-export function jobFromArgv(seconds = 120): Job {
+export function jobFromArgv(seconds = 300): Job {
   const job = JSON.parse(process.argv[2] ?? '{}') as Job;
   setTimeout(() => {
     process.stderr.write(`stream bench ${job.role}r (${process.argv[1]}) still running after ${seconds} s: giving up\n`);
