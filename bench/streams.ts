@@ -2,6 +2,8 @@
  * Streams against Redis Streams and ZeroMQ PUSH/PULL, each side in its own processes
  * (bench/children/stream-*.ts), 64-byte messages:
  *
+ * 0. What append and a subscription's read cost in one process (thread CPU per message): the
+ *    floor under the two-process figures.
  * 1. Throughput, one producer → one consumer: sustained (the consumer's first to last message) and
  *    total (the producer's start to the consumer's last), every message checked in order, counted and
  *    checksummed. Splinter: a stream in a store of its own; Redis: XADD pipelined, XREAD BLOCK with
@@ -17,7 +19,7 @@
  * without). BENCH_STREAM_MESSAGES (1,000,000), BENCH_STREAM_PEER_MESSAGES (Redis and ZeroMQ:
  * 200,000, their rates hold steady over it), BENCH_STREAM_MANY_MESSAGES (400,000, all four
  * producers together: eight processes share the cores), BENCH_STREAM_PACED (3,000), BENCH_STREAM_CAPACITY (65,536),
- * BENCH_ONLY=throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
+ * BENCH_ONLY=one,throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
  * sides. The last line is JSON.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -29,7 +31,8 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Store } from '../src/index.js';
-import { MESSAGE_BYTES, expectedChecksum, type ConsumerResult, type Job, type ProducerResult } from './children/stream-common.js';
+import { threadCpuNs } from './thread-cpu.js';
+import { MESSAGE_BYTES, MessageWriter, expectedChecksum, type ConsumerResult, type Job, type ProducerResult } from './children/stream-common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MESSAGES = Number(process.env['BENCH_STREAM_MESSAGES'] ?? 1_000_000);
@@ -40,7 +43,7 @@ const RATE = Number(process.env['BENCH_STREAM_RATE'] ?? 1_000);
 const WARM_UP = Math.min(300, Math.floor(PACED / 10));
 const CAPACITY = Number(process.env['BENCH_STREAM_CAPACITY'] ?? 65_536);
 const IDLE_SECONDS = Number(process.env['BENCH_STREAM_IDLE_SECONDS'] ?? 5);
-const SECTIONS = new Set((process.env['BENCH_ONLY'] ?? 'throughput,latency,many,idle').split(','));
+const SECTIONS = new Set((process.env['BENCH_ONLY'] ?? 'one,throughput,latency,many,idle').split(','));
 const REDIS_BATCH = 1_000;
 const MANY = 4;
 
@@ -166,6 +169,46 @@ async function startRedis(): Promise<boolean> {
 
 const summary: Record<string, unknown> = { loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))) };
 const failures: string[] = [];
+
+/**
+ * What the stream's own calls cost, away from the scheduler: one process appends a ring's worth
+ * of messages, then reads them back through a subscription (nothing else in the loop); CPU time
+ * of the thread per message, median of 5 rounds after one unrecorded. The floor under what two
+ * processes reach: each side's work, without the cores' traffic between them.
+ */
+async function inOneProcess(): Promise<void> {
+  const where = targetFor('splinter', CAPACITY);
+  const store = Store.open(where.target);
+  const appendNs: number[] = [];
+  const subscribeNs: number[] = [];
+  try {
+    const stream = store.stream(where.stream);
+    for (let seq = 1; seq <= stream.capacity; seq++) stream.read(seq);
+    const writer = new MessageWriter(0);
+    let index = 0;
+    for (let round = 0; round < 6; round++) {
+      const from = index + 1;
+      const a = threadCpuNs();
+      for (let k = 0; k < CAPACITY; k++, index++) stream.append(writer.write(index, false));
+      const b = threadCpuNs();
+      let read = 0;
+      for await (const event of stream.subscribe({ from })) if (event.kind === 'message' && ++read === CAPACITY) break;
+      const c = threadCpuNs();
+      if (round === 0) continue; // the code warms up
+      appendNs.push((b - a) / CAPACITY);
+      subscribeNs.push((c - b) / CAPACITY);
+    }
+  } finally {
+    store.close();
+    await dropTarget('splinter', where);
+  }
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+  const append = median(appendNs);
+  const subscribe = median(subscribeNs);
+  console.log(`0. In one process (capacity ${fmt(CAPACITY)}), CPU time of the thread per message, median of 5 rounds of ${fmt(CAPACITY)}:`);
+  console.log(`   append ${fmt(append)} ns (at most ${fmt(1e9 / append)} msg/s for a producer), read through subscribe ${fmt(subscribe)} ns (at most ${fmt(1e9 / subscribe)} msg/s for a consumer)\n`);
+  summary['inOneProcess'] = { appendNs: Math.round(append), subscribeNs: Math.round(subscribe) };
+}
 
 /**
  * A stream keeps its last `capacity` messages and never holds a producer back: a consumer that
@@ -305,6 +348,7 @@ try {
     kinds.splice(kinds.indexOf('redis'), 1);
   }
   console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  if (SECTIONS.has('one') && kinds.includes('splinter')) await inOneProcess();
   if (SECTIONS.has('throughput')) await throughput(kinds);
   if (SECTIONS.has('latency')) await latency(kinds);
   if (SECTIONS.has('many') && kinds.includes('splinter')) await many();
