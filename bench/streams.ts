@@ -20,7 +20,7 @@
  * 200,000, their rates hold steady over it), BENCH_STREAM_MANY_MESSAGES (400,000, all four
  * producers together: eight processes share the cores), BENCH_STREAM_PACED (3,000), BENCH_STREAM_CAPACITY (65,536),
  * BENCH_ONLY=one,throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
- * sides. The last line is JSON.
+ * sides, BENCH_PROFILE=DIR writes a CPU profile of each child there. The last line is JSON.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -63,7 +63,8 @@ class Child {
   private readonly lines: AsyncIterator<string>;
   readonly exited: Promise<number | null>;
   constructor(kind: Kind, job: Job) {
-    this.process = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'children', childFile[kind]), JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROFILE']] : [];
+    this.process = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(here, 'children', childFile[kind]), JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
     spawned.push(this.process);
     this.lines = readline.createInterface({ input: this.process.stdout! })[Symbol.asyncIterator]();
     this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
