@@ -25,4 +25,5 @@ export type { Stream, StreamOptions, MessageType } from './stream/stream.js';
 export type { StreamConsumer } from './stream/consumer.js';
 export type { StreamEvent, StreamMessage, StreamGap, StreamMalformed } from './stream/events.js';
 export type { SubscribeOptions } from './stream/subscription.js';
+export type { KeyHistory, HistoryEntry, HistoryOptions } from './stream/history.js';
 export { Bridge, bridge, type BridgeStats, type BridgeEvent, type BridgeOptions } from './bridge/index.js';

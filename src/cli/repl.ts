@@ -288,6 +288,10 @@ export function complete(line: string, session: Session, env: Env): [string[], s
       return choose(positional === 0 ? ['mop'] : ['0', '1', '2', 'off', 'hybrid', 'full']);
     case 'shard-view':
       return choose(['table', 'who']);
+    case 'stream-mode':
+      return choose(['info', 'append', 'read', 'drop']);
+    case 'stream':
+      return choose(completionKeys(session, storeOverride, prefix).flatMap((key) => (key.endsWith('#s') ? [key.slice(0, -2)] : [])));
     default:
       return [[], tail];
   }

@@ -4,7 +4,7 @@
  */
 
 /** What a positional argument completes to in the interactive mode. */
-export type Completion = 'key' | 'command' | 'type' | 'math-op' | 'orders-mode' | 'mop' | 'shard-view' | 'none';
+export type Completion = 'key' | 'command' | 'type' | 'math-op' | 'orders-mode' | 'mop' | 'shard-view' | 'stream-mode' | 'stream' | 'none';
 
 export interface ArgSpec {
   name: string;
@@ -26,7 +26,7 @@ export interface OptionSpec {
   description: string;
 }
 
-export type CommandGroup = 'store' | 'read' | 'write' | 'bus' | 'health' | 'shell';
+export type CommandGroup = 'store' | 'read' | 'write' | 'bus' | 'stream' | 'health' | 'shell';
 
 /** `Name` narrows `name` for the table of literal specs below; elsewhere a spec's name is any string. */
 export interface CommandSpec<Name extends string = string> {
@@ -353,6 +353,38 @@ const COMMAND_SPECS = [
     options: [{ name: 'all', short: 'a', kind: 'flag', description: 'also show the free bid records' }],
     examples: ['shard', 'shard who'],
   },
+  // ── Streams ────────────────────────────────────────────────────────────────
+  {
+    name: 'stream',
+    group: 'stream',
+    summary: 'streams (docs/streams.md): info, append a message, read messages (or follow them), drop',
+    args: [
+      { name: 'info|append|read|drop', complete: 'stream-mode' },
+      { name: 'NAME', complete: 'stream' },
+      { name: 'VALUE|-', optional: true, complete: 'none' },
+    ],
+    options: [
+      { name: 'type', short: 't', kind: 'string', valueName: 'text|json|bytes', description: 'append: what the message is (default text; json must parse)' },
+      { ...fileOption, description: 'append: the message from a file (its bytes, unchanged)' },
+      { name: 'capacity', kind: 'int', valueName: 'N', description: 'append: create the stream, keeping N messages, if it does not exist' },
+      { name: 'from', kind: 'string', valueName: 'earliest|latest|SEQ', description: 'read: where to start (default earliest: the oldest message kept)' },
+      { name: 'count', short: 'n', kind: 'int', valueName: 'N', description: 'read: stop after N messages' },
+      { name: 'follow', kind: 'flag', description: 'read: wait for more messages, until Ctrl-C or SIGTERM (exit 0)' },
+      { name: 'consumer', kind: 'string', valueName: 'ID', description: "read: start after durable consumer ID's acknowledged seq" },
+      { name: 'ack', kind: 'flag', description: 'read: with --consumer, acknowledge each line once it is printed (at least once)' },
+      { name: 'yes', short: 'y', kind: 'flag', description: 'drop: drop without asking (needed when stdin is not a terminal)' },
+    ],
+    details: [
+      'info: capacity, head (the last seq claimed), oldest (the first kept), durable consumers and their acknowledged seqs.',
+      'append: the message is VALUE, --file, or stdin (without VALUE, or with "-"); prints its seq. A missing stream',
+      'is ENOENT unless --capacity N is given, which creates it.',
+      'read: one line per message, "SEQ<TAB>value": text with the escapes of keys (\\\\, \\xHH), JSON compact, bytes as 0x hex;',
+      'seqs it cannot have as "# gap FROM..TO overwritten|abandoned", a cell no producer writes as "# malformed SEQ …",',
+      'each also said on stderr. Without --follow it stops at the head as it was when it started. --json: one object per line.',
+      'drop: removes the stream (meta, cells, consumers), after asking.',
+    ],
+    examples: ['stream append tokens hello --capacity 256', 'stream read tokens --follow', 'stream read events --consumer billing --ack --json', 'stream info tokens'],
+  },
   // ── Health ─────────────────────────────────────────────────────────────────
   {
     name: 'doctor',
@@ -462,6 +494,7 @@ export const GROUP_TITLES: Record<CommandGroup, string> = {
   read: 'Reading',
   write: 'Writing',
   bus: 'Signals and shards',
+  stream: 'Streams',
   health: 'Health',
   shell: 'Shell',
 };

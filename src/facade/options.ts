@@ -44,7 +44,8 @@ export const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSigna
 export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
 export const KEYS_OPTIONS: OptionSpec = { bytes: 'boolean' };
 export const SET_OPTIONS: OptionSpec = { type: 'number' };
-export const STREAM_OPTIONS: OptionSpec = { capacity: 'number', claimTimeout: 'number' };
+export const STREAM_OPTIONS: OptionSpec = { capacity: 'number', claimTimeout: 'number', create: 'boolean' };
+export const HISTORY_OPTIONS: OptionSpec = { depth: 'number', claimTimeout: 'number' };
 
 /** set(): `type` names the slot's type (a SlotType, or a byte of its bits) in the same write as the value. */
 export interface SetOptions {

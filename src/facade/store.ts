@@ -12,6 +12,7 @@ import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constant
 import { storeSize, type Geometry } from '../layout/geometry.js';
 import { Shards } from '../shard/shards.js';
 import { Stream, type StreamOptions } from '../stream/stream.js';
+import { KeyHistory, type HistoryOptions } from '../stream/history.js';
 import { Backoff } from '../store/backoff.js';
 import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
 import { getBigUint, integerOp, setNamedType, setTypedValue } from '../store/biguint.js';
@@ -51,6 +52,7 @@ import {
   POLL_OPTIONS,
   SET_OPTIONS,
   STREAM_OPTIONS,
+  HISTORY_OPTIONS,
   WATCH_OPTIONS,
   type CheckedOptions,
   type CreateGeometry,
@@ -673,11 +675,21 @@ export class Store implements Disposable {
    * Creates or opens the stream `name`: an ordered, lossless log of messages that any number of
    * processes append to and read, C ones too (docs/streams.md).
    * @throws {SplinterError} EINVAL (a bad name or capacity, or another capacity than the stream's),
-   *   ENOSPC (no room for its cells), ECORRUPT (the name holds something that is not a stream), ECLOSED
+   *   ENOSPC (no room for its cells), EAGAIN (a leftover cell stayed busy), ENOENT (`create: false` and no such stream), ECORRUPT (the name holds something that is not a stream), ECLOSED
    */
   stream(name: string, options?: StreamOptions): Stream {
     checkOptionBag(options, STREAM_OPTIONS, 'stream');
     return new Stream(this.busHost(), name, options);
+  }
+
+  /**
+   * The history of `key`: its last `depth` versions with their epochs, kept in a stream of its
+   * own; versions are recorded by `history.set`, `record()` and `follow()` (docs/streams.md).
+   * @throws {SplinterError} EINVAL (a bad key or depth), ENOSPC, ECLOSED
+   */
+  history(key: Key, options?: HistoryOptions): KeyHistory {
+    checkOptionBag(options, HISTORY_OPTIONS, 'history');
+    return new KeyHistory(this.busHost(), key, options);
   }
 
   // ── Logic Shards ───────────────────────────────────────────────────────────

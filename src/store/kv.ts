@@ -259,8 +259,7 @@ function setSlowly(ctx: KvContext, keyText: Key, value: Uint8Array, length: numb
         if (fresh) raiseReach(m, distance);
         writeLocked(ctx, index, slotByte, value, length, fresh, type);
         publish(ctx, index, slotByte);
-        // An insert-only write that raced another copy in (only past a busy or emptied slot) keeps the usual rule: one copy stays, with the value written last.
-        if (fresh) removeRacedCopies(ctx, value, length, distance, type);
+        if (fresh) return removeRacedCopies(ctx, value, length, distance, type, onlyNew ? index : -1);
         return true;
       }
       unlock(m.u32, m.u64, epochW);
@@ -286,14 +285,15 @@ function distanceFromHome(m: StoreMemory, home: number, index: number): number {
  * before publishing), so of two racing inserters at least one sees the other. The copy first
  * on the path (the one readers see) keeps the value just written; every other copy is removed.
  */
-function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, distance: number, type: number): void {
+function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, distance: number, type: number, onlyNewAt = -1): boolean {
   const m = ctx.m;
   const copies = findOtherCopies(m, ctx.key, distance);
-  if (copies === undefined) return;
+  if (copies === undefined) return true;
   ctx.key.entry.generation = -1; // which copy stays is settled below: look it up again next time
   const [keeper, ...others] = copies as [number, ...number[]];
   const keeperByte = m.slotByte(keeper);
-  if (lockSlotHoldingKey(ctx, keeperByte)) {
+  // An insert-only write never overwrites: the first copy keeps its own value, and ours stays only if it is that copy.
+  if (onlyNewAt < 0 && lockSlotHoldingKey(ctx, keeperByte)) {
     writeLocked(ctx, keeper, keeperByte, value, length, false, type);
     publish(ctx, keeper, keeperByte);
   }
@@ -304,6 +304,7 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, di
       ctx.notify(other, false);
     }
   }
+  return onlyNewAt < 0 || keeper === onlyNewAt;
 }
 
 /** append: adds bytes after the value; returns the new length. */

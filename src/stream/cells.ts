@@ -10,9 +10,12 @@ import { keyName } from '../store/key-text.js';
 import { publishHeld, writeHeld } from '../store/kv.js';
 import { locateKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
+import { processAlive } from '../bus/sidecar.js';
 import { cellKey, WRITING_BIT_HI } from './layout.js';
 
 const TWO_32 = 2 ** 32;
+/** Linux's largest pid (pid_max's limit). */
+const MAX_PID = 4_194_304;
 /** The slab messages are copied into: values handed out share it, as Node's Buffer pool does. */
 const SLAB_BYTES = 64 * 1024;
 
@@ -40,6 +43,16 @@ export interface CellRead {
   length: number;
   oddEpoch: number;
   reason: string;
+  /** The cell's atime (a key history's recorded epoch), read with the rest. */
+  atime: number;
+  /** The cell's user_flag byte (a key history's recorded slot type), read with the rest. */
+  userFlag: number;
+}
+
+/** Whether the C producer whose pid (atime, two words) marks a cell is gone; an atime that is no pid counts as alive. */
+function writerGone(pidLo: number, pidHi: number): boolean {
+  if (pidHi !== 0 || pidLo < 1 || pidLo > MAX_PID) return false;
+  return !processAlive(pidLo);
 }
 
 export class Cells {
@@ -137,6 +150,8 @@ export class Cells {
     const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
     const writing = (hi & WRITING_BIT_HI) !== 0;
     const type = m.u8[slotByte + SLOT.type_flag]!;
+    const atime = u32[ctimeW + 3]! * TWO_32 + u32[ctimeW + 2]!;
+    const userFlag = m.u8[slotByte + SLOT.user_flag]!;
     let state: CellState;
     if (holds === n && !writing) {
       if (type === SlotType.VOID) state = CELL.abandoned;
@@ -156,6 +171,8 @@ export class Cells {
     }
     out.holds = holds;
     out.type = type;
+    out.atime = atime;
+    out.userFlag = userFlag;
     return state;
   }
 
@@ -201,7 +218,7 @@ export class Cells {
    * lap) and no writer is inside: value, type and ctime in one seqlock section. Returns true when
    * written; false when the cell is not ready (the caller waits) — `out.holds` then says what it holds.
    */
-  tryWrite(s: number, previous: number, value: Uint8Array, length: number, type: number, out: CellRead): boolean {
+  tryWrite(s: number, previous: number, value: Uint8Array, length: number, type: number, out: CellRead, atime = -1, userFlag = -1): boolean {
     const ctx = this.ctx;
     const m = ctx.m;
     const i = s % this.capacity;
@@ -227,6 +244,13 @@ export class Cells {
     }
     const index = (slotByte - m.slotsStart) / m.slotSize;
     writeHeld(ctx, index, slotByte, value, length, type);
+    // A key history's cell keeps the recorded version's epoch in atime (-1: a plain stream leaves atime alone).
+    if (atime >= 0) {
+      u32[ctimeW + 2] = atime % TWO_32;
+      u32[ctimeW + 3] = Math.floor(atime / TWO_32);
+    }
+    // And the recorded key's slot type in user_flag (atomic as C's, inside our odd epoch).
+    if (userFlag >= 0) Atomics.store(m.u8, slotByte + SLOT.user_flag, userFlag);
     // ctime last of the fields, inside our odd epoch: published with the value by the release.
     u32[ctimeW] = s % TWO_32;
     u32[ctimeW + 1] = Math.floor(s / TWO_32);
@@ -238,25 +262,35 @@ export class Cells {
    * Declares seq `t` abandoned: under the cell's lock, if the cell still holds an earlier seq (or
    * a C producer's unfinished write of t), it becomes type VOID with ctime t. `stuckOdd`: the odd
    * epoch the caller saw unchanged for a whole claim timeout (a writer that died inside): it is
-   * released first, as C's retrain frees a slot held odd. True when the cell now holds t or later.
+   * released first, as C's retrain frees a slot held odd. `cellOf`: a seq of the cell (t itself,
+   * or the seq a producer waits to write there; t is 0 on the first lap). True when the cell now
+   * holds t or later.
    */
-  abandon(t: number, stuckOdd: number): boolean {
+  abandon(t: number, stuckOdd: number, cellOf = t): boolean {
     const ctx = this.ctx;
     const m = ctx.m;
-    const i = t % this.capacity;
+    const i = cellOf % this.capacity;
     const slotByte = this.slotByte(i);
     const u32 = m.u32;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
     // CAS, not store: only the odd value that stood still for the timeout is released, never a live writer's new one.
     if (stuckOdd >= 0 && (stuckOdd & 1) === 1) Atomics.compareExchange(u32, epochW, stuckOdd, (stuckOdd + 1) >>> 0);
+    if (t < 1) return true; // the first lap: no earlier seq to declare, the released cell is all there was to do
     if (!tryLock(u32, epochW)) return false;
     const ctimeW = (slotByte + SLOT.ctime) >>> 2;
     const hi = u32[ctimeW + 1]!;
     const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
     const w = slotByte >>> 2;
-    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || holds > t || (holds === t && (hi & WRITING_BIT_HI) === 0)) {
+    const writing = (hi & WRITING_BIT_HI) !== 0;
+    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || holds > t || (holds === t && !writing)) {
       unlock(u32, m.u64, epochW);
       return holds >= t;
+    }
+    // A C producer's unfinished write (ctime t | 2^63) is declared only once its writer, named by
+    // the pid it put in atime, is gone: a live one would finish its writes over the declaration.
+    if (writing && !writerGone(u32[ctimeW + 2]!, u32[ctimeW + 3]!)) {
+      unlock(u32, m.u64, epochW);
+      return false;
     }
     const index = (slotByte - m.slotsStart) / m.slotSize;
     // Type VOID says abandoned; the value's bytes mean nothing and are left as they are.

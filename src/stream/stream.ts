@@ -11,16 +11,20 @@ import { locateKey } from '../store/probe.js';
 import { getCopy } from '../store/read.js';
 import { tryLock } from '../store/seqlock.js';
 import { sleepSync } from '../store/sleep.js';
+import { unsetKey } from '../store/clear.js';
+import { listKeys } from '../store/list.js';
 import { CELL, Cells, type CellRead } from './cells.js';
 import { StreamConsumer } from './consumer.js';
 import { decodeCell, type StreamEvent } from './events.js';
 import {
   cellKey,
   checkCapacity,
+  consumerKey,
   checkSeq,
   checkStreamName,
   DEFAULT_CAPACITY,
   DEFAULT_CLAIM_TIMEOUT_MS,
+  MAX_SEQ,
   META,
   metaKey,
   STREAM_MAGIC,
@@ -32,6 +36,8 @@ export interface StreamOptions {
   capacity?: number | undefined;
   /** How long (ms) a claimed seq may stay unpublished before this process declares it abandoned (default 2000). */
   claimTimeout?: number | undefined;
+  /** false: open only; a stream that does not exist is ENOENT, never created (default true). */
+  create?: boolean | undefined;
 }
 
 /** What a message is appended as: the cell's slot type says it to every reader, C's too. */
@@ -42,6 +48,7 @@ const magicBytes = new TextEncoder().encode(STREAM_MAGIC);
 const encoder = new TextEncoder();
 const WAIT_SPINS = 256;
 const WAIT_SLEEP_MS = 0.05;
+const MAX_SEQ_BIG = BigInt(MAX_SEQ);
 
 export class Stream {
   readonly name: string;
@@ -56,7 +63,7 @@ export class Stream {
   /** u64 index of the head counter in the store's memory. */
   private headW64 = 0;
   private readonly scratch: Uint8Array;
-  private readonly read1: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '' };
+  private readonly read1: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '', atime: 0, userFlag: 0 };
 
   /** @internal Use `store.stream(name, options)`. */
   constructor(
@@ -74,15 +81,16 @@ export class Stream {
     this.claimTimeoutMs = claimTimeout;
     const asked = options.capacity === undefined ? undefined : checkCapacity(options.capacity, ctx.m.slots);
     this.metaKeyText = metaKey(this.name);
-    this.capacity = this.openOrCreate(asked);
+    this.capacity = this.openOrCreate(asked, options.create !== false);
     this.cells = new Cells(ctx, this.name, this.capacity);
     this.scratch = new Uint8Array(ctx.m.maxValueSize + 4);
   }
 
   /** The meta's capacity, creating the stream first when it has no meta. */
-  private openOrCreate(asked: number | undefined): number {
+  private openOrCreate(asked: number | undefined, create: boolean): number {
     const existing = this.readMeta();
     if (existing !== undefined) return this.opened(existing, asked);
+    if (!create) throw new SplinterError('ENOENT', `stream "${this.name}": no such stream (its meta "${this.metaKeyText}" is missing)`);
     const capacity = asked ?? Math.min(DEFAULT_CAPACITY, this.host.kv.m.slots - 1);
     this.create(capacity);
     return this.opened(this.readMeta()!, asked);
@@ -120,14 +128,38 @@ export class Stream {
   private create(capacity: number): void {
     const ctx = this.host.kv;
     const one = new Uint8Array(1);
-    for (let i = 0; i < capacity; i++) {
-      const key = cellKey(this.name, i);
-      if (!setValue(ctx, key, one, 1, SlotType.VOID, true)) this.resetCell(key);
+    const made: string[] = [];
+    try {
+      for (let i = 0; i < capacity; i++) {
+        const key = cellKey(this.name, i);
+        if (setValue(ctx, key, one, 1, SlotType.VOID, true)) made.push(key);
+        else this.resetCell(key);
+      }
+      const meta = new Uint8Array(META.length);
+      meta.set(magicBytes, META.magic);
+      new DataView(meta.buffer).setBigUint64(META.capacity, BigInt(capacity), true);
+      setValue(ctx, this.metaKeyText, meta, META.length, SlotType.BINARY, true);
+    } catch (error) {
+      // A store too full for the stream (ENOSPC) keeps none of its cells: the slots stay free for what fits.
+      for (const key of made) unsetKey(ctx, key);
+      throw error;
     }
-    const meta = new Uint8Array(META.length);
-    meta.set(magicBytes, META.magic);
-    new DataView(meta.buffer).setBigUint64(META.capacity, BigInt(capacity), true);
-    setValue(ctx, this.metaKeyText, meta, META.length, SlotType.BINARY, true);
+  }
+
+  /**
+   * Removes the stream: its meta first (producers' next append then fails with ENOENT), then its
+   * cells and its durable consumers' keys. Subscriptions end with ENOENT at their next read.
+   * @throws {SplinterError} EAGAIN (a key stayed busy), ECLOSED
+   */
+  drop(): void {
+    this.host.live();
+    const ctx = this.host.kv;
+    unsetKey(ctx, this.metaKeyText);
+    for (let i = 0; i < this.capacity; i++) unsetKey(ctx, cellKey(this.name, i));
+    const consumers = consumerKey(this.name, '');
+    for (const key of listKeys(ctx)) {
+      if (typeof key === 'string' && key.startsWith(consumers)) unsetKey(ctx, key);
+    }
   }
 
   /** A cell left by an earlier stream of this name (no meta now): empty again, under its lock. */
@@ -138,13 +170,22 @@ export class Stream {
     const index = locateKey(m, ctx.key);
     if (index < 0) return;
     const slotByte = m.slotByte(index);
+    const ctimeW = (slotByte + SLOT.ctime) >>> 2;
+    // Empty already (another creator's new cell): nothing to reset, and its lock is left alone.
+    if ((Atomics.load(m.u32, ctimeW) | Atomics.load(m.u32, ctimeW + 1)) === 0 && Atomics.load(m.u8, slotByte + SLOT.type_flag) === SlotType.VOID) return;
     ctx.backoff.reset();
     while (!tryLock(m.u32, m.epochW32(slotByte))) {
       if (!ctx.backoff.next()) throw new SplinterError('EAGAIN', `stream "${this.name}": its leftover cell "${key}" stayed busy`);
     }
-    Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
-    m.u32[(slotByte + SLOT.ctime) >>> 2] = 0;
-    m.u32[(slotByte + SLOT.ctime + 4) >>> 2] = 0;
+    // Looked at under the cell's lock: a creator that wrote the meta meanwhile may have a producer
+    // whose message is in this cell already; then the cell is live, not a leftover.
+    ctx.key.encode(this.metaKeyText);
+    const live = locateKey(m, ctx.key) >= 0;
+    if (!live) {
+      Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
+      m.u32[(slotByte + SLOT.ctime) >>> 2] = 0;
+      m.u32[(slotByte + SLOT.ctime + 4) >>> 2] = 0;
+    }
     publishHeld(ctx, index, slotByte);
   }
 
@@ -185,7 +226,7 @@ export class Stream {
     this.host.live();
     this.checkMeta();
     // Atomic: producers add to it from any process (C's atomic_fetch_add among them).
-    return Atomics.load(this.host.kv.m.u64, this.headW64);
+    return BigInt(this.headNumber());
   }
 
   /** The first seq still kept: head − capacity + 1, or 1. */
@@ -195,9 +236,15 @@ export class Stream {
     return first > 1n ? first : 1n;
   }
 
-  /** @internal The head as a number (seqs stay below 2^53). */
+  /** @internal The head as a number (seqs stay below 2^53). @throws {SplinterError} ECORRUPT past that */
   headNumber(): number {
-    return Number(Atomics.load(this.host.kv.m.u64, this.headW64));
+    const head = Atomics.load(this.host.kv.m.u64, this.headW64);
+    if (head > MAX_SEQ_BIG) throw this.headPastLimit(head);
+    return Number(head);
+  }
+
+  private headPastLimit(head: bigint): SplinterError {
+    return new SplinterError('ECORRUPT', `stream "${this.name}": its head counter is ${head}, past the last seq a stream can have (2^53 − 1): the meta's counter was written by something else`);
   }
 
   /**
@@ -254,8 +301,8 @@ export class Stream {
     return { bytes: scratch, length: written };
   }
 
-  /** Claims the next seq and publishes the message into its cell; returns the seq. */
-  private appendBytes(source: Uint8Array, length: number, type: number): number {
+  /** Claims the next seq and publishes the message into its cell (`atime`: a key history's epoch, or -1); returns the seq. @internal */
+  appendBytes(source: Uint8Array, length: number, type: number, atime = -1, userFlag = -1): number {
     const ctx = this.host.kv;
     const m = ctx.m;
     if (length < 1 || length > m.maxValueSize) {
@@ -265,13 +312,15 @@ export class Stream {
     const value = source === this.scratch ? source : ctx.copier.apart(source, length);
     this.checkMeta();
     // The claim: one atomic add on the head, from any process and language (C: atomic_fetch_add).
-    const s = Number(Atomics.add(m.u64, this.headW64, 1n)) + 1;
-    this.publishClaimed(s, value, length, type);
+    const before = Atomics.add(m.u64, this.headW64, 1n);
+    if (before >= MAX_SEQ_BIG) throw this.headPastLimit(before);
+    const s = Number(before) + 1;
+    this.publishClaimed(s, value, length, type, atime, userFlag);
     return s;
   }
 
   /** Writes claimed seq `s` once its cell's previous lap is published, declaring that lap abandoned after the claim timeout. */
-  private publishClaimed(s: number, value: Uint8Array, length: number, type: number): void {
+  private publishClaimed(s: number, value: Uint8Array, length: number, type: number, atime: number, userFlag: number): void {
     const cells = this.cells;
     const out = this.read1;
     const previous = s > this.capacity ? s - this.capacity : 0;
@@ -279,7 +328,7 @@ export class Stream {
     let waitingSince = -1;
     let oddSeen = -1;
     for (;;) {
-      if (cells.tryWrite(s, previous, value, length, type, out)) return;
+      if (cells.tryWrite(s, previous, value, length, type, out, atime, userFlag)) return;
       const holds = out.holds;
       if (holds === s) {
         throw new SplinterError('ETIMEDOUT', `stream "${this.name}": seq ${s} was declared abandoned before this producer wrote it (it took over the claim timeout)`);
@@ -295,7 +344,7 @@ export class Stream {
       } else if (now - waitingSince >= this.claimTimeoutMs) {
         const odd = this.oddEpochOf(s);
         // The previous lap never came: declared abandoned, so this seq (and the stream) goes on.
-        cells.abandon(previous, odd === oddSeen ? odd : -1);
+        cells.abandon(previous, odd === oddSeen ? odd : -1, s);
         waitingSince = -1;
         continue;
       }

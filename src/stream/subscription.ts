@@ -39,7 +39,7 @@ export class StreamSubscription<T = unknown> implements AsyncIterableIterator<St
   private failedWith: AbortError | SplinterError | undefined;
   private readonly subscription: Subscription;
   private readonly stopListening: () => void;
-  private readonly out: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '' };
+  private readonly out: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '', atime: 0, userFlag: 0 };
   /** The claimed seq we are waiting for, since when, and the odd epoch its cell showed then (-1: none). */
   private waitingFor = -1;
   private waitingSince = 0;
@@ -51,7 +51,7 @@ export class StreamSubscription<T = unknown> implements AsyncIterableIterator<St
     options: SubscribeOptions,
   ) {
     if (typeof options !== 'object' || options === null) throw new SplinterError('EINVAL', `subscribe takes an options object, received ${describe(options)}`);
-    const from = options.from ?? 'earliest';
+    const from = options.from === undefined ? 'earliest' : options.from;
     if (from === 'earliest') this.next_ = Number(stream.oldest());
     else if (from === 'latest') this.next_ = stream.headNumber() + 1;
     else if (typeof from === 'bigint' || typeof from === 'number') this.next_ = checkSeq(from, 'subscribe({ from })');
@@ -76,7 +76,13 @@ export class StreamSubscription<T = unknown> implements AsyncIterableIterator<St
 
   next(): Promise<IteratorResult<StreamEvent<T>>> {
     if (this.pulls.length === 0 && !this.ended) {
-      const event = this.take() ?? this.spinForNext();
+      let event: StreamEvent | undefined;
+      try {
+        event = this.take() ?? this.spinForNext();
+      } catch (error) {
+        this.end(); // the stream was dropped, or its cells damaged: reported once, then done
+        return Promise.reject(error);
+      }
       if (event !== undefined) return Promise.resolve({ value: event as StreamEvent<T>, done: false });
     }
     const failed = this.failedWith;
@@ -116,7 +122,14 @@ export class StreamSubscription<T = unknown> implements AsyncIterableIterator<St
     if (this.ended || this.pulls.length === 0) return false;
     let delivered = false;
     while (this.pulls.length > 0) {
-      const event = this.take();
+      let event: StreamEvent | undefined;
+      try {
+        event = this.take();
+      } catch (error) {
+        // Called from the waiter's wake: the error goes to the waiting pull, never up into the bus.
+        this.abort(error as SplinterError);
+        return true;
+      }
       if (event === undefined) break;
       this.pulls.shift()!.resolve({ value: event, done: false });
       delivered = true;

@@ -16,7 +16,8 @@
  *     watcher has shown the change, so how many writes that took varies);
  *   - `doctor`: how long a slot was seen locked ("for at least N ms").
  * A few blocks need state that commands cannot make (a dead writer's slot, a bid, a concurrent
- * writer, a file to read): GIVEN and DURING below make it, keyed by the block's first command.
+ * writer or producer, a file to read): GIVEN and DURING below make it, keyed by the block's first
+ * command (DURING: by the command that runs until Ctrl-C).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -137,6 +138,11 @@ const DURING: Record<string, { prepare?: (store: Store) => void; writes: (store:
     },
     writes: (store) => store.set('job:7', 'running'),
     shown: /count/,
+  },
+  // The block's first command made the stream; a producer appends while the reader follows it.
+  'splinter stream read tokens --follow': {
+    writes: (store) => void store.stream('tokens').append(' memory'),
+    shown: /memory/,
   },
 };
 

@@ -1851,8 +1851,11 @@ static int stream_append(const struct stream *sm, const uint8_t *value, size_t l
     }
     uint64_t checked_epoch = snap.epoch;
 
-    /* 3. The four writes: being written, value, type, published. */
+    /* 3. The five writes: our pid (who is writing), being written, value, type, published. */
     uint64_t until = contended_deadline();
+    round = 0;
+    while (op_set_slot_time(cell, 1, (uint64_t)getpid(), 0, eno) != 0)      /* splinter_set_slot_time (atime) */
+        if (!contended_again(*eno, until, &round)) return -1;
     round = 0;
     while (op_set_slot_time(cell, 0, s | STREAM_WRITING, 0, eno) != 0)      /* splinter_set_slot_time */
         if (!contended_again(*eno, until, &round)) return -1;

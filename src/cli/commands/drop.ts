@@ -38,11 +38,11 @@ function stillThere(file: string): boolean {
   }
 }
 
-/** Asks before removing, unless --yes; refuses (usage error) where nobody can answer. */
-async function confirmed(ctx: Context, question: string): Promise<boolean> {
+/** Asks before removing `what`, unless --yes; refuses (usage error) where nobody can answer. Stream drop asks the same way. */
+export async function confirmed(ctx: Context, question: string, what = 'a store', usage = 'drop'): Promise<boolean> {
   if (ctx.flag('yes')) return true;
   if (ctx.io.ask === undefined || !ctx.io.stdinIsTTY) {
-    throw new UsageError('drop asks before removing a store, and stdin is not a terminal: pass --yes to drop without asking', 'drop');
+    throw new UsageError(`${usage} asks before removing ${what}, and stdin is not a terminal: pass --yes to drop without asking`, ctx.command);
   }
   const answer = await ctx.io.ask(question);
   return answer !== undefined && /^\s*y(es)?\s*$/i.test(answer);

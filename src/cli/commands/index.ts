@@ -8,6 +8,7 @@ import { importStore } from './import.js';
 import { exportStore, get, head, list, type } from './read.js';
 import { caps, config, init, use } from './store.js';
 import { clear, exit, help, hist, shell, uuid } from './shell.js';
+import { stream } from './stream.js';
 import { append, labelHandler, math, orders, retrain, set, unset } from './write.js';
 
 export type { Handler } from './handler.js';
@@ -42,6 +43,8 @@ export const HANDLERS: Record<CommandName, Handler> = {
   watch,
   bridge: bridgeCommand,
   shard,
+  // streams
+  stream,
   // health
   doctor,
   stats,
