@@ -1,0 +1,369 @@
+/**
+ * Streams against Redis Streams and ZeroMQ PUSH/PULL, each side in its own processes
+ * (bench/children/stream-*.ts), 64-byte messages:
+ *
+ * 0. What append and a subscription's read cost in one process (thread CPU per message): the
+ *    floor under the two-process figures.
+ * 1. Throughput, one producer → one consumer: sustained (the consumer's first to last message) and
+ *    total (the producer's start to the consumer's last), every message checked in order, counted and
+ *    checksummed. Splinter: a stream in a store of its own; Redis: XADD pipelined, XREAD BLOCK with
+ *    COUNT, against a redis-server the bench starts on a unix socket in a temp folder; ZeroMQ: PUSH
+ *    → PULL over ipc://.
+ * 2. One-way latency at BENCH_STREAM_RATE (1,000) messages/s: each message carries its send time
+ *    (process.hrtime: CLOCK_MONOTONIC, shared by every process); p50/p99/max after a warm-up.
+ * 3. Four producers and four consumers on one splinter stream: every consumer gets every message
+ *    once and all in one order (equal checksums over seq → payload).
+ * 4. Idle: a consumer subscribed to a quiet stream, its CPU over BENCH_STREAM_IDLE_SECONDS (5).
+ *
+ * `npx tsx bench/streams.ts`. Needs `redis-server` on PATH (its rows are left out, saying so,
+ * without). BENCH_STREAM_MESSAGES (1,000,000), BENCH_STREAM_PEER_MESSAGES (Redis and ZeroMQ:
+ * 200,000, their rates hold steady over it), BENCH_STREAM_MANY_MESSAGES (400,000, all four
+ * producers together: eight processes share the cores), BENCH_STREAM_PACED (3,000), BENCH_STREAM_CAPACITY (65,536),
+ * BENCH_ONLY=one,throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
+ * sides, BENCH_PROFILE=DIR writes a CPU profile of each child there. The last line is JSON.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { Store } from '../src/index.js';
+import { threadCpuNs } from './thread-cpu.js';
+import { MESSAGE_BYTES, MessageWriter, expectedChecksum, type ConsumerResult, type Job, type ProducerResult } from './children/stream-common.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MESSAGES = Number(process.env['BENCH_STREAM_MESSAGES'] ?? 1_000_000);
+const PEER_MESSAGES = Number(process.env['BENCH_STREAM_PEER_MESSAGES'] ?? 200_000);
+const MANY_MESSAGES = Number(process.env['BENCH_STREAM_MANY_MESSAGES'] ?? 400_000);
+const PACED = Number(process.env['BENCH_STREAM_PACED'] ?? 3_000);
+const RATE = Number(process.env['BENCH_STREAM_RATE'] ?? 1_000);
+const WARM_UP = Math.min(300, Math.floor(PACED / 10));
+const CAPACITY = Number(process.env['BENCH_STREAM_CAPACITY'] ?? 65_536);
+const IDLE_SECONDS = Number(process.env['BENCH_STREAM_IDLE_SECONDS'] ?? 5);
+const SECTIONS = new Set((process.env['BENCH_ONLY'] ?? 'one,throughput,latency,many,idle').split(','));
+const REDIS_BATCH = 1_000;
+const MANY = 4;
+
+type Kind = 'splinter' | 'redis' | 'zmq';
+const childFile: Record<Kind, string> = { splinter: 'stream-splinter.ts', redis: 'stream-redis.ts', zmq: 'stream-zmq.ts' };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'splinter-bench-streams-'));
+const redisSocket = path.join(temp, 'redis.sock');
+const spawned: ChildProcess[] = [];
+const stores: string[] = [];
+let runs = 0;
+
+/** One child and its JSON lines, in order. */
+class Child {
+  readonly process: ChildProcess;
+  private readonly lines: AsyncIterator<string>;
+  readonly exited: Promise<number | null>;
+  constructor(kind: Kind, job: Job) {
+    const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROFILE']] : [];
+    this.process = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(here, 'children', childFile[kind]), JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    spawned.push(this.process);
+    this.lines = readline.createInterface({ input: this.process.stdout! })[Symbol.asyncIterator]();
+    this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
+  }
+  async next<T>(what: string): Promise<T> {
+    const line = await Promise.race([this.lines.next(), this.exited.then((code) => ({ done: true as const, value: `exit ${code}` }))]);
+    if (line.done) throw new Error(`a ${what} child ended before it reported (exit code ${await this.exited})`);
+    return JSON.parse(line.value) as T;
+  }
+}
+
+interface Run {
+  consumers: ConsumerResult[];
+  producers: ProducerResult[];
+}
+
+/** Consumers first (each subscribed), then producers (each connected), then go; their reports. */
+async function run(kind: Kind, consumers: Job[], producers: Job[]): Promise<Run> {
+  const consumerChildren = consumers.map((job) => new Child(kind, job));
+  for (const c of consumerChildren) await c.next('consumer');
+  const producerChildren = producers.map((job) => new Child(kind, job));
+  for (const p of producerChildren) await p.next('producer');
+  await sleep(200); // let the consumers' first waits arm
+  for (const p of producerChildren) p.process.stdin!.write('go\n');
+  const producerResults = await Promise.all(producerChildren.map((p) => p.next<ProducerResult>('producer')));
+  const consumerResults = await Promise.all(consumerChildren.map((c) => c.next<ConsumerResult>('consumer')));
+  for (const c of [...producerChildren, ...consumerChildren]) {
+    c.process.stdin!.end();
+    await c.exited;
+  }
+  return { consumers: consumerResults, producers: producerResults };
+}
+
+/** Where a run of `kind` goes: a fresh store with its stream, a fresh Redis key, a fresh ipc endpoint. */
+function targetFor(kind: Kind, capacity: number): { target: string; stream: string } {
+  const n = ++runs;
+  if (kind === 'redis') return { target: redisSocket, stream: `bench-${n}` };
+  if (kind === 'zmq') return { target: `ipc://${path.join(temp, `zmq-${n}.sock`)}`, stream: 'bench' };
+  const name = `splinter-bench-streams-${process.pid}-${n}`;
+  // The stream's capacity + 1 keys in a table at most about half full.
+  const slots = 2 ** Math.ceil(Math.log2(2 * (capacity + 1) + 64));
+  const store = Store.create(name, { slots, maxValueSize: MESSAGE_BYTES });
+  stores.push(name);
+  store.stream('bench', { capacity });
+  store.close();
+  return { target: name, stream: 'bench' };
+}
+
+async function dropTarget(kind: Kind, where: { target: string; stream: string }): Promise<void> {
+  if (kind === 'redis') {
+    const redis = new Redis({ path: redisSocket });
+    await redis.del(where.stream); // a million entries hold about 100 MB of Redis's memory
+    redis.disconnect();
+  }
+  if (kind !== 'splinter') return;
+  Store.unlink(where.target);
+  stores.splice(stores.indexOf(where.target), 1);
+}
+
+const rate = (count: number, fromNs: bigint, toNs: bigint): number => count / (Number(toNs - fromNs) / 1e9);
+const fmt = (n: number): string => Math.round(n).toLocaleString('en');
+/** A process's CPU time per message, ns (ZeroMQ's counts its I/O thread, Redis's leaves out redis-server). */
+const cpuNsPer = (cpuMs: number, messages: number): string => fmt((cpuMs * 1e6) / Math.max(1, messages));
+
+/** What is wrong with a consumer's report, or '' when it got every message once, in order, unaltered. */
+function verdict(result: ConsumerResult, count: number, checksum: number | undefined): string {
+  const wrong: string[] = [];
+  if (result.count !== count) wrong.push(`${fmt(result.count)} of ${fmt(count)} messages`);
+  if (result.lost > 0) wrong.push(`${fmt(result.lost)} lost in ${result.gaps} gaps`);
+  if (!result.inOrder) wrong.push(result.problem ?? 'out of order');
+  if (checksum !== undefined && result.checksum !== checksum) wrong.push(`checksum ${result.checksum.toString(16)}, expected ${checksum.toString(16)}`);
+  return wrong.join('; ');
+}
+
+function percentiles(samples: number[]): { p50: number; p99: number; max: number; n: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN, n: sorted.length };
+}
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+  console.log();
+}
+
+async function startRedis(): Promise<boolean> {
+  if (spawnSync('redis-server', ['--version']).status !== 0) return false;
+  const server = spawn('redis-server', ['--port', '0', '--unixsocket', redisSocket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', temp], { stdio: 'ignore' });
+  spawned.push(server);
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(redisSocket, () => (socket.end(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (up) return true;
+    await sleep(25);
+  }
+  throw new Error('redis-server did not open its socket within 5 s');
+}
+
+const summary: Record<string, unknown> = { loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))) };
+const failures: string[] = [];
+
+/**
+ * What the stream's own calls cost, away from the scheduler: one process appends a ring's worth
+ * of messages, then reads them back through a subscription (nothing else in the loop); CPU time
+ * of the thread per message, median of 5 rounds after one unrecorded. The floor under what two
+ * processes reach: each side's work, without the cores' traffic between them.
+ */
+async function inOneProcess(): Promise<void> {
+  const where = targetFor('splinter', CAPACITY);
+  const store = Store.open(where.target);
+  const appendNs: number[] = [];
+  const subscribeNs: number[] = [];
+  try {
+    const stream = store.stream(where.stream);
+    for (let seq = 1; seq <= stream.capacity; seq++) stream.read(seq);
+    const writer = new MessageWriter(0);
+    let index = 0;
+    for (let round = 0; round < 6; round++) {
+      const from = index + 1;
+      const a = threadCpuNs();
+      for (let k = 0; k < CAPACITY; k++, index++) stream.append(writer.write(index, false));
+      const b = threadCpuNs();
+      let read = 0;
+      for await (const event of stream.subscribe({ from })) if (event.kind === 'message' && ++read === CAPACITY) break;
+      const c = threadCpuNs();
+      if (round === 0) continue; // the code warms up
+      appendNs.push((b - a) / CAPACITY);
+      subscribeNs.push((c - b) / CAPACITY);
+    }
+  } finally {
+    store.close();
+    await dropTarget('splinter', where);
+  }
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+  const append = median(appendNs);
+  const subscribe = median(subscribeNs);
+  console.log(`0. In one process (capacity ${fmt(CAPACITY)}), CPU time of the thread per message, median of 5 rounds of ${fmt(CAPACITY)}:`);
+  console.log(`   append ${fmt(append)} ns (at most ${fmt(1e9 / append)} msg/s for a producer), read through subscribe ${fmt(subscribe)} ns (at most ${fmt(1e9 / subscribe)} msg/s for a consumer)\n`);
+  summary['inOneProcess'] = { appendNs: Math.round(append), subscribeNs: Math.round(subscribe) };
+}
+
+/**
+ * A stream keeps its last `capacity` messages and never holds a producer back: a consumer that
+ * falls further behind loses the oldest, told by a gap event. Redis keeps every entry, ZeroMQ holds
+ * its producer at the high-water mark. So the comparison runs the stream with room for the whole
+ * run (nothing can be lost; it measures the transport), and a second row shows a ring of
+ * BENCH_STREAM_CAPACITY under the same flat-out producer, with what its consumer lost, reported.
+ */
+async function throughput(kinds: Kind[]): Promise<void> {
+  const rows: string[][] = [];
+  const figures: Partial<Record<Kind, number>> = {};
+  const ringOrRoom: Record<string, number> = {};
+  const cases: Array<{ kind: Kind; name: string; capacity: number; ring: boolean }> = [
+    { kind: 'splinter', name: `splinter stream, capacity ${fmt(MESSAGES)}`, capacity: MESSAGES, ring: false },
+    { kind: 'splinter', name: `splinter stream, capacity ${fmt(CAPACITY)}`, capacity: CAPACITY, ring: true },
+    { kind: 'redis', name: label.redis, capacity: 0, ring: false },
+    { kind: 'zmq', name: label.zmq, capacity: 0, ring: false },
+  ];
+  for (const c of cases.filter((c) => kinds.includes(c.kind))) {
+    const count = c.kind === 'splinter' ? MESSAGES : PEER_MESSAGES;
+    const where = targetFor(c.kind, c.capacity);
+    const base = { mode: 'throughput' as const, count, capacity: c.capacity, batch: REDIS_BATCH, ...where };
+    const result = await run(c.kind, [{ ...base, role: 'consume' }], [{ ...base, role: 'produce', producer: 0 }]);
+    await dropTarget(c.kind, where);
+    const [consumer] = result.consumers as [ConsumerResult];
+    const [producer] = result.producers as [ProducerResult];
+    // A ring's losses are the stream working as documented, when each was reported: only the rest is wrong.
+    const reported = c.ring && consumer.count + consumer.lost === count && consumer.inOrder;
+    const wrong = reported ? '' : verdict(consumer, count, expectedChecksum(count, c.kind === 'splinter'));
+    if (wrong) failures.push(`throughput, ${c.name}: ${wrong}`);
+    const sustained = rate(consumer.count, BigInt(consumer.firstNs), BigInt(consumer.lastNs));
+    const total = rate(consumer.count, BigInt(producer.startNs), BigInt(consumer.lastNs));
+    const produced = rate(producer.sent, BigInt(producer.startNs), BigInt(producer.endNs));
+    if (c.kind === 'splinter') ringOrRoom[c.name] = sustained;
+    else figures[c.kind] = sustained;
+    let received = wrong || 'all, in order, checksum equal';
+    if (reported && consumer.lost > 0) received = `${fmt(consumer.count)} in order; ${fmt(consumer.lost)} lost in ${fmt(consumer.gaps)} gaps, each reported`;
+    const perMessage = `${cpuNsPer(producer.cpuMs, producer.sent)} / ${cpuNsPer(consumer.cpuMs ?? 0, consumer.count)}`;
+    rows.push([c.name, fmt(count), fmt(sustained), fmt(total), fmt(produced), perMessage, received]);
+    summary[`throughput.${c.name}`] = { count, received: consumer.count, lost: consumer.lost, sustained: Math.round(sustained), total: Math.round(total), producer: Math.round(produced), cpuNsPerMessage: perMessage, ok: !wrong };
+  }
+  console.log(`1. Throughput, 1 producer → 1 consumer, ${MESSAGE_BYTES}-byte messages (Redis: XADD pipelined ${REDIS_BATCH} at a time, XREAD COUNT ${REDIS_BATCH}); msg/s counts messages received`);
+  table(['who', 'messages', 'sustained msg/s', 'total msg/s', 'producer msg/s', 'CPU ns/msg prod. / cons.', 'received'], rows);
+  const peers = (['redis', 'zmq'] as const).filter((k) => figures[k] !== undefined);
+  for (const [name, ours] of Object.entries(ringOrRoom)) {
+    const ratios = peers.map((k) => `splinter/${k} ${(ours / figures[k]!).toFixed(2)}×`);
+    const met = ours >= 1e6 && peers.every((k) => ours > figures[k]!);
+    console.log(`   ${name}: ${ratios.join(', ')}; target ≥ 1,000,000 msg/s and ahead of Redis and ZeroMQ: ${met ? 'met' : 'NOT met'}`);
+    summary[`throughput.ratios.${name}`] = Object.fromEntries(peers.map((k) => [k, Number((ours / figures[k]!).toFixed(2))]));
+  }
+  console.log();
+}
+
+const label: Record<Kind, string> = { splinter: 'splinter stream', redis: 'Redis Streams', zmq: 'ZeroMQ PUSH/PULL' };
+
+async function latency(kinds: Kind[]): Promise<void> {
+  const rows: string[][] = [];
+  const cases: Array<{ kind: Kind; lowLatency: boolean; name: string; target: string }> = [
+    { kind: 'splinter', lowLatency: false, name: 'splinter, default', target: 'p50 ≤ 100 µs, p99 ≤ 1 ms' },
+    { kind: 'splinter', lowLatency: true, name: 'splinter, lowLatency', target: 'p50 ≤ 30 µs' },
+    { kind: 'redis', lowLatency: false, name: 'Redis Streams', target: '' },
+    { kind: 'zmq', lowLatency: false, name: 'ZeroMQ PUSH/PULL', target: '' },
+  ];
+  for (const c of cases.filter((c) => kinds.includes(c.kind))) {
+    const where = targetFor(c.kind, CAPACITY);
+    const base = { mode: 'paced' as const, count: PACED, rate: RATE, warmUp: WARM_UP, capacity: CAPACITY, lowLatency: c.lowLatency, ...where };
+    const result = await run(c.kind, [{ ...base, role: 'consume' }], [{ ...base, role: 'produce', producer: 0 }]);
+    await dropTarget(c.kind, where);
+    const [consumer] = result.consumers as [ConsumerResult];
+    const [producer] = result.producers as [ProducerResult];
+    const wrong = verdict(consumer, PACED, undefined);
+    if (wrong) failures.push(`latency, ${c.name}: ${wrong}`);
+    const p = percentiles(consumer.latenciesUs ?? []);
+    const paced = rate(producer.sent, BigInt(producer.startNs), BigInt(producer.endNs));
+    let met = '';
+    if (c.target) met = (c.lowLatency ? p.p50 <= 30 : p.p50 <= 100 && p.p99 <= 1000) ? ' (met)' : ' (NOT met)';
+    rows.push([c.name, p.p50.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1), String(p.n), fmt(paced), c.target + met, wrong || 'all']);
+    summary[`latency.${c.name}`] = { p50: Number(p.p50.toFixed(1)), p99: Number(p.p99.toFixed(1)), max: Number(p.max.toFixed(1)), n: p.n, ok: !wrong };
+  }
+  console.log(`2. One-way latency at ${fmt(RATE)} msg/s (${fmt(PACED)} messages each, the first ${WARM_UP} left out), µs`);
+  table(['who', 'p50', 'p99', 'max', 'n', 'sent msg/s', 'target', 'received'], rows);
+}
+
+async function many(): Promise<void> {
+  const perProducer = Math.floor(MANY_MESSAGES / MANY);
+  const total = perProducer * MANY;
+  // Room for every message of the run: a lagging consumer may not lose any, so that all must agree.
+  const capacity = Math.max(CAPACITY, 2 ** Math.ceil(Math.log2(total)));
+  const where = targetFor('splinter', capacity);
+  const base = { mode: 'throughput' as const, capacity, producers: MANY, ...where };
+  const consumers = Array.from({ length: MANY }, () => ({ ...base, role: 'consume' as const, count: total }));
+  const producers = Array.from({ length: MANY }, (_, producer) => ({ ...base, role: 'produce' as const, count: perProducer, producer }));
+  const result = await run('splinter', consumers, producers);
+  await dropTarget('splinter', where);
+  const start = result.producers.map((p) => BigInt(p.startNs)).reduce((a, b) => (a < b ? a : b));
+  const end = result.consumers.map((c) => BigInt(c.lastNs)).reduce((a, b) => (a > b ? a : b));
+  const produced = result.producers.map((p) => BigInt(p.endNs)).reduce((a, b) => (a > b ? a : b));
+  const rows = result.consumers.map((c, i) => {
+    const wrong = verdict(c, total, result.consumers[0]!.checksum);
+    if (wrong) failures.push(`4 × 4, consumer ${i}: ${wrong}`);
+    return [`consumer ${i}`, fmt(c.count), c.checksum.toString(16).padStart(8, '0'), String(c.gaps), fmt(rate(c.count, BigInt(c.firstNs), BigInt(c.lastNs))), cpuNsPer(c.cpuMs ?? 0, c.count), wrong || 'all, once, same order'];
+  });
+  const producerCpu = result.producers.map((p) => cpuNsPer(p.cpuMs, p.sent)).join(', ');
+  const delivered = rate(total, start, end);
+  console.log(`3. ${MANY} producers × ${fmt(perProducer)} messages → ${MANY} consumers, one splinter stream (capacity ${fmt(capacity)}: the whole run)`);
+  table(['consumer', 'messages', 'checksum', 'gaps', 'its msg/s', 'CPU ns/msg', 'received'], rows);
+  console.log(`   appended: ${fmt(rate(total, start, produced))} msg/s; delivered to all ${MANY}: ${fmt(delivered)} msg/s (first append to the last consumer's last message); producers' CPU ns/msg: ${producerCpu}\n`);
+  summary['many'] = { total, appended: Math.round(rate(total, start, produced)), delivered: Math.round(delivered), checksumsEqual: new Set(result.consumers.map((c) => c.checksum)).size === 1 };
+}
+
+async function idle(kinds: Kind[]): Promise<void> {
+  const rows: string[][] = [];
+  const cases: Array<{ kind: Kind; lowLatency: boolean; name: string; target: string }> = [
+    { kind: 'splinter', lowLatency: false, name: 'splinter, default', target: '< 2 %' },
+    { kind: 'splinter', lowLatency: true, name: 'splinter, lowLatency', target: '(spins: ~100 % expected)' },
+    { kind: 'redis', lowLatency: false, name: 'Redis XREAD BLOCK', target: '' },
+    { kind: 'zmq', lowLatency: false, name: 'ZeroMQ PULL', target: '' },
+  ];
+  for (const c of cases.filter((c) => kinds.includes(c.kind))) {
+    const where = targetFor(c.kind, CAPACITY);
+    const job: Job = { role: 'consume', mode: 'idle', count: 1, capacity: CAPACITY, lowLatency: c.lowLatency, idleSeconds: IDLE_SECONDS, ...where };
+    const result = await run(c.kind, [job], []);
+    await dropTarget(c.kind, where);
+    const cpu = result.consumers[0]!.cpuPercent!;
+    const met = c.target === '< 2 %' ? (cpu < 2 ? ' (met)' : ' (NOT met)') : '';
+    rows.push([c.name, cpu.toFixed(2), c.target + met]);
+    summary[`idle.${c.name}`] = Number(cpu.toFixed(2));
+  }
+  console.log(`4. A consumer subscribed to a quiet stream for ${IDLE_SECONDS} s: CPU, % of one core`);
+  table(['who', 'CPU %', 'target'], rows);
+}
+
+try {
+  const kinds = (process.env['BENCH_STREAM_WHO'] ?? 'splinter,redis,zmq').split(',') as Kind[];
+  if (kinds.includes('redis') && !(await startRedis())) {
+    console.log('redis-server is not on PATH: the Redis rows are left out\n');
+    kinds.splice(kinds.indexOf('redis'), 1);
+  }
+  console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  if (SECTIONS.has('one') && kinds.includes('splinter')) await inOneProcess();
+  if (SECTIONS.has('throughput')) await throughput(kinds);
+  if (SECTIONS.has('latency')) await latency(kinds);
+  if (SECTIONS.has('many') && kinds.includes('splinter')) await many();
+  if (SECTIONS.has('idle')) await idle(kinds);
+  summary['loadAverageAtEnd'] = os.loadavg().map((l) => Number(l.toFixed(2)));
+  if (failures.length > 0) {
+    console.log(`Messages went missing or wrong:\n  ${failures.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+  console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(JSON.stringify({ ...summary, failures }));
+} finally {
+  for (const child of spawned.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
+  await sleep(200);
+  for (const name of stores) Store.unlink(name);
+  fs.rmSync(temp, { recursive: true, force: true });
+}
