@@ -276,8 +276,16 @@ export class Cells {
     // CAS, not store: only the odd value that stood still for the timeout is released, never a live writer's new one.
     if (stuckOdd >= 0 && (stuckOdd & 1) === 1) Atomics.compareExchange(u32, epochW, stuckOdd, (stuckOdd + 1) >>> 0);
     if (t < 1) return true; // the first lap: no earlier seq to declare, the released cell is all there was to do
-    if (!tryLock(u32, epochW)) return false;
     const ctimeW = (slotByte + SLOT.ctime) >>> 2;
+    // A look before locking, and no lock unless there is something to declare: C's set skips a slot
+    // it finds locked (docs/spec/FORMAT.md §9 Q1) and would put a C producer's value in a copy of the
+    // cell key no reader finds, while its ctime lands here over the old value.
+    const hiSeen = Atomics.load(u32, ctimeW + 1);
+    const heldSeen = (hiSeen & ~WRITING_BIT_HI) * TWO_32 + Atomics.load(u32, ctimeW);
+    const writingSeen = (hiSeen & WRITING_BIT_HI) !== 0;
+    if (heldSeen > t || (heldSeen === t && !writingSeen)) return true;
+    if (writingSeen && !writerGone(Atomics.load(u32, ctimeW + 2), Atomics.load(u32, ctimeW + 3))) return false;
+    if (!tryLock(u32, epochW)) return false;
     const hi = u32[ctimeW + 1]!;
     const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
     const w = slotByte >>> 2;

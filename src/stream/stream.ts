@@ -48,6 +48,8 @@ const magicBytes = new TextEncoder().encode(STREAM_MAGIC);
 const encoder = new TextEncoder();
 const WAIT_SPINS = 256;
 const WAIT_SLEEP_MS = 0.05;
+/** Claim timeouts an append waits for a previous lap nobody may declare, before it gives its seq up. */
+const GIVE_UP_TIMEOUTS = 4;
 const MAX_SEQ_BIG = BigInt(MAX_SEQ);
 /** A head whose high word reaches this is at or past 2^53 − 1 (2^21 · 2^32 = 2^53). */
 const MAX_HIGH_WORD = 2 ** 21;
@@ -350,6 +352,7 @@ export class Stream {
     let spins = 0;
     let waitingSince = -1;
     let oddSeen = -1;
+    let declarations = 0;
     for (;;) {
       if (cells.tryWrite(s, previous, value, length, type, out, atime, userFlag)) return;
       const holds = out.holds;
@@ -367,9 +370,18 @@ export class Stream {
       } else if (now - waitingSince >= this.claimTimeoutMs) {
         const odd = this.oddEpochOf(s);
         // The previous lap never came: declared abandoned, so this seq (and the stream) goes on.
-        cells.abandon(previous, odd === oddSeen ? odd : -1, s);
-        waitingSince = -1;
-        continue;
+        if (cells.abandon(previous, odd === oddSeen ? odd : -1, s)) {
+          waitingSince = -1;
+          continue;
+        }
+        // Not declarable (a live C producer is still writing it): a synchronous call waits no longer.
+        if (++declarations >= GIVE_UP_TIMEOUTS) {
+          throw new SplinterError(
+            'ETIMEDOUT',
+            `stream "${this.name}": seq ${s} was not written: the previous message in its cell (seq ${previous}) is still being written by a live producer after ${GIVE_UP_TIMEOUTS} claim timeouts of ${this.claimTimeoutMs} ms; seq ${s} will be declared abandoned`,
+          );
+        }
+        waitingSince = now;
       }
       sleepSync(WAIT_SLEEP_MS);
     }

@@ -29,15 +29,25 @@ t.test('a live C producer slower than the claim timeout: its seq is its message,
   t.equal(claim(store, 'r'), 1);
   t.equal((await peer.send({ op: 'set_slot_time', key: 'r#1', mode: 1, time: String(peer.pid) })).rc, 0);
   t.equal((await peer.send({ op: 'set_slot_time', key: 'r#1', mode: 0, time: String(2n ** 63n + 1n) })).rc, 0);
+  const epochBefore = store.getEpoch('r#1');
   const first = stream.subscribe({ from: 1 }).next();
   await delay(600); // six claim timeouts: a live writer's seq is still not declared
   t.equal(stream.read(1), undefined, 'seq 1 is still pending, not declared abandoned');
+  // Not even locked to look: C's set skips a locked slot and would write its value into a copy of the key.
+  t.equal(store.getEpoch('r#1'), epochBefore, "the waiting reader never took the cell's seqlock");
+  // A producer one lap later waits for seq 1, and gives up (its seq is left to be declared) rather than hang.
+  for (let seq = 2; seq <= 4; seq++) stream.append(`lap one ${seq}`);
+  const started = performance.now();
+  t.throws(() => stream.append('lap two'), { code: 'ETIMEDOUT' }, 'the append of seq 5 gives up');
+  t.ok(performance.now() - started < 5_000, 'after a few claim timeouts, not for good');
+  t.equal(store.getEpoch('r#1'), epochBefore, 'and never locked the cell either');
   t.equal((await peer.send({ op: 'set', key: 'r#1', value_hex: 'aa' })).rc, 0);
   t.equal((await peer.send({ op: 'set_named_type', key: 'r#1', mask: 16 })).rc, 0);
   t.equal((await peer.send({ op: 'set_slot_time', key: 'r#1', mode: 0, time: '1' })).rc, 0);
   const expected = { kind: 'message', seq: 1n, type: 'bytes', value: new Uint8Array([0xaa]) };
   t.same((await first).value, expected, 'the waiting reader gets the message');
   t.same(stream.read(1), expected, 'and so does a later one');
+  t.equal(store.keys().filter((key) => key === 'r#1').length, 1, 'one copy of the cell key: C wrote where readers look');
 });
 
 t.test('a C producer gone mid-write: a waiting reader declares its seq abandoned and goes on', async (t) => {
