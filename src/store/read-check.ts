@@ -19,8 +19,10 @@ export function copyStillValid(m: StoreMemory, slotByte: number, before: number,
   // The hash between the copy and the second epoch load: a hash a re-insert wrote comes with that insert's (odd or later) epoch.
   // Then the same even epoch: no writer entered, unless an epoch came back; ours never bring one back.
   if (i32[w] !== hashLo || i32[w + 1] !== hashHi || Atomics.load(m.u32, w + EPOCH_W32) !== before) return false;
-  // Epoch 2 (0 before any write) is never returned to with a live key: a C unset leaves 2 with hash 0, and its re-insert makes 4.
-  return before <= 2 || globalMovedTooLittle(m, before, globalBefore);
+  // Epoch 2 (0 before any write) comes back after a C unset (hash 0, epoch 2): a reader held up between its hash and
+  // epoch loads while C unsets, sets and unsets again would see the hash and then 2; any set in between moved the global epoch.
+  if (before <= 2) return Atomics.load(m.i32, m.globalEpochW32) === globalBefore;
+  return globalMovedTooLittle(m, before, globalBefore);
 }
 
 /** C's unset resets to 2 (retrain to 4): climbing back to `before` takes (before − 2) / 2 writes, each moving the global epoch. */

@@ -55,6 +55,11 @@ function writerGone(pidLo: number, pidHi: number): boolean {
   return !processAlive(pidLo);
 }
 
+/** Whether atime (two words) names a live process: a writer inside the cell, or a C producer at work. */
+function holderAlive(pidLo: number, pidHi: number): boolean {
+  return pidHi === 0 && pidLo >= 1 && pidLo <= MAX_PID && processAlive(pidLo);
+}
+
 export class Cells {
   /** Per cell: its slot index, and the hash of its key in two words (checked before each use). */
   private readonly slotOf: Int32Array;
@@ -242,13 +247,16 @@ export class Cells {
       out.holds = -1;
       return false;
     }
+    // Our pid in atime while we hold the cell: a reader that finds the cell held odd for a whole claim
+    // timeout releases it only if we are gone (a writer merely descheduled would write on over its declaration).
+    u32[ctimeW + 2] = process.pid;
+    u32[ctimeW + 3] = 0;
     const index = (slotByte - m.slotsStart) / m.slotSize;
     writeHeld(ctx, index, slotByte, value, length, type);
-    // A key history's cell keeps the recorded version's epoch in atime (-1: a plain stream leaves atime alone).
-    if (atime >= 0) {
-      u32[ctimeW + 2] = atime % TWO_32;
-      u32[ctimeW + 3] = Math.floor(atime / TWO_32);
-    }
+    // atime after the write: a key history's recorded epoch, else 0 (no writer inside).
+    const keptAtime = atime >= 0 ? atime : 0;
+    u32[ctimeW + 2] = keptAtime % TWO_32;
+    u32[ctimeW + 3] = Math.floor(keptAtime / TWO_32);
     // And the recorded key's slot type in user_flag (atomic as C's, inside our odd epoch).
     if (userFlag >= 0) Atomics.store(m.u8, slotByte + SLOT.user_flag, userFlag);
     // ctime last of the fields, inside our odd epoch: published with the value by the release.
@@ -273,8 +281,12 @@ export class Cells {
     const slotByte = this.slotByte(i);
     const u32 = m.u32;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
-    // CAS, not store: only the odd value that stood still for the timeout is released, never a live writer's new one.
-    if (stuckOdd >= 0 && (stuckOdd & 1) === 1) Atomics.compareExchange(u32, epochW, stuckOdd, (stuckOdd + 1) >>> 0);
+    const atimeW = (slotByte + SLOT.atime) >>> 2;
+    // CAS, not store: only the odd value that stood still for the timeout is released, never a live writer's new one;
+    // and not while the writer named in atime (ours inside its write, or a C producer) is alive: it is only slow.
+    if (stuckOdd >= 0 && (stuckOdd & 1) === 1 && !holderAlive(Atomics.load(u32, atimeW), Atomics.load(u32, atimeW + 1))) {
+      Atomics.compareExchange(u32, epochW, stuckOdd, (stuckOdd + 1) >>> 0);
+    }
     if (t < 1) return true; // the first lap: no earlier seq to declare, the released cell is all there was to do
     const ctimeW = (slotByte + SLOT.ctime) >>> 2;
     // A look before locking, and no lock unless there is something to declare: C's set skips a slot
@@ -301,8 +313,10 @@ export class Cells {
       return false;
     }
     const index = (slotByte - m.slotsStart) / m.slotSize;
-    // Type VOID says abandoned; the value's bytes mean nothing and are left as they are.
+    // Type VOID says abandoned; the value's bytes mean nothing and are left as they are; no writer is named any more.
     Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
+    u32[ctimeW + 2] = 0;
+    u32[ctimeW + 3] = 0;
     u32[ctimeW] = t % TWO_32;
     u32[ctimeW + 1] = Math.floor(t / TWO_32);
     publishHeld(ctx, index, slotByte);

@@ -1870,6 +1870,23 @@ static int stream_append(const struct stream *sm, const uint8_t *value, size_t l
     round = 0;
     while (op_set(cell, value, len, eno) != 0)                                /* splinter_set */
         if (!contended_again(*eno, until, &round)) { stream_abandon(cell, s); return -1; }
+    /* set skips a slot it finds locked (quirk Q1) and may have put the value into a second copy of
+       the key, which no reader finds: read the cell back, and give the seq up if it is not ours. */
+    {
+        static uint8_t *back;
+        if (back == NULL && (back = malloc(st.maxv ? st.maxv : 1)) == NULL) { stream_abandon(cell, s); *eno = ENOMEM; return -1; }
+        size_t back_len = 0;
+        int got;
+        round = 0;
+        while ((got = op_get(cell, back, &back_len, eno)) != 0)               /* splinter_get */
+            if (!contended_again(*eno, until, &round)) break;
+        if (got != 0 || back_len != len || memcmp(back, value, len) != 0) {
+            stream_abandon(cell, s);
+            stream_why = "the value did not land in the cell (set skipped it while it was locked)";
+            *eno = ETIMEDOUT;
+            return -1;
+        }
+    }
     round = 0;
     while (op_set_named_type(cell, type, eno) != 0)                          /* splinter_set_named_type */
         if (!contended_again(*eno, until, &round)) { stream_abandon(cell, s); return -1; }
