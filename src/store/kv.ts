@@ -85,8 +85,12 @@ function writeKey(ctx: KvContext, slotByte: number): void {
   i32[w + 1] = e.hashHi;
 }
 
-/** After a write: move the global epoch, release, pulse the slot's groups, notify. Returns the global epoch's low word before our move (an int32). */
-export function publish(ctx: KvContext, index: number, slotByte: number): number {
+/**
+ * After a write: move the global epoch, release, pulse the slot's groups, notify. Returns the
+ * global epoch's low word before our move (an int32). `ofCurrentKey` false: the slot written is not
+ * the key the handle's key memory holds (a stream's cell, written by writeHeld).
+ */
+export function publish(ctx: KvContext, index: number, slotByte: number, ofCurrentKey = true): number {
   const m = ctx.m;
   // The global epoch before the release (C moves it just after): a reader that sees the new slot epoch sees it moved too.
   const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
@@ -98,8 +102,10 @@ export function publish(ctx: KvContext, index: number, slotByte: number): number
   const key = ctx.key;
   if (before === key.expectedEpoch) {
     // Only our own write moved the epoch since we last looked: the key's place is known, every other entry stands.
-    key.entry.slot = index;
-    key.entry.generation = key.generation;
+    if (ofCurrentKey) {
+      key.entry.slot = index;
+      key.entry.generation = key.generation;
+    }
   } else {
     key.generation++;
   }
@@ -110,26 +116,10 @@ export function publish(ctx: KvContext, index: number, slotByte: number): number
 
 /**
  * Writes value and type into a slot the caller holds (value already apart from store memory),
- * for writers that check more than the key under the lock (a stream's cells); publishHeld then.
+ * for writers that check more than the key under the lock (a stream's cells); publish(…, false) then.
  */
 export function writeHeld(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, type: number): void {
   writeLocked(ctx, index, slotByte, value, length, false, type);
-}
-
-/** publish for a slot written by writeHeld: the same moves and wake, without touching the current key's memory. */
-export function publishHeld(ctx: KvContext, index: number, slotByte: number): void {
-  const m = ctx.m;
-  // The global epoch before the release, as publish does it.
-  const before = bumpGlobalEpoch(m.u32, m.globalEpochW32);
-  unlock(m.u32, m.u64, (slotByte + SLOT.epoch) >>> 2);
-  pulseSlot(m, slotByte);
-  const trust = m.trust;
-  // An overwrite places no key: a reach trusted just before stays trusted, and so do the key memory's entries.
-  if (trust.valid && trust.epoch === before >>> 0) trust.epoch = (before + 1) >>> 0;
-  const key = ctx.key;
-  if (before !== key.expectedEpoch) key.generation++;
-  key.expectedEpoch = (before + 1) | 0;
-  ctx.notify(index, true);
 }
 
 /**

@@ -7,7 +7,7 @@ import { SplinterError } from '../errors.js';
 import { SLOT, SlotType } from '../layout/constants.js';
 import type { KvContext } from '../store/context.js';
 import { keyName } from '../store/key-text.js';
-import { publishHeld, writeHeld } from '../store/kv.js';
+import { publish, writeHeld } from '../store/kv.js';
 import { locateKey } from '../store/probe.js';
 import { tryLock, unlock } from '../store/seqlock.js';
 import { processAlive } from '../bus/sidecar.js';
@@ -262,7 +262,7 @@ export class Cells {
     // ctime last of the fields, inside our odd epoch: published with the value by the release.
     u32[ctimeW] = s % TWO_32;
     u32[ctimeW + 1] = Math.floor(s / TWO_32);
-    publishHeld(ctx, index, slotByte);
+    publish(ctx, index, slotByte, false);
     return true;
   }
 
@@ -319,7 +319,7 @@ export class Cells {
     u32[ctimeW + 3] = 0;
     u32[ctimeW] = t % TWO_32;
     u32[ctimeW + 1] = Math.floor(t / TWO_32);
-    publishHeld(ctx, index, slotByte);
+    publish(ctx, index, slotByte, false);
     return true;
   }
 }

@@ -6,7 +6,7 @@ import { describe, SplinterError } from '../errors.js';
 import { SLOT, SlotType, U32_MAX } from '../layout/constants.js';
 import type { BusHost } from '../bus/watch.js';
 import { isBytes } from '../store/copy.js';
-import { publishHeld, setValue } from '../store/kv.js';
+import { publish, setValue } from '../store/kv.js';
 import { locateKey } from '../store/probe.js';
 import { getCopy } from '../store/read.js';
 import { tryLock } from '../store/seqlock.js';
@@ -190,7 +190,7 @@ export class Stream {
       m.u32[(slotByte + SLOT.ctime) >>> 2] = 0;
       m.u32[(slotByte + SLOT.ctime + 4) >>> 2] = 0;
     }
-    publishHeld(ctx, index, slotByte);
+    publish(ctx, index, slotByte, false);
   }
 
   /** Finds the meta and the head counter's word: the first 8-aligned u64 at or after value byte 16. */
