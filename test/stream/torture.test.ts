@@ -113,10 +113,22 @@ t.test(`stream torture: producers and consumers, ours and C, SIGKILLed at random
   for (const role of roles) role.start();
   // The head counts claims, abandoned ones too: a little over the target, the check below makes sure.
   const stopAt = MESSAGES + 2 * CAPACITY;
+  // Once, a consumer of ours is kept down until the producers have lapped its position, so that
+  // every run restarts one far behind (random kills alone seldom keep one down that long).
+  const laggard = ourConsumers[1]!;
+  const lagFrom = Math.floor(stopAt / 3);
+  let lagUntil: number | undefined;
   while (Number(stream.head()) < stopAt && performance.now() - began < PRODUCE_LIMIT_MS && failures.length === 0) {
     await sleep(KILL_EVERY_MS[0] + rand() * (KILL_EVERY_MS[1] - KILL_EVERY_MS[0]));
+    if (lagUntil === undefined && Number(stream.head()) >= lagFrom && laggard.up) {
+      laggard.kill();
+      lagUntil = Number(stream.consumer('ts-2').acknowledged()) + CAPACITY + CAPACITY / 4;
+    } else if (lagUntil !== undefined && lagUntil !== Infinity && Number(stream.head()) > lagUntil) {
+      laggard.start();
+      lagUntil = Infinity;
+    }
     // Only a process that is up: a kill while it still loads would test nothing.
-    const up = roles.filter((r) => r.up);
+    const up = roles.filter((r) => r.up && !(r === laggard && lagUntil !== Infinity));
     const victim = up[Math.floor(rand() * up.length)];
     if (victim !== undefined) {
       victim.kill();
@@ -126,6 +138,10 @@ t.test(`stream torture: producers and consumers, ours and C, SIGKILLed at random
   }
   const produceSeconds = (performance.now() - began) / 1000;
   await Promise.all(producers.map((r) => r.stop()));
+  if (lagUntil !== Infinity) {
+    failures.push(`the laggard consumer was not restarted far behind (head ${stream.head()}, held down until ${lagUntil})`);
+    if (!laggard.up) laggard.start();
+  }
   // One last claim never written, after the producers: no later lap can overwrite it, so every
   // consumer must come to it and be told it was abandoned.
   ghosts.push(Number(Atomics.add(headCounter, 0, 1n)) + 1);
