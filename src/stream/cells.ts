@@ -60,6 +60,30 @@ function holderAlive(pidLo: number, pidHi: number): boolean {
   return pidHi === 0 && pidLo >= 1 && pidLo <= MAX_PID && processAlive(pidLo);
 }
 
+/** Where a ctime loaded as one 8-byte float is split into its two words (little-endian, as the store). */
+const ctimeBits = new Float64Array(1);
+const ctimeWords = new Uint32Array(ctimeBits.buffer);
+
+/**
+ * Loads a cell's ctime in one 8-byte load and returns its high word (the writing bit and the seq's
+ * high bits); the low word is left in ctimeWords[0]. C stores ctime outside the seqlock
+ * (set_slot_time leaves the epoch alone): first s | writing over s − capacity, later s. Halves
+ * loaded apart could pair the old seq's high word with the new seq's low word and read "s, written"
+ * over the previous lap's value. An aligned 8-byte element access is tear-free (ECMA-262 "tear
+ * free": 8-byte atomics are lock-free on x64 and arm64), and a seq below 2^53 is never a NaN's bits.
+ */
+function loadCtime(f64: Float64Array, ctimeByte: number): number {
+  ctimeBits[0] = f64[ctimeByte >>> 3]!;
+  return ctimeWords[1]!;
+}
+
+/** Stores seq `s` as a cell's ctime in one 8-byte store (a look of another process never sees half of it). */
+function storeCtime(f64: Float64Array, ctimeByte: number, s: number): void {
+  ctimeWords[0] = s % TWO_32;
+  ctimeWords[1] = Math.floor(s / TWO_32);
+  f64[ctimeByte >>> 3] = ctimeBits[0]!;
+}
+
 export class Cells {
   /** Per cell: its slot index, and the hash of its key in two words (checked before each use). */
   private readonly slotOf: Int32Array;
@@ -74,6 +98,9 @@ export class Cells {
   at = 0;
   private free = 0;
   private slabWords: Int32Array;
+  /** The store's memory as 8-byte floats, for ctime's one load (made for the mapping it views). */
+  private floats: Float64Array | undefined;
+  private floatsOf: unknown;
 
   constructor(
     private readonly ctx: KvContext,
@@ -85,6 +112,16 @@ export class Cells {
     this.hashHi = new Int32Array(capacity);
     this.bytes = new Uint8Array(0);
     this.slabWords = new Int32Array(0);
+  }
+
+  private f64(): Float64Array {
+    const u8 = this.ctx.m.u8;
+    if (this.floatsOf !== u8) {
+      // The mapping starts 8-aligned (its BigUint64Array view needs it too).
+      this.floats = new Float64Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 3);
+      this.floatsOf = u8;
+    }
+    return this.floats!;
   }
 
   /** Hands out the last message's bytes (a view of the slab): the next copy goes after them. */
@@ -150,9 +187,10 @@ export class Cells {
       return CELL.busy;
     }
     const ctimeW = (slotByte + SLOT.ctime) >>> 2;
-    // Plain loads of ctime, type, length and offset: the epoch check below rejects any that moved.
-    const hi = u32[ctimeW + 1]!;
-    const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
+    // Plain loads of type, length and offset: the epoch check below rejects any that moved. ctime in
+    // one load (loadCtime): C moves it outside the seqlock, where the epoch check cannot see it move.
+    const hi = loadCtime(this.f64(), slotByte + SLOT.ctime);
+    const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + ctimeWords[0]!;
     const writing = (hi & WRITING_BIT_HI) !== 0;
     const type = m.u8[slotByte + SLOT.type_flag]!;
     const atime = u32[ctimeW + 3]! * TWO_32 + u32[ctimeW + 2]!;
@@ -211,13 +249,6 @@ export class Cells {
     return CELL.message;
   }
 
-  /** The cell's ctime now, as a number, with the writing bit (a plain look: advice for waiting). */
-  peek(n: number): number {
-    const m = this.ctx.m;
-    const ctimeW = (this.slotByte(n % this.capacity) + SLOT.ctime) >>> 2;
-    return (m.u32[ctimeW + 1]! & ~WRITING_BIT_HI) * TWO_32 + m.u32[ctimeW]!;
-  }
-
   /**
    * Writes seq `s` into its cell if the cell holds `previous` (s − capacity, or 0 on the first
    * lap) and no writer is inside: value, type and ctime in one seqlock section. Returns true when
@@ -232,8 +263,8 @@ export class Cells {
     const ctimeW = (slotByte + SLOT.ctime) >>> 2;
     const epochW = (slotByte + SLOT.epoch) >>> 2;
     // A look before locking: a cell not ready is waited for without moving its epoch (no wake for nothing).
-    const hi = Atomics.load(u32, ctimeW + 1);
-    out.holds = (hi & ~WRITING_BIT_HI) * TWO_32 + Atomics.load(u32, ctimeW);
+    const hi = loadCtime(this.f64(), slotByte + SLOT.ctime);
+    out.holds = (hi & ~WRITING_BIT_HI) * TWO_32 + ctimeWords[0]!;
     if (out.holds !== previous || (hi & WRITING_BIT_HI) !== 0) return false;
     if (!tryLock(u32, epochW)) {
       out.holds = -1; // busy: a writer is inside
@@ -241,8 +272,8 @@ export class Cells {
     }
     // Under the lock, again: the cell still ours (C's unset takes no lock) and still at `previous`.
     const w = slotByte >>> 2;
-    const hiNow = u32[ctimeW + 1]!;
-    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || hiNow !== hi || u32[ctimeW] !== previous % TWO_32) {
+    const hiNow = loadCtime(this.f64(), slotByte + SLOT.ctime);
+    if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || hiNow !== hi || ctimeWords[0] !== previous % TWO_32) {
       unlock(u32, m.u64, epochW);
       out.holds = -1;
       return false;
@@ -260,8 +291,7 @@ export class Cells {
     // And the recorded key's slot type in user_flag (atomic as C's, inside our odd epoch).
     if (userFlag >= 0) Atomics.store(m.u8, slotByte + SLOT.user_flag, userFlag);
     // ctime last of the fields, inside our odd epoch: published with the value by the release.
-    u32[ctimeW] = s % TWO_32;
-    u32[ctimeW + 1] = Math.floor(s / TWO_32);
+    storeCtime(this.f64(), slotByte + SLOT.ctime, s);
     publish(ctx, index, slotByte, false);
     return true;
   }
@@ -292,14 +322,14 @@ export class Cells {
     // A look before locking, and no lock unless there is something to declare: C's set skips a slot
     // it finds locked (docs/spec/FORMAT.md §9 Q1) and would put a C producer's value in a copy of the
     // cell key no reader finds, while its ctime lands here over the old value.
-    const hiSeen = Atomics.load(u32, ctimeW + 1);
-    const heldSeen = (hiSeen & ~WRITING_BIT_HI) * TWO_32 + Atomics.load(u32, ctimeW);
+    const hiSeen = loadCtime(this.f64(), slotByte + SLOT.ctime);
+    const heldSeen = (hiSeen & ~WRITING_BIT_HI) * TWO_32 + ctimeWords[0]!;
     const writingSeen = (hiSeen & WRITING_BIT_HI) !== 0;
     if (heldSeen > t || (heldSeen === t && !writingSeen)) return true;
     if (writingSeen && !writerGone(Atomics.load(u32, ctimeW + 2), Atomics.load(u32, ctimeW + 3))) return false;
     if (!tryLock(u32, epochW)) return false;
-    const hi = u32[ctimeW + 1]!;
-    const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + u32[ctimeW]!;
+    const hi = loadCtime(this.f64(), slotByte + SLOT.ctime);
+    const holds = (hi & ~WRITING_BIT_HI) * TWO_32 + ctimeWords[0]!;
     const w = slotByte >>> 2;
     const writing = (hi & WRITING_BIT_HI) !== 0;
     if (m.i32[w] !== this.hashLo[i] || m.i32[w + 1] !== this.hashHi[i] || holds > t || (holds === t && !writing)) {
@@ -317,8 +347,7 @@ export class Cells {
     Atomics.store(m.u8, slotByte + SLOT.type_flag, SlotType.VOID);
     u32[ctimeW + 2] = 0;
     u32[ctimeW + 3] = 0;
-    u32[ctimeW] = t % TWO_32;
-    u32[ctimeW + 1] = Math.floor(t / TWO_32);
+    storeCtime(this.f64(), slotByte + SLOT.ctime, t);
     publish(ctx, index, slotByte, false);
     return true;
   }

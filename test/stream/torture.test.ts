@@ -91,12 +91,7 @@ t.test(`stream torture: producers and consumers, ours and C, SIGKILLed at random
   });
   const cProducer = new CProducerRole('c-producer', run, 2000, RATE);
   const cConsumer = new CConsumerRole('c-consumer', run, 'c-1', 500);
-  // The C producer stays out of the random kills for now: with it in, a consumer of ours now and
-  // then reads one of its seqs with the previous lap's value (SPLINTER_TORTURE_C_PRODUCER=1 puts
-  // it back, and reproduces that within a run or two); test/stream/c-peer.test.ts, the peer's
-  // stream tests and props/streams.test.ts cover C appends without kills.
-  const withCProducer = process.env['SPLINTER_TORTURE_C_PRODUCER'] === '1';
-  const roles: Role[] = withCProducer ? [...ourProducers, cProducer, ...ourConsumers, cConsumer] : [...ourProducers, ...ourConsumers, cConsumer];
+  const roles: Role[] = [...ourProducers, cProducer, ...ourConsumers, cConsumer];
   const producers = roles.filter((r) => r.producer);
   const consumers = roles.filter((r) => !r.producer);
   // Whatever happens, nothing of ours outlives the test.
