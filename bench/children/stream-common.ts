@@ -59,6 +59,8 @@ export interface ProducerResult {
   endNs: string;
   /** CPU time from the start to the last send, ms. */
   cpuMs: number;
+  /** Paced runs: how long each send call took (µs), after the warm-up: the producer's part of the latency. */
+  sendUs?: number[];
 }
 
 export const now = (): bigint => process.hrtime.bigint();

@@ -18,16 +18,20 @@ async function produce(job: Job): Promise<void> {
   await readyThenGo();
   const start = now();
   const cpu = process.cpuUsage();
+  const sendUs: number[] = [];
   if (job.mode === 'paced') {
     const interval = BigInt(Math.round(1e9 / job.rate!));
     for (let i = 0; i < job.count; i++) {
       await sleepUntil(start + BigInt(i) * interval);
-      stream.append(writer.write(i, true));
+      const message = writer.write(i, true);
+      const sent = now();
+      stream.append(message);
+      if (i >= (job.warmUp ?? 0)) sendUs.push(Number(now() - sent) / 1000);
     }
   } else {
     for (let i = 0; i < job.count; i++) stream.append(writer.write(i, false));
   }
-  report({ sent: job.count, startNs: String(start), endNs: String(now()), cpuMs: cpuMsSince(cpu) });
+  report({ sent: job.count, startNs: String(start), endNs: String(now()), cpuMs: cpuMsSince(cpu), ...(job.mode === 'paced' ? { sendUs } : {}) });
 }
 
 async function consume(job: Job): Promise<void> {
