@@ -242,6 +242,15 @@ export class Stream {
 
   /** @internal The head as a number (seqs stay below 2^53). @throws {SplinterError} ECORRUPT past that */
   headNumber(): number {
+    const u32 = this.host.kv.m.u32;
+    const lowW = this.headW64 * 2;
+    // Two 32-bit loads, no BigInt (a waiting reader asks on every look): while the high word is 0
+    // the head is the low word; a carry is a 64-bit load's business (once past 2^32 − 1 claims).
+    if (Atomics.load(u32, lowW + 1) === 0) {
+      const low = Atomics.load(u32, lowW);
+      // The high word still 0 after the low word: no carry came between them (it only grows).
+      if (Atomics.load(u32, lowW + 1) === 0) return low;
+    }
     const head = Atomics.load(this.host.kv.m.u64, this.headW64);
     if (head > MAX_SEQ_BIG) throw this.headPastLimit(head);
     return Number(head);
