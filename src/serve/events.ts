@@ -1,0 +1,106 @@
+/**
+ * GET /v1/events: Server-Sent Events of key changes. A client that reads slower than keys change
+ * gets the latest state of each key (changes waiting for its socket are merged by key), so its
+ * memory here is bounded by the keys it watches, and it always ends with every key's last state.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Store } from '../facade/store.js';
+import { BASE_HEADERS, HttpError, jsonText } from './answer.js';
+import type { Change, ChangeFeed } from './feed.js';
+import { keyBytesOf, keyFromUrl, keyJson, percentBytes, startsWith } from './keys.js';
+
+export const HEARTBEAT_MS = 15_000;
+
+/** Which keys a client asked for: `keys` (comma-separated, each percent-encoded) and/or `prefix`; neither: all. */
+export interface EventFilter {
+  keys: Set<string> | undefined;
+  prefix: Uint8Array | undefined;
+}
+
+const hexOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+export function eventFilter(query: ReadonlyMap<string, string>): EventFilter {
+  const keysText = query.get('keys');
+  const prefixText = query.get('prefix');
+  const keys = keysText === undefined || keysText === '' ? undefined : new Set(keysText.split(',').map((k) => hexOf(keyBytesOf(keyFromUrl(k)))));
+  const prefix = prefixText === undefined || prefixText === '' ? undefined : percentBytes(prefixText, 'prefix');
+  return { keys, prefix };
+}
+
+function matches(filter: EventFilter, bytes: Uint8Array): boolean {
+  if (filter.keys === undefined && filter.prefix === undefined) return true;
+  return (filter.keys?.has(hexOf(bytes)) ?? false) || (filter.prefix !== undefined && startsWith(bytes, filter.prefix));
+}
+
+/** The open event streams of one server: their count, and the heartbeat they share. */
+export class EventClients {
+  readonly open = new Set<ServerResponse>();
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  add(res: ServerResponse): void {
+    this.open.add(res);
+    this.heartbeat ??= setInterval(() => {
+      // A comment line: keeps proxies and the client's own timeout from closing an idle stream.
+      for (const client of this.open) if (!client.writableNeedDrain) client.write(': heartbeat\n\n');
+    }, HEARTBEAT_MS);
+  }
+
+  remove(res: ServerResponse): void {
+    this.open.delete(res);
+    if (this.open.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+  }
+
+  closeAll(): void {
+    for (const client of [...this.open]) {
+      client.destroy();
+      this.remove(client);
+    }
+  }
+}
+
+export function serveEvents(req: IncomingMessage, res: ServerResponse, query: ReadonlyMap<string, string>, store: Store, feed: ChangeFeed, clients: EventClients): void {
+  const filter = eventFilter(query);
+  if (store.closed) throw new HttpError(503, 'ECLOSED', 'the store is closed');
+  res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  let id = 0;
+  const waiting = new Map<string, Change>();
+  const write = (change: Change): boolean => {
+    const data = { ...keyJson(change.key), epoch: change.epoch, type: change.type, length: change.length, ...(change.deleted ? { deleted: true } : {}) };
+    return res.write(`id: ${++id}\nevent: change\ndata: ${jsonText(data)}\n\n`);
+  };
+  const flush = (): void => {
+    for (const [k, change] of waiting) {
+      waiting.delete(k);
+      if (!write(change)) return; // the rest waits for the next drain
+    }
+  };
+  const onChanges = (changes: readonly Change[]): void => {
+    for (const change of changes) {
+      if (!matches(filter, change.bytes)) continue;
+      if (res.writableNeedDrain || waiting.size > 0) {
+        const k = hexOf(change.bytes);
+        waiting.delete(k); // re-inserted at the end: the newest state, in the order keys last changed
+        waiting.set(k, change);
+      } else {
+        write(change);
+      }
+    }
+  };
+  res.on('drain', flush);
+  res.write(`retry: 1000\nevent: ready\ndata: ${jsonText({ epoch: store.epoch })}\n\n`);
+  const unsubscribe = feed.subscribe(onChanges);
+  clients.add(res);
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    unsubscribe();
+    clients.remove(res);
+    waiting.clear();
+  };
+  res.once('close', end);
+  req.once('close', end);
+}
