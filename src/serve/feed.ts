@@ -45,6 +45,11 @@ export class ChangeFeed {
     return this.listeners.size;
   }
 
+  /** True while the looks run (a client listens). */
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
   /** Starts the looks with the first listener; the returned function detaches it, and the last one stops them. */
   subscribe(listener: ChangeListener): () => void {
     if (this.listeners.size === 0) {

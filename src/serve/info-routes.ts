@@ -9,7 +9,7 @@ const SIGNAL_GROUPS = 64;
 const STREAM_META_SUFFIX = '#s';
 
 function storeInfo(request: Request): void {
-  const { store, readOnly, clients } = request.gateway;
+  const { store, readOnly, clients, feed } = request.gateway;
   const header = store.headerSnapshot();
   const keys = store.count();
   sendJson(request.res, 200, {
@@ -19,7 +19,7 @@ function storeInfo(request: Request): void {
     fill: keys / store.slots,
     epoch: header.epoch,
     header,
-    gateway: { readOnly, eventClients: clients.open.size },
+    gateway: { readOnly, eventClients: clients.open.size, watching: feed.running },
   });
 }
 

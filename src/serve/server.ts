@@ -26,8 +26,6 @@ export interface Server {
 
 /** Bounds on what a client may send: headers, the time to send a request, idle keep-alive. */
 const LIMITS = { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
-/** How long a connection refused for its body's size stays open unread, so the client reads the 413 before the close. */
-const CLOSE_AFTER_413_MS = 1000;
 const WRITE_METHODS = new Set(['PUT', 'POST', 'DELETE', 'PATCH']);
 const CORS_HEADERS = 'Authorization, Content-Type, If-Match, If-None-Match';
 
@@ -47,11 +45,14 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
-/** A connection whose body was refused: read no further, and close it once the 413 had time to arrive. */
+/**
+ * A connection whose body was refused: closed as soon as the 413 is handed to the kernel. Left
+ * open, the server would read the rest of the body to find the next request; the client has the
+ * answer before the close (measured on loopback: every time, raw sockets and node:http alike).
+ */
 function stopReading(req: IncomingMessage, res: ServerResponse): void {
-  req.pause();
-  req.read(0); // marks the body as being consumed, so the server does not drain the rest on its own
-  res.once('finish', () => setTimeout(() => req.socket.destroy(), CLOSE_AFTER_413_MS).unref());
+  res.setHeader('Connection', 'close');
+  res.once('finish', () => setImmediate(() => req.socket.destroy()));
 }
 
 /** The route for a path and method; 404 when no route has the path, 405 (with Allow) when none has the method. */
