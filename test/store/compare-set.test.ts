@@ -86,3 +86,32 @@ t.test('a C writer changing the key between the read and the set makes the set f
   t.equal(await peer.close(), 0);
   store.close();
 });
+
+t.test('a C writer incrementing under the seqlock while we add by compare-and-set: no increment of either is lost', async (t) => {
+  const name = `cas-race-${process.pid}`;
+  const store = Store.create(name, { slots: 64, maxValueSize: 64 });
+  t.teardown(() => Store.unlink(name));
+  store.setBigUint('counter', 0n);
+  const peer = Peer.open(name);
+  await peer.ready;
+  const rounds = 3000;
+  const gate = new SharedArrayBuffer(4);
+  const worker = startTsWorker(new URL('./children/cas-incrementer.ts', import.meta.url).href, { name, rounds, gate, writers: 2, u64: true });
+  // The main thread is the second arrival: C starts incrementing as the worker starts its sets.
+  const arrived = new Int32Array(gate);
+  Atomics.add(arrived, 0, 1);
+  Atomics.notify(arrived, 0);
+  let cIncrements = 0;
+  let done = false;
+  void worker.message.then(() => (done = true), () => (done = true));
+  while (!done || cIncrements < 500) {
+    const answer = await peer.send({ op: 'integer_op', key: 'counter', int_op: 4, operand: 1 });
+    if (answer.rc === 0) cIncrements++;
+  }
+  const result = (await finishTsWorker(worker)) as { won: number; lost: number };
+  t.equal(result.won, rounds);
+  t.equal(store.getBigUint('counter'), BigInt(rounds + cIncrements), `${rounds} of ours and ${cIncrements} of C's, none lost`);
+  t.ok(result.lost > 0, `C's increments landed between our reads and sets: ${result.lost} of our sets lost a race`);
+  t.equal(await peer.close(), 0);
+  store.close();
+});
