@@ -1,7 +1,7 @@
 /** A route: method, path template, handler, and what the OpenAPI document says of it. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Store } from '../facade/store.js';
-import type { EventClients } from './events.js';
+import type { EventClients, StreamHeads } from './events.js';
 import type { ChangeFeed } from './feed.js';
 
 export interface Gateway {
@@ -9,6 +9,7 @@ export interface Gateway {
   readOnly: boolean;
   feed: ChangeFeed;
   clients: EventClients;
+  heads: StreamHeads;
   doctor: ((store: Store) => Promise<unknown>) | undefined;
 }
 

@@ -11,12 +11,13 @@ const API_VERSION = '1.0.0';
 const EVENTS: Route = {
   method: 'GET',
   path: '/v1/events',
-  handler: ({ req, res, query, gateway }) => serveEvents(req, res, query, gateway.store, gateway.feed, gateway.clients),
+  handler: ({ req, res, query, gateway }) => serveEvents(req, res, query, gateway.store, gateway.feed, gateway.clients, gateway.heads),
   doc: {
     summary: 'Server-Sent Events: `event: change` for each change of a matching key, from any process',
     description:
       'First `event: ready` with the global epoch, then `event: change` with data { key, keyHex?, epoch, type, length, deleted? } and an id. ' +
-      'A client that reads slowly gets the latest state of each key. A comment line every 15 s keeps the stream open.',
+      'A client that reads slowly gets the latest state of each key. A stream append (a change of one of its cells that the filter matches) ' +
+      'also gives `event: stream` with data { stream, head }. A comment line every 15 s keeps the stream open.',
     parameters: [
       { name: 'keys', in: 'query', description: 'comma-separated keys, each percent-encoded (a comma inside a key is %2C)', schema: { type: 'string' } },
       { name: 'prefix', in: 'query', description: 'keys starting with these bytes; with `keys`, either matches; neither: every key', schema: { type: 'string' } },

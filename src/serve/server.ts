@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
 import { httpErrorOf, HttpError, sendError, BASE_HEADERS } from './answer.js';
-import { EventClients } from './events.js';
+import { EventClients, StreamHeads } from './events.js';
 import { ChangeFeed } from './feed.js';
 import { guard, hashToken, type GuardSettings } from './guard.js';
 import { checkServeOptions, type ServeOptions } from './options.js';
@@ -114,7 +114,7 @@ export async function serve(options: ServeOptions & { onError?: ((error: unknown
   const { store, owned } = openStore(rest);
   const feed = new ChangeFeed(store);
   const clients = new EventClients();
-  const gateway: Gateway = { store, readOnly: checked.readOnly, feed, clients, doctor: rest.doctor };
+  const gateway: Gateway = { store, readOnly: checked.readOnly, feed, clients, heads: new StreamHeads(store), doctor: rest.doctor };
   const settings: GuardSettings = {
     port: checked.port,
     loopback: checked.loopback,

@@ -175,3 +175,20 @@ t.test('a client that goes frees its subscription; the last one stops the looks'
   t.equal((await ask(server, '/v1/store')).json.gateway.eventClients, 0);
   t.equal((await ask(server, '/v1/store')).json.gateway.watching, false, 'no look runs without a client');
 });
+
+t.test('a stream append gives event: stream with the head; a key that only looks like a cell gives none', async (t) => {
+  const { server, store } = await served(t);
+  const client = await subscribe(server);
+  t.teardown(() => client.close());
+  const stream = store.stream('jobs', { capacity: 8 });
+  stream.append('one');
+  const first = await client.next((e) => e.event === 'stream');
+  t.same(first.data, { stream: 'jobs', head: '1' });
+  stream.append('two');
+  stream.append('three');
+  await client.next((e) => e.event === 'stream' && e.data.head === '3');
+  store.set('fake#3', 'not a cell');
+  store.set('after', 'x');
+  await client.next((e) => e.data?.key === 'after');
+  t.notOk(client.events.some((e) => e.event === 'stream' && e.data.stream === 'fake'), 'no stream event for a key without a stream');
+});
