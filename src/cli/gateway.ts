@@ -24,6 +24,6 @@ export async function doctorJson(store: Store): Promise<unknown> {
  * @throws {SplinterError} EINVAL for a bad option; EPERM for a host that is not loopback without a token; what
  *   Store.open throws for a store given by name; EBUSY when the port is taken.
  */
-export function serve(options: ServeOptions & { onError?: (error: unknown) => void }): Promise<Server> {
+export function serve(options: ServeOptions): Promise<Server> {
   return serveGateway({ doctor: doctorJson, ...options });
 }

@@ -38,7 +38,13 @@ export class ChangeFeed {
   private seenGlobal = -1n;
   private lastPass = 0;
 
-  constructor(private readonly store: Store) {}
+  /** Looks left out after a fault that is not the store's (reported once per pause, not every 40 ms). */
+  private pausedLooks = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly report: (error: unknown) => void = () => undefined,
+  ) {}
 
   /** How many listeners are attached (the clients of /v1/events). */
   get size(): number {
@@ -72,13 +78,21 @@ export class ChangeFeed {
   }
 
   private look(): void {
+    if (this.pausedLooks > 0) {
+      this.pausedLooks--;
+      return;
+    }
     try {
       if (this.store.closed) return this.stop();
       if (this.store.epoch === this.seenGlobal && Date.now() - this.lastPass < FULL_PASS_MS) return;
       this.pass(true);
     } catch (error) {
-      if (!isSplinterError(error)) throw error;
-      this.seenGlobal = -1n; // ECLOSED, ESTALE or a contested slot: look again next time
+      this.seenGlobal = -1n; // ESTALE or a contested slot: look again next time
+      // Anything else is a fault of ours: reported, and the looks pause a second rather than fail every 40 ms (a timer's throw would end the process).
+      if (!isSplinterError(error) || error.code === 'ECORRUPT') {
+        this.report(error);
+        this.pausedLooks = Math.ceil(FULL_PASS_MS / LOOK_MS);
+      }
     }
   }
 

@@ -19,6 +19,8 @@ export interface ServeOptions {
   allowOrigins?: readonly string[] | undefined;
   /** Opening a store by name: accept one another user owns or others may write (as Store.open's trustShared). */
   trustShared?: boolean | undefined;
+  /** Told of each fault of the gateway's own (a 500 answered, a look for changes that failed); the CLI prints them. */
+  onError?: ((error: unknown) => void) | undefined;
   /** What GET /v1/doctor answers (the package's serve() gives the CLI's doctor). */
   doctor?: ((store: Store) => Promise<unknown>) | undefined;
 }
@@ -32,7 +34,7 @@ export interface CheckedServeOptions {
   allowOrigins: ReadonlySet<string>;
 }
 
-const KNOWN = new Set(['store', 'port', 'host', 'token', 'readOnly', 'allowOrigins', 'trustShared', 'doctor']);
+const KNOWN = new Set(['store', 'port', 'host', 'token', 'readOnly', 'allowOrigins', 'trustShared', 'onError', 'doctor']);
 
 /** @throws {SplinterError} EINVAL for a bad option; EPERM for a host that is not loopback without a token. */
 export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
@@ -54,6 +56,7 @@ export function checkServeOptions(options: ServeOptions): CheckedServeOptions {
     throw new SplinterError('EINVAL', `serve: allowOrigins is a list of origins like "https://ops.example" (scheme, host, port; no path), received ${describe(origins)}`);
   }
   if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw new SplinterError('EINVAL', `serve: readOnly is a boolean, received ${describe(options.readOnly)}`);
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new SplinterError('EINVAL', `serve: onError is a function, received ${describe(options.onError)}`);
   if (options.doctor !== undefined && typeof options.doctor !== 'function') throw new SplinterError('EINVAL', `serve: doctor is a function, received ${describe(options.doctor)}`);
   return { port, host, loopback, token, readOnly: options.readOnly === true, allowOrigins: new Set(origins) };
 }

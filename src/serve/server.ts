@@ -108,11 +108,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, settings: Guard
  * @throws {SplinterError} EINVAL for a bad option; EPERM for a host that is not loopback without a token; what
  *   Store.open throws for a store given by name; EBUSY when the port is taken; EACCES when it may not be bound.
  */
-export async function serve(options: ServeOptions & { onError?: ((error: unknown) => void) | undefined }): Promise<Server> {
-  const { onError, ...rest } = options;
+export async function serve(options: ServeOptions): Promise<Server> {
+  const rest = options;
   const checked = checkServeOptions(rest);
   const { store, owned } = openStore(rest);
-  const feed = new ChangeFeed(store);
+  const report = rest.onError ?? (() => undefined);
+  const feed = new ChangeFeed(store, report);
   const clients = new EventClients();
   const gateway: Gateway = { store, readOnly: checked.readOnly, feed, clients, heads: new StreamHeads(store), doctor: rest.doctor };
   const settings: GuardSettings = {
@@ -122,7 +123,6 @@ export async function serve(options: ServeOptions & { onError?: ((error: unknown
     readOnly: checked.readOnly,
     allowOrigins: checked.allowOrigins,
   };
-  const report = onError ?? (() => undefined);
   const server = http.createServer(LIMITS, (req, res) => {
     handle(req, res, settings, gateway, report).catch((error: unknown) => {
       report(error);
