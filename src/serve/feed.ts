@@ -2,7 +2,8 @@
  * The changes of every key, for the event streams: one look per server, shared by its clients.
  * Writers of ours and C's both move the global epoch, so a look that finds it unmoved is one
  * atomic load; when it moved, one pass over the slots (enumerateMatches) tells which keys did.
- * C's unset does not move it (docs/spec/FORMAT.md §9 Q7): a full pass every second finds those.
+ * C's unset does not move it (docs/spec/FORMAT.md §9 Q7) but lowers the count of keys: a count
+ * (no key decoded) once a second finds those, and a whole pass every 10 s anything else.
  * A watch() would need the keys beforehand; a prefix names keys that do not exist yet.
  */
 import { isSplinterError } from '../errors.js';
@@ -25,7 +26,8 @@ export type ChangeListener = (changes: readonly Change[]) => void;
 
 /** How often the global epoch is looked at while a client listens, and how often the slots are passed over regardless. */
 export const LOOK_MS = 40;
-const FULL_PASS_MS = 1000;
+const COUNT_MS = 1000;
+const FULL_PASS_MS = 10_000;
 
 function identity(key: Key): string {
   return typeof key === 'string' ? key : `\0${Buffer.from(key).toString('hex')}`;
@@ -37,6 +39,9 @@ export class ChangeFeed {
   private timer: NodeJS.Timeout | undefined;
   private seenGlobal = -1n;
   private lastPass = 0;
+  private lastCount = 0;
+  /** store.count() at the last pass. */
+  private countAtPass = -1;
 
   /** Looks left out after a fault that is not the store's (reported once per pause, not every 40 ms). */
   private pausedLooks = 0;
@@ -75,6 +80,7 @@ export class ChangeFeed {
     this.listeners.clear();
     this.known = new Map();
     this.seenGlobal = -1n;
+    this.countAtPass = -1;
   }
 
   private look(): void {
@@ -84,14 +90,19 @@ export class ChangeFeed {
     }
     try {
       if (this.store.closed) return this.stop();
-      if (this.store.epoch === this.seenGlobal && Date.now() - this.lastPass < FULL_PASS_MS) return;
+      const now = Date.now();
+      if (this.store.epoch === this.seenGlobal && now - this.lastPass < FULL_PASS_MS) {
+        if (now - this.lastCount < COUNT_MS) return;
+        this.lastCount = now;
+        if (this.store.count() === this.countAtPass) return;
+      }
       this.pass(true);
     } catch (error) {
       this.seenGlobal = -1n; // ESTALE or a contested slot: look again next time
       // Anything else is a fault of ours: reported, and the looks pause a second rather than fail every 40 ms (a timer's throw would end the process).
       if (!isSplinterError(error) || error.code === 'ECORRUPT') {
         this.report(error);
-        this.pausedLooks = Math.ceil(FULL_PASS_MS / LOOK_MS);
+        this.pausedLooks = Math.ceil(COUNT_MS / LOOK_MS);
       }
     }
   }
@@ -100,6 +111,7 @@ export class ChangeFeed {
   private pass(emit: boolean): void {
     const store = this.store;
     const global = store.epoch; // before the pass: a write during it is seen by the next one
+    this.countAtPass = store.count();
     const now = new Map<string, { key: Key; epoch: bigint }>();
     for (const match of store.enumerateMatches(0n)) now.set(identity(match.key), match);
     const changes: Change[] = [];
@@ -130,7 +142,7 @@ export class ChangeFeed {
     }
     this.known = now;
     this.seenGlobal = retry ? -1n : global;
-    this.lastPass = Date.now();
+    this.lastPass = this.lastCount = Date.now();
     if (changes.length === 0) return;
     for (const listener of [...this.listeners]) listener(changes);
   }
