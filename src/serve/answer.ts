@@ -57,16 +57,22 @@ export function jsonText(value: unknown): string {
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
-  send(res, status, Buffer.from(jsonText(value), 'utf8'), { 'Content-Type': 'application/json', ...headers });
+  send(res, status, jsonText(value), { 'Content-Type': 'application/json', ...headers });
 }
 
-export function send(res: ServerResponse, status: number, body: Uint8Array | undefined, headers: Readonly<Record<string, string>>): void {
+/** Bodies up to this size go out as latin1 text, which Node writes in one piece with the headers (bytes take a second write). */
+const ONE_WRITE_BYTES = 16 * 1024;
+
+export function send(res: ServerResponse, status: number, body: Uint8Array | string | undefined, headers: Readonly<Record<string, string>>): void {
   if (res.headersSent) {
     res.destroy(); // an error after the answer began: the client sees it cut short, not a second answer
     return;
   }
-  res.writeHead(status, { ...BASE_HEADERS, ...headers, 'Content-Length': String(body?.length ?? 0) });
-  res.end(body);
+  const length = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  res.writeHead(status, { ...BASE_HEADERS, ...headers, 'Content-Length': String(length) });
+  if (typeof body === 'string') res.end(body, 'utf8');
+  else if (body !== undefined && body.length <= ONE_WRITE_BYTES) res.end(Buffer.from(body.buffer, body.byteOffset, body.length).toString('latin1'), 'latin1');
+  else res.end(body);
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
