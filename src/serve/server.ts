@@ -94,7 +94,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, settings: Guard
       return;
     }
     const found = route(method, path);
-    await found.route.handler({ req, res, params: found.params, query: parseQuery(q < 0 ? '' : target.slice(q + 1)), gateway });
+    const pending = found.route.handler({ req, res, params: found.params, query: parseQuery(q < 0 ? '' : target.slice(q + 1)), gateway });
+    if (pending !== undefined) await pending; // the reads answer at once: no turn of the microtask queue for them
   } catch (error) {
     const answer = httpErrorOf(error);
     if (answer.status === 500) onError(error);

@@ -197,22 +197,23 @@ t.test('an idle event stream gets a comment line every 15 s', async (t) => {
   const { server } = await served(t);
   const started = performance.now();
   const text = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error('no heartbeat within 40 s'));
+    }, 40_000);
     const req = http.get({ host: '127.0.0.1', port: server.port, path: '/v1/events', agent: false }, (res) => {
       let seen = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         seen += chunk;
         if (seen.includes(': heartbeat\n\n')) {
+          clearTimeout(timer);
           req.destroy();
           resolve(seen);
         }
       });
     });
     req.on('error', reject);
-    setTimeout(() => {
-      req.destroy();
-      reject(new Error('no heartbeat within 40 s'));
-    }, 40_000);
   });
   const waited = performance.now() - started;
   t.match(text, /^retry: 1000\nevent: ready\ndata: \{"epoch":"\d+"\}\n\n: heartbeat\n\n$/);
