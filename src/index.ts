@@ -27,3 +27,5 @@ export type { StreamEvent, StreamMessage, StreamGap, StreamMalformed } from './s
 export type { SubscribeOptions } from './stream/subscription.js';
 export type { KeyHistory, HistoryEntry, HistoryOptions } from './stream/history.js';
 export { Bridge, bridge, type BridgeStats, type BridgeEvent, type BridgeOptions } from './bridge/index.js';
+export { serve } from './cli/gateway.js';
+export { readTokenFile, type Server, type ServeOptions } from './serve/index.js';

@@ -20,7 +20,9 @@ export class SetCmd extends KeyStep {
     const lengthOk = len >= 1 && len <= r.geo.maxValueSize;
     const what = this.toString();
     if (this.side === 'ts') {
-      const call = (): void => r.store.set(this.key, this.value.text ?? this.value.bytes);
+      const call = (): void => {
+        r.store.set(this.key, this.value.text ?? this.value.bytes);
+      };
       if (!this.valid || !lengthOk) {
         note(this.valid ? 'set: refused length (EMSGSIZE / EINVAL)' : 'EINVAL: key refused (64+ bytes, NUL, lone surrogate)');
         expectThrows(what, call, [...(lengthOk ? [] : ['EMSGSIZE' as const]), ...(this.valid ? [] : ['EINVAL' as const])]);

@@ -346,6 +346,20 @@ const COMMAND_SPECS = [
     examples: ['bridge --use agents --redis redis://127.0.0.1:6379', 'bridge --use agents --prefix job: --redis redis://127.0.0.1:6379/1'],
   },
   {
+    name: 'serve',
+    group: 'bus',
+    summary: 'serve the store over HTTP: the /v1 API, its OpenAPI document, live events, until Ctrl-C',
+    args: [],
+    options: [
+      { name: 'port', kind: 'int', valueName: 'N', description: 'the port to listen on (default 8080; 0 picks a free one)' },
+      { name: 'host', kind: 'string', valueName: 'ADDR', description: 'the address to bind (default 127.0.0.1); any other than loopback needs --token-file' },
+      { name: 'token-file', kind: 'string', valueName: 'PATH', description: "a file holding the token every request must bear (Authorization: Bearer); the owner's alone (chmod 600)" },
+      { name: 'read-only', kind: 'flag', description: 'refuse every write (403)' },
+    ],
+    details: ['Runs in the foreground and prints the URL; SIGINT or SIGTERM stops it (exit 0). See docs/serve.md.'],
+    examples: ['serve --use agents', 'serve --use agents --port 0 --read-only', 'serve --use agents --host 0.0.0.0 --token-file ~/.config/splinter/token'],
+  },
+  {
     name: 'shard',
     group: 'bus',
     summary: 'show the Logic Shard bid table and the elected sovereign',

@@ -4,6 +4,7 @@ import { describe, SplinterError } from '../errors.js';
 import { U32_MAX, type SlotType } from '../layout/constants.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
 import { checkRouteName, type MappingRouteName } from '../store/mapping/index.js';
+import type { SetCondition } from '../store/compare-set.js';
 import { checkOptionBag, type OptionSpec } from '../store/options.js';
 
 /** Geometry asked of create: `embeddings` defaults to false. */
@@ -43,13 +44,26 @@ const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', e
 export const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
 export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
 export const KEYS_OPTIONS: OptionSpec = { bytes: 'boolean' };
-export const SET_OPTIONS: OptionSpec = { type: 'number' };
+export const SET_OPTIONS: OptionSpec = { type: 'number', ifEpoch: 'bigint', ifAbsent: 'boolean' };
 export const STREAM_OPTIONS: OptionSpec = { capacity: 'number', claimTimeout: 'number', create: 'boolean' };
 export const HISTORY_OPTIONS: OptionSpec = { depth: 'number', claimTimeout: 'number' };
 
 /** set(): `type` names the slot's type (a SlotType, or a byte of its bits) in the same write as the value. */
 export interface SetOptions {
   type?: SlotType | number | undefined;
+  /** Write only while the key is at this slot epoch (one CAS of its seqlock): set returns false otherwise. */
+  ifEpoch?: bigint | undefined;
+  /** Write only while the key is missing: set returns false otherwise. */
+  ifAbsent?: boolean | undefined;
+}
+
+/** The condition of a set's options; EINVAL when both are given. */
+export function setCondition(options: SetOptions): SetCondition | undefined {
+  if (options.ifEpoch !== undefined && options.ifAbsent === true) {
+    throw new SplinterError('EINVAL', `set: ifEpoch and ifAbsent exclude each other (a key at an epoch is present), received both`);
+  }
+  if (options.ifEpoch !== undefined) return { ifEpoch: options.ifEpoch };
+  return options.ifAbsent === true ? { ifAbsent: true } : undefined;
 }
 
 /** keys(): `bytes: true` gives every key as its bytes, UTF-8 or not. */

@@ -16,6 +16,7 @@ import { KeyHistory, type HistoryOptions } from '../stream/history.js';
 import { Backoff } from '../store/backoff.js';
 import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
 import { getBigUint, integerOp, setNamedType, setTypedValue } from '../store/biguint.js';
+import { setConditionally } from '../store/compare-set.js';
 import { purge, unsetKey } from '../store/clear.js';
 import { ClosableRawView } from '../store/closable-view.js';
 import { inStoreMemory, isBytes } from '../store/copy.js';
@@ -51,6 +52,7 @@ import {
   KEYS_OPTIONS,
   POLL_OPTIONS,
   SET_OPTIONS,
+  setCondition,
   STREAM_OPTIONS,
   HISTORY_OPTIONS,
   WATCH_OPTIONS,
@@ -326,26 +328,44 @@ export class Store implements Disposable {
    * Stores a value (bytes, or a string as UTF-8) under a key, creating the key if needed.
    * With `{ type }` the slot is named that type in the same write: no reader or watcher sees
    * the value under the old type (a short value named BIGUINT is promoted, as setNamedType does).
-   * @throws {SplinterError} EINVAL for a value that is not bytes or a string, or a bad option; EMSGSIZE for a value of
-   *   0 or more than maxValueSize bytes; EPROTOTYPE for other than 8 bytes on a BIGUINT slot without `type`; ENOSPC; EAGAIN.
+   * Beyond docs/spec/API.md, conditional writes: `{ ifEpoch }` writes only while the key is at
+   * that slot epoch (getEpoch, slotSnapshot), compared and taken in one CAS of the slot's seqlock,
+   * so of two writers expecting the same epoch one wins; `{ ifAbsent: true }` only while the key
+   * is missing. Returns true when written; false, with nothing written, when the condition failed.
+   * @throws {SplinterError} EINVAL for a value that is not bytes or a string, or a bad option (both conditions at
+   *   once); EMSGSIZE for a value of 0 or more than maxValueSize bytes; EPROTOTYPE for other than 8 bytes on a
+   *   BIGUINT slot without `type`; ENOSPC; EAGAIN.
    */
-  set(key: Key, value: Uint8Array | string, options?: SetOptions): void {
+  set(key: Key, value: Uint8Array | string, options?: SetOptions): boolean {
     this.live();
     const kv = this.kv;
-    // The plain set stays as it was; a named type takes the other path.
-    const type = options === undefined ? KEEP_TYPE : (checkOptionBag(options, SET_OPTIONS, 'set') as SetOptions).type ?? KEEP_TYPE;
+    if (options === undefined) {
+      // The plain set stays as it was; a named type or a condition takes the other path.
+      if (typeof value === 'string') {
+        const scratch = kv.valueScratch;
+        const { read, written } = utf8.encodeInto(value, scratch);
+        return setValue(kv, key, scratch, read < value.length ? Buffer.byteLength(value) : written, KEEP_TYPE);
+      }
+      if (isBytes(value)) return setValue(kv, key, value, value.length, KEEP_TYPE);
+      throw new SplinterError('EINVAL', `a value must be a Uint8Array or a string, received ${describe(value)}`);
+    }
+    const checked = checkOptionBag(options, SET_OPTIONS, 'set') as SetOptions;
+    const type = checked.type ?? KEEP_TYPE;
+    const condition = setCondition(checked);
+    let bytes: Uint8Array;
+    let length: number;
     if (typeof value === 'string') {
-      const scratch = kv.valueScratch;
-      const { read, written } = utf8.encodeInto(value, scratch);
-      const length = read < value.length ? Buffer.byteLength(value) : written;
-      if (type === KEEP_TYPE) setValue(kv, key, scratch, length, KEEP_TYPE);
-      else setTypedValue(kv, key, scratch, length, type);
+      bytes = kv.valueScratch;
+      const { read, written } = utf8.encodeInto(value, bytes);
+      length = read < value.length ? Buffer.byteLength(value) : written;
     } else if (isBytes(value)) {
-      if (type === KEEP_TYPE) setValue(kv, key, value, value.length, KEEP_TYPE);
-      else setTypedValue(kv, key, value, value.length, type);
+      bytes = value;
+      length = value.length;
     } else {
       throw new SplinterError('EINVAL', `a value must be a Uint8Array or a string, received ${describe(value)}`);
     }
+    if (type !== KEEP_TYPE) return setTypedValue(kv, key, bytes, length, type, condition);
+    return condition === undefined ? setValue(kv, key, bytes, length, KEEP_TYPE) : setConditionally(kv, key, bytes, length, KEEP_TYPE, condition);
   }
 
   /** A copy of the value, or undefined when the key is missing. */

@@ -1,6 +1,7 @@
 /** Named slot types and integer operations on BIGUINT values (docs/spec/FORMAT.md §7 set_named_type, integer_op). */
 import { describe, SplinterError } from '../errors.js';
 import { IntOp, SLOT, SlotType, U64_MAX } from '../layout/constants.js';
+import { setConditionally, type SetCondition } from './compare-set.js';
 import type { KvContext } from './context.js';
 import { outOfArena } from './read.js';
 import { claimHomeRegion } from './region.js';
@@ -69,15 +70,16 @@ function checkTypeMask(ctx: KvContext, keyText: Key, mask: number, what: string)
  * epoch move, one wake), as if set then setNamedType, with no moment between them. A value
  * shorter than 8 bytes named BIGUINT is promoted first, as setNamedType promotes it.
  */
-export function setTypedValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number, mask: number): void {
+export function setTypedValue(ctx: KvContext, keyText: Key, source: Uint8Array, length: number, mask: number, condition?: SetCondition): boolean {
   const biguint = checkTypeMask(ctx, keyText, mask, 'set');
+  const write = (bytes: Uint8Array, size: number): boolean =>
+    condition === undefined ? setValue(ctx, keyText, bytes, size, mask) : setConditionally(ctx, keyText, bytes, size, mask, condition);
   if (biguint && length >= 1 && length < U64_BYTES) {
     const promoted = new Uint8Array(U64_BYTES);
     writeU64LE(promoted, 0, promoteToU64(source.subarray(0, length)));
-    setValue(ctx, keyText, promoted, U64_BYTES, mask);
-  } else {
-    setValue(ctx, keyText, source, length, mask);
+    return write(promoted, U64_BYTES);
   }
+  return write(source, length);
 }
 
 /** set_named_type: replaces the slot's type; naming a short value BIGUINT promotes it in place. */

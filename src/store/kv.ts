@@ -18,7 +18,7 @@ import { bumpGlobalEpoch, tryLock, unlock } from './seqlock.js';
 import { holdsU64, isU64Value, notU64 } from './u64-slot.js';
 import { keyName, type Key } from './key-text.js';
 
-function checkValueLength(m: StoreMemory, length: number): void {
+export function checkValueLength(m: StoreMemory, length: number): void {
   if (length < 1 || length > m.maxValueSize) {
     throw new SplinterError('EMSGSIZE', `a value is 1..${m.maxValueSize} bytes in this store, received ${length} bytes`);
   }

@@ -1,6 +1,7 @@
 /** The bus group: label bindings, bumps, watching keys and signal groups, the Redis bridge, the shard table. */
 import { longTimeout } from '../../abort.js';
 import { bridge } from '../../bridge/index.js';
+import { readTokenFile, serve } from '../gateway.js';
 import { Intent, SlotType, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
 import { encodeValue, keyJson, parseGroup, parseMask, preview, showKey, table } from '../values.js';
@@ -127,4 +128,23 @@ export const shard: Handler = (ctx) => {
     ctx.line(table(['RECORD', 'SHARD', 'PID', 'INTENT', 'PRIO', 'DURATION', 'CLAIMED_AT', 'STATE'], rows, new Set([0, 2, 4, 5, 6])));
   }
   ctx.line(whoLine);
+};
+
+export const serveCommand: Handler = async (ctx) => {
+  if (ctx.prefix !== '') throw new UsageError('serve serves every key of the store; --prefix (or $SPLINTER_NS_PREFIX) is not for it', 'serve');
+  const tokenFile = ctx.option('token-file') as string | undefined;
+  const token = tokenFile === undefined ? undefined : readTokenFile(tokenFile);
+  const target = ctx.target();
+  const server = await serve({
+    store: target,
+    port: (ctx.option('port') as number | undefined) ?? 8080,
+    host: ctx.option('host') as string | undefined,
+    token,
+    readOnly: ctx.flag('read-only'),
+    trustShared: ctx.trustShared,
+    onError: (error) => ctx.io.err(`splinter serve: a request failed inside the gateway: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  ctx.line(`serving ${target} at ${server.url}${token === undefined ? '' : ' (token required)'}${ctx.flag('read-only') ? ' read-only' : ''}; Ctrl-C stops`);
+  if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+  await server.close();
 };

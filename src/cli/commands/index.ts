@@ -1,6 +1,6 @@
 /** The handler of every command, by name: typed over the names in spec.ts, so a command without a handler does not compile. */
 import type { CommandName } from '../spec.js';
-import { bind, bridgeCommand, bump, shard, watch } from './bus.js';
+import { bind, bridgeCommand, bump, serveCommand, shard, watch } from './bus.js';
 import { drop } from './drop.js';
 import type { Handler } from './handler.js';
 import { doctor, stats } from './health.js';
@@ -42,6 +42,7 @@ export const HANDLERS: Record<CommandName, Handler> = {
   bump,
   watch,
   bridge: bridgeCommand,
+  serve: serveCommand,
   shard,
   // streams
   stream,
