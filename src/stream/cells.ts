@@ -56,7 +56,7 @@ function writerGone(pidLo: number, pidHi: number): boolean {
 }
 
 /** Whether atime (two words) names a live process: a writer inside the cell, or a C producer at work. */
-function holderAlive(pidLo: number, pidHi: number): boolean {
+export function holderAlive(pidLo: number, pidHi: number): boolean {
   return pidHi === 0 && pidLo >= 1 && pidLo <= MAX_PID && processAlive(pidLo);
 }
 

@@ -95,7 +95,14 @@ t.test(`stream torture: producers and consumers, ours and C, SIGKILLed at random
   const producers = roles.filter((r) => r.producer);
   const consumers = roles.filter((r) => !r.producer);
   // Whatever happens, nothing of ours outlives the test.
-  t.teardown(() => roles.forEach((r) => r.kill()));
+  // The store's teardown may run first (when a check throws mid-way): a child still running then
+  // could leave the store's doorbell table behind, so it goes once the children are killed.
+  const { dev, ino } = fs.statSync(`/dev/shm/${name}`);
+  t.teardown(() => {
+    roles.forEach((r) => r.kill());
+    const table = `.splinter-bus-${dev}-${ino}`;
+    for (const entry of fs.readdirSync('/dev/shm')) if (entry === table || entry.startsWith(`${table}.`)) fs.rmSync(`/dev/shm/${entry}`, { force: true });
+  });
 
   // A producer killed right after its claim, made on purpose (a kill seldom lands inside an
   // append): the head counter is claimed as C claims it, through the meta's raw pointer, and the
