@@ -150,8 +150,16 @@ t.test(`stream torture: producers and consumers, ours and C, SIGKILLed at random
   const head = Number(stream.head());
 
   // Drain: every consumer reaches the head (dead producers' claims are declared abandoned meanwhile).
-  const ackOf = (role: Role): number =>
-    role === cConsumer ? cConsumer.acked : Number(stream.consumer(`ts-${ourConsumers.indexOf(role as ChildRole) + 1}`).acknowledged());
+  // A failure to read an ack ends the drain as a failure of the run, reported with the others (a child's crash may be its cause).
+  const ackOf = (role: Role): number => {
+    if (role === cConsumer) return cConsumer.acked;
+    try {
+      return Number(stream.consumer(`ts-${ourConsumers.indexOf(role as ChildRole) + 1}`).acknowledged());
+    } catch (error) {
+      failures.push(`reading ${role.label}'s acknowledged seq: ${String(error)}`);
+      return 0;
+    }
+  };
   const drainBegan = performance.now();
   while (consumers.some((r) => ackOf(r) < head) && performance.now() - drainBegan < DRAIN_LIMIT_MS && failures.length === 0) await sleep(100);
   const acks = consumers.map((r) => ({ who: r.label, ack: ackOf(r) }));
