@@ -1,7 +1,10 @@
 /** Parsing what operators type (numbers, masks, types) and rendering what stores hold. */
 import { KEY_MAX_BYTES, SlotType, SPLINTER_BLOOM_BITS, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
+import { TYPE_NAMES } from '../layout/type-names.js';
 import { escapeKey, keyBytes, keyOfBytes, unescapeKey, type Key } from '../store/key-text.js';
 import { UsageError } from './usage-error.js';
+
+export { typeName } from '../layout/type-names.js';
 
 /** A u64 written as decimal, 0x hex, 0o octal or 0b binary (underscores allowed). */
 export function parseU64(text: string, what: string, command?: string): bigint {
@@ -42,16 +45,6 @@ export const hex64 = (v: bigint): string => `0x${v.toString(16)}`;
 
 // ── Types ────────────────────────────────────────────────────────────────────
 
-const TYPE_NAMES: Array<[number, string]> = [
-  [SlotType.VOID, 'void'],
-  [SlotType.BIGINT, 'bigint'],
-  [SlotType.BIGUINT, 'biguint'],
-  [SlotType.JSON, 'json'],
-  [SlotType.BINARY, 'binary'],
-  [SlotType.IMGDATA, 'img'],
-  [SlotType.AUDIO, 'audio'],
-  [SlotType.VARTEXT, 'vartext'],
-];
 
 const TYPE_INPUT: Record<string, number> = {
   void: SlotType.VOID,
@@ -70,12 +63,6 @@ const TYPE_INPUT: Record<string, number> = {
 
 export const TYPE_CHOICES = TYPE_NAMES.map(([, name]) => name);
 
-/** The type_flag as names: one per bit, joined with |; "none" for 0. */
-export function typeName(flag: number): string {
-  if (flag === 0) return 'none';
-  const names = TYPE_NAMES.filter(([bit]) => (flag & bit) !== 0).map(([, name]) => name);
-  return names.join('|');
-}
 
 /** A type name (or several joined with |, or a number 1..255) to its type_flag mask. */
 export function parseType(text: string, command: string): number {

@@ -1,24 +1,7 @@
-/** Slot type names as `splinter` prints them, and the Content-Type of a raw value of each type. */
+/** The Content-Type of a raw value of each slot type (and the type names, from the layout). */
 import { SlotType } from '../layout/constants.js';
 
-const NAMES: ReadonlyArray<[number, string]> = [
-  [SlotType.VOID, 'void'],
-  [SlotType.BIGINT, 'bigint'],
-  [SlotType.BIGUINT, 'biguint'],
-  [SlotType.JSON, 'json'],
-  [SlotType.BINARY, 'binary'],
-  [SlotType.IMGDATA, 'img'],
-  [SlotType.AUDIO, 'audio'],
-  [SlotType.VARTEXT, 'vartext'],
-];
-
-/** The type_flag as names, one per bit, joined with |; "none" for 0. */
-export function typeName(flag: number): string {
-  if (flag === 0) return 'none';
-  return NAMES.filter(([bit]) => (flag & bit) !== 0)
-    .map(([, name]) => name)
-    .join('|');
-}
+export { typeName } from '../layout/type-names.js';
 
 /** The Content-Type of a raw value: JSON and text as such, a BIGUINT as its decimal text, anything else as bytes. */
 export function contentTypeOf(flag: number): string {

@@ -46,6 +46,13 @@ export class StreamConsumer {
     }
   }
 
+  /** The ack key's slot index (its key left encoded in the context), -1 when it is missing. */
+  private ackSlot(): number {
+    const kv = this.stream.host.kv;
+    kv.key.encode(this.key);
+    return locateKey(kv.m, kv.key);
+  }
+
   /**
    * The ack key held odd: waits up to the claim timeout for the writer to leave, and releases the
    * slot if it stays odd, unchanged, and its atime names no live process (a consumer of ours
@@ -53,10 +60,8 @@ export class StreamConsumer {
    * True when the slot is free now.
    */
   private releaseIfWriterDied(): boolean {
-    const kv = this.stream.host.kv;
-    const m = kv.m;
-    kv.key.encode(this.key);
-    const index = locateKey(m, kv.key);
+    const m = this.stream.host.kv.m;
+    const index = this.ackSlot();
     if (index < 0) return true;
     const slotByte = m.slotByte(index);
     const epochW = m.epochW32(slotByte);
@@ -101,8 +106,7 @@ export class StreamConsumer {
   private writeNamed(): boolean {
     const kv = this.stream.host.kv;
     const m = kv.m;
-    kv.key.encode(this.key);
-    const index = locateKey(m, kv.key);
+    const index = this.ackSlot();
     if (index < 0) return false;
     const slotByte = m.slotByte(index);
     const epochW = m.epochW32(slotByte);
