@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Store } from '../src/index.js';
 import { threadCpuNs } from './thread-cpu.js';
+import { Peer, peerBinary } from '../test/helpers/peer.js';
 import { MESSAGE_BYTES, MessageWriter, expectedChecksum, type ConsumerResult, type Job, type ProducerResult } from './children/stream-common.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -252,6 +253,12 @@ async function throughput(kinds: Kind[]): Promise<void> {
     rows.push([c.name, fmt(count), fmt(sustained), fmt(total), fmt(produced), perMessage, received]);
     summary[`throughput.${c.name}`] = { count, received: consumer.count, lost: consumer.lost, sustained: Math.round(sustained), total: Math.round(total), producer: Math.round(produced), cpuNsPerMessage: perMessage, ok: !wrong };
   }
+  if (kinds.includes('splinter')) {
+    for (const capacity of [MESSAGES, CAPACITY]) {
+      const row = await cToC(capacity);
+      if (row !== undefined) rows.push(row);
+    }
+  }
   console.log(`1. Throughput, 1 producer → 1 consumer, ${MESSAGE_BYTES}-byte messages (Redis: XADD pipelined ${REDIS_BATCH} at a time, XREAD COUNT ${REDIS_BATCH}); msg/s counts messages received`);
   table(['who', 'messages', 'sustained msg/s', 'total msg/s', 'producer msg/s', 'CPU ns/msg prod. / cons.', 'received'], rows);
   const peers = (['redis', 'zmq'] as const).filter((k) => figures[k] !== undefined);
@@ -262,6 +269,41 @@ async function throughput(kinds: Kind[]): Promise<void> {
     summary[`throughput.ratios.${name}`] = Object.fromEntries(peers.map((k) => [k, Number((ours / figures[k]!).toFixed(2))]));
   }
   console.log();
+}
+
+/**
+ * The same convention between two C processes (the test peer, test/peer: libsplinter's calls and
+ * the stream convention of docs/streams.md, its torture values of 16–64 bytes): what a stream
+ * costs in C on this machine, the floor under ours. Total msg/s only: the C consumer reports at its end.
+ */
+async function cToC(capacity: number): Promise<string[] | undefined> {
+  const name = `C peer → C peer, capacity ${fmt(capacity)}`;
+  if (!fs.existsSync(peerBinary)) {
+    console.log(`   (${name}: the C peer is not built; \`npm run peer\` builds it)`);
+    return undefined;
+  }
+  const where = targetFor('splinter', capacity);
+  const consumer = Peer.open(where.target);
+  const producer = Peer.open(where.target);
+  try {
+    await Promise.all([consumer.ready, producer.ready]);
+    const start = process.hrtime.bigint();
+    const consumed = consumer.send({ op: 'stream_consume', name: where.stream, from: 1, count: MESSAGES, timeout_ms: 10_000 });
+    const produced = producer.send({ op: 'stream_produce', name: where.stream, first: 1, count: MESSAGES });
+    const [c, p] = await Promise.all([consumed, produced]);
+    const end = process.hrtime.bigint();
+    const got = Number(c['messages']);
+    const lost = Number(c['lost']);
+    const ok = c.rc === 0 && p.rc === 0 && Number(c['corrupt']) === 0 && got + lost === MESSAGES;
+    if (!ok) failures.push(`throughput, ${name}: ${JSON.stringify(c)} / ${JSON.stringify(p)}`);
+    const total = rate(got, start, end);
+    summary[`throughput.${name}`] = { count: MESSAGES, received: got, lost, total: Math.round(total), ok };
+    const received = !ok ? 'WRONG (see below)' : lost === 0 ? 'all, in order, none corrupt' : `${fmt(got)} in order; ${fmt(lost)} lost, each reported`;
+    return [name, fmt(MESSAGES), '', fmt(total), '', '', received];
+  } finally {
+    await Promise.all([consumer.close(), producer.close()]);
+    await dropTarget('splinter', where);
+  }
 }
 
 const label: Record<Kind, string> = { splinter: 'splinter stream', redis: 'Redis Streams', zmq: 'ZeroMQ PUSH/PULL' };
