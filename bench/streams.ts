@@ -6,9 +6,10 @@
  *    floor under the two-process figures.
  * 1. Throughput, one producer → one consumer: sustained (the consumer's first to last message) and
  *    total (the producer's start to the consumer's last), every message checked in order, counted and
- *    checksummed. Splinter: a stream in a store of its own; Redis: XADD pipelined, XREAD BLOCK with
- *    COUNT, against a redis-server the bench starts on a unix socket in a temp folder; ZeroMQ: PUSH
- *    → PULL over ipc://.
+ *    checksummed. Splinter: a stream in a store of its own, read event by event and (rows
+ *    "batches") through `subscribe().batches(1000)`; the same convention between two C peer
+ *    processes; Redis: XADD pipelined, XREAD BLOCK with COUNT, against a redis-server the bench
+ *    starts on a unix socket in a temp folder; ZeroMQ: PUSH → PULL over ipc://.
  * 2. One-way latency at BENCH_STREAM_RATE (1,000) messages/s: each message carries its send time
  *    (process.hrtime: CLOCK_MONOTONIC, shared by every process); p50/p99/max after a warm-up, and
  *    for the stream the p50 of the producer's append call alone (its part of the latency).
@@ -184,6 +185,7 @@ async function inOneProcess(): Promise<void> {
   const store = Store.open(where.target);
   const appendNs: number[] = [];
   const subscribeNs: number[] = [];
+  const batchesNs: number[] = [];
   try {
     const stream = store.stream(where.stream);
     for (let seq = 1; seq <= stream.capacity; seq++) stream.read(seq);
@@ -197,9 +199,15 @@ async function inOneProcess(): Promise<void> {
       let read = 0;
       for await (const event of stream.subscribe({ from })) if (event.kind === 'message' && ++read === CAPACITY) break;
       const c = threadCpuNs();
+      read = 0;
+      batched: for await (const batch of stream.subscribe({ from }).batches(REDIS_BATCH)) {
+        for (const event of batch) if (event.kind === 'message' && ++read === CAPACITY) break batched;
+      }
+      const d = threadCpuNs();
       if (round === 0) continue; // the code warms up
       appendNs.push((b - a) / CAPACITY);
       subscribeNs.push((c - b) / CAPACITY);
+      batchesNs.push((d - c) / CAPACITY);
     }
   } finally {
     store.close();
@@ -208,9 +216,10 @@ async function inOneProcess(): Promise<void> {
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
   const append = median(appendNs);
   const subscribe = median(subscribeNs);
+  const batches = median(batchesNs);
   console.log(`0. In one process (capacity ${fmt(CAPACITY)}), CPU time of the thread per message, median of 5 rounds of ${fmt(CAPACITY)}:`);
-  console.log(`   append ${fmt(append)} ns (at most ${fmt(1e9 / append)} msg/s for a producer), read through subscribe ${fmt(subscribe)} ns (at most ${fmt(1e9 / subscribe)} msg/s for a consumer)\n`);
-  summary['inOneProcess'] = { appendNs: Math.round(append), subscribeNs: Math.round(subscribe) };
+  console.log(`   append ${fmt(append)} ns (at most ${fmt(1e9 / append)} msg/s for a producer), read through subscribe ${fmt(subscribe)} ns (at most ${fmt(1e9 / subscribe)} msg/s for a consumer), through subscribe().batches(${REDIS_BATCH}) ${fmt(batches)} ns (at most ${fmt(1e9 / batches)} msg/s)\n`);
+  summary['inOneProcess'] = { appendNs: Math.round(append), subscribeNs: Math.round(subscribe), batchesNs: Math.round(batches) };
 }
 
 /**
@@ -224,16 +233,18 @@ async function throughput(kinds: Kind[]): Promise<void> {
   const rows: string[][] = [];
   const figures: Partial<Record<Kind, number>> = {};
   const ringOrRoom: Record<string, number> = {};
-  const cases: Array<{ kind: Kind; name: string; capacity: number; ring: boolean }> = [
+  const cases: Array<{ kind: Kind; name: string; capacity: number; ring: boolean; batches?: number }> = [
     { kind: 'splinter', name: `splinter stream, capacity ${fmt(MESSAGES)}`, capacity: MESSAGES, ring: false },
     { kind: 'splinter', name: `splinter stream, capacity ${fmt(CAPACITY)}`, capacity: CAPACITY, ring: true },
+    { kind: 'splinter', name: `splinter stream, capacity ${fmt(MESSAGES)}, batches`, capacity: MESSAGES, ring: false, batches: REDIS_BATCH },
+    { kind: 'splinter', name: `splinter stream, capacity ${fmt(CAPACITY)}, batches`, capacity: CAPACITY, ring: true, batches: REDIS_BATCH },
     { kind: 'redis', name: label.redis, capacity: 0, ring: false },
     { kind: 'zmq', name: label.zmq, capacity: 0, ring: false },
   ];
   for (const c of cases.filter((c) => kinds.includes(c.kind))) {
     const count = c.kind === 'splinter' ? MESSAGES : PEER_MESSAGES;
     const where = targetFor(c.kind, c.capacity);
-    const base = { mode: 'throughput' as const, count, capacity: c.capacity, batch: REDIS_BATCH, ...where };
+    const base = { mode: 'throughput' as const, count, capacity: c.capacity, batch: REDIS_BATCH, ...(c.batches === undefined ? {} : { batches: c.batches }), ...where };
     const result = await run(c.kind, [{ ...base, role: 'consume' }], [{ ...base, role: 'produce', producer: 0 }]);
     await dropTarget(c.kind, where);
     const [consumer] = result.consumers as [ConsumerResult];
@@ -259,7 +270,7 @@ async function throughput(kinds: Kind[]): Promise<void> {
       if (row !== undefined) rows.push(row);
     }
   }
-  console.log(`1. Throughput, 1 producer → 1 consumer, ${MESSAGE_BYTES}-byte messages (Redis: XADD pipelined ${REDIS_BATCH} at a time, XREAD COUNT ${REDIS_BATCH}); msg/s counts messages received`);
+  console.log(`1. Throughput, 1 producer → 1 consumer, ${MESSAGE_BYTES}-byte messages (Redis: XADD pipelined ${REDIS_BATCH} at a time, XREAD COUNT ${REDIS_BATCH}; "batches": the splinter consumer reads subscribe().batches(${REDIS_BATCH})); msg/s counts messages received`);
   table(['who', 'messages', 'sustained msg/s', 'total msg/s', 'producer msg/s', 'CPU ns/msg prod. / cons.', 'received'], rows);
   const peers = (['redis', 'zmq'] as const).filter((k) => figures[k] !== undefined);
   for (const [name, ours] of Object.entries(ringOrRoom)) {

@@ -24,7 +24,7 @@ export type { KeyChange, PollOptions, WatchOptions } from './bus/watch.js';
 export type { Stream, StreamOptions, MessageType } from './stream/stream.js';
 export type { StreamConsumer } from './stream/consumer.js';
 export type { StreamEvent, StreamMessage, StreamGap, StreamMalformed } from './stream/events.js';
-export type { SubscribeOptions } from './stream/subscription.js';
+export type { SubscribeOptions, Subscription } from './stream/subscription.js';
 export type { KeyHistory, HistoryEntry, HistoryOptions } from './stream/history.js';
 export { Bridge, bridge, type BridgeStats, type BridgeEvent, type BridgeOptions } from './bridge/index.js';
 export { serve } from './cli/gateway.js';

@@ -32,6 +32,8 @@ export interface Job {
   idleSeconds?: number;
   /** Redis: XADDs per pipeline; XREAD's COUNT. */
   batch?: number;
+  /** Splinter: the consumer reads `subscribe().batches(N)` (every event there, up to N, per step). */
+  batches?: number;
 }
 
 /** A consumer's report. Times are hrtime ns as strings (JSON has no bigint). */

@@ -2,7 +2,7 @@
  * Stream bench child, a splinter stream in a store the parent created: the producer appends (sync,
  * flat out or paced), the consumer subscribes from the earliest seq and iterates its events.
  */
-import { Store } from '../../src/index.js';
+import { Store, type StreamEvent } from '../../src/index.js';
 import { Checker, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, report, sleepUntil, type Job } from './stream-common.js';
 
 const job = jobFromArgv();
@@ -40,11 +40,21 @@ async function consume(job: Job): Promise<void> {
   const events = stream.subscribe({ from: 'earliest', signal: controller.signal, lowLatency: job.lowLatency ?? false });
   const loop = (async () => {
     if (checker.done) return;
-    for await (const event of events) {
+    const take = (event: StreamEvent): void => {
       if (event.kind === 'message') checker.message(event.value as Uint8Array, event.seq);
       else if (event.kind === 'gap') checker.gap(event.from, event.to);
       else checker.malformed(event.seq, event.reason);
-      if (checker.done) break;
+    };
+    if (job.batches !== undefined) {
+      for await (const batch of events.batches(job.batches)) {
+        for (const event of batch) take(event);
+        if (checker.done) break;
+      }
+    } else {
+      for await (const event of events) {
+        take(event);
+        if (checker.done) break;
+      }
     }
   })();
   report({ ready: true });

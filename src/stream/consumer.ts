@@ -13,8 +13,7 @@ import { SplinterError } from '../errors.js';
 import { holderAlive } from './cells.js';
 import { checkConsumerId, checkSeq, consumerKey } from './layout.js';
 import type { Stream } from './stream.js';
-import type { StreamEvent } from './events.js';
-import type { SubscribeOptions } from './subscription.js';
+import type { SubscribeOptions, Subscription } from './subscription.js';
 
 export class StreamConsumer {
   readonly id: string;
@@ -134,7 +133,7 @@ export class StreamConsumer {
    * overwritten meanwhile).
    * @throws {SplinterError} EINVAL, ECLOSED
    */
-  subscribe<T = unknown>(options: Omit<SubscribeOptions, 'from'> = {}): AsyncIterableIterator<StreamEvent<T>> {
+  subscribe<T = unknown>(options: Omit<SubscribeOptions, 'from'> = {}): Subscription<T> {
     const from = this.acknowledged() + 1n;
     return this.stream.subscribe<T>({ ...options, from });
   }

@@ -29,7 +29,7 @@ import {
   metaKey,
   STREAM_MAGIC,
 } from './layout.js';
-import { StreamSubscription, type SubscribeOptions } from './subscription.js';
+import { StreamSubscription, type SubscribeOptions, type Subscription } from './subscription.js';
 
 export interface StreamOptions {
   /** Messages kept (cells) when the stream is created: 1..slots − 1 (default 1024). Opening an existing stream with another capacity is EINVAL. */
@@ -431,9 +431,9 @@ export class Stream {
    * 'earliest' (the oldest kept; the default), 'latest' (the next appended) or a seq.
    * @throws {SplinterError} EINVAL, ECLOSED
    */
-  subscribe<T = unknown>(options: SubscribeOptions = {}): AsyncIterableIterator<StreamEvent<T>> {
+  subscribe<T = unknown>(options: SubscribeOptions = {}): Subscription<T> {
     this.host.live();
-    return new StreamSubscription<T>(this, options) as AsyncIterableIterator<StreamEvent<T>>;
+    return new StreamSubscription<T>(this, options);
   }
 
   /**

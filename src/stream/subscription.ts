@@ -4,11 +4,12 @@
  * only when it has caught up.
  */
 import { throwIfAborted, whenAborted, type AbortError } from '../abort.js';
-import type { Subscription } from '../bus/line.js';
+import type { Subscription as BusSubscription } from '../bus/line.js';
 import { describe, SplinterError } from '../errors.js';
 import { CELL, type CellRead } from './cells.js';
 import { decodeCell, type StreamEvent, type StreamGap } from './events.js';
 import { checkSeq } from './layout.js';
+import { checkBatchSize, StreamBatches } from './batches.js';
 import type { Stream } from './stream.js';
 
 export interface SubscribeOptions {
@@ -31,13 +32,21 @@ const CATCH_UP_SPIN_MS = 0.02;
 /** Reads of a busy cell in a row before waiting for a wake instead. */
 const BUSY_TRIES = 64;
 
-export class StreamSubscription<T = unknown> implements AsyncIterableIterator<StreamEvent<T>> {
+/** What `subscribe` returns: an async iterator of events, which can also be read in batches. */
+export interface Subscription<T = unknown> extends AsyncIterableIterator<StreamEvent<T>> {
+  /** The seq delivered next. */
+  readonly position: bigint;
+  /** The same subscription read in batches (see StreamSubscription.batches). @throws {SplinterError} EINVAL */
+  batches(max?: number): AsyncIterableIterator<StreamEvent<T>[]>;
+}
+
+export class StreamSubscription<T = unknown> implements Subscription<T> {
   /** The next seq to deliver. */
   private next_: number;
   private readonly pulls: Pull[] = [];
   private ended = false;
   private failedWith: AbortError | SplinterError | undefined;
-  private readonly subscription: Subscription;
+  private readonly subscription: BusSubscription;
   private readonly stopListening: () => void;
   private readonly out: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '', atime: 0, userFlag: 0 };
   /** The claimed seq we are waiting for, since when, and the odd epoch its cell showed then (-1: none). */
@@ -95,6 +104,36 @@ export class StreamSubscription<T = unknown> implements AsyncIterableIterator<St
       this.pulls.push({ resolve: resolve as Pull['resolve'], reject });
       this.askForWakes();
     });
+  }
+
+  /**
+   * The same subscription read in batches: each step gives every event already there (up to
+   * `max`, waiting only for the first) as one array, in seq order. Read it or the subscription
+   * itself, not both.
+   * @throws {SplinterError} EINVAL (max not an integer 1..65536)
+   */
+  batches(max = 1024): AsyncIterableIterator<StreamEvent<T>[]> {
+    return new StreamBatches<T>(this, checkBatchSize(max));
+  }
+
+  /** @internal Moves up to `max` events there now into `into`, without waiting (a batch's step). */
+  takeAvailable(into: StreamEvent<T>[], max: number): void {
+    if (this.pulls.length > 0 || this.ended || this.failedWith !== undefined) return;
+    try {
+      while (into.length < max) {
+        const event = this.take();
+        if (event === undefined) return;
+        into.push(event as StreamEvent<T>);
+      }
+    } catch (error) {
+      if (into.length === 0) {
+        this.end();
+        throw error;
+      }
+      // The events before it go out first; the error ends the next step.
+      this.failedWith = error as SplinterError;
+      this.end();
+    }
   }
 
   /**
