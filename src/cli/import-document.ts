@@ -5,7 +5,7 @@
 import { SplinterError } from '../errors.js';
 import { KEY_MAX_BYTES, SPLINTER_BLOOM_BITS, SPLINTER_EMBED_DIM, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
 import { escapeKey, keyBytes, keyIdentity, keyOfBytes, type Key } from '../store/key-text.js';
-import { parseType } from './values.js';
+import { counted, parseType } from './values.js';
 
 /** What the target store can take: its geometry, and the namespace keys go into. */
 export interface ImportTarget {
@@ -91,7 +91,7 @@ export function parseImportDocument(bytes: Uint8Array, target: ImportTarget): Im
   const keys = doc['keys'];
   if (!Array.isArray(keys)) throw invalid(`an import document has "keys": an array, received ${received(keys)}`);
   if (keys.length > target.slots) {
-    throw new SplinterError('ENOSPC', `the document has ${keys.length} keys and the store only ${target.slots} slots`);
+    throw new SplinterError('ENOSPC', `the document has ${counted(keys.length, 'key')} and the store only ${counted(target.slots, 'slot')}`);
   }
   const seen = new Map<string, number>();
   const entries = keys.map((item, index) => {

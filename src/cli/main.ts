@@ -45,7 +45,7 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
   } catch (error) {
     return reportError(error, io, env, jsonRequested(argv));
   }
-  const interactiveWanted = inv.command === 'shell' || (inv.command === undefined && !inv.globals.help && !inv.globals.version);
+  const interactiveWanted = (inv.command === 'shell' || inv.command === undefined) && !inv.globals.help && !inv.globals.version;
   if (interactiveWanted) {
     if (inv.command === undefined && !(io.stdinIsTTY && io.stdoutIsTTY)) {
       const error = new UsageError('no command given (run splinter help; splinter shell reads commands from stdin)');

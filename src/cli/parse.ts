@@ -60,11 +60,13 @@ function tableOf(options: readonly OptionSpec[]): OptionTable {
 
 const globalTable = tableOf(GLOBAL_OPTIONS);
 
-/** Parses a non-negative integer option value (decimal or 0x hex); UsageError otherwise. */
-export function parseCount(text: string, what: string, command?: string): number {
+/** Parses an integer option value of at least `min` (decimal or 0x hex); UsageError otherwise, in one wording whatever is wrong. */
+export function parseCount(text: string, what: string, command?: string, min = 0): number {
   const trimmed = text.trim();
   const value = /^0x[0-9a-f]+$/i.test(trimmed) ? Number.parseInt(trimmed.slice(2), 16) : /^\d+$/.test(trimmed) ? Number(trimmed) : NaN;
-  if (!Number.isSafeInteger(value)) throw new UsageError(`${what} must be a non-negative integer, received ${JSON.stringify(text)}`, command);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${what} must be an integer of at least ${min}, received ${JSON.stringify(text)}`, command);
+  }
   return value;
 }
 
@@ -114,7 +116,7 @@ export function parseArgs(argv: readonly string[], env: Env = {}): Invocation {
   const setCommandOption = (option: OptionSpec, value: string | undefined): void => {
     const command = spec?.name;
     if (option.kind === 'flag') options[option.name] = true;
-    else if (option.kind === 'int') options[option.name] = parseCount(value!, optionLabel(option), command);
+    else if (option.kind === 'int') options[option.name] = parseCount(value!, optionLabel(option), command, option.min);
     else options[option.name] = value!;
   };
 
@@ -209,7 +211,8 @@ function checkArity(spec: CommandSpec, args: readonly string[]): void {
   if (!variadic && args.length > spec.args.length) {
     const extra = args.slice(spec.args.length).map((a) => JSON.stringify(a));
     const hint = spec.name === 'set' || spec.name === 'append' ? ' (quote a value that has spaces)' : '';
-    throw new UsageError(`${spec.name} takes at most ${spec.args.length} argument${spec.args.length === 1 ? '' : 's'}; unexpected ${extra.join(' ')}${hint}`, spec.name);
+    const most = spec.args.length === 0 ? 'no arguments' : `at most ${spec.args.length} argument${spec.args.length === 1 ? '' : 's'}`;
+    throw new UsageError(`${spec.name} takes ${most}; unexpected ${extra.join(' ')}${hint}`, spec.name);
   }
 }
 

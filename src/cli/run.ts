@@ -45,7 +45,8 @@ export function reportError(error: unknown, io: Io, env: Readonly<Record<string,
   if (json) {
     io.err(JSON.stringify({ error: { code: reported.code, message: reported.message } }));
   } else {
-    const codePrefix = isSplinterError(error) ? `${reported.code}: ` : '';
+    // One style: a failure (exit 1) says its code first, as --json carries it; a usage error (exit 2) ends with where help is.
+    const codePrefix = reported.exit === EXIT_FAILED && reported.code !== INTERNAL_ERROR_CODE ? `${reported.code}: ` : '';
     io.err(`splinter: ${codePrefix}${reported.message}`);
   }
   if (reported.code === INTERNAL_ERROR_CODE && env['SPLINTER_DEBUG'] && error instanceof Error && error.stack !== undefined) io.err(error.stack);

@@ -20,8 +20,10 @@ export interface OptionSpec {
   short?: string;
   /** Other long names accepted for it (without dashes). */
   aliases?: string[];
-  /** 'flag' takes no value; 'int' a non-negative integer; 'string' any value. */
+  /** 'flag' takes no value; 'int' an integer of at least `min`; 'string' any value. */
   kind: 'flag' | 'int' | 'string';
+  /** For 'int': the least value taken (default 0); below it, or not an integer at all, one message says so. */
+  min?: number;
   valueName?: string;
   description: string;
 }
@@ -86,12 +88,13 @@ const COMMAND_SPECS = [
     summary: 'create a store (exclusive: an existing one is never touched)',
     args: [{ name: 'NAME|PATH', optional: true, complete: 'none' }],
     options: [
-      { name: 'slots', short: 's', kind: 'int', valueName: 'N', description: 'number of slots, fixed for the life of the store (default 1024)' },
+      { name: 'slots', short: 's', kind: 'int', min: 1, valueName: 'N', description: 'number of slots, fixed for the life of the store (default 1024)' },
       {
         name: 'max-value',
         short: 'l',
         aliases: ['length', 'maxlen'],
         kind: 'int',
+        min: 1,
         valueName: 'N',
         description: 'largest value in bytes, fixed for the life of the store (default 4096)',
       },
@@ -164,7 +167,7 @@ const COMMAND_SPECS = [
     name: 'list',
     aliases: ['ls'],
     group: 'read',
-    summary: 'list keys with epoch, length and type, most recently updated (highest epoch) first',
+    summary: "list keys with epoch, length and type, highest epoch first (a key's epoch counts its own writes: the most written come first, not the latest written)",
     args: [{ name: 'PATTERN', optional: true, complete: 'none' }],
     options: [{ name: 'limit', short: 'n', kind: 'int', valueName: 'N', description: 'show at most N keys' }],
     details: ['PATTERN is a glob (* and ?); without * or ? it matches keys that contain it.'],

@@ -3,7 +3,7 @@ import { SPLINTER_MAX_GROUPS } from '../layout/constants.js';
 import type { Store } from '../facade/store.js';
 import { probeDistance } from './internal.js';
 import { checkGeometry, forEachSlot, RawStore } from './scan.js';
-import { grouped, table, typeName } from './values.js';
+import { counted, grouped, table, typeName } from './values.js';
 
 export interface Stats {
   slots: number;
@@ -98,7 +98,7 @@ const percent = (x: number): string => `${(x * 100).toFixed(x < 0.001 && x > 0 ?
 
 export function renderStats(s: Stats): string {
   const rows: Array<[string, string]> = [
-    ['slots', `${grouped(s.slots)}${s.embeddings ? ' (with embeddings)' : ''}, values up to ${grouped(s.maxValueSize)} bytes`],
+    ['slots', `${grouped(s.slots)}${s.embeddings ? ' (with embeddings)' : ''}, values up to ${counted(s.maxValueSize, 'byte')}`],
     ['keys', `${grouped(s.liveKeys)} (load factor ${percent(s.loadFactor)})`],
     ['value bytes', `${grouped(s.valueBytes)} of ${grouped(s.arenaBytes)} (${percent(s.arenaBytes === 0 ? 0 : s.valueBytes / s.arenaBytes)})`],
     ['probe length', s.liveKeys === 0 ? '-' : `longest ${s.probeLongest}, mean ${s.probeMean.toFixed(2)} (slots a lookup visits)`],

@@ -41,19 +41,22 @@ export class CliFailure extends Error {
   }
 }
 
-/** Levenshtein distance, for "did you mean" hints on short words. */
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment), for "did you mean" hints on short words: `gte` is one edit from `get`. */
 export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  // Three rows: the one before the previous is what a transposition looks back at.
+  let twoBack: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
+    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
+      let d = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, twoBack[j - 2]! + 1);
+      current.push(d);
     }
+    twoBack = previous;
+    previous = current;
   }
-  return row[b.length]!;
+  return previous[b.length]!;
 }
 
 /** The closest candidate within a small distance, as " (did you mean X?)", or ''. */

@@ -200,6 +200,11 @@ export function grouped(n: number | bigint): string {
   return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** A count with its unit, grouped, the unit singular for exactly 1: "1 byte", "1,024 bytes", "0 keys". */
+export function counted(n: number | bigint, unit: string): string {
+  return `${grouped(n)} ${unit}${n === 1 || n === 1n ? '' : 's'}`;
+}
+
 /** Left-aligned columns, two spaces apart; numeric columns right-aligned when listed in `right`. */
 export function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));

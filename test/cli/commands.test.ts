@@ -51,7 +51,7 @@ t.test('init, set, get, head, list, unset on a shared-memory store', async (t) =
   t.equal(unset.stdout, 'deleted foo (12 bytes)\n');
   const missing = cli(['get', 'foo'], { env });
   t.equal(missing.code, 1, 'a missing key exits 1');
-  t.equal(missing.stderr, 'splinter: get "foo": no such key\n');
+  t.equal(missing.stderr, 'splinter: ENOENT: get "foo": no such key\n');
   t.equal(store.has('foo'), false);
 });
 
@@ -64,8 +64,11 @@ t.test('exit codes and one-line errors', async (t) => {
     [['get', 'k'], 2, /no store selected: pass --use NAME\|PATH, or set SPLINTER_STORE/],
     [['--use', 'splinter-cli-test-missing-store', 'get', 'k'], 1, /does not exist \(create it with: splinter init splinter-cli-test-missing-store\)/],
     [['--use', file, 'get', 'x'.repeat(64)], 2, /a key is at most 63 UTF-8 bytes/],
-    [['init', file, '--slots', '0'], 2, /--slots must be at least 1/],
-    [['shell', 'extra'], 2, /shell takes at most 0 arguments/],
+    [['init', file, '--slots', '0'], 2, /--slots must be an integer of at least 1, received "0"/],
+    [['init', file, '--slots', '-5'], 2, /--slots must be an integer of at least 1, received "-5"/],
+    [['shell', 'extra'], 2, /shell takes no arguments; unexpected "extra"/],
+    [['gte', 'k'], 2, /unknown command "gte" \(did you mean get\?\)/],
+    [['lsit'], 2, /unknown command "lsit" \(did you mean list\?\)/],
     [['hist'], 2, /hist works only in the interactive mode/],
   ];
   for (const [args, code, message] of cases) {
@@ -143,9 +146,9 @@ t.test('values by type, raw bytes, JSON output; set from a file and from stdin',
     math.stderr,
     [
       'splinter: unknown math operation "mul"; one of inc, dec, and, or, xor, not; see splinter help math',
-      'splinter: math "text": the key is void, not biguint (convert it with: splinter type text biguint)',
+      'splinter: EPROTOTYPE: math "text": the key is void, not biguint (convert it with: splinter type text biguint)',
       'splinter: unknown type "float"; one of void, bigint, biguint, json, binary, img, audio, vartext; see splinter help type',
-      'splinter: append "absent": no such key',
+      'splinter: ENOENT: append "absent": no such key',
       '',
     ].join('\n'),
   );
@@ -262,7 +265,7 @@ t.test('list order, patterns and the key prefix; export', async (t) => {
   t.equal(cli(['--prefix', 'app:', 'set', 'd', 'new'], { env }).code, 0);
   t.equal(store.getString('app:d'), 'new');
   const miss = cli(['--prefix', 'app:', 'get', 'other'], { env });
-  t.equal(miss.stderr, 'splinter: get "other": no such key (key prefix "app:")\n');
+  t.equal(miss.stderr, 'splinter: ENOENT: get "other": no such key (key prefix "app:")\n');
   t.match(cli(['list', 'app:?'], { env }).stdout, /^NAME.*\napp:b .*\napp:c .*\napp:a .*\napp:d .*\n$/, 'a glob');
   t.equal(cli(['list', 'oth'], { env }).stdout.split('\n').length, 3, 'a substring pattern');
   t.equal(cli(['list', '--limit', '1', '--json'], { env }).stdout.match(/"key"/g)?.length, 1);

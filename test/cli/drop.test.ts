@@ -166,7 +166,7 @@ t.test('rm is still unset: it deletes a key, never a store', async (t) => {
   t.equal(cli(['--use', name, 'set', 'k', 'v']).code, 0);
   const result = cli(['--use', name, 'rm', 'k']);
   t.equal(result.code, 0, result.stderr);
-  t.equal(result.stdout, 'deleted k (1 bytes)\n');
+  t.equal(result.stdout, 'deleted k (1 byte)\n');
   t.ok(fs.existsSync(`/dev/shm/${name}`));
   const help = cli(['help', 'drop']);
   t.match(help.stdout, /rm and del delete a key/);

@@ -194,7 +194,7 @@ t.test('a document larger than the store could hold: EMSGSIZE, reading stops at 
   const stdin = spawnSync('/bin/sh', ['-c', command], { env: cliEnv(), timeout: 60_000, killSignal: 'SIGKILL' });
   t.equal(stdin.status, 1, stdin.stderr.toString());
   t.match(stdin.stderr.toString(), /^splinter: EMSGSIZE: .* is at most 139,264 bytes; stdin holds more \(reading stopped there\)\n$/);
-  t.equal(cli(['--use', name, 'import', '/nonexistent/dump.json']).stderr, 'splinter: cannot read /nonexistent/dump.json: no such file\n', 'a missing file');
+  t.equal(cli(['--use', name, 'import', '/nonexistent/dump.json']).stderr, 'splinter: ENOENT: cannot read /nonexistent/dump.json: no such file\n', 'a missing file');
 });
 
 t.test('help lists import and shows its usage', async (t) => {

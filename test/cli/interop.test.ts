@@ -81,7 +81,7 @@ if (!fs.existsSync(peerBinary)) {
     const get = await cliAsync(['--use', name, 'get', 'job']);
     t.equal(get.code, 1);
     t.ok(oneLineError(get.stderr), get.stderr);
-    t.match(get.stderr, /^splinter: get "job": the slot stayed locked \(odd epoch\) for 500 ms: a writer is inside it, or died there/);
+    t.match(get.stderr, /^splinter: EAGAIN: get "job": the slot stayed locked \(odd epoch\) for 500 ms: a writer is inside it, or died there/);
     const found = await cliAsync(['--use', name, 'doctor', '--wait', '150']);
     t.equal(found.code, 1);
     t.match(found.stdout, /DAMAGE {2}odd-epoch {11}slot \d+ \("job"\) has stayed locked \(odd epoch \d+\) for at least 1\d\d ms/);

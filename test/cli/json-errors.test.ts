@@ -46,7 +46,7 @@ t.test("the library's errors keep their code", async (t) => {
 t.test('without --json the same errors stay one plain line', async (t) => {
   const result = cli(['--use', name, 'get', 'nothing']);
   t.equal(result.code, 1);
-  t.equal(result.stderr, 'splinter: get "nothing": no such key\n');
+  t.equal(result.stderr, 'splinter: ENOENT: get "nothing": no such key\n');
   const library = cli(['--use', name, 'set', 'k', 'a value longer than eight bytes']);
   t.match(library.stderr, /^splinter: EMSGSIZE: /);
 });

@@ -74,7 +74,7 @@ for (const backend of backends) {
     t.match(screen, /math n inc\s*\n6\n/);
 
     screen = await run('get nope');
-    t.match(screen, /splinter: get "nope": no such key\n/, 'an error is one line, and the prompt comes back');
+    t.match(screen, /splinter: ENOENT: get "nope": no such key\n/, 'an error is one line, and the prompt comes back');
 
     // Up recalls the last line.
     await term.key('Up');
@@ -114,7 +114,7 @@ t.test('splinter shell reads commands from stdin when it is not a terminal', asy
   const file = path.join(tempDir(t), 'batch.spl');
   const result = shell([`init ${file} --slots 8 --max-value 32`, `use ${file}`, '# a comment', '', 'set k "v 1"', 'get k', 'get missing', 'list --json'], {});
   t.equal(result.code, 1, 'the last failure is the exit code');
-  t.equal(result.stderr, 'splinter: get "missing": no such key\n');
+  t.equal(result.stderr, 'splinter: ENOENT: get "missing": no such key\n');
   t.match(result.stdout, /^created .*batch\.spl: 8 slots, values up to 32 bytes .*\nusing .*batch\.spl: 8 slots, values up to 32 bytes\nv 1\n\[\n {2}\{\n {4}"key": "k"/);
   const ok = shell(['get k'], { env: { SPLINTER_STORE: file } });
   t.equal(ok.code, 0);

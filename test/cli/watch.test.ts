@@ -93,7 +93,7 @@ t.test('watch: nothing happens within --timeout, and usage errors', async (t) =>
   store.set('quiet', 'x');
   const idle = cli(['--use', name, 'watch', 'quiet', '--timeout', '200']);
   t.equal(idle.code, 1);
-  t.equal(idle.stderr, 'splinter: watch: no change within 200 ms\n');
+  t.equal(idle.stderr, 'splinter: ETIMEDOUT: watch: no change within 200 ms\n');
   t.equal(cli(['--use', name, 'watch']).code, 2);
   t.equal(cli(['--use', name, 'watch', 'quiet', '--group', '1']).code, 2);
   t.equal(cli(['--use', name, 'watch', '--group', '64']).code, 2);

@@ -5,7 +5,7 @@ import { CLI_CONTENTION_BUDGET_MS } from '../context.js';
 import { diagnose, repair, type Diagnosis, type Finding, type Repair, type RepairOutcome } from '../doctor.js';
 import { collectStats, renderStats } from '../stats.js';
 import { CliFailure } from '../usage-error.js';
-import { grouped } from '../values.js';
+import { counted } from '../values.js';
 import type { Handler } from './handler.js';
 
 const DEFAULT_DOCTOR_WAIT_MS = 100;
@@ -48,7 +48,7 @@ export const doctor: Handler = async (ctx) => {
   const first = await run();
   const report = summarise(first, verbose);
   const geometry =
-    first.slots === undefined ? '' : `: ${grouped(first.slots)} slots × ${grouped(first.maxValueSize!)} bytes${first.embeddings ? ' with embeddings' : ''}, ${grouped(first.liveKeys)} keys`;
+    first.slots === undefined ? '' : `: ${counted(first.slots, 'slot')} × ${counted(first.maxValueSize!, 'byte')}${first.embeddings ? ' with embeddings' : ''}, ${counted(first.liveKeys, 'key')}`;
   let repairs: RepairOutcome[] = [];
   let after: Diagnosis | undefined;
   if (ctx.flag('repair') && report.damage.some((f) => f.repair !== undefined)) {

@@ -5,7 +5,7 @@ import type { Store } from '../../facade/store.js';
 import { escapeKey, keyIdentity, type Key } from '../../store/key-text.js';
 import type { Context } from '../context.js';
 import { documentLimit, parseImportDocument, type ImportEntry } from '../import-document.js';
-import { grouped } from '../values.js';
+import { counted, grouped } from '../values.js';
 import type { Handler } from './handler.js';
 
 export const importStore: Handler = async (ctx) => {
@@ -27,7 +27,7 @@ export const importStore: Handler = async (ctx) => {
   const created = doc.entries.length - overwritten;
   const after = store.count() - removed.length + created;
   if (after > store.slots) {
-    throw new SplinterError('ENOSPC', `the store has ${store.slots} slots and would hold ${after} keys after the import (${created} new); nothing was written`);
+    throw new SplinterError('ENOSPC', `the store has ${counted(store.slots, 'slot')} and would hold ${counted(after, 'key')} after the import (${grouped(created)} new); nothing was written`);
   }
   const dryRun = ctx.flag('dry-run');
   if (!dryRun) {
@@ -36,7 +36,7 @@ export const importStore: Handler = async (ctx) => {
       try {
         writeEntry(store, entry);
       } catch (error) {
-        const what = `import stopped at keys[${index}] (${JSON.stringify(escapeKey(ctx.shown(entry.key)))}): ${index} of ${doc.entries.length} keys were written`;
+        const what = `import stopped at keys[${index}] (${JSON.stringify(escapeKey(ctx.shown(entry.key)))}): ${grouped(index)} of ${counted(doc.entries.length, 'key')} were written`;
         if (isSplinterError(error)) throw new SplinterError(error.code, `${what}; ${error.message.replace(`${error.code}: `, '')}`, { cause: error });
         throw error;
       }

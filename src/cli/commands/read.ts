@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { homeOf, probeDistance } from '../internal.js';
 import { UsageError } from '../usage-error.js';
 import { keyIdentity, type Key } from '../../store/key-text.js';
-import { encodeValue, grouped, hex64, hexDump, keyJson, keyMatcher, parseType, printableText, showKey, table, typeName } from '../values.js';
+import { encodeValue, counted, grouped, hex64, hexDump, keyJson, keyMatcher, parseType, printableText, showKey, table, typeName } from '../values.js';
 import { packageVersion } from '../version.js';
 import type { Handler } from './handler.js';
 import { notFound, readEntry } from './key.js';
@@ -72,7 +72,7 @@ export const head: Handler = (ctx) => {
     ['slot', `${s.index} (home ${home}, probe distance ${distance})`],
     ['epoch', s.epoch.toString()],
     ['type', `${typeName(s.typeFlag)} (${s.typeFlag})`],
-    ['length', `${grouped(s.valueLength)} of ${grouped(store.maxValueSize)} bytes`],
+    ['length', `${grouped(s.valueLength)} of ${counted(store.maxValueSize, 'byte')}`],
     ['offset', `${grouped(s.valueOffset)}${ownRegion ? ' (its own region)' : ` (slot ${Math.floor(s.valueOffset / store.maxValueSize)}'s region)`}`],
     ['labels', hex64(s.bloom)],
     ['watchers', hex64(s.watcherMask)],

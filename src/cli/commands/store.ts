@@ -5,7 +5,7 @@ import { nativeMmapAvailable } from '../../store/native-mmap.js';
 import { Store } from '../../facade/store.js';
 import { resolveTarget } from '../../store/target.js';
 import { UsageError } from '../usage-error.js';
-import { grouped, table } from '../values.js';
+import { counted, grouped, table } from '../values.js';
 import { packageVersion } from '../version.js';
 import type { Handler } from './handler.js';
 
@@ -23,8 +23,6 @@ export const init: Handler = (ctx) => {
   const slots = (ctx.option('slots') as number | undefined) ?? DEFAULT_SLOTS;
   const maxValueSize = (ctx.option('max-value') as number | undefined) ?? DEFAULT_MAX_VALUE;
   const embeddings = ctx.flag('embeddings');
-  if (slots < 1) throw new UsageError('--slots must be at least 1', 'init');
-  if (maxValueSize < 1) throw new UsageError('--max-value must be at least 1', 'init');
   const store = Store.create(target, { slots, maxValueSize, embeddings });
   store.close();
   const size = storeSize(slots, maxValueSize, embeddings);
@@ -34,7 +32,7 @@ export const init: Handler = (ctx) => {
     return;
   }
   ctx.line(
-    `created ${target}: ${grouped(slots)} slots, values up to ${grouped(maxValueSize)} bytes${embeddings ? ', with embeddings' : ''} ` +
+    `created ${target}: ${counted(slots, 'slot')}, values up to ${counted(maxValueSize, 'byte')}${embeddings ? ', with embeddings' : ''} ` +
       `(${grouped(size)} bytes in ${path})`,
   );
   if (ctx.session.interactive && ctx.session.current === undefined && ctx.inv.globals.store === undefined) ctx.session.current = target;
@@ -48,7 +46,7 @@ export const use: Handler = (ctx) => {
     ctx.jsonOut({ target, slots: store.slots, maxValueSize: store.maxValueSize, embeddings: store.embeddings });
     return;
   }
-  ctx.line(`using ${target}: ${grouped(store.slots)} slots, values up to ${grouped(store.maxValueSize)} bytes`);
+  ctx.line(`using ${target}: ${counted(store.slots, 'slot')}, values up to ${counted(store.maxValueSize, 'byte')}`);
   if (!ctx.session.interactive) ctx.line(`(a one-shot call remembers nothing: pass --use ${target}, or export SPLINTER_STORE=${target})`);
 };
 

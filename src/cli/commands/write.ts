@@ -3,7 +3,7 @@ import { IntOp, KEY_MAX_BYTES, SlotType } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
 import { keyBytes, type Key } from '../../store/key-text.js';
 import { tandemKey } from '../../store/tandem.js';
-import { grouped, hex64, keyJson, parseMask, parseType, parseU64, preview, quoteKey, showKey, table, typeName } from '../values.js';
+import { counted, hex64, keyJson, parseMask, parseType, parseU64, preview, quoteKey, showKey, table, typeName } from '../values.js';
 import type { Handler } from './handler.js';
 import { keyed, notFound } from './key.js';
 
@@ -55,7 +55,7 @@ export const unset: Handler = (ctx) => {
     return;
   }
   const what = removed.length === 1 ? showKey(ctx.shown(key)) : `${showKey(ctx.shown(key))} and ${removed.length - 1} order${removed.length === 2 ? '' : 's'}`;
-  ctx.line(`deleted ${what} (${grouped(bytes)} bytes)`);
+  ctx.line(`deleted ${what} (${counted(bytes, 'byte')})`);
 };
 
 const MATH_OPS: Record<string, IntOp> = {
