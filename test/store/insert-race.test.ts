@@ -16,6 +16,7 @@ import { fnv1a64 } from '../../src/layout/fnv1a.js';
 import { readStoredKey } from '../../src/store/list.js';
 import { repoRoot, shmName } from '../helpers/fixtures.js';
 import { homeOf } from '../helpers/home.js';
+import { retryingEagain } from '../helpers/retry.js';
 
 const SLOTS = 64;
 const FILLERS = 48;
@@ -82,7 +83,7 @@ t.test('a writer stopped inside its insert, the same key inserted into a hole be
   });
   const pid = child.pid!;
   // Until the child is inserting.
-  while (control.getString('current') === '-' && child.exitCode === null) await sleep(5);
+  while (retryingEagain(() => control.getString('current')) === '-' && child.exitCode === null) await sleep(5);
 
   let scenarios = 0;
   let attempts = 0;
@@ -116,8 +117,8 @@ t.test('a writer stopped inside its insert, the same key inserted into a hole be
     control.set('hold', '1');
     process.kill(pid, 'SIGCONT');
     const deadline = Date.now() + 20_000;
-    while (control.getString('parked') !== current && Date.now() < deadline && child.exitCode === null) await sleep(1);
-    t.equal(control.getString('parked'), current, `${key}: the writer finished its insert`);
+    while (retryingEagain(() => control.getString('parked')) !== current && Date.now() < deadline && child.exitCode === null) await sleep(1);
+    t.equal(retryingEagain(() => control.getString('parked')), current, `${key}: the writer finished its insert`);
     t.equal(hashed(race, key), 1, `${key}: one copy after both inserts (slot ${busy[0]} was the writer's)`);
     t.equal(race.keys().filter((k) => k === key).length, 1, `${key}: listed once`);
     const value = race.get(key);
