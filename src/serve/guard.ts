@@ -47,8 +47,8 @@ export function ownOrigin(req: IncomingMessage): string {
   return `http://${(req.headers.host ?? '').toLowerCase()}`;
 }
 
-/** Throws the HttpError a request earns before routing, if any. `write`: the method changes the store. */
-export function guard(req: IncomingMessage, settings: GuardSettings, write: boolean): void {
+/** Throws the HttpError a request earns before routing, if any. `write`: the method changes the store; `isStatic`: the page or its files (no token asked). */
+export function guard(req: IncomingMessage, settings: GuardSettings, write: boolean, isStatic = false): void {
   if ((req.url ?? '').length > MAX_URL_BYTES) refuse(414, 'EMSGSIZE', `a request target is at most ${MAX_URL_BYTES} bytes, received ${(req.url ?? '').length}`);
   if (settings.loopback) {
     const host = req.headers.host ?? '';
@@ -58,7 +58,7 @@ export function guard(req: IncomingMessage, settings: GuardSettings, write: bool
       refuse(403, 'EPERM', `this server answers on loopback names at port ${settings.port} only (Host localhost:${settings.port} or 127.0.0.1:${settings.port}); the request's Host is not one`);
     }
   }
-  if (settings.tokenHash !== undefined) {
+  if (settings.tokenHash !== undefined && !isStatic) {
     const header = req.headers.authorization ?? '';
     const given = /^Bearer (\S+)$/.exec(header)?.[1];
     // Both sides hashed: equal lengths for timingSafeEqual, and no timing that depends on the token's length.
