@@ -18,6 +18,8 @@ export interface GuardSettings {
   tokenHash: Buffer | undefined;
   readOnly: boolean;
   allowOrigins: ReadonlySet<string>;
+  /** The last Host a loopback server accepted (the same Host comes on every request of a client). */
+  hostSeen?: string;
 }
 
 export function hashToken(token: string): Buffer {
@@ -52,12 +54,18 @@ export function guard(req: IncomingMessage, settings: GuardSettings, write: bool
   if ((req.url ?? '').length > MAX_URL_BYTES) refuse(414, 'EMSGSIZE', `a request target is at most ${MAX_URL_BYTES} bytes, received ${(req.url ?? '').length}`);
   if (settings.loopback) {
     const host = req.headers.host ?? '';
+    if (host === settings.hostSeen) return afterHost(req, settings, write, isStatic); // a Host this server accepted before: checked once, not per request
     const parts = splitHost(host);
     // A page on another site that rebinds its name to 127.0.0.1 still sends its own name here.
     if (parts === undefined || !isLoopbackName(parts.name) || (parts.port || '80') !== String(settings.port)) {
       refuse(403, 'EPERM', `this server answers on loopback names at port ${settings.port} only (Host localhost:${settings.port} or 127.0.0.1:${settings.port}); the request's Host is not one`);
     }
+    settings.hostSeen = host;
   }
+  afterHost(req, settings, write, isStatic);
+}
+
+function afterHost(req: IncomingMessage, settings: GuardSettings, write: boolean, isStatic: boolean): void {
   if (settings.tokenHash !== undefined && !isStatic) {
     const header = req.headers.authorization ?? '';
     const given = /^Bearer (\S+)$/.exec(header)?.[1];

@@ -13,7 +13,7 @@ import { guard, hashToken, type GuardSettings } from './guard.js';
 import { checkServeOptions, type ServeOptions } from './options.js';
 import { ASSET_PREFIX, serveAsset } from './assets.js';
 import { servePage } from './page.js';
-import { matchPath, parseQuery, type Gateway, type Route } from './route.js';
+import { matchParts, parseQuery, type Gateway, type Route } from './route.js';
 import { ROUTES } from './routes.js';
 
 export interface Server {
@@ -57,10 +57,14 @@ function stopReading(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** The route for a path and method; 404 when no route has the path, 405 (with Allow) when none has the method. */
+/** Each route's template split once. */
+const TEMPLATES = ROUTES.map((r) => ({ route: r, parts: r.path.split('/') }));
+
 function route(method: string, path: string): { route: Route; params: Record<string, string> } {
   const allowed: string[] = [];
-  for (const candidate of ROUTES) {
-    const params = matchPath(candidate.path, path);
+  const got = path.split('/');
+  for (const { route: candidate, parts } of TEMPLATES) {
+    const params = matchParts(parts, got);
     if (params === undefined) continue;
     if (candidate.method === method || (method === 'HEAD' && candidate.method === 'GET')) return { route: candidate, params };
     allowed.push(candidate.method);
