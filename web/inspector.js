@@ -246,9 +246,12 @@ class App extends Component {
   async open(row, fromUser = true) {
     const id = idOf(row);
     if (fromUser) this.setState({ selected: id });
+    const asked = (this.valueAsked = (this.valueAsked ?? 0) + 1);
     try {
       const value = await getJson(`/v1/keys/${keySegment(row)}?decode=1`);
-      if (this.state.selected !== id) return;
+      // Another key was opened, or a later read of this one was shown already (answers may come out of order).
+      if (this.state.selected !== id || asked < (this.valueShown ?? 0)) return;
+      this.valueShown = asked;
       this.setState({ value, valueError: undefined }, () => {
         const shown = window.__inspectorShown;
         if (Array.isArray(shown)) shown.push({ key: value.key, value: value.value, at: performance.timeOrigin + performance.now() });
