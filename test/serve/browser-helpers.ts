@@ -26,12 +26,27 @@ export async function launch(t: Test): Promise<Browser | undefined> {
   }
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 60_000 });
   t.teardown(async () => {
-    const pid = (browser as unknown as { process?: () => { pid?: number } }).process?.()?.pid;
     const closed = browser.close().then(() => true);
     const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref());
-    if (!(await Promise.race([closed, late])) && pid !== undefined) process.kill(pid, 'SIGKILL');
+    if (!(await Promise.race([closed, late]))) for (const pid of chromiumChildren()) process.kill(pid, 'SIGKILL');
   });
   return browser;
+}
+
+/** Chromium processes this process started (a browser that would not close is killed by these ids, no other). */
+function chromiumChildren(): number[] {
+  const ours: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
+      if (ppid === process.pid && /\(chrom/.test(stat)) ours.push(Number(entry));
+    } catch {
+      // gone since the listing
+    }
+  }
+  return ours;
 }
 
 /** What went wrong inside a page: uncaught errors, console errors (a CSP refusal is one). */
