@@ -251,6 +251,11 @@ class App extends Component {
   async open(row, fromUser = true) {
     const id = idOf(row);
     if (fromUser) this.setState({ selected: id });
+    if (!row.keyHex && (row.key === '.' || row.key === '..')) {
+      // A URL path resolves these segments, escaped or not (browsers and fetch alike): no request can name such a key.
+      this.setState({ value: undefined, valueError: `a key named "${row.key}" cannot be read through a URL path; read it with: splinter get` });
+      return;
+    }
     const asked = (this.valueAsked = (this.valueAsked ?? 0) + 1);
     try {
       const value = await getJson(`/v1/keys/${keySegment(row)}?decode=1`);
