@@ -33,11 +33,19 @@ class KeyTable extends Component {
     this.resize.disconnect();
   }
 
-  componentDidUpdate() {
+  /**
+   * Moves the document's focus to the focused row when that changed, and only then (a redraw must
+   * not pull focus back from elsewhere); a row not drawn yet (its scroll still to come) gets it
+   * on the redraw that draws it.
+   */
+  componentDidUpdate(previous) {
     const { focus, focusRows } = this.props;
-    if (!focusRows) return;
+    if (focusRows && (previous.focus !== focus || !previous.focusRows)) this.focusOwed = true;
+    if (!focusRows || !this.focusOwed) return;
     const el = this.scroller.querySelector(`[data-index="${focus}"]`);
-    if (el !== null && document.activeElement !== el) el.focus({ preventScroll: true });
+    if (el === null) return;
+    this.focusOwed = false;
+    if (document.activeElement !== el) el.focus({ preventScroll: true });
   }
 
   /** Scrolls so row `index` is in view, then moves the focus there. */
