@@ -351,7 +351,7 @@ const COMMAND_SPECS = [
   {
     name: 'serve',
     group: 'bus',
-    summary: 'serve the store over HTTP: the /v1 API, its OpenAPI document, live events, until Ctrl-C',
+    summary: 'serve the store over HTTP: the /v1 API, its OpenAPI document, live events and a web inspector at /, until Ctrl-C',
     args: [],
     options: [
       { name: 'port', kind: 'int', valueName: 'N', description: 'the port to listen on (default 8080; 0 picks a free one)' },

@@ -102,7 +102,7 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, query: Re
   let id = 0;
   const waiting = new Map<string, Change>();
   const write = (change: Change): boolean => {
-    const data = { ...keyJson(change.key), epoch: change.epoch, type: change.type, length: change.length, ...(change.deleted ? { deleted: true } : {}) };
+    const data = { ...keyJson(change.key), epoch: change.epoch, type: change.type, length: change.length, labels: `0x${change.labels.toString(16)}`, ...(change.deleted ? { deleted: true } : {}) };
     return res.write(`id: ${++id}\nevent: change\ndata: ${jsonText(data)}\n\n`);
   };
   const flush = (): void => {

@@ -19,6 +19,8 @@ export interface Change {
   epoch: bigint;
   type: string;
   length: number;
+  /** The slot's label bits (0 once the key is gone). */
+  labels: bigint;
   deleted: boolean;
 }
 
@@ -127,7 +129,7 @@ export class ChangeFeed {
           continue;
         }
         entry.epoch = snapshot.epoch;
-        changes.push({ key: entry.key, bytes: keyBytesOf(entry.key), epoch: snapshot.epoch, type: typeName(snapshot.typeFlag), length: snapshot.valueLength, deleted: false });
+        changes.push({ key: entry.key, bytes: keyBytesOf(entry.key), epoch: snapshot.epoch, type: typeName(snapshot.typeFlag), length: snapshot.valueLength, labels: snapshot.bloom, deleted: false });
       } catch (error) {
         if (!isSplinterError(error, 'EAGAIN')) throw error;
         retry = true; // a writer inside: keep the old epoch, so the next look reports it
@@ -137,7 +139,7 @@ export class ChangeFeed {
     }
     if (emit) {
       for (const [id, entry] of this.known) {
-        if (!now.has(id)) changes.push({ key: entry.key, bytes: keyBytesOf(entry.key), epoch: 0n, type: 'none', length: 0, deleted: true });
+        if (!now.has(id)) changes.push({ key: entry.key, bytes: keyBytesOf(entry.key), epoch: 0n, type: 'none', length: 0, labels: 0n, deleted: true });
       }
     }
     this.known = now;

@@ -18,6 +18,8 @@ export interface GuardSettings {
   tokenHash: Buffer | undefined;
   readOnly: boolean;
   allowOrigins: ReadonlySet<string>;
+  /** The last Host a loopback server accepted (the same Host comes on every request of a client). */
+  hostSeen?: string;
 }
 
 export function hashToken(token: string): Buffer {
@@ -47,18 +49,24 @@ export function ownOrigin(req: IncomingMessage): string {
   return `http://${(req.headers.host ?? '').toLowerCase()}`;
 }
 
-/** Throws the HttpError a request earns before routing, if any. `write`: the method changes the store. */
-export function guard(req: IncomingMessage, settings: GuardSettings, write: boolean): void {
+/** Throws the HttpError a request earns before routing, if any. `write`: the method changes the store; `isStatic`: the page or its files (no token asked). */
+export function guard(req: IncomingMessage, settings: GuardSettings, write: boolean, isStatic = false): void {
   if ((req.url ?? '').length > MAX_URL_BYTES) refuse(414, 'EMSGSIZE', `a request target is at most ${MAX_URL_BYTES} bytes, received ${(req.url ?? '').length}`);
   if (settings.loopback) {
     const host = req.headers.host ?? '';
+    if (host === settings.hostSeen) return afterHost(req, settings, write, isStatic); // a Host this server accepted before: checked once, not per request
     const parts = splitHost(host);
     // A page on another site that rebinds its name to 127.0.0.1 still sends its own name here.
     if (parts === undefined || !isLoopbackName(parts.name) || (parts.port || '80') !== String(settings.port)) {
       refuse(403, 'EPERM', `this server answers on loopback names at port ${settings.port} only (Host localhost:${settings.port} or 127.0.0.1:${settings.port}); the request's Host is not one`);
     }
+    settings.hostSeen = host;
   }
-  if (settings.tokenHash !== undefined) {
+  afterHost(req, settings, write, isStatic);
+}
+
+function afterHost(req: IncomingMessage, settings: GuardSettings, write: boolean, isStatic: boolean): void {
+  if (settings.tokenHash !== undefined && !isStatic) {
     const header = req.headers.authorization ?? '';
     const given = /^Bearer (\S+)$/.exec(header)?.[1];
     // Both sides hashed: equal lengths for timingSafeEqual, and no timing that depends on the token's length.

@@ -1,20 +1,31 @@
-/** The page at `/`: a placeholder until the web inspector comes, static, with a CSP that allows nothing it does not use. */
+/**
+ * The page at `/`: the web inspector's static shell. Its scripts and styles are files under
+ * /assets/ (web/ and the front-end packages); nothing of the store or the request is in it.
+ */
 import type { ServerResponse } from 'node:http';
 import { send } from './answer.js';
+import { PAGE_CSP } from './assets.js';
 
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export { PAGE_CSP };
 
 const PAGE = `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>splinter serve</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;margin:3rem auto;max-width:40rem;padding:0 1rem}</style></head>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>splinter inspector</title>
+<link rel="stylesheet" href="/assets/uplot.css">
+<link rel="stylesheet" href="/assets/inspector.css">
+<script type="module" src="/assets/inspector.js"></script>
+</head>
 <body>
-<h1>splinter serve</h1>
-<p>The web inspector is not here yet. The HTTP API is: its description is at <a href="/v1/openapi.json">/v1/openapi.json</a>.</p>
+<div id="app"><p class="boot">Loading the inspector… It needs JavaScript; the HTTP API is described at <a href="/v1/openapi.json">/v1/openapi.json</a>.</p></div>
 </body>
 </html>
 `;
 
+const BODY = Buffer.from(PAGE, 'utf8');
+
 export function servePage(res: ServerResponse): void {
-  send(res, 200, Buffer.from(PAGE, 'utf8'), { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PAGE_CSP, 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
+  send(res, 200, BODY, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': PAGE_CSP, 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' });
 }

@@ -50,20 +50,23 @@ export interface Route {
 
 /** The template's parameters from a request path, or undefined when it does not match. */
 export function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const want = template.split('/');
-  const got = path.split('/');
+  return matchParts(template.split('/'), path.split('/'));
+}
+
+/** matchPath on templates and paths split once (the server splits each request's path once for every route). */
+export function matchParts(want: readonly string[], got: readonly string[]): Record<string, string> | undefined {
   if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
+  let params: Record<string, string> | undefined;
   for (let i = 0; i < want.length; i++) {
     const part = want[i]!;
-    if (part.startsWith('{')) {
+    if (part.charCodeAt(0) === 0x7b /* { */) {
       if (got[i] === '') return undefined;
-      params[part.slice(1, -1)] = got[i]!;
+      (params ??= {})[part.slice(1, -1)] = got[i]!;
     } else if (part !== got[i]) {
       return undefined;
     }
   }
-  return params;
+  return params ?? {};
 }
 
 /** The query of a request target, each value still percent-encoded; '+' is a space, as forms send it. */

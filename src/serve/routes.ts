@@ -2,6 +2,7 @@
 import { sendJson } from './answer.js';
 import { serveEvents } from './events.js';
 import { INFO_ROUTES } from './info-routes.js';
+import { INDEX_ROUTE } from './key-index.js';
 import { KV_ROUTES } from './kv-routes.js';
 import { openApiDocument } from './openapi.js';
 import type { Route } from './route.js';
@@ -15,7 +16,7 @@ const EVENTS: Route = {
   doc: {
     summary: 'Server-Sent Events: `event: change` for each change of a matching key, from any process',
     description:
-      'First `event: ready` with the global epoch, then `event: change` with data { key, keyHex?, epoch, type, length, deleted? } and an id. ' +
+      'First `event: ready` with the global epoch, then `event: change` with data { key, keyHex?, epoch, type, length, labels, deleted? } (labels: the label bits of the slot, 0x-hex) and an id. ' +
       'A client that reads slowly gets the latest state of each key. A stream append (a change of one of its cells that the filter matches) ' +
       'also gives `event: stream` with data { stream, head }. A comment line every 15 s keeps the stream open.',
     parameters: [
@@ -36,7 +37,7 @@ const OPENAPI: Route = {
   doc: { summary: 'this document', responses: { '200': { description: 'the OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
 };
 
-export const ROUTES: readonly Route[] = [...KV_ROUTES, ...INFO_ROUTES, EVENTS, OPENAPI];
+export const ROUTES: readonly Route[] = [...KV_ROUTES, INDEX_ROUTE, ...INFO_ROUTES, EVENTS, OPENAPI];
 
 const DOCUMENT = openApiDocument(ROUTES, API_VERSION);
 

@@ -6,13 +6,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
-import { httpErrorOf, HttpError, sendError, BASE_HEADERS } from './answer.js';
+import { httpErrorOf, HttpError, send, sendError, BASE_HEADERS } from './answer.js';
 import { EventClients, StreamHeads } from './events.js';
 import { ChangeFeed } from './feed.js';
 import { guard, hashToken, type GuardSettings } from './guard.js';
 import { checkServeOptions, type ServeOptions } from './options.js';
+import { ASSET_PREFIX, serveAsset } from './assets.js';
 import { servePage } from './page.js';
-import { matchPath, parseQuery, type Gateway, type Route } from './route.js';
+import { matchParts, parseQuery, type Gateway, type Route } from './route.js';
 import { ROUTES } from './routes.js';
 
 export interface Server {
@@ -56,10 +57,14 @@ function stopReading(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** The route for a path and method; 404 when no route has the path, 405 (with Allow) when none has the method. */
+/** Each route's template split once. */
+const TEMPLATES = ROUTES.map((r) => ({ route: r, parts: r.path.split('/') }));
+
 function route(method: string, path: string): { route: Route; params: Record<string, string> } {
   const allowed: string[] = [];
-  for (const candidate of ROUTES) {
-    const params = matchPath(candidate.path, path);
+  const got = path.split('/');
+  for (const { route: candidate, parts } of TEMPLATES) {
+    const params = matchParts(parts, got);
     if (params === undefined) continue;
     if (candidate.method === method || (method === 'HEAD' && candidate.method === 'GET')) return { route: candidate, params };
     allowed.push(candidate.method);
@@ -80,7 +85,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, settings: Guard
     const target = req.url ?? '/';
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
-    guard(req, settings, WRITE_METHODS.has(method));
+    // The page and its assets are static and hold nothing of the store: a browser loads them without the token, which the page then asks for.
+    const isStatic = path === '/' || path === '/index.html' || path === '/favicon.ico' || path.startsWith(ASSET_PREFIX);
+    guard(req, settings, WRITE_METHODS.has(method), isStatic);
     for (const [name, value] of Object.entries(corsHeaders(req, settings))) res.setHeader(name, value);
     if (method === 'OPTIONS') {
       if (res.getHeader('Access-Control-Allow-Origin') === undefined) throw new HttpError(403, 'EPERM', 'no other origin may call this server (it was given no allowOrigins)');
@@ -91,6 +98,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, settings: Guard
     if (path === '/' || path === '/index.html') {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'ENOTSUP', `${method} is not a method of the page; it takes GET`, { Allow: 'GET' });
       servePage(res);
+      return;
+    }
+    if (path === '/favicon.ico') {
+      send(res, 204, undefined, {}); // no icon: an answer, so a browser logs no error for it
+      return;
+    }
+    if (path.startsWith(ASSET_PREFIX)) {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'ENOTSUP', `${method} is not a method of the page's files; they take GET`, { Allow: 'GET' });
+      serveAsset(res, path.slice(ASSET_PREFIX.length));
       return;
     }
     const found = route(method, path);

@@ -157,6 +157,30 @@ t.test('GET /v1/keys: metadata, prefix, labels, pages in byte order with a curso
   }
 });
 
+t.test('GET /v1/index: every key with its metadata in one answer, as rows; a prefix narrows it', async (t) => {
+  const { server, store } = await served(t);
+  store.set('job:1', '{}', { type: SlotType.JSON });
+  store.set('job:2', 'two');
+  store.setLabel('job:2', 0x14n);
+  store.set(Uint8Array.from([0xff, 0x01]), 'bytes');
+  const index = await ask(server, '/v1/index');
+  t.equal(index.status, 200);
+  t.same(index.json.columns, ['key', 'keyHex', 'epoch', 'type', 'length', 'labels']);
+  t.equal(index.json.epoch, String(store.epoch), 'the global epoch before the pass');
+  t.equal(index.json.busy, 0);
+  const rows = [...index.json.rows].sort((a: string[], b: string[]) => (a[0]! < b[0]! ? -1 : 1));
+  t.same(rows, [
+    ['\\xff\\x01', 'ff01', '2', 'void', 5, '0x0'],
+    ['job:1', null, '2', 'json', 2, '0x0'],
+    ['job:2', null, '2', 'void', 3, '0x14'],
+  ]);
+  const some = await ask(server, '/v1/index?prefix=job%3A2');
+  t.same(some.json.rows, [['job:2', null, '2', 'void', 3, '0x14']], 'only the keys with the prefix');
+  const bad = await ask(server, '/v1/index?prefix=%zz');
+  t.equal(bad.status, 400);
+  t.equal(bad.json.error.code, 'EINVAL');
+});
+
 t.test('store, signals, shards, doctor, streams', async (t) => {
   const { server, store, name } = await served(t);
   store.set('a', '1');

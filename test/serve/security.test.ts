@@ -52,7 +52,11 @@ t.test('off loopback every request needs the token, compared whole', async (t) =
   const right = await ask(url, '/v1/keys/k', { ...via, headers: { Authorization: 'Bearer s3cret-token' } });
   t.equal(right.status, 200, 'the right token, under any Host: a bind off loopback does not check it');
   t.equal(right.text, 'v');
-  t.equal((await ask(url, '/', via)).status, 401, 'the page too');
+  // The page and its files are static (nothing of the store): a browser loads them without the token, and the page asks for it.
+  t.equal((await ask(url, '/', via)).status, 200, 'the page without the token');
+  t.equal((await ask(url, '/assets/inspector.js', via)).status, 200, 'its script without the token');
+  t.equal((await ask(url, '/v1/index', via)).status, 401, 'the key set needs it');
+  t.equal((await ask(url, '/v1/events', via)).status, 401, 'the events need it');
 });
 
 t.test('a token on loopback is required too', async (t) => {
@@ -247,13 +251,29 @@ t.test('hostile key names are bytes: never a path, never markup, never decoded w
 
 t.test('the page at / is inert: a strict Content-Security-Policy, nosniff, nothing reflected', async (t) => {
   const { server } = await served(t);
-  const page = await ask(server, '/?q=%3Cscript%3E');
+  const page = await ask(server, '/?q=%3Cscript%3Ewindow.x=1%3C/script%3E');
   t.equal(page.status, 200);
   t.equal(page.headers['content-type'], 'text/html; charset=utf-8');
-  t.match(page.headers['content-security-policy'], /default-src 'none'/);
-  t.notMatch(page.headers['content-security-policy'], /script-src/, 'no script allowed');
+  const csp = page.headers['content-security-policy'] ?? '';
+  t.match(csp, /default-src 'none'/);
+  t.match(csp, /script-src 'self'(;|$)/, "scripts from the server only");
+  t.match(csp, /style-src 'self'(;|$)/, 'style sheets from the server only');
+  t.notMatch(csp, /unsafe-inline|unsafe-eval|https?:|\*/, 'no inline script or style, no eval, no other host');
   t.equal(page.headers['x-content-type-options'], 'nosniff');
   t.equal(page.headers['x-frame-options'], 'DENY');
-  t.notMatch(page.text, /<script/i);
-  t.match(page.text, /not here yet/);
+  t.notMatch(page.text, /<script(?![^>]*\ssrc="\/assets\/)/i, 'no inline script: every script is a file of /assets/');
+  t.notMatch(page.text, /window\.x|%3Cscript/i, 'nothing of the request in the page');
+  for (const [file, type] of <[string, string][]>[['inspector.js', 'text/javascript'], ['preact.mjs', 'text/javascript'], ['htm.mjs', 'text/javascript'], ['uplot.mjs', 'text/javascript'], ['inspector.css', 'text/css'], ['uplot.css', 'text/css']]) {
+    const asset = await ask(server, `/assets/${file}`);
+    t.equal(asset.status, 200, file);
+    t.match(asset.headers['content-type'], type, `${file} as ${type}`);
+    t.equal(asset.headers['x-content-type-options'], 'nosniff', `${file}: nosniff`);
+    t.notMatch(asset.text, /\beval\(|new Function\(/, `${file}: no eval`);
+  }
+  for (const bad of ['/assets/../package.json', '/assets/%2e%2e%2fpackage.json', '/assets/', '/assets/inspector.js/x', '/assets/constructor', '/assets/__proto__']) {
+    const answer = await ask(server, bad);
+    t.equal(answer.status, 404, `${bad}: 404`);
+    t.notMatch(answer.text, /package\.json|__proto__|constructor/, `${bad}: not echoed`);
+  }
+  t.equal((await ask(server, '/assets/inspector.js', { method: 'PUT', body: 'x' })).status, 405, 'the files take GET only');
 });
