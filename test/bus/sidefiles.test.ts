@@ -364,12 +364,17 @@ t.test('a plain writer makes no doorbell table, and still rings a waiter that co
   const writer = spawn(process.execPath, ['--import', 'tsx', path.join(children, 'set-twice.ts'), copy, 'first', 'second'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  // Every line is kept as it comes (a line that came before anyone asked for it is not lost), and handed out in order.
   const lines: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  writer.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    lines.push(...chunk.trim().split('\n'));
+    while (lines.length > 0 && waiting.length > 0) waiting.shift()!(lines.shift()!);
+  });
   const nextLine = (): Promise<string> =>
     new Promise((resolve) => {
-      const take = (): void => void resolve(lines.shift()!);
-      if (lines.length > 0) take();
-      else writer.stdout.once('data', (chunk: Buffer) => (lines.push(...chunk.toString().trim().split('\n')), take()));
+      if (lines.length > 0) resolve(lines.shift()!);
+      else waiting.push(resolve);
     });
   t.equal(await nextLine(), 'ready');
   t.same(sideFiles(), [], 'a write with no waiter anywhere made no side file in /dev/shm');
