@@ -24,6 +24,7 @@ import { KvContext } from '../store/context.js';
 import { countKeys } from '../store/count.js';
 import { dirtyWords, markDirty } from '../store/dirty.js';
 import { getEmbedding, setEmbedding } from '../store/embeddings.js';
+import { search, type SearchOptions, type SearchResults } from '../store/search/index.js';
 import { createFileBacking, openFileBacking, storeFileState, unlinkTarget } from '../store/file-backing.js';
 import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { initialiseStore } from '../store/init.js';
@@ -604,6 +605,17 @@ export class Store implements Disposable {
   getEmbedding(key: Key): Float32Array | undefined {
     this.live();
     return getEmbedding(this.kv, key);
+  }
+
+  /**
+   * The slots nearest a query vector (or the embedding of a key), ranked as C's `search` ranks them:
+   * cosine similarity descending, then Euclidean distance ascending (docs/search.md). Read-only: writers never wait.
+   * @throws {SplinterError} ENOTSUP without embeddings; EINVAL for a query not of 768 finite floats or a bad option; ENOENT for a missing query key; ECORRUPT
+   * @throws {AbortError} when `options.signal` aborts
+   */
+  search(query: Float32Array | Key, options?: SearchOptions): SearchResults {
+    this.live();
+    return search(this.kv, query, options);
   }
 
   /**

@@ -1,0 +1,260 @@
+/**
+ * store.search: every slot C's `search` would score, scored as C scores it, ranked as C ranks it
+ * (docs/search.md). Two passes: a fast float64 pass straight over the mapping finds the slots that
+ * can be in the answer; C's float32 formula then scores those, each over a seqlock-checked copy of
+ * its vector, and only those scores are reported and ranked. A search only reads: writers never wait.
+ */
+import { abortError } from '../../abort.js';
+import { SplinterError } from '../../errors.js';
+import { KEY_MAX, SLOT, SPLINTER_EMBED_DIM } from '../../layout/constants.js';
+import type { KvContext } from '../context.js';
+import { keyOfBytes, type Key } from '../key-text.js';
+import { copyStillValid } from '../read-check.js';
+import { dotAndNorm, OVERFLOW_GUARD, SIMILARITY_MARGIN, SMALL_GUARD, squaredNorm } from './approx.js';
+import { cDistance, cSimilarity } from './formula.js';
+import type { CheckedSearch } from './options.js';
+import { TopK } from './top.js';
+import type { SearchHit, SearchResults } from './types.js';
+
+const EMBED_BYTES = SPLINTER_EMBED_DIM * 4;
+const ABORT_CHECK_EVERY = 512;
+const W = { epoch: SLOT.epoch >>> 2, valLen: SLOT.val_len >>> 2, embedding: SLOT.embedding >>> 2 } as const;
+
+/** What the first pass learnt of a slot. */
+const enum Pass {
+  Skip, // not selected: empty, filtered out, or epoch 0
+  Scored,
+  Busy, // mid-write at every attempt so far
+}
+
+interface Ranked extends SearchHit {
+  index: number;
+}
+
+/** The scan over one store for one query; `ctx` is the handle's working state. */
+export class SearchScan {
+  private readonly m;
+  private readonly f32: Float32Array;
+  private readonly qq: number;
+  private readonly pair = new Float64Array(2);
+  private readonly copy = new Float32Array(SPLINTER_EMBED_DIM);
+  private readonly copyBytes = new Uint8Array(this.copy.buffer);
+  private readonly keyBytes = new Uint8Array(KEY_MAX);
+  /** Per slot: the fast pass's similarity and distance (NaN: C's formula must decide). */
+  private readonly sim: Float64Array;
+  private readonly dist: Float64Array;
+
+  constructor(
+    private readonly ctx: KvContext,
+    private readonly query: Float32Array,
+    private readonly o: CheckedSearch,
+  ) {
+    const m = ctx.m;
+    this.m = m;
+    this.f32 = new Float32Array(m.u8.buffer, m.u8.byteOffset, m.totalSize >>> 2);
+    this.qq = squaredNorm(query);
+    this.sim = new Float64Array(m.slots);
+    this.dist = new Float64Array(m.slots);
+  }
+
+  run(from = 0, to = this.m.slots): SearchResults {
+    const scoredIndices: number[] = [];
+    const busy: number[] = [];
+    for (let index = from; index < to; index++) {
+      if ((index & (ABORT_CHECK_EVERY - 1)) === 0) this.checkAbort();
+      const pass = this.firstPass(index);
+      if (pass === Pass.Scored) scoredIndices.push(index);
+      else if (pass === Pass.Busy) busy.push(index);
+    }
+    const stillBusy = this.retry(busy, (index) => this.firstPass(index), scoredIndices);
+    scoredIndices.sort((a, b) => a - b);
+    return this.finish(scoredIndices, stillBusy);
+  }
+
+  private checkAbort(): void {
+    if (this.o.signal?.aborted) throw abortError(this.o.signal);
+  }
+
+  /** Retries busy slots under the handle's backoff; those still busy when it runs out are returned. */
+  private retry(busy: number[], attempt: (index: number) => Pass, done: number[]): number[] {
+    let left = busy;
+    const backoff = this.ctx.backoff;
+    backoff.reset();
+    while (left.length > 0 && backoff.next()) {
+      this.checkAbort();
+      const next: number[] = [];
+      for (const index of left) {
+        const pass = attempt(index);
+        if (pass === Pass.Scored) done.push(index);
+        else if (pass === Pass.Busy) next.push(index);
+      }
+      left = next;
+    }
+    return left;
+  }
+
+  /** The selection C's search makes before scoring: a key, labels or a value, the key filters, a non-zero epoch. */
+  private selected(slotByte: number): boolean | undefined {
+    const m = this.m;
+    const w = slotByte >>> 2;
+    if (Atomics.load(m.i32, w) === 0 && Atomics.load(m.i32, w + 1) === 0) return false;
+    const o = this.o;
+    if (o.labels !== 0n) {
+      if ((Atomics.load(m.u64, (slotByte + SLOT.bloom) >>> 3) & o.labels) !== o.labels) return false;
+    } else if (Atomics.load(m.u32, w + W.valLen) === 0) {
+      return false; // C lists keys with a value only; its label path (enumerate_matches) takes empty ones too
+    }
+    if (o.exclude === undefined && o.prefix === undefined && o.pattern === undefined) return true;
+    const length = this.readKey(slotByte);
+    if (length < 0) return undefined; // no NUL: mid-write, or corrupt (told apart by the seqlock check)
+    const key = this.keyBytes;
+    if (o.exclude !== undefined && sameBytes(key, length, o.exclude)) return false;
+    if (o.prefix !== undefined && !startsWith(key, length, o.prefix)) return false;
+    if (o.pattern !== undefined && !o.pattern.test(keyText(keyOfBytes(key.subarray(0, length))))) return false;
+    return true;
+  }
+
+  private readKey(slotByte: number): number {
+    const u8 = this.m.u8;
+    const at = slotByte + SLOT.key;
+    for (let i = 0; i < KEY_MAX; i++) {
+      const byte = u8[at + i]!;
+      if (byte === 0) return i;
+      this.keyBytes[i] = byte;
+    }
+    return -1;
+  }
+
+  private firstPass(index: number): Pass {
+    const m = this.m;
+    const slotByte = m.slotByte(index);
+    const w = slotByte >>> 2;
+    const hashLo = Atomics.load(m.i32, w);
+    const hashHi = Atomics.load(m.i32, w + 1);
+    const globalBefore = Atomics.load(m.i32, m.globalEpochW32);
+    const before = Atomics.load(m.u32, w + W.epoch);
+    if ((before & 1) !== 0) return Pass.Busy;
+    const chosen = this.selected(slotByte);
+    if (chosen === false) return Pass.Skip;
+    if (before === 0 && Atomics.load(m.u32, w + W.epoch + 1) === 0) return Pass.Skip; // C skips epoch 0
+    if (chosen === undefined) return this.corruptOrBusy(index, slotByte, before, hashLo, hashHi, globalBefore);
+    dotAndNorm(this.query, this.f32, w + W.embedding, this.pair);
+    if (!copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) return Pass.Busy;
+    const dot = this.pair[0]!;
+    const vv = this.pair[1]!;
+    const qq = this.qq;
+    const norms = Math.sqrt(qq * vv);
+    if (!(qq + vv < OVERFLOW_GUARD) || norms < SMALL_GUARD) {
+      this.sim[index] = NaN; // C's float32 overflow, underflow or its 1e-9 cut-off: let its formula decide
+      this.dist[index] = NaN;
+    } else {
+      this.sim[index] = dot / norms;
+      this.dist[index] = Math.sqrt(Math.max(0, qq + vv - 2 * dot));
+    }
+    return Pass.Scored;
+  }
+
+  private corruptOrBusy(index: number, slotByte: number, before: number, hashLo: number, hashHi: number, globalBefore: number): Pass {
+    if (!copyStillValid(this.m, slotByte, before, hashLo, hashHi, globalBefore)) return Pass.Busy;
+    throw new SplinterError('ECORRUPT', `slot ${index} holds a key with no NUL in its ${KEY_MAX} bytes`);
+  }
+
+  /** Picks who C's formula must score, scores them over seqlock-checked copies, ranks. */
+  private finish(scored: number[], busyIndices: number[]): SearchResults {
+    const o = this.o;
+    const minSim = o.minSimilarity;
+    const maxDist = o.maxDistance;
+    const distSlack = (d: number): number => SIMILARITY_MARGIN * (d + Math.sqrt(this.qq)) + 1e-6;
+    const top = new TopK(Math.min(o.limit, Math.max(1, scored.length)));
+    // Slots sure to pass the filters under C's formula too: the k-th best of them bounds who can rank above it.
+    for (const index of scored) {
+      const s = this.sim[index]!;
+      if (Number.isNaN(s)) continue;
+      if (minSim !== undefined && s < minSim + SIMILARITY_MARGIN) continue;
+      if (maxDist !== undefined && this.dist[index]! > maxDist - distSlack(maxDist)) continue;
+      top.offer(s);
+    }
+    const floor = o.limit >= scored.length ? -Infinity : top.floor - 2 * SIMILARITY_MARGIN;
+    const candidates: number[] = [];
+    for (const index of scored) {
+      const s = this.sim[index]!;
+      if (!Number.isNaN(s)) {
+        if (s < floor) continue;
+        if (minSim !== undefined && s < minSim - SIMILARITY_MARGIN) continue;
+        if (maxDist !== undefined && this.dist[index]! > maxDist + distSlack(maxDist)) continue;
+      }
+      candidates.push(index);
+    }
+    const ranked: Ranked[] = [];
+    const nonFinite: Key[] = [];
+    const late: number[] = [];
+    for (const index of candidates) this.exact(index, ranked, nonFinite, late);
+    const lateBusy = this.retry(late, (index) => this.exact(index, ranked, nonFinite, []), []);
+    ranked.sort((a, b) => b.similarity - a.similarity || a.distance - b.distance || a.index - b.index);
+    const hits: SearchHit[] = ranked.slice(0, o.limit).map(({ index: _index, ...hit }) => hit);
+    const busy = [...busyIndices, ...lateBusy].sort((a, b) => a - b).map((index) => this.busyKey(index));
+    return { hits, skipped: { busy, nonFinite }, scored: scored.length };
+  }
+
+  /** C's formula over a seqlock-checked copy of the vector; the hit (if it passes the filters) goes to `ranked`. */
+  private exact(index: number, ranked: Ranked[], nonFinite: Key[], busy: number[]): Pass {
+    const m = this.m;
+    const slotByte = m.slotByte(index);
+    const w = slotByte >>> 2;
+    const hashLo = Atomics.load(m.i32, w);
+    const hashHi = Atomics.load(m.i32, w + 1);
+    const globalBefore = Atomics.load(m.i32, m.globalEpochW32);
+    const before = Atomics.load(m.u32, w + W.epoch);
+    if ((before & 1) !== 0) return this.later(index, busy);
+    const chosen = this.selected(slotByte); // the slot may have changed since the first pass
+    if (chosen === false) return Pass.Skip;
+    if (chosen === undefined) return this.corruptOrBusy(index, slotByte, before, hashLo, hashHi, globalBefore) === Pass.Busy ? this.later(index, busy) : Pass.Skip;
+    const start = slotByte + SLOT.embedding;
+    this.copyBytes.set(m.u8.subarray(start, start + EMBED_BYTES));
+    const epoch = Atomics.load(m.u64, (slotByte + SLOT.epoch) >>> 3);
+    const length = Atomics.load(m.u32, w + W.valLen);
+    const type = Atomics.load(m.u8, slotByte + SLOT.type_flag);
+    const labels = Atomics.load(m.u64, (slotByte + SLOT.bloom) >>> 3);
+    const keyLength = this.readKey(slotByte);
+    if (!copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) return this.later(index, busy);
+    if (epoch === 0n) return Pass.Skip;
+    const key = keyOfBytes(this.keyBytes.subarray(0, keyLength));
+    const similarity = cSimilarity(this.query, 0, this.copy, 0, SPLINTER_EMBED_DIM);
+    const distance = cDistance(this.query, 0, this.copy, 0, SPLINTER_EMBED_DIM);
+    if (!Number.isFinite(similarity) || !Number.isFinite(distance)) {
+      nonFinite.push(key);
+      return Pass.Scored;
+    }
+    const o = this.o;
+    if (o.minSimilarity !== undefined && similarity < o.minSimilarity) return Pass.Scored;
+    if (o.maxDistance !== undefined && distance > o.maxDistance) return Pass.Scored;
+    ranked.push({ key, similarity, distance, epoch, length, type, labels, index });
+    return Pass.Scored;
+  }
+
+  private later(index: number, busy: number[]): Pass {
+    busy.push(index);
+    return Pass.Busy;
+  }
+
+  /** A busy slot's key as it reads now (its writer may be changing it). */
+  private busyKey(index: number): Key {
+    const length = this.readKey(this.m.slotByte(index));
+    return keyOfBytes(this.keyBytes.subarray(0, length < 0 ? KEY_MAX - 1 : length));
+  }
+}
+
+/** The text a RegExp is tested on: a UTF-8 key as it is; a bytes key one character per byte (so a pattern matches bytes, as C's does). */
+function keyText(key: Key): string {
+  return typeof key === 'string' ? key : String.fromCharCode(...key);
+}
+
+function sameBytes(key: Uint8Array, length: number, other: Uint8Array): boolean {
+  return length === other.length && startsWith(key, length, other);
+}
+
+function startsWith(key: Uint8Array, length: number, prefix: Uint8Array): boolean {
+  if (prefix.length > length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
