@@ -78,7 +78,7 @@ async function peerStore(t: Test, entries: Entry[]): Promise<{ peer: Peer; file:
 
 interface PeerHit { key: string; similarity_bits: number; distance_bits: number }
 
-async function peerSearch(peer: Peer, q: Float32Array, o: SearchOptions): Promise<PeerHit[]> {
+async function peerSearch(peer: Peer, q: Float32Array, o: SearchOptions): Promise<{ results: PeerHit[]; active: number }> {
   const answer = await peer.send({
     op: 'search',
     query_hex: hex(q),
@@ -87,7 +87,7 @@ async function peerSearch(peer: Peer, q: Float32Array, o: SearchOptions): Promis
     ...(o.minSimilarity !== undefined ? { min_similarity: o.minSimilarity } : {}),
     ...(o.maxDistance !== undefined ? { max_distance: o.maxDistance } : {}),
   });
-  return answer['results'] as PeerHit[];
+  return { results: answer['results'] as PeerHit[], active: answer['active'] as number };
 }
 
 function sameRanking(t: Test, hits: SearchHit[], want: Array<{ key: string; sim: number; dist: number }>, peer: PeerHit[] | undefined, what: string): void {
@@ -129,11 +129,14 @@ t.test('rankings equal C formula and C peer on a store C wrote', async (t) => {
   for (const [qi, q] of queries.entries()) {
     for (const o of cases) {
       const what = `query ${qi} ${JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof RegExp ? String(v) : v))}`;
-      const { hits, skipped } = store.search(q, o);
+      const { hits, skipped, matched } = store.search(q, o);
       t.same(skipped, { busy: [], nonFinite: [] }, `${what}: nothing skipped`);
       // The peer takes C's filters (no regex); those cases are checked against the reference only.
       const c = o.keys === undefined ? await peerSearch(peer, q, o) : undefined;
-      sameRanking(t, hits, referenceRanking(entries, order, q, o), c, what);
+      const want = referenceRanking(entries, order, q, { ...o, limit: undefined });
+      t.equal(matched, want.length, `${what}: matched counts every hit before the limit`);
+      if (c !== undefined) t.equal(matched, c.active, `${what}: matched is the C peer's active count`);
+      sameRanking(t, hits, want.slice(0, o.limit ?? want.length), c?.results, what);
     }
   }
   const full = store.search(base, { limit: 4 }).hits;

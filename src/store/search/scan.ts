@@ -162,38 +162,56 @@ export class SearchScan {
   /** Picks who C's formula must score, scores them over seqlock-checked copies, ranks. */
   private finish(scored: number[], busyIndices: number[]): SearchResults {
     const o = this.o;
-    const minSim = o.minSimilarity;
-    const maxDist = o.maxDistance;
-    const distSlack = (d: number): number => SIMILARITY_MARGIN * (d + Math.sqrt(this.qq)) + 1e-6;
     const top = new TopK(Math.min(o.limit, Math.max(1, scored.length)));
     // Slots sure to pass the filters under C's formula too: the k-th best of them bounds who can rank above it.
-    for (const index of scored) {
-      const s = this.sim[index]!;
-      if (Number.isNaN(s)) continue;
-      if (minSim !== undefined && s < minSim + SIMILARITY_MARGIN) continue;
-      if (maxDist !== undefined && this.dist[index]! > maxDist - distSlack(maxDist)) continue;
-      top.offer(s);
-    }
+    for (const index of scored) if (this.surelyPasses(index)) top.offer(this.sim[index]!);
     const floor = o.limit >= scored.length ? -Infinity : top.floor - 2 * SIMILARITY_MARGIN;
     const candidates: number[] = [];
+    const countOnly: number[] = []; // below the floor, near a filter's edge: C's formula decides whether they count in matched
+    let passedUnscored = 0; // sure to pass the filters, too far down to rank: counted in matched, never rescored
     for (const index of scored) {
       const s = this.sim[index]!;
-      if (!Number.isNaN(s)) {
-        if (s < floor) continue;
-        if (minSim !== undefined && s < minSim - SIMILARITY_MARGIN) continue;
-        if (maxDist !== undefined && this.dist[index]! > maxDist + distSlack(maxDist)) continue;
-      }
-      candidates.push(index);
+      if (Number.isNaN(s)) candidates.push(index);
+      else if (!this.maybePasses(index)) continue;
+      else if (s >= floor) candidates.push(index);
+      else if (this.surelyPasses(index)) passedUnscored++;
+      else countOnly.push(index);
     }
     const ranked: Ranked[] = [];
     const nonFinite: Key[] = [];
     const late: number[] = [];
-    for (const index of candidates) this.exact(index, ranked, nonFinite, late);
+    for (let n = 0; n < candidates.length; n++) {
+      if ((n & 63) === 0) this.checkAbort(); // without a limit every slot is rescored here
+      this.exact(candidates[n]!, ranked, nonFinite, late);
+    }
     const lateBusy = this.retry(late, (index) => this.exact(index, ranked, nonFinite, []), []);
+    const counted: Ranked[] = [];
+    for (const index of countOnly) this.exact(index, counted, [], []); // a busy one is simply not counted
     ranked.sort((a, b) => b.similarity - a.similarity || a.distance - b.distance || a.index - b.index);
     const hits: SearchHit[] = ranked.slice(0, o.limit).map(({ index: _index, ...hit }) => hit);
     const busy = [...busyIndices, ...lateBusy].sort((a, b) => a - b).map((index) => this.busyKey(index));
-    return { hits, skipped: { busy, nonFinite }, scored: scored.length };
+    return { hits, skipped: { busy, nonFinite }, scored: scored.length, matched: passedUnscored + ranked.length + counted.length };
+  }
+
+  /** Error room for the distance: C's float32 sums are within ~1e-4 of it, relative, the fast pass's within ~1e-8 × |q|. */
+  private distSlack(d: number): number {
+    return SIMILARITY_MARGIN * (d + Math.sqrt(this.qq)) + 1e-6;
+  }
+
+  /** Whether C's formula could keep this slot through the filters (the fast pass's error allowed for). */
+  private maybePasses(index: number): boolean {
+    const o = this.o;
+    if (o.minSimilarity !== undefined && this.sim[index]! < o.minSimilarity - SIMILARITY_MARGIN) return false;
+    return o.maxDistance === undefined || this.dist[index]! <= o.maxDistance + this.distSlack(o.maxDistance);
+  }
+
+  /** Whether C's formula is sure to keep this slot through the similarity and distance filters. */
+  private surelyPasses(index: number): boolean {
+    const s = this.sim[index]!;
+    if (Number.isNaN(s)) return false;
+    const o = this.o;
+    if (o.minSimilarity !== undefined && s < o.minSimilarity + SIMILARITY_MARGIN) return false;
+    return o.maxDistance === undefined || this.dist[index]! <= o.maxDistance - this.distSlack(o.maxDistance);
   }
 
   /** C's formula over a seqlock-checked copy of the vector; the hit (if it passes the filters) goes to `ranked`. */

@@ -3,19 +3,19 @@ import type { Key } from '../key-text.js';
 
 export interface SearchOptions {
   /** At most this many hits (the best ones); all of them when left out. */
-  limit?: number;
+  limit?: number | undefined;
   /** Keep hits whose cosine similarity is at least this (compared as a float32, as C compares). */
-  minSimilarity?: number;
+  minSimilarity?: number | undefined;
   /** Keep hits whose Euclidean distance is at most this (compared as a float32). */
-  maxDistance?: number;
+  maxDistance?: number | undefined;
   /** Label pre-filter: only slots whose labels include every bit of this mask (as enumerateMatches). 0n: none. */
-  labels?: bigint;
+  labels?: bigint | undefined;
   /** Key filter applied before scoring: a RegExp tested on the key, or a prefix its bytes must start with. */
-  keys?: RegExp | string;
+  keys?: RegExp | string | undefined;
   /** A key left out of the search (the CLI leaves out its own scratch key, as C does). */
-  exclude?: Key;
+  exclude?: Key | undefined;
   /** Stops the search with an AbortError. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface SearchHit {
@@ -47,4 +47,6 @@ export interface SearchResults {
   };
   /** How many slots were scored (passed the label, key and value-length selection). */
   scored: number;
+  /** How many passed the similarity and distance filters: the hits before the limit cut them (C's active_keys). */
+  matched: number;
 }
