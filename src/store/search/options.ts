@@ -2,7 +2,7 @@
 import { describe, SplinterError } from '../../errors.js';
 import { SPLINTER_EMBED_DIM } from '../../layout/constants.js';
 import { toU64 } from '../u64-bytes.js';
-import { keyBytes } from '../key-text.js';
+import { keyBytes, type Key } from '../key-text.js';
 import type { SearchOptions } from './types.js';
 
 export interface CheckedSearch {
@@ -11,8 +11,8 @@ export interface CheckedSearch {
   minSimilarity: number | undefined;
   maxDistance: number | undefined;
   labels: bigint;
-  /** A copy without the g and y flags: test() must not carry lastIndex from one key to the next. */
-  pattern: RegExp | undefined;
+  /** The RegExp or predicate of `keys`, as one test on the key. */
+  match: ((key: Key) => boolean) | undefined;
   prefix: Uint8Array | undefined;
   exclude: Uint8Array | undefined;
   signal: AbortSignal | undefined;
@@ -46,20 +46,28 @@ export function checkSearchOptions(options: SearchOptions | undefined): CheckedS
   const limit = o.limit ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new SplinterError('EINVAL', `search option limit must be a positive integer, received ${describe(o.limit)}`);
   const labels = o.labels === undefined ? 0n : toU64(o.labels, 'search option labels');
-  let pattern: RegExp | undefined;
+  let match: ((key: Key) => boolean) | undefined;
   let prefix: Uint8Array | undefined;
-  if (o.keys instanceof RegExp) pattern = new RegExp(o.keys.source, o.keys.flags.replace(/[gy]/g, ''));
-  else if (typeof o.keys === 'string') prefix = keyBytes(o.keys);
-  else if (o.keys !== undefined) throw new SplinterError('EINVAL', `search option keys must be a RegExp or a prefix string, received ${describe(o.keys)}`);
+  if (o.keys instanceof RegExp) {
+    const pattern = new RegExp(o.keys.source, o.keys.flags.replace(/[gy]/g, '')); // test() must not carry lastIndex from key to key
+    match = (key) => pattern.test(keyText(key));
+  } else if (typeof o.keys === 'string') prefix = keyBytes(o.keys);
+  else if (typeof o.keys === 'function') match = o.keys;
+  else if (o.keys !== undefined) throw new SplinterError('EINVAL', `search option keys must be a RegExp, a prefix string or a function, received ${describe(o.keys)}`);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new SplinterError('EINVAL', `search option signal must be an AbortSignal, received ${describe(o.signal)}`);
   return {
     limit,
     minSimilarity: checkBound(o.minSimilarity, 'minSimilarity'),
     maxDistance: checkBound(o.maxDistance, 'maxDistance'),
     labels,
-    pattern,
+    match,
     prefix,
     exclude: o.exclude === undefined ? undefined : keyBytes(o.exclude),
     signal: o.signal,
   };
+}
+
+/** The text a RegExp is tested on: a UTF-8 key as it is; a bytes key one character per byte (so a pattern matches bytes, as C's does). */
+function keyText(key: Key): string {
+  return typeof key === 'string' ? key : String.fromCharCode(...key);
 }

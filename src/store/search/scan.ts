@@ -104,13 +104,13 @@ export class SearchScan {
     } else if (Atomics.load(m.u32, w + W.valLen) === 0) {
       return false; // C lists keys with a value only; its label path (enumerate_matches) takes empty ones too
     }
-    if (o.exclude === undefined && o.prefix === undefined && o.pattern === undefined) return true;
+    if (o.exclude === undefined && o.prefix === undefined && o.match === undefined) return true;
     const length = this.readKey(slotByte);
     if (length < 0) return undefined; // no NUL: mid-write, or corrupt (told apart by the seqlock check)
     const key = this.keyBytes;
     if (o.exclude !== undefined && sameBytes(key, length, o.exclude)) return false;
     if (o.prefix !== undefined && !startsWith(key, length, o.prefix)) return false;
-    if (o.pattern !== undefined && !o.pattern.test(keyText(keyOfBytes(key.subarray(0, length))))) return false;
+    if (o.match !== undefined && !o.match(keyOfBytes(key.subarray(0, length)))) return false;
     return true;
   }
 
@@ -260,11 +260,6 @@ export class SearchScan {
     const length = this.readKey(this.m.slotByte(index));
     return keyOfBytes(this.keyBytes.subarray(0, length < 0 ? KEY_MAX - 1 : length));
   }
-}
-
-/** The text a RegExp is tested on: a UTF-8 key as it is; a bytes key one character per byte (so a pattern matches bytes, as C's does). */
-function keyText(key: Key): string {
-  return typeof key === 'string' ? key : String.fromCharCode(...key);
 }
 
 function sameBytes(key: Uint8Array, length: number, other: Uint8Array): boolean {

@@ -10,8 +10,8 @@ export interface SearchOptions {
   maxDistance?: number | undefined;
   /** Label pre-filter: only slots whose labels include every bit of this mask (as enumerateMatches). 0n: none. */
   labels?: bigint | undefined;
-  /** Key filter applied before scoring: a RegExp tested on the key, or a prefix its bytes must start with. */
-  keys?: RegExp | string | undefined;
+  /** Key filter applied before scoring: a RegExp tested on the key, a prefix its bytes must start with, or a predicate. */
+  keys?: RegExp | string | ((key: Key) => boolean) | undefined;
   /** A key left out of the search (the CLI leaves out its own scratch key, as C does). */
   exclude?: Key | undefined;
   /** Stops the search with an AbortError. */
