@@ -7,6 +7,9 @@
  */
 import { SPLINTER_EMBED_DIM } from '../../layout/constants.js';
 
+/** A module constant: an imported binding can cost a getter call per use under a CommonJS transform (tsx). */
+const DIM = SPLINTER_EMBED_DIM;
+
 /** Above C's worst float32 error on a cosine of 768 terms (~1.5e-4), with room. */
 export const SIMILARITY_MARGIN = 1e-3;
 /** A squared norm this large may overflow C's float32 sums (partial sums stay below qq + vv, ×2 for distance). */
@@ -18,7 +21,7 @@ export const SMALL_GUARD = 1e-6;
 export function dotAndNorm(query: Float32Array, f32: Float32Array, at: number, out: Float64Array): void {
   let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
   let n0 = 0, n1 = 0, n2 = 0, n3 = 0;
-  for (let i = 0; i < SPLINTER_EMBED_DIM; i += 4) {
+  for (let i = 0; i < DIM; i += 4) {
     const v0 = f32[at + i]!, v1 = f32[at + i + 1]!, v2 = f32[at + i + 2]!, v3 = f32[at + i + 3]!;
     d0 += query[i]! * v0;
     d1 += query[i + 1]! * v1;
