@@ -1720,6 +1720,84 @@ static uint64_t cpu_ns(void) {
 }
 
 /*
+ * bench_search: C's search scoring as its CLI runs it, `reps` times, each timed in CPU time: for
+ * every slot with a key and a value, a slot snapshot (probe by key, copy of the slot), then
+ * get_embedding (probe by key again, copy of the vector, epoch check), then the cosine loop and the
+ * distance loop; then the sort of every scored slot and the cut to `limit`. Answer: the median and
+ * the fastest ns per search, and the top hit's key (to check both sides found the same).
+ */
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void cmd_bench_search(JV *o, Resp *r) {
+    uint8_t *qbytes;
+    size_t qn;
+    uint64_t reps = 5, limit = 10;
+    NEED(f_hex(o, "query_hex", &qbytes, &qn), "query_hex");
+    if (qn != EMBED_DIM * 4u) NEED(-2, "query_hex");
+    if (jget(o, "reps")) NEED(f_u64(o, "reps", &reps), "reps");
+    if (jget(o, "limit")) NEED(f_u64(o, "limit", &limit), "limit");
+    if (!st.emb || reps == 0 || reps > 1000) { r->rc = -2; r->eno = EINVAL; return; }
+    float q[EMBED_DIM], v[EMBED_DIM];
+    memcpy(q, qbytes, sizeof q);
+    uint8_t *snapshot = palloc(st.slot_sz);
+    struct scored *all = palloc(sizeof(struct scored) * (st.slots + 1u));
+    uint64_t *times = palloc(sizeof(uint64_t) * reps);
+    char key[KEY_MAX + 1];
+    uint32_t best = 0;
+    for (uint64_t rep = 0; rep < reps; rep++) {
+        uint64_t t0 = cpu_ns();
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < st.slots; i++) {
+            struct slot *s = slot_at(i);
+            if (atomic_load_explicit(&s->hash, memory_order_acquire) == 0) continue;
+            if (atomic_load_explicit(&s->val_len, memory_order_acquire) == 0) continue;
+            memcpy(key, s->key, KEY_MAX);
+            key[KEY_MAX] = 0;
+            long at = find_slot(key);
+            if (at < 0) continue;
+            memcpy(snapshot, slot_at((uint32_t)at), st.slot_sz);
+            at = find_slot(key);
+            if (at < 0) continue;
+            struct slot *e = slot_at((uint32_t)at);
+            uint64_t e1 = atomic_load_explicit(&e->epoch, memory_order_acquire);
+            memcpy(v, embedding_of(e), sizeof v);
+            atomic_thread_fence(memory_order_acquire);
+            if (e1 == 0 || (e1 & 1u) || atomic_load_explicit(&e->epoch, memory_order_acquire) != e1) continue;
+            float dot = 0.0f, qq = 0.0f, vv = 0.0f, dd = 0.0f;
+            for (unsigned k = 0; k < EMBED_DIM; k++) {
+                dot += q[k] * v[k];
+                qq += q[k] * q[k];
+                vv += v[k] * v[k];
+            }
+            for (unsigned k = 0; k < EMBED_DIM; k++) {
+                float diff = q[k] - v[k];
+                dd += diff * diff;
+            }
+            float norms = sqrtf(qq) * sqrtf(vv);
+            all[count].index = i;
+            all[count].sim = norms < 1e-9f ? 0.0f : dot / norms;
+            all[count].dist = sqrtf(dd);
+            all[count].has = 1;
+            count++;
+        }
+        qsort(all, count, sizeof *all, scored_cmp);
+        times[rep] = cpu_ns() - t0;
+        best = count > 0 ? all[0].index : UINT32_MAX;
+        (void)limit;
+    }
+    qsort(times, reps, sizeof *times, u64_cmp);
+    buf_fmt(&r->extra, ",\"median_ns\":%llu,\"min_ns\":%llu", (unsigned long long)times[reps / 2], (unsigned long long)times[0]);
+    if (best != UINT32_MAX) {
+        struct slot *s = slot_at(best);
+        buf_str(&r->extra, ",\"top\":");
+        buf_jstr(&r->extra, (const uint8_t *)s->key, strnlen(s->key, KEY_MAX));
+    }
+}
+
+/*
  * bench_scale: on a fresh store, insert `keys` new keys (scale/0 ...), then `churn` unset+set
  * of existing keys, `gets` gets round-robin, and gets of `misses` keys never stored
  * (scale-miss/0 ...); each phase timed on its own, in CPU time. Answer: ns per op of each phase.
@@ -2612,6 +2690,7 @@ static void dispatch(JV *o, Resp *r) {
     if (IS("torture_cycle")) { cmd_torture_cycle(o, r); return; }
     if (IS("bench")) { cmd_bench(o, r); return; }
     if (IS("bench_scale")) { cmd_bench_scale(o, r); return; }
+    if (IS("bench_search")) { cmd_bench_search(o, r); return; }
     if (IS("stream_append")) { cmd_stream_append(o, r); return; }
     if (IS("stream_read")) { cmd_stream_read(o, r); return; }
     if (IS("stream_head")) { cmd_stream_head(o, r); return; }
