@@ -167,6 +167,7 @@ t.test('hostile input: no embeddings, bad queries, NaN and overflow in the store
   t.throws(() => store.search(new Float64Array(DIM) as unknown as Float32Array), { code: 'EINVAL' }, 'not a Float32Array');
   t.throws(() => store.search(new Float32Array(DIM), { limit: 0 }), { code: 'EINVAL' });
   t.throws(() => store.search(new Float32Array(DIM), { minSimilarity: NaN }), { code: 'EINVAL' });
+  t.throws(() => store.search(new Float32Array(DIM), { parallel: 'yes' as unknown as boolean }), { code: 'EINVAL' });
   t.throws(() => store.search('missing'), { code: 'ENOENT' });
   const ones = new Float32Array(DIM).fill(1);
   for (const [key, fill] of [['good', 1], ['nan', NaN], ['inf', Infinity], ['huge', 3e38]] as const) {

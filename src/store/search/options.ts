@@ -54,6 +54,7 @@ export function checkSearchOptions(options: SearchOptions | undefined): CheckedS
   } else if (typeof o.keys === 'string') prefix = keyBytes(o.keys);
   else if (typeof o.keys === 'function') match = o.keys;
   else if (o.keys !== undefined) throw new SplinterError('EINVAL', `search option keys must be a RegExp, a prefix string or a function, received ${describe(o.keys)}`);
+  if (o.parallel !== undefined && typeof o.parallel !== 'boolean') throw new SplinterError('EINVAL', `search option parallel must be a boolean, received ${describe(o.parallel)}`);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new SplinterError('EINVAL', `search option signal must be an AbortSignal, received ${describe(o.signal)}`);
   return {
     limit,

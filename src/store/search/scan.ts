@@ -27,9 +27,22 @@ const enum Pass {
   Busy, // mid-write at every attempt so far
 }
 
-interface Ranked extends SearchHit {
+/** A hit with its slot index (the last tie-break, and how another thread names it). */
+export interface Ranked extends SearchHit {
   index: number;
 }
+
+/** What a scan of a range of slots found: slot indices for the skipped. */
+export interface PartResult {
+  ranked: Ranked[];
+  busy: number[];
+  nonFinite: number[];
+  scored: number;
+  matched: number;
+}
+
+/** Similarity descending, then distance ascending, then slot order. */
+const byRank = (a: Ranked, b: Ranked): number => b.similarity - a.similarity || a.distance - b.distance || a.index - b.index;
 
 /** The scan over one store for one query; `ctx` is the handle's working state. */
 export class SearchScan {
@@ -58,6 +71,11 @@ export class SearchScan {
   }
 
   run(from = 0, to = this.m.slots): SearchResults {
+    return this.complete([this.collect(from, to)]);
+  }
+
+  /** Both passes over slots [from, to): the hits C's formula scored, best first, at most `limit`. */
+  collect(from: number, to: number): PartResult {
     const scoredIndices: number[] = [];
     const busy: number[] = [];
     for (let index = from; index < to; index++) {
@@ -69,6 +87,46 @@ export class SearchScan {
     const stillBusy = this.retry(busy, (index) => this.firstPass(index), scoredIndices);
     scoredIndices.sort((a, b) => a - b);
     return this.finish(scoredIndices, stillBusy);
+  }
+
+  /** The parts (of slot ranges) merged: the best `limit` of all, the skipped keys named. */
+  complete(parts: readonly PartResult[]): SearchResults {
+    const ranked = parts.flatMap((p) => p.ranked);
+    ranked.sort(byRank);
+    const hits: SearchHit[] = ranked.slice(0, this.o.limit).map(({ index: _index, ...hit }) => hit);
+    const name = (indices: number[]): Key[] => indices.sort((a, b) => a - b).map((index) => this.keyAt(index));
+    return {
+      hits,
+      skipped: { busy: name(parts.flatMap((p) => p.busy)), nonFinite: name(parts.flatMap((p) => p.nonFinite)) },
+      scored: parts.reduce((sum, p) => sum + p.scored, 0),
+      matched: parts.reduce((sum, p) => sum + p.matched, 0),
+    };
+  }
+
+  /**
+   * A hit another thread scored at `epoch`: its key and metadata read here under the seqlock, or, if
+   * the slot moved on since, scored again here (C's formula over the version there is now).
+   */
+  adopt(index: number, similarity: number, distance: number, epoch: bigint, part: PartResult): void {
+    const m = this.m;
+    const slotByte = m.slotByte(index);
+    const w = slotByte >>> 2;
+    const hashLo = Atomics.load(m.i32, w);
+    const hashHi = Atomics.load(m.i32, w + 1);
+    const globalBefore = Atomics.load(m.i32, m.globalEpochW32);
+    const before = Atomics.load(m.u32, w + W.epoch);
+    const now = Atomics.load(m.u64, (slotByte + SLOT.epoch) >>> 3);
+    const length = Atomics.load(m.u32, w + W.valLen);
+    const type = Atomics.load(m.u8, slotByte + SLOT.type_flag);
+    const labels = Atomics.load(m.u64, (slotByte + SLOT.bloom) >>> 3);
+    const keyLength = this.readKey(slotByte);
+    if (now === epoch && (before & 1) === 0 && keyLength >= 0 && copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) {
+      part.ranked.push({ key: keyOfBytes(this.keyBytes.subarray(0, keyLength)), similarity, distance, epoch, length, type, labels, index });
+      return;
+    }
+    const late: number[] = [];
+    this.exact(index, part.ranked, part.nonFinite, late);
+    part.busy.push(...this.retry(late, (i) => this.exact(i, part.ranked, part.nonFinite, []), []));
   }
 
   private checkAbort(): void {
@@ -160,7 +218,7 @@ export class SearchScan {
   }
 
   /** Picks who C's formula must score, scores them over seqlock-checked copies, ranks. */
-  private finish(scored: number[], busyIndices: number[]): SearchResults {
+  private finish(scored: number[], busyIndices: number[]): PartResult {
     const o = this.o;
     const top = new TopK(Math.min(o.limit, Math.max(1, scored.length)));
     // Slots sure to pass the filters under C's formula too: the k-th best of them bounds who can rank above it.
@@ -178,7 +236,7 @@ export class SearchScan {
       else countOnly.push(index);
     }
     const ranked: Ranked[] = [];
-    const nonFinite: Key[] = [];
+    const nonFinite: number[] = [];
     const late: number[] = [];
     for (let n = 0; n < candidates.length; n++) {
       if ((n & 63) === 0) this.checkAbort(); // without a limit every slot is rescored here
@@ -187,10 +245,9 @@ export class SearchScan {
     const lateBusy = this.retry(late, (index) => this.exact(index, ranked, nonFinite, []), []);
     const counted: Ranked[] = [];
     for (const index of countOnly) this.exact(index, counted, [], []); // a busy one is simply not counted
-    ranked.sort((a, b) => b.similarity - a.similarity || a.distance - b.distance || a.index - b.index);
-    const hits: SearchHit[] = ranked.slice(0, o.limit).map(({ index: _index, ...hit }) => hit);
-    const busy = [...busyIndices, ...lateBusy].sort((a, b) => a - b).map((index) => this.busyKey(index));
-    return { hits, skipped: { busy, nonFinite }, scored: scored.length, matched: passedUnscored + ranked.length + counted.length };
+    ranked.sort(byRank);
+    const matched = passedUnscored + ranked.length + counted.length;
+    return { ranked: ranked.slice(0, this.o.limit), busy: [...busyIndices, ...lateBusy], nonFinite, scored: scored.length, matched };
   }
 
   /** Error room for the distance: C's float32 sums are within ~1e-4 of it, relative, the fast pass's within ~1e-8 × |q|. */
@@ -215,7 +272,7 @@ export class SearchScan {
   }
 
   /** C's formula over a seqlock-checked copy of the vector; the hit (if it passes the filters) goes to `ranked`. */
-  private exact(index: number, ranked: Ranked[], nonFinite: Key[], busy: number[]): Pass {
+  private exact(index: number, ranked: Ranked[], nonFinite: number[], busy: number[]): Pass {
     const m = this.m;
     const slotByte = m.slotByte(index);
     const w = slotByte >>> 2;
@@ -240,7 +297,7 @@ export class SearchScan {
     const similarity = cSimilarity(this.query, 0, this.copy, 0, SPLINTER_EMBED_DIM);
     const distance = cDistance(this.query, 0, this.copy, 0, SPLINTER_EMBED_DIM);
     if (!Number.isFinite(similarity) || !Number.isFinite(distance)) {
-      nonFinite.push(key);
+      nonFinite.push(index);
       return Pass.Scored;
     }
     const o = this.o;
@@ -255,8 +312,8 @@ export class SearchScan {
     return Pass.Busy;
   }
 
-  /** A busy slot's key as it reads now (its writer may be changing it). */
-  private busyKey(index: number): Key {
+  /** A skipped slot's key as it reads now (a writer may be changing it). */
+  private keyAt(index: number): Key {
     const length = this.readKey(this.m.slotByte(index));
     return keyOfBytes(this.keyBytes.subarray(0, length < 0 ? KEY_MAX - 1 : length));
   }

@@ -14,6 +14,12 @@ export interface SearchOptions {
   keys?: RegExp | string | ((key: Key) => boolean) | undefined;
   /** A key left out of the search (the CLI leaves out its own scratch key, as C does). */
   exclude?: Key | undefined;
+  /**
+   * true: split the slots with a worker thread that opens the same store (kept for later searches,
+   * ended by close()). Off by default: on a busy 2-core machine it did not pay (bench/README.md,
+   * "Search"). A search with a `signal` or a predicate as `keys` runs on one thread.
+   */
+  parallel?: boolean | undefined;
   /** Stops the search with an AbortError. */
   signal?: AbortSignal | undefined;
 }
