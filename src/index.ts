@@ -9,6 +9,7 @@ export type { Geometry } from './layout/geometry.js';
 export { nativeMmapAvailable } from './store/native-mmap.js';
 export type { MappingRouteName } from './store/mapping/index.js';
 export type { LabelMatch } from './store/labels.js';
+export type { SearchHit, SearchOptions, SearchResults } from './store/search/index.js';
 export type { SlotTime } from './store/slot-meta.js';
 export type {
   Shards,

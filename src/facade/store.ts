@@ -24,6 +24,8 @@ import { KvContext } from '../store/context.js';
 import { countKeys } from '../store/count.js';
 import { dirtyWords, markDirty } from '../store/dirty.js';
 import { getEmbedding, setEmbedding } from '../store/embeddings.js';
+import { search, searchPartInto, searchSplit, toWire, type SearchOptions, type SearchResults, type WireOptions } from '../store/search/index.js';
+import { SearchPool } from './search-pool.js';
 import { createFileBacking, openFileBacking, storeFileState, unlinkTarget } from '../store/file-backing.js';
 import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { initialiseStore } from '../store/init.js';
@@ -93,8 +95,12 @@ export class Store implements Disposable {
   /** This handle's own name against its file (waits use the line's, which covers every handle's name). */
   private readonly nameCheck: NameCheck | undefined;
 
+  private readonly checkedOptions: CheckedOptions;
+  private searchPool: SearchPool | undefined;
+
   private constructor(backing: Backing, geometry: Geometry, target: string | undefined, options: CheckedOptions) {
     this.backing = backing;
+    this.checkedOptions = options;
     const memory = (this.memory = new StoreMemory(backing.bytes, geometry));
     this.kv = new KvContext(this.memory, new KeyCodec(geometry.slots), new Backoff(options.budgetMs));
     const line = (this.line = acquireLine(backing, options.pollIntervalMs, target));
@@ -278,6 +284,7 @@ export class Store implements Disposable {
     const backing = this.backing;
     if (backing === undefined) return;
     this.backing = undefined;
+    this.searchPool?.close();
     // End this handle's polls (rejected with ECLOSED) and watch iterators (done) before letting go.
     for (const subscription of [...this.endOnClose]) subscription.end();
     releaseLine(backing, this.line);
@@ -604,6 +611,37 @@ export class Store implements Disposable {
   getEmbedding(key: Key): Float32Array | undefined {
     this.live();
     return getEmbedding(this.kv, key);
+  }
+
+  /**
+   * The slots nearest a query vector (or the embedding of a key), ranked as C's `search` ranks them:
+   * cosine similarity descending, then Euclidean distance ascending (docs/search.md). Read-only: writers never wait.
+   * @throws {SplinterError} ENOTSUP without embeddings; EINVAL for a query not of 768 finite floats or a bad option; ENOENT for a missing query key; ECORRUPT
+   * @throws {AbortError} when `options.signal` aborts
+   */
+  search(query: Float32Array | Key, options?: SearchOptions): SearchResults {
+    this.live();
+    const wire = options?.signal === undefined ? toWire(options) : undefined; // a worker cannot run a predicate or see a signal
+    const pool = options?.parallel === true && wire !== undefined && this.embeddings ? this.searchWorker() : undefined;
+    if (pool === undefined || wire === undefined || !pool.ready) return search(this.kv, query, options);
+    const split = this.slots >>> 1;
+    const limit = options?.limit ?? this.slots;
+    return searchSplit(this.kv, query, options, split, (vector) => pool.start(vector, wire, split, this.slots, limit));
+  }
+
+  /** The worker of large searches, started once (the search that starts it runs on this thread alone). */
+  private searchWorker(): SearchPool | undefined {
+    if (this.searchPool !== undefined) return this.searchPool;
+    if (this.target === undefined && this.buffer === undefined) return undefined;
+    const o = this.checkedOptions;
+    this.searchPool = new SearchPool({ target: this.target, buffer: this.buffer, trustShared: o.trustShared, budgetMs: o.budgetMs });
+    return this.searchPool;
+  }
+
+  /** @internal The worker's part of a search: slots [from, to) into `out`. */
+  searchPart(vector: Float32Array, wire: WireOptions, from: number, to: number, out: Float64Array): void {
+    this.live();
+    searchPartInto(this.kv, vector, wire, from, to, out);
   }
 
   /**

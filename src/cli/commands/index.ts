@@ -8,6 +8,7 @@ import { importStore } from './import.js';
 import { exportStore, get, head, list, type } from './read.js';
 import { caps, config, init, use } from './store.js';
 import { clear, exit, help, hist, shell, uuid } from './shell.js';
+import { search } from './search.js';
 import { stream } from './stream.js';
 import { append, labelHandler, math, orders, retrain, set, unset } from './write.js';
 
@@ -26,6 +27,7 @@ export const HANDLERS: Record<CommandName, Handler> = {
   head,
   list,
   export: exportStore,
+  search,
   import: importStore,
   type,
   // write
