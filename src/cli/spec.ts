@@ -360,6 +360,18 @@ const COMMAND_SPECS = [
     examples: ['serve --use agents', 'serve --use agents --port 0 --read-only', 'serve --use agents --host 0.0.0.0 --token-file ~/.config/splinter/token'],
   },
   {
+    name: 'keep',
+    group: 'bus',
+    summary: 'keep the store: remove keys past their deadline (so C readers see them gone), until Ctrl-C',
+    args: [],
+    options: [],
+    details: [
+      'Runs in the foreground, one line per event (keys expired, errors); SIGINT or SIGTERM stops it (exit 0).',
+      'One keeper per store: a second one is refused, naming the first one\'s pid. See docs/keep.md.',
+    ],
+    examples: ['keep --use agents'],
+  },
+  {
     name: 'shard',
     group: 'bus',
     summary: 'show the Logic Shard bid table and the elected sovereign',

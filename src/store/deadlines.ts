@@ -15,11 +15,13 @@ import type { StoreMemory } from './memory.js';
 /** "SPDL" little-endian: the first word of a deadline table. */
 export const DEADLINE_MAGIC = 0x4c445053;
 export const DEADLINE_VERSION = 1;
-/** Header: magic, version, slots (u32 each), then padding to 64 bytes. */
+/** Header: magic, version, slots, writes (u32 each), then padding to 64 bytes. */
 export const DEADLINE_HEADER_BYTES = 64;
 export const DEADLINE_ENTRY_BYTES = 16;
 /** An entry's deadline word when it holds none. */
 export const NO_DEADLINE = 0;
+/** i32 index of the header word every deadline write adds 1 to: a keeper looks again at the entries when it moved. */
+const WRITES_W32 = 3;
 /** The deadline word a keeper leaves when it removed the key for its deadline: no deadline, and watchers say why the key went. */
 export const REMOVED_EXPIRED = -2;
 const REMOVED_WORD = BigInt(REMOVED_EXPIRED);
@@ -79,6 +81,26 @@ export class DeadlineTable {
     return NO_DEADLINE; // rewritten three times while we looked: a writer is busy with it; treat as none
   }
 
+  /** How many deadlines were written (wraps): a keeper compares it with what it saw at its last scan. */
+  writes(): number {
+    return Atomics.load(this.i32, WRITES_W32);
+  }
+
+  /**
+   * Every entry holding a deadline (the keeper's scan): its slot, bound hash and deadline. Plain
+   * loads: whatever is found is checked again, under the slot's lock, before anything is removed.
+   */
+  scan(visit: (index: number, hashLo: number, hashHi: number, deadline: number) => void): void {
+    const i32 = this.i32;
+    const slots = (i32.length - (DEADLINE_HEADER_BYTES >>> 2)) / (DEADLINE_ENTRY_BYTES >>> 2);
+    for (let index = 0, w = DEADLINE_HEADER_BYTES >>> 2; index < slots; index++, w += DEADLINE_ENTRY_BYTES >>> 2) {
+      const lo = i32[w + 2]!;
+      const hi = i32[w + 3]!;
+      if ((lo | hi) === 0 || (lo === REMOVED_EXPIRED && hi === -1)) continue;
+      visit(index, i32[w]!, i32[w + 1]!, hi * 2 ** 32 + (lo >>> 0));
+    }
+  }
+
   /** The hash an entry is bound to, as [lo, hi] (the keeper and watch reasons check it against a slot's). */
   boundHash(index: number): [number, number] {
     const w = (DEADLINE_HEADER_BYTES + index * DEADLINE_ENTRY_BYTES) >>> 2;
@@ -115,6 +137,7 @@ export class DeadlineTable {
     Atomics.store(this.i32, w, hashLo);
     Atomics.store(this.i32, w + 1, hashHi);
     Atomics.store(this.i64, d, BigInt(ms));
+    Atomics.add(this.i32, WRITES_W32, 1);
   }
 }
 
