@@ -105,6 +105,8 @@ export class Store implements Disposable {
   private readonly storePath: string | undefined;
   /** Why this handle's deadline table cannot be used, once found out (readers then see no deadlines). */
   private deadlineProblem: string | undefined;
+  /** Until when (performance.now) a reader takes the deadline table to be missing without looking again. */
+  private deadlinesAbsentUntil = 0;
 
   private constructor(backing: Backing, geometry: Geometry, target: string | undefined, options: CheckedOptions) {
     this.backing = backing;
@@ -510,9 +512,14 @@ export class Store implements Disposable {
       if (this.identity === undefined || this.storePath === undefined) {
         problem = 'a SharedArrayBuffer store has no deadline table (deadlines need a shm or file store)';
       } else {
+        // The flag set and no table: the table was removed (a store copied, or restored): look again once a second, not per read.
+        if (!create && performance.now() < this.deadlinesAbsentUntil) return undefined;
         const opened = openDeadlineFile(this.identity, this.storePath, this.slots, create);
         if (opened instanceof DeadlineTable) return (kv.deadlines = opened);
-        if (opened === undefined) return undefined;
+        if (opened === undefined) {
+          this.deadlinesAbsentUntil = performance.now() + 1000;
+          return undefined;
+        }
         problem = opened;
       }
       this.deadlineProblem = problem;

@@ -7,8 +7,10 @@ import { describe, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
 import { expiredName, Expirer, type ExpiredKey } from './expiry.js';
 import { takeKeeperLock, type KeeperLock } from './lock.js';
+import { DEFAULT_PERSIST_INTERVAL_MS, Persister, restoreStore, storeExists, type RestoreReport } from './persist.js';
 
 export type { ExpiredKey } from './expiry.js';
+export { restoreStore, DEFAULT_PERSIST_INTERVAL_MS, type RestoreReport } from './persist.js';
 export { expiredName } from './expiry.js';
 
 /** How often the keeper looks for new deadlines when none is due sooner. */
@@ -17,6 +19,7 @@ export const CHECK_MS = 25;
 /** What a keeper tells its owner: each event worth a log line. */
 export type KeepEvent =
   | { type: 'expired'; keys: ExpiredKey[] }
+  | { type: 'restored'; from: string; report: RestoreReport }
   | { type: 'error'; error: unknown };
 
 export interface KeepOptions {
@@ -26,6 +29,13 @@ export interface KeepOptions {
   onEvent?: ((event: KeepEvent) => void) | undefined;
   /** Open a store another user owns or others may write (as Store.open's option). */
   trustShared?: boolean | undefined;
+  /**
+   * A file kept as a copy of the store (the same format: C can open it), within `interval` of it. When the store
+   * (a name or path given as a string) is missing at start, it is first restored from this file.
+   */
+  persist?: string | undefined;
+  /** Milliseconds between two copies into the `persist` file (default 100). */
+  interval?: number | undefined;
 }
 
 export interface Keeper {
@@ -33,6 +43,8 @@ export interface Keeper {
   readonly store: Store;
   /** The lock file naming this keeper's pid. */
   readonly lockPath: string;
+  /** The persisted copy, when `persist` was given. */
+  readonly persistPath: string | undefined;
   /** Stops the keeper, releases its lock, closes a store it opened. Closing twice is harmless. */
   close(): Promise<void>;
 }
@@ -52,11 +64,34 @@ export function keep(options: KeepOptions): Keeper {
     throw new SplinterError('EINVAL', `keep needs a shm or file store (a name, a path, or a handle of one), received ${describe(given)}`);
   }
   const onEvent = options.onEvent ?? (() => {});
+  const interval = options.interval ?? DEFAULT_PERSIST_INTERVAL_MS;
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 1 || interval > 2 ** 31 - 1) {
+    throw new SplinterError('EINVAL', `keep: interval is a whole number of milliseconds from 1 to 2^31 - 1, received ${describe(interval)}`);
+  }
+  const persistPath = options.persist;
+  if (persistPath !== undefined && (typeof persistPath !== 'string' || persistPath === '')) {
+    throw new SplinterError('EINVAL', `keep: persist is a file path, received ${describe(persistPath)}`);
+  }
   const lock: KeeperLock = takeKeeperLock(target);
   let store: Store;
+  let persister: Persister | undefined;
   try {
+    // After a reboot the memory store is gone: made again from the file before the keeper is ready.
+    if (typeof given === 'string' && persistPath !== undefined && !storeExists(given) && storeExists(persistPath)) {
+      onEvent({ type: 'restored', from: persistPath, report: restoreStore(given, persistPath) });
+    }
     store = typeof given === 'string' ? Store.open(given, { trustShared: options.trustShared === true }) : given;
+    if (persistPath !== undefined) {
+      try {
+        persister = new Persister(store, persistPath);
+        persister.pass();
+      } catch (error) {
+        if (typeof given === 'string') store.close();
+        throw error;
+      }
+    }
   } catch (error) {
+    persister?.close();
     lock.release();
     throw error;
   }
@@ -83,13 +118,29 @@ export function keep(options: KeepOptions): Keeper {
   };
   tick();
 
+  let persistTimer: NodeJS.Timeout | undefined;
+  const persistTick = (): void => {
+    try {
+      persister!.pass();
+    } catch (error) {
+      onEvent({ type: 'error', error });
+    }
+  };
+  if (persister !== undefined) persistTimer = setInterval(persistTick, interval);
+
   return {
     store,
     lockPath: lock.path,
+    persistPath,
     close: async () => {
       if (closed) return;
       closed = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (persistTimer !== undefined) clearInterval(persistTimer);
+      if (persister !== undefined) {
+        persistTick(); // the last copy: what was written before the stop is in the file
+        persister.close();
+      }
       lock.release();
       if (ownsStore) store.close();
     },
@@ -102,6 +153,10 @@ export function describeEvent(event: KeepEvent): string {
     const shown = event.keys.slice(0, 10).map(expiredName).join(' ');
     const more = event.keys.length > 10 ? ` and ${event.keys.length - 10} more` : '';
     return `expired ${event.keys.length} key${event.keys.length === 1 ? '' : 's'}: ${shown}${more}`;
+  }
+  if (event.type === 'restored') {
+    const { keys, dropped } = event.report;
+    return `restored from ${event.from}: ${keys} key${keys === 1 ? '' : 's'}${dropped > 0 ? `, ${dropped} slot${dropped === 1 ? '' : 's'} dropped (held mid-copy by a keeper that was killed)` : ''}`;
   }
   const error = event.error;
   return `error: ${error instanceof Error ? error.message : String(error)}`;
