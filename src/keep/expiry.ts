@@ -1,21 +1,24 @@
 /**
  * The keeper's expiry: removes keys past their deadline so that C readers see them gone too.
- * Due keys come from a min-heap built from a scan of the deadline table; the table is scanned
- * again only when its write counter moved (a deadline was given) or every RESCAN_MS (a C set
- * or unset changes no counter of ours, but a stale heap entry is only checked, never trusted).
- * A key is removed under its slot's seqlock, and only while the slot still holds a key of the
+ * Due keys come from a min-heap. It is built from one scan of the deadline table; after that the
+ * keeper reads only the table's ring of recent deadline writes (what changed since its last
+ * look), and scans the whole table again only when the ring lapped it, when the heap has grown
+ * well past the slot count (stale entries), or every RESCAN_MS. A heap entry is never trusted:
+ * a key is removed under its slot's seqlock, and only while the slot still holds a key of the
  * hash the deadline was given to and that deadline is still due.
  */
 import type { Store } from '../facade/store.js';
 import { clearLocked } from '../store/clear.js';
-import { isDue, NO_DEADLINE, slotDeadline, type DeadlineTable, deadlinesPresent } from '../store/deadlines.js';
+import { deadlinesPresent, isDue, NO_DEADLINE, RING_ENTRIES, RING_LOST, RING_PENDING, slotDeadline, type DeadlineTable } from '../store/deadlines.js';
 import { escapeKey, type Key } from '../store/key-text.js';
 import { readStoredKey } from '../store/list.js';
 import { tryLock, unlock } from '../store/seqlock.js';
 import { DeadlineHeap } from './heap.js';
 
-/** A full scan of the table at least this often, whatever the write counter says. */
-const RESCAN_MS = 10_000;
+/** A full scan of the table at least this often, whatever the ring says (a safety net: the ring misses nothing). */
+const RESCAN_MS = 60_000;
+/** A ring entry still unwritten after this long is given up on: the whole table is read instead. */
+const PENDING_GIVE_UP_MS = 500;
 /** A slot a writer holds is tried again this much later. */
 const BUSY_RETRY_MS = 5;
 
@@ -28,8 +31,11 @@ export interface ExpiredKey {
 export class Expirer {
   private readonly heap = new DeadlineHeap();
   private table: DeadlineTable | undefined;
-  private seenWrites = -1;
+  /** The deadline writes read so far (the table's writes() when last caught up); undefined before the first scan. */
+  private seenWrites: number | undefined;
   private lastScan = -Infinity;
+  /** Since when the ring's next write has been pending (a writer killed between its count and its entry never finishes it). */
+  private pendingSince: number | undefined;
 
   constructor(private readonly store: Store) {}
 
@@ -46,13 +52,7 @@ export class Expirer {
     const removed: ExpiredKey[] = [];
     const table = this.findTable();
     if (table === undefined) return { removed, next: Infinity };
-    // The counter before the scan: a deadline given during the scan moves it again, and the next run scans again.
-    const writes = table.writes();
-    if (writes !== this.seenWrites || now - this.lastScan >= RESCAN_MS) {
-      this.seenWrites = writes;
-      this.lastScan = now;
-      this.rescan(table);
-    }
+    this.catchUp(table, now);
     const heap = this.heap;
     while (heap.size > 0 && heap.peek() <= now) {
       const slot = heap.peekSlot();
@@ -71,19 +71,53 @@ export class Expirer {
     return this.table;
   }
 
-  private rescan(table: DeadlineTable): void {
-    const m = this.store.memory;
-    const i32 = m.i32;
+  /** Brings the heap up to the table: the ring's new writes, or a whole scan when the ring cannot say. */
+  private catchUp(table: DeadlineTable, now: number): void {
+    const writes = table.writes();
+    let seen = this.seenWrites;
+    const behind = seen === undefined ? -1 : (writes - seen) | 0;
+    if (seen === undefined || behind < 0 || behind > RING_ENTRIES || now - this.lastScan >= RESCAN_MS || this.heap.size > table.slots + 4 * RING_ENTRIES) {
+      this.rescan(table, writes, now);
+      return;
+    }
+    while (seen !== writes) {
+      const slot = table.recentWrite(seen);
+      if (slot === RING_PENDING) {
+        // Its writer is between its count and its ring entry: read it next time, or scan if it never comes.
+        this.pendingSince ??= now;
+        if (now - this.pendingSince > PENDING_GIVE_UP_MS) {
+          this.rescan(table, writes, now);
+          return;
+        }
+        break;
+      }
+      this.pendingSince = undefined;
+      if (slot === RING_LOST) {
+        this.rescan(table, writes, now);
+        return;
+      }
+      const deadline = table.pendingDeadline(slot);
+      if (deadline !== NO_DEADLINE) this.heap.push(deadline, slot);
+      seen = (seen + 1) | 0;
+    }
+    this.seenWrites = seen;
+  }
+
+  /**
+   * Every entry with a deadline into a new heap, whatever key it is bound to (checked at its
+   * time). `writes` was read before the scan: a deadline given during it is read from the ring.
+   */
+  private rescan(table: DeadlineTable, writes: number, now: number): void {
+    this.pendingSince = undefined;
     const deadlines: number[] = [];
     const slots: number[] = [];
-    table.scan((index, hashLo, hashHi, deadline) => {
-      const w = m.slotByte(index) >>> 2;
-      // Only a deadline bound to the key the slot holds now counts (plain loads: checked again under the lock).
-      if (i32[w] !== hashLo || i32[w + 1] !== hashHi) return;
+    table.scan((index, _hashLo, _hashHi, deadline) => {
       deadlines.push(deadline);
       slots.push(index);
     });
     this.heap.rebuild(deadlines, slots);
+    this.seenWrites = writes;
+    this.lastScan = now;
   }
 
   /**

@@ -15,11 +15,21 @@ import type { StoreMemory } from './memory.js';
 /** "SPDL" little-endian: the first word of a deadline table. */
 export const DEADLINE_MAGIC = 0x4c445053;
 export const DEADLINE_VERSION = 1;
-/** Header: magic, version, slots, writes (u32 each), then padding to 64 bytes. */
-export const DEADLINE_HEADER_BYTES = 64;
+/**
+ * Header: magic, version, slots, writes (u32 each), padding to 64 bytes; then the ring of recent
+ * deadline writes (RING_ENTRIES × [sequence + 1, slot], i32 each), where a keeper finds what
+ * changed without scanning every entry. The entries follow.
+ */
+export const DEADLINE_HEADER_BYTES = 64 + 1024 * 8;
+/** Entries of the ring of recent writes (a power of two). */
+export const RING_ENTRIES = 1024;
+const RING_W32 = 16;
 export const DEADLINE_ENTRY_BYTES = 16;
 /** An entry's deadline word when it holds none. */
 export const NO_DEADLINE = 0;
+/** recentWrite's answers besides a slot. */
+export const RING_PENDING = -1;
+export const RING_LOST = -2;
 /** i32 index of the header word every deadline write adds 1 to: a keeper looks again at the entries when it moved. */
 const WRITES_W32 = 3;
 /** The deadline word a keeper leaves when it removed the key for its deadline: no deadline, and watchers say why the key went. */
@@ -31,7 +41,7 @@ export const deadlineTableBytes = (slots: number): number => DEADLINE_HEADER_BYT
 
 /** Writes the header of a new table (its entries are zero: no deadlines). */
 export function initDeadlineTable(bytes: Uint8Array, slots: number): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, DEADLINE_HEADER_BYTES);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
   view.setUint32(0, DEADLINE_MAGIC, true);
   view.setUint32(4, DEADLINE_VERSION, true);
   view.setUint32(8, slots, true);
@@ -40,7 +50,7 @@ export function initDeadlineTable(bytes: Uint8Array, slots: number): void {
 /** Why `bytes` is not the deadline table of a store of `slots` slots, or undefined when it is. */
 export function deadlineTableProblem(bytes: Uint8Array, slots: number): string | undefined {
   if (bytes.length !== deadlineTableBytes(slots)) return `it is ${bytes.length} bytes, not ${deadlineTableBytes(slots)}`;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, DEADLINE_HEADER_BYTES);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
   const magic = view.getUint32(0, true);
   if (magic !== DEADLINE_MAGIC) return `its magic is 0x${magic.toString(16)}, not 0x${DEADLINE_MAGIC.toString(16)}`;
   const version = view.getUint32(4, true);
@@ -59,9 +69,13 @@ export class DeadlineTable {
   private readonly i32: Int32Array;
   private readonly i64: BigInt64Array;
 
+  /** The slots the table has entries for. */
+  readonly slots: number;
+
   constructor(bytes: Uint8Array) {
     this.i32 = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
     this.i64 = new BigInt64Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 3);
+    this.slots = (bytes.length - DEADLINE_HEADER_BYTES) / DEADLINE_ENTRY_BYTES;
   }
 
   /** The deadline (ms since the Unix epoch) slot `index` holds for the key of this hash; NO_DEADLINE when none. */
@@ -92,7 +106,7 @@ export class DeadlineTable {
    */
   scan(visit: (index: number, hashLo: number, hashHi: number, deadline: number) => void): void {
     const i32 = this.i32;
-    const slots = (i32.length - (DEADLINE_HEADER_BYTES >>> 2)) / (DEADLINE_ENTRY_BYTES >>> 2);
+    const slots = this.slots;
     for (let index = 0, w = DEADLINE_HEADER_BYTES >>> 2; index < slots; index++, w += DEADLINE_ENTRY_BYTES >>> 2) {
       const lo = i32[w + 2]!;
       const hi = i32[w + 3]!;
@@ -137,7 +151,32 @@ export class DeadlineTable {
     Atomics.store(this.i32, w, hashLo);
     Atomics.store(this.i32, w + 1, hashHi);
     Atomics.store(this.i64, d, BigInt(ms));
-    Atomics.add(this.i32, WRITES_W32, 1);
+    // Into the ring: the slot first, then the sequence tag that says the slot word is this write's.
+    const n = Atomics.add(this.i32, WRITES_W32, 1);
+    const r = RING_W32 + (n & (RING_ENTRIES - 1)) * 2;
+    Atomics.store(this.i32, r + 1, index);
+    Atomics.store(this.i32, r, (n + 1) | 0);
+  }
+
+  /**
+   * The slot of deadline write number `n` (counted by writes()) from the ring: the slot; RING_PENDING when
+   * that write has not reached the ring yet; RING_LOST when later writes overwrote it (read everything again).
+   */
+  recentWrite(n: number): number {
+    const r = RING_W32 + (n & (RING_ENTRIES - 1)) * 2;
+    const tag = Atomics.load(this.i32, r);
+    const index = Atomics.load(this.i32, r + 1);
+    if (Atomics.load(this.i32, r) !== tag) return RING_LOST; // rewritten while read: a later write lapped the ring
+    if (tag === ((n + 1) | 0)) return index;
+    // An older tag: the writer of n is between its count and its tag; a newer one: the ring lapped us.
+    return ((tag - (n + 1)) | 0) < 0 ? RING_PENDING : RING_LOST;
+  }
+
+  /** The raw deadline of slot `index` for the keeper's heap (NO_DEADLINE for none or removed); checked again before any removal. */
+  pendingDeadline(index: number): number {
+    if (index < 0 || index >= this.slots) return NO_DEADLINE; // the ring's words are untrusted
+    const raw = this.rawDeadline(index);
+    return raw === REMOVED_EXPIRED ? NO_DEADLINE : raw;
   }
 }
 

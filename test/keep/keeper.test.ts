@@ -40,7 +40,7 @@ t.test('the keeper removes an expired key: the C peer reads "not found"', async 
   const { store, name } = makeStore(t);
   const peer = Peer.open(name);
   t.teardown(() => peer.close());
-  store.set('job', 'done', { ttl: 50 });
+  store.set('job', 'done', { ttl: 1000 });
   store.set('stays', 'here');
   t.equal((await peer.send({ op: 'get', key: 'job' })).rc, 0, 'C reads it before its deadline');
   const events: KeepEvent[] = [];
@@ -59,7 +59,7 @@ t.test('a watcher sees the removal with reason "expired"; a plain unset has none
   const { store, name } = makeStore(t);
   const keeper = keep({ store: name });
   t.teardown(() => keeper.close());
-  store.set('temp', 'x', { ttl: 60 });
+  store.set('temp', 'x', { ttl: 500 });
   store.set('plain', 'y');
   const changes = store.watch(['temp', 'plain']);
   t.teardown(() => changes.return?.());
@@ -79,9 +79,9 @@ t.test('the keeper leaves a key whose deadline was cleared or moved, and a key C
   t.teardown(() => keeper.close());
   await sleep(150);
   t.equal(store.getString('a'), 'v2', 'a key set again without a ttl stays');
-  store.set('a', 'v3', { ttl: 40 });
-  store.expire('a', 60_000);
-  await sleep(150);
+  store.set('a', 'v3', { ttl: 300 });
+  t.equal(store.expire('a', 60_000), true);
+  await sleep(500);
   t.equal(store.getString('a'), 'v3', 'a deadline moved later is honoured');
   store.unset('a');
   store.set('b', 'w', { ttl: 30 });

@@ -33,12 +33,13 @@ function tablePath(name: string): string {
 
 t.test('a value past its deadline is missing to every reader of ours, with no keeper running', async (t) => {
   const { store } = makeStore(t);
-  store.set('short', 'gone soon', { ttl: 30 });
-  store.setJSON('doc', { a: 1 }, { ttl: 30 });
+  // Generous deadlines: the checks before them must run before them on a loaded machine too.
+  store.set('short', 'gone soon', { ttl: 1000 });
+  store.setJSON('doc', { a: 1 }, { ttl: 1000 });
   store.set('stays', 'here');
   t.equal(store.getString('short'), 'gone soon', 'readable before the deadline');
   t.ok(store.has('doc'));
-  await new Promise((resolve) => setTimeout(resolve, 80));
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   t.equal(store.get('short'), undefined, 'get');
   t.equal(store.getString('short'), undefined, 'getString');
   t.equal(store.getInto('short', new Uint8Array(64)), -1, 'getInto');
@@ -57,9 +58,9 @@ t.test('another handle, another process, sees the deadline', async (t) => {
   const other = Store.open(name);
   t.teardown(() => other.close());
   t.equal(other.getString('k'), undefined);
-  store.set('k', 'v', { ttl: 40 });
+  store.set('k', 'v', { ttl: 1000 });
   t.equal(other.getString('k'), 'v');
-  await new Promise((resolve) => setTimeout(resolve, 90));
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   t.equal(other.getString('k'), undefined, 'the other handle opened the table when the flag appeared');
 });
 
