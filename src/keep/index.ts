@@ -7,7 +7,7 @@ import { describe, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
 import { expiredName, Expirer, type ExpiredKey } from './expiry.js';
 import { takeKeeperLock, type KeeperLock } from './lock.js';
-import { DEFAULT_PERSIST_INTERVAL_MS, Persister, restoreStore, storeExists, type RestoreReport } from './persist.js';
+import { DEFAULT_PERSIST_INTERVAL_MS, FLUSH_EVERY_MS, Persister, restoreStore, storeExists, type RestoreReport } from './persist.js';
 
 export type { ExpiredKey } from './expiry.js';
 export { restoreStore, DEFAULT_PERSIST_INTERVAL_MS, type RestoreReport } from './persist.js';
@@ -20,6 +20,8 @@ export const CHECK_MS = 25;
 export type KeepEvent =
   | { type: 'expired'; keys: ExpiredKey[] }
   | { type: 'restored'; from: string; report: RestoreReport }
+  /** A copy into the persist file finished: everything written before `startedAt` (ms since the Unix epoch) and left alone is in it. Not logged by the daemon. */
+  | { type: 'persisted'; startedAt: number; copied: number; flushed: boolean }
   | { type: 'error'; error: unknown };
 
 export interface KeepOptions {
@@ -119,14 +121,19 @@ export function keep(options: KeepOptions): Keeper {
   tick();
 
   let persistTimer: NodeJS.Timeout | undefined;
-  const persistTick = (): void => {
+  let flushedAt = performance.now();
+  const persistTick = (last = false): void => {
     try {
-      persister!.pass();
+      const flush = last || performance.now() - flushedAt >= FLUSH_EVERY_MS;
+      const startedAt = Date.now();
+      const { copied } = persister!.pass(flush);
+      if (flush) flushedAt = performance.now();
+      onEvent({ type: 'persisted', startedAt, copied, flushed: flush });
     } catch (error) {
       onEvent({ type: 'error', error });
     }
   };
-  if (persister !== undefined) persistTimer = setInterval(persistTick, interval);
+  if (persister !== undefined) persistTimer = setInterval(() => persistTick(), interval);
 
   return {
     store,
@@ -138,7 +145,7 @@ export function keep(options: KeepOptions): Keeper {
       if (timer !== undefined) clearTimeout(timer);
       if (persistTimer !== undefined) clearInterval(persistTimer);
       if (persister !== undefined) {
-        persistTick(); // the last copy: what was written before the stop is in the file
+        persistTick(true); // the last copy, written to disk: what was written before the stop is in the file
         persister.close();
       }
       lock.release();
@@ -154,6 +161,7 @@ export function describeEvent(event: KeepEvent): string {
     const more = event.keys.length > 10 ? ` and ${event.keys.length - 10} more` : '';
     return `expired ${event.keys.length} key${event.keys.length === 1 ? '' : 's'}: ${shown}${more}`;
   }
+  if (event.type === 'persisted') return `copied ${event.copied} slot${event.copied === 1 ? '' : 's'} to the file${event.flushed ? ' (written to disk)' : ''}`;
   if (event.type === 'restored') {
     const { keys, dropped } = event.report;
     return `restored from ${event.from}: ${keys} key${keys === 1 ? '' : 's'}${dropped > 0 ? `, ${dropped} slot${dropped === 1 ? '' : 's'} dropped (held mid-copy by a keeper that was killed)` : ''}`;

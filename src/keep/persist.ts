@@ -9,8 +9,9 @@
  * slot's own seqlock: its epoch is made odd, the record and value written, then the epoch set
  * to the memory slot's even epoch. A keeper killed inside a copy leaves that one slot odd, and
  * a restore drops an odd slot (its value may be torn) and keeps every other, each a copy taken
- * whole under the memory slot's seqlock. The file's pages are written back with msync at the
- * end of each pass.
+ * whole under the memory slot's seqlock. The file's pages (which every process opening the file
+ * reads at once) are written to disk with msync at most once a second and at close: a
+ * synchronous msync per 100 ms pass kept the keeper waiting on the disk past its interval.
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,8 @@ import { resolveTarget } from '../store/target.js';
 
 /** The default time between two passes. */
 export const DEFAULT_PERSIST_INTERVAL_MS = 100;
+/** The longest time between two writes of the file's pages to disk. */
+export const FLUSH_EVERY_MS = 1000;
 
 /** What one pass copied. */
 export interface PersistPass {
@@ -64,8 +67,11 @@ export class Persister {
     this.scratch = new Uint8Array(memory.memory.slotSize + memory.maxValueSize + 8);
   }
 
-  /** One pass: every slot whose epoch moved since its last copy, then the header; then msync. */
-  pass(): PersistPass {
+  /**
+   * One pass: every slot whose epoch moved since its last copy, then the header; with `flush`,
+   * then the file's pages are written to disk (msync, which waits for the disk).
+   */
+  pass(flush = true): PersistPass {
     const from = this.memory.memory;
     const to = this.file.memory;
     let copied = 0;
@@ -78,7 +84,7 @@ export class Persister {
       else copied++;
     }
     copyHeader(from, to);
-    this.file.flush();
+    if (flush) this.file.flush();
     return { copied, busy };
   }
 

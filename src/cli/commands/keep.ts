@@ -14,7 +14,11 @@ export const keepCommand: Handler = async (ctx) => {
     persist,
     interval,
     trustShared: ctx.trustShared,
-    onEvent: (event) => (event.type === 'error' ? ctx.io.err(`splinter keep: ${describeEvent(event)}`) : ctx.line(describeEvent(event))),
+    onEvent: (event) => {
+      if (event.type === 'persisted') return; // every interval: not an event worth a line
+      if (event.type === 'error') ctx.io.err(`splinter keep: ${describeEvent(event)}`);
+      else ctx.line(describeEvent(event));
+    },
   });
   try {
     const copy = persist === undefined ? '' : `, copied to ${persist} every ${interval ?? 100} ms`;
