@@ -353,9 +353,11 @@ export class Store implements Disposable {
    * that slot epoch (getEpoch, slotSnapshot), compared and taken in one CAS of the slot's seqlock,
    * so of two writers expecting the same epoch one wins; `{ ifAbsent: true }` only while the key
    * is missing. Returns true when written; false, with nothing written, when the condition failed.
+   * `{ ttl }` (ms) gives the key a deadline (docs/keep.md); a write without it clears the key's deadline.
    * @throws {SplinterError} EINVAL for a value that is not bytes or a string, or a bad option (both conditions at
-   *   once); EMSGSIZE for a value of 0 or more than maxValueSize bytes; EPROTOTYPE for other than 8 bytes on a
-   *   BIGUINT slot without `type`; ENOSPC; EAGAIN.
+   *   once, a ttl that is not 0..2^52 ms); EMSGSIZE for a value of 0 or more than maxValueSize bytes; EPROTOTYPE for
+   *   other than 8 bytes on a BIGUINT slot without `type`; ENOSPC; EAGAIN; ENOTSUP for a ttl on a SharedArrayBuffer
+   *   store or with a deadline table that cannot be used.
    */
   set(key: Key, value: Uint8Array | string, options?: SetOptions): boolean {
     this.live();
@@ -590,7 +592,7 @@ export class Store implements Disposable {
     return this.entries();
   }
 
-  /** Beyond docs/spec/API.md: stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent). */
+  /** Beyond docs/spec/API.md: stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent); `{ ttl }` as set's. */
   setJSON(key: Key, value: unknown, options?: SetJSONOptions): void {
     this.live();
     const ttl = checkOptionBag(options, SET_JSON_OPTIONS, 'setJSON')?.ttl as number | undefined;
