@@ -1,5 +1,5 @@
 export { Store } from './facade/store.js';
-export type { CreateGeometry, KeysOptions, SetOptions, StoreOptions } from './facade/options.js';
+export type { CreateGeometry, KeysOptions, SetJSONOptions, SetOptions, StoreOptions } from './facade/options.js';
 export { escapeKey, unescapeKey, type Key } from './store/key-text.js';
 export type { HeaderSnapshot } from './store/header-decoder.js';
 export type { SlotSnapshot, RawView } from './store/snapshot.js';
@@ -30,3 +30,4 @@ export type { KeyHistory, HistoryEntry, HistoryOptions } from './stream/history.
 export { Bridge, bridge, type BridgeStats, type BridgeEvent, type BridgeOptions } from './bridge/index.js';
 export { serve } from './cli/gateway.js';
 export { readTokenFile, type Server, type ServeOptions } from './serve/index.js';
+export { keep, describeEvent, type Keeper, type KeepEvent, type KeepOptions, type ExpiredKey } from './keep/index.js';

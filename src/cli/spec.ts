@@ -386,6 +386,34 @@ const COMMAND_SPECS = [
     examples: ['serve --use agents', 'serve --use agents --port 0 --read-only', 'serve --use agents --host 0.0.0.0 --token-file ~/.config/splinter/token'],
   },
   {
+    name: 'keep',
+    group: 'bus',
+    summary: 'keep the store: remove keys past their deadline (so C readers see them gone), keep a file copy, until Ctrl-C',
+    args: [],
+    options: [
+      { name: 'persist', kind: 'string', valueName: 'FILE', description: 'keep FILE a copy of the store (the same format); restore the store from it at start if the store is missing' },
+      { name: 'interval', kind: 'int', valueName: 'MS', description: 'with --persist: the longest the file lags the store (default 100)' },
+    ],
+    details: [
+      'Runs in the foreground, one line per event (keys expired, a restore, errors); SIGINT or SIGTERM makes a last',
+      'copy into the --persist file and stops it (exit 0). One keeper per store: a second one is refused, naming the',
+      "first one's pid. See docs/keep.md.",
+    ],
+    examples: ['keep --use agents', 'keep --use agents --persist /var/lib/splinter/agents.spl --interval 250'],
+  },
+  {
+    name: 'restore',
+    group: 'store',
+    summary: 'make the store (missing) again from a file kept by keep --persist',
+    args: [],
+    options: [{ name: 'from', kind: 'string', valueName: 'FILE', description: 'the persisted copy to restore from' }],
+    details: [
+      'The store must not exist. Slots the file holds mid-copy (a keeper killed while copying them) are dropped;',
+      'every other slot comes back as it was copied. Deadlines are not persisted. See docs/keep.md.',
+    ],
+    examples: ['restore --use agents --from /var/lib/splinter/agents.spl'],
+  },
+  {
     name: 'shard',
     group: 'bus',
     summary: 'show the Logic Shard bid table and the elected sovereign',

@@ -5,6 +5,7 @@ import { drop } from './drop.js';
 import type { Handler } from './handler.js';
 import { doctor, stats } from './health.js';
 import { importStore } from './import.js';
+import { keepCommand, restoreCommand } from './keep.js';
 import { exportStore, get, head, list, type } from './read.js';
 import { caps, config, init, use } from './store.js';
 import { clear, exit, help, hist, shell, uuid } from './shell.js';
@@ -45,6 +46,8 @@ export const HANDLERS: Record<CommandName, Handler> = {
   watch,
   bridge: bridgeCommand,
   serve: serveCommand,
+  keep: keepCommand,
+  restore: restoreCommand,
   shard,
   // streams
   stream,
