@@ -170,6 +170,31 @@ export class Cells {
     return ctx.m.slotByte(index);
   }
 
+  /** Folds the touched words together, so that the loads of touch() are not dead code. */
+  private touched = 0;
+
+  /**
+   * Loads one word of the slot and one of the value of each cell of seqs `from`..`to` and drops
+   * them: independent loads the CPU overlaps, so a reader going through a run of cells the
+   * producer wrote on another core waits for their lines once per run instead of once per cell.
+   * The caller touches only cells already claimed (seqs up to the head), most of them written:
+   * touching one a producer is about to write would pull its line away from the writer.
+   */
+  touch(from: number, to: number): void {
+    const m = this.ctx.m;
+    const u32 = m.u32;
+    let sum = 0;
+    for (let n = from; n <= to; n++) {
+      const i = n % this.capacity;
+      const index = this.slotOf[i]!;
+      if (index < 0) continue;
+      const slotByte = m.slotByte(index);
+      // Plain loads, values unused: what matters is that the lines are on their way.
+      sum ^= u32[(slotByte + SLOT.epoch) >>> 2]! ^ u32[(m.arenaStart + m.homeOffset(index)) >>> 2]!;
+    }
+    this.touched ^= sum;
+  }
+
   /**
    * Reads the cell of seq `n` in one version (docs/spec/FORMAT.md §6 and the readers' check):
    * ctime, type and, for a message, the value into `bytes`.

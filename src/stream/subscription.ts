@@ -31,6 +31,8 @@ const CATCH_UP_SPIN_MS = 0.02;
 
 /** Reads of a busy cell in a row before waiting for a wake instead. */
 const BUSY_TRIES = 64;
+/** A batch reader touches the cells this many seqs ahead, this many at a time (Cells.touch). */
+const PREFETCH = 16;
 
 /** What `subscribe` returns: an async iterator of events, which can also be read in batches. */
 export interface Subscription<T = unknown> extends AsyncIterableIterator<StreamEvent<T>> {
@@ -120,7 +122,13 @@ export class StreamSubscription<T = unknown> implements Subscription<T> {
   takeAvailable(into: StreamEvent<T>[], max: number): void {
     if (this.pulls.length > 0 || this.ended || this.failedWith !== undefined) return;
     try {
+      // The head once a batch: cells up to it are claimed, most of them written, and may be touched ahead of reading.
+      const head = this.stream.headNumber();
       while (into.length < max) {
+        if (this.next_ % PREFETCH === 0) {
+          const from = this.next_ + PREFETCH;
+          this.stream.cells.touch(from, Math.min(from + PREFETCH - 1, head));
+        }
         const event = this.take();
         if (event === undefined) return;
         into.push(event as StreamEvent<T>);
