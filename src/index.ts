@@ -1,5 +1,5 @@
 export { Store } from './facade/store.js';
-export type { CreateGeometry, KeysOptions, SetOptions, StoreOptions } from './facade/options.js';
+export type { CreateGeometry, KeysOptions, SetJSONOptions, SetOptions, StoreOptions } from './facade/options.js';
 export { escapeKey, unescapeKey, type Key } from './store/key-text.js';
 export type { HeaderSnapshot } from './store/header-decoder.js';
 export type { SlotSnapshot, RawView } from './store/snapshot.js';
@@ -9,6 +9,7 @@ export type { Geometry } from './layout/geometry.js';
 export { nativeMmapAvailable } from './store/native-mmap.js';
 export type { MappingRouteName } from './store/mapping/index.js';
 export type { LabelMatch } from './store/labels.js';
+export type { SearchHit, SearchOptions, SearchResults } from './store/search/index.js';
 export type { SlotTime } from './store/slot-meta.js';
 export type {
   Shards,
@@ -29,3 +30,4 @@ export type { KeyHistory, HistoryEntry, HistoryOptions } from './stream/history.
 export { Bridge, bridge, type BridgeStats, type BridgeEvent, type BridgeOptions } from './bridge/index.js';
 export { serve } from './cli/gateway.js';
 export { readTokenFile, type Server, type ServeOptions } from './serve/index.js';
+export { keep, describeEvent, type Keeper, type KeepEvent, type KeepOptions, type ExpiredKey } from './keep/index.js';

@@ -21,6 +21,8 @@ export class KeyTracker implements Tracker {
   private seenSlot = -1;
   private seenEpochLo = 0;
   private currentLo = 0;
+  /** The slot the key was in when the last change reported found it gone (-1 when it is there, or was never). */
+  leftSlot = -1;
 
   constructor(
     private readonly kv: KvContext,
@@ -44,6 +46,7 @@ export class KeyTracker implements Tracker {
     this.sample();
     if (this.slot === this.seenSlot && this.currentLo === this.seenEpochLo) return false;
     if (this.slot >= 0 && (this.currentLo & 1) !== 0) return false; // a writer is inside: report when it leaves
+    this.leftSlot = this.slot < 0 ? this.seenSlot : -1;
     this.seenSlot = this.slot;
     this.seenEpochLo = this.currentLo;
     return true;

@@ -2,6 +2,7 @@
 import { abortError, AbortError, longTimeout, throwIfAborted, whenAborted, type LongTimer } from '../abort.js';
 import { describe, SplinterError } from '../errors.js';
 import type { KvContext } from '../store/context.js';
+import { deadlinesPresent } from '../store/deadlines.js';
 import { checkGroup } from '../store/signals.js';
 import { sleepSync } from '../store/sleep.js';
 import { keyIdentity, keyOfBytes, type Key } from '../store/key-text.js';
@@ -38,6 +39,18 @@ export interface KeyChange<K extends Key = Key> {
   /** The key as it was given to watch. */
   key: K;
   epoch: bigint;
+  /** Why the key went, when it went for a reason beyond a write: 'expired' when a keeper removed it at its deadline (docs/keep.md). */
+  reason?: 'expired';
+}
+
+/** 'expired' when the key a tracker saw leave was removed by a keeper for its deadline. */
+function leaveReason(kv: KvContext, tracker: KeyTracker): 'expired' | undefined {
+  const slot = tracker.leftSlot;
+  if (slot < 0 || !deadlinesPresent(kv.m)) return undefined;
+  const table = kv.deadlines ?? kv.findDeadlines();
+  if (table === undefined) return undefined;
+  kv.key.encode(tracker.key);
+  return table.removedExpired(slot, kv.key.hashLo, kv.key.hashHi) ? 'expired' : undefined;
 }
 
 function checkTimeout(timeout: unknown): number {
@@ -254,8 +267,12 @@ export function watch(host: BusHost, keys: Key | Key[], options: WatchOptions = 
         if (!tracker.changed()) continue;
         // A key already waiting to be pulled is updated in place: its changes coalesce, none is lost.
         const waiting = into.find((change) => change.key === tracker.key);
-        if (waiting !== undefined) waiting.epoch = tracker.epoch();
-        else into.push({ key: tracker.key, epoch: tracker.epoch() });
+        const reason = leaveReason(host.kv, tracker);
+        const change: KeyChange = waiting ?? { key: tracker.key, epoch: 0n };
+        change.epoch = tracker.epoch();
+        if (reason !== undefined) change.reason = reason;
+        else delete change.reason; // coalesced: the latest change says why, or nothing
+        if (waiting === undefined) into.push(change);
       }
     },
     options.lowLatency === true,

@@ -56,9 +56,9 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
   const session = new Session(env, false);
   session.trustShared = inv.globals.trustShared;
   const controller = new AbortController();
-  // Ctrl-C is how a watch, a bridge, a server or a followed stream ends (exit 0); anything else it interrupts, as usual (exit 130).
+  // Ctrl-C is how a watch, a bridge, a server, a keeper or a followed stream ends (exit 0); anything else it interrupts, as usual (exit 130).
   const following = inv.command === 'stream' && inv.args[0] === 'read' && inv.options['follow'] === true;
-  const graceful = inv.command === 'watch' || inv.command === 'bridge' || inv.command === 'serve' || following;
+  const graceful = inv.command === 'watch' || inv.command === 'bridge' || inv.command === 'serve' || inv.command === 'keep' || following;
   let interrupts = 0;
   const onSignal = (): void => {
     if (!graceful || ++interrupts > 1) process.exit(130);

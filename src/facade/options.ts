@@ -44,7 +44,8 @@ const GEOMETRY_FIELDS: OptionSpec = { slots: 'number', maxValueSize: 'number', e
 export const POLL_OPTIONS: OptionSpec = { timeout: 'number', signal: 'AbortSignal', lowLatency: 'boolean' };
 export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'boolean' };
 export const KEYS_OPTIONS: OptionSpec = { bytes: 'boolean' };
-export const SET_OPTIONS: OptionSpec = { type: 'number', ifEpoch: 'bigint', ifAbsent: 'boolean' };
+export const SET_OPTIONS: OptionSpec = { type: 'number', ifEpoch: 'bigint', ifAbsent: 'boolean', ttl: 'number' };
+export const SET_JSON_OPTIONS: OptionSpec = { ttl: 'number' };
 export const STREAM_OPTIONS: OptionSpec = { capacity: 'number', claimTimeout: 'number', create: 'boolean' };
 export const HISTORY_OPTIONS: OptionSpec = { depth: 'number', claimTimeout: 'number' };
 
@@ -55,6 +56,24 @@ export interface SetOptions {
   ifEpoch?: bigint | undefined;
   /** Write only while the key is missing: set returns false otherwise. */
   ifAbsent?: boolean | undefined;
+  /** Milliseconds the key lives from now; readers of ours treat it as missing after that (docs/keep.md). Without it a set clears any deadline. */
+  ttl?: number | undefined;
+}
+
+/** setJSON(): as set's `ttl`. */
+export interface SetJSONOptions {
+  ttl?: number | undefined;
+}
+
+/** The longest ttl: deadlines are whole milliseconds that stay exact as numbers. */
+export const TTL_MAX_MS = 2 ** 52;
+
+/** A ttl in milliseconds: a finite number ≥ 0, rounded up to a whole millisecond; EINVAL otherwise. */
+export function checkTtl(ttl: unknown, what: string): number {
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0 || ttl > TTL_MAX_MS) {
+    throw new SplinterError('EINVAL', `${what}: a ttl is a number of milliseconds from 0 to 2^52, received ${describe(ttl)}`);
+  }
+  return Math.ceil(ttl);
 }
 
 /** The condition of a set's options; EINVAL when both are given. */

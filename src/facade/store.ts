@@ -22,8 +22,11 @@ import { ClosableRawView } from '../store/closable-view.js';
 import { inStoreMemory, isBytes } from '../store/copy.js';
 import { KvContext } from '../store/context.js';
 import { countKeys } from '../store/count.js';
+import { DeadlineTable, deadlinesPresent, expiredNow, isDue, markDeadlinesPresent, NO_DEADLINE, slotDeadline } from '../store/deadlines.js';
 import { dirtyWords, markDirty } from '../store/dirty.js';
 import { getEmbedding, setEmbedding } from '../store/embeddings.js';
+import { search, searchPartInto, searchSplit, toWire, type SearchOptions, type SearchResults, type WireOptions } from '../store/search/index.js';
+import { SearchPool } from './search-pool.js';
 import { createFileBacking, openFileBacking, storeFileState, unlinkTarget } from '../store/file-backing.js';
 import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
 import { initialiseStore } from '../store/init.js';
@@ -57,11 +60,18 @@ import {
   HISTORY_OPTIONS,
   WATCH_OPTIONS,
   type CheckedOptions,
+  checkTtl,
+  SET_JSON_OPTIONS,
   type CreateGeometry,
   type KeysOptions,
+  type SetJSONOptions,
   type SetOptions,
   type StoreOptions,
 } from './options.js';
+import { openDeadlineFile, removeDeadlineFile } from './deadline-file.js';
+
+/** The warning code of a deadline table that cannot be used (readers then see no deadlines). */
+export const DEADLINES_WARNING = 'SPLINTER_DEADLINES';
 
 /** How long open waits for a store another process is still creating. */
 const OPEN_INIT_WAIT_MS = 250;
@@ -92,9 +102,20 @@ export class Store implements Disposable {
   private backing: Backing | undefined;
   /** This handle's own name against its file (waits use the line's, which covers every handle's name). */
   private readonly nameCheck: NameCheck | undefined;
+  /** The store's device-inode and path: where its deadline table is found (undefined for SharedArrayBuffer stores). */
+  private readonly identity: string | undefined;
+  private readonly storePath: string | undefined;
+  /** Why this handle's deadline table cannot be used, once found out (readers then see no deadlines). */
+  private deadlineProblem: string | undefined;
+  /** Until when (performance.now) a reader takes the deadline table to be missing without looking again. */
+  private deadlinesAbsentUntil = 0;
+
+  private readonly checkedOptions: CheckedOptions;
+  private searchPool: SearchPool | undefined;
 
   private constructor(backing: Backing, geometry: Geometry, target: string | undefined, options: CheckedOptions) {
     this.backing = backing;
+    this.checkedOptions = options;
     const memory = (this.memory = new StoreMemory(backing.bytes, geometry));
     this.kv = new KvContext(this.memory, new KeyCodec(geometry.slots), new Backoff(options.budgetMs));
     const line = (this.line = acquireLine(backing, options.pollIntervalMs, target));
@@ -108,8 +129,11 @@ export class Store implements Disposable {
     this.embeddings = geometry.embeddings;
     this.target = target;
     if (backing.identity !== undefined && target !== undefined) {
-      this.nameCheck = new NameCheck([path.resolve(resolveTarget(target).path)], backing.identity);
+      this.storePath = path.resolve(resolveTarget(target).path);
+      this.nameCheck = new NameCheck([this.storePath], backing.identity);
     }
+    this.identity = backing.identity;
+    this.kv.findDeadlines = () => this.deadlineTable(false);
     this.mapping = backing.mapping;
     const buffer = backing.bytes.buffer;
     this.buffer = backing.kind === 'shared' ? (buffer as SharedArrayBuffer) : undefined;
@@ -267,7 +291,10 @@ export class Store implements Disposable {
       // unlinkTarget reports the missing target
     }
     unlinkTarget(resolved);
-    if (found !== undefined) removeSidecar(`${found.dev}-${found.ino}`, found.uid);
+    if (found !== undefined) {
+      removeSidecar(`${found.dev}-${found.ino}`, found.uid);
+      removeDeadlineFile(`${found.dev}-${found.ino}`, found.uid);
+    }
   }
 
   /**
@@ -278,6 +305,7 @@ export class Store implements Disposable {
     const backing = this.backing;
     if (backing === undefined) return;
     this.backing = undefined;
+    this.searchPool?.close();
     // End this handle's polls (rejected with ECLOSED) and watch iterators (done) before letting go.
     for (const subscription of [...this.endOnClose]) subscription.end();
     releaseLine(backing, this.line);
@@ -332,13 +360,17 @@ export class Store implements Disposable {
    * that slot epoch (getEpoch, slotSnapshot), compared and taken in one CAS of the slot's seqlock,
    * so of two writers expecting the same epoch one wins; `{ ifAbsent: true }` only while the key
    * is missing. Returns true when written; false, with nothing written, when the condition failed.
+   * `{ ttl }` (ms) gives the key a deadline (docs/keep.md); a write without it clears the key's deadline.
    * @throws {SplinterError} EINVAL for a value that is not bytes or a string, or a bad option (both conditions at
-   *   once); EMSGSIZE for a value of 0 or more than maxValueSize bytes; EPROTOTYPE for other than 8 bytes on a
-   *   BIGUINT slot without `type`; ENOSPC; EAGAIN.
+   *   once, a ttl that is not 0..2^52 ms); EMSGSIZE for a value of 0 or more than maxValueSize bytes; EPROTOTYPE for
+   *   other than 8 bytes on a BIGUINT slot without `type`; ENOSPC; EAGAIN; ENOTSUP for a ttl on a SharedArrayBuffer
+   *   store or with a deadline table that cannot be used.
    */
   set(key: Key, value: Uint8Array | string, options?: SetOptions): boolean {
     this.live();
     const kv = this.kv;
+    // A write without a ttl clears the key's deadline: the table must be open once any process uses one.
+    if (kv.deadlines === undefined && deadlinesPresent(this.memory)) kv.findDeadlines();
     if (options === undefined) {
       // The plain set stays as it was; a named type or a condition takes the other path.
       if (typeof value === 'string') {
@@ -350,6 +382,21 @@ export class Store implements Disposable {
       throw new SplinterError('EINVAL', `a value must be a Uint8Array or a string, received ${describe(value)}`);
     }
     const checked = checkOptionBag(options, SET_OPTIONS, 'set') as SetOptions;
+    if (checked.ttl === undefined) return this.setChecked(key, value, checked);
+    const ttl = checkTtl(checked.ttl, `set "${keyName(key)}"`);
+    this.deadlineTable(true);
+    markDeadlinesPresent(this.memory);
+    kv.nextDeadline = Date.now() + ttl;
+    try {
+      return this.setChecked(key, value, checked);
+    } finally {
+      kv.nextDeadline = NO_DEADLINE;
+    }
+  }
+
+  /** set with its options checked: the value, its type and condition. */
+  private setChecked(key: Key, value: Uint8Array | string, checked: SetOptions): boolean {
+    const kv = this.kv;
     const type = checked.type ?? KEEP_TYPE;
     const condition = setCondition(checked);
     let bytes: Uint8Array;
@@ -389,13 +436,108 @@ export class Store implements Disposable {
   has(key: Key): boolean {
     this.live();
     this.kv.key.encode(key);
-    return locateKey(this.memory, this.kv.key) >= 0;
+    const index = locateKey(this.memory, this.kv.key);
+    return index >= 0 && !expiredNow(this.kv, index, this.memory.slotByte(index));
   }
 
   /** Removes the key; returns the length it had, or undefined when it was missing. */
   unset(key: Key): number | undefined {
     this.live();
+    if (this.kv.deadlines === undefined && deadlinesPresent(this.memory)) this.kv.findDeadlines();
     return unsetKey(this.kv, key);
+  }
+
+  // ── Deadlines (docs/keep.md) ───────────────────────────────────────────────
+
+  /**
+   * Beyond docs/spec/API.md: gives an existing key a deadline `ms` milliseconds from now; readers of ours
+   * treat it as missing after that, and a keeper removes it. Returns false when the key is missing.
+   * @throws {SplinterError} EINVAL for a bad ms; ENOTSUP for a SharedArrayBuffer store, or a deadline table that cannot be used; ECLOSED.
+   */
+  expire(key: Key, ms: number): boolean {
+    this.live();
+    const ttl = checkTtl(ms, `expire "${keyName(key)}"`);
+    const table = this.deadlineTable(true)!;
+    markDeadlinesPresent(this.memory);
+    const m = this.memory;
+    const codec = this.kv.key;
+    codec.encode(key);
+    const index = locateKey(m, codec);
+    if (index < 0 || expiredNow(this.kv, index, m.slotByte(index))) return false;
+    table.write(index, codec.hashLo, codec.hashHi, Date.now() + ttl);
+    // Bound to the key's hash: if the key left meanwhile the deadline binds nothing, and the answer says so.
+    return locateKey(m, codec) === index;
+  }
+
+  /**
+   * Beyond docs/spec/API.md: the milliseconds a key has left before its deadline (0 when due); Infinity when it
+   * has none; undefined when the key is missing (or past its deadline).
+   * @throws {SplinterError} ECLOSED.
+   */
+  ttl(key: Key): number | undefined {
+    this.live();
+    const m = this.memory;
+    const codec = this.kv.key;
+    codec.encode(key);
+    const index = locateKey(m, codec);
+    if (index < 0) return undefined;
+    const table = deadlinesPresent(m) ? (this.kv.deadlines ?? this.kv.findDeadlines()) : undefined;
+    if (table === undefined) return Infinity;
+    const deadline = slotDeadline(m, table, index, m.slotByte(index));
+    if (deadline === NO_DEADLINE) return Infinity;
+    const now = Date.now();
+    return isDue(deadline, now) ? undefined : deadline - now;
+  }
+
+  /**
+   * Beyond docs/spec/API.md: removes a key's deadline; true when it had one, false when it had none or is missing.
+   * @throws {SplinterError} ECLOSED.
+   */
+  persist(key: Key): boolean {
+    this.live();
+    const m = this.memory;
+    const codec = this.kv.key;
+    codec.encode(key);
+    const index = locateKey(m, codec);
+    if (index < 0 || !deadlinesPresent(m)) return false;
+    const table = this.kv.deadlines ?? this.kv.findDeadlines();
+    if (table === undefined) return false;
+    const deadline = slotDeadline(m, table, index, m.slotByte(index));
+    if (deadline === NO_DEADLINE || isDue(deadline, Date.now())) return false;
+    table.write(index, codec.hashLo, codec.hashHi, NO_DEADLINE);
+    return true;
+  }
+
+  /**
+   * @internal The store's deadline table, opened (made when `create`) on first use. Undefined when there is none;
+   * when it cannot be used, readers are warned once (SPLINTER_DEADLINES) and see no deadlines, and a caller that
+   * creates gets ENOTSUP.
+   */
+  deadlineTable(create: boolean): DeadlineTable | undefined {
+    const kv = this.kv;
+    if (kv.deadlines !== undefined) return kv.deadlines;
+    let problem = this.deadlineProblem;
+    if (problem === undefined) {
+      if (this.identity === undefined || this.storePath === undefined) {
+        problem = 'a SharedArrayBuffer store has no deadline table (deadlines need a shm or file store)';
+      } else {
+        // The flag set and no table: the table was removed (a store copied, or restored): look again once a second, not per read.
+        if (!create && performance.now() < this.deadlinesAbsentUntil) return undefined;
+        const opened = openDeadlineFile(this.identity, this.storePath, this.slots, create);
+        if (opened instanceof DeadlineTable) return (kv.deadlines = opened);
+        if (opened === undefined) {
+          this.deadlinesAbsentUntil = performance.now() + 1000;
+          return undefined;
+        }
+        problem = opened;
+      }
+      this.deadlineProblem = problem;
+      if (deadlinesPresent(this.memory)) {
+        process.emitWarning(`splinter: ${problem}; readers of this handle see no deadlines`, { code: DEADLINES_WARNING });
+      }
+    }
+    if (create) throw new SplinterError('ENOTSUP', `deadlines of the store ${this.target ?? '(shared)'}: ${problem}`);
+    return undefined;
   }
 
   /** Adds bytes at the end of an existing value; returns the new length. */
@@ -432,6 +574,8 @@ export class Store implements Disposable {
   /** Beyond docs/spec/API.md: how many keys the store holds now: one pass over the slot table, O(slots), nothing decoded (docs/api.md, "Decisions"). */
   count(): number {
     this.live();
+    // Keys past their deadline are not counted: the listing leaves them out.
+    if (deadlinesPresent(this.memory)) return listKeys(this.kv).length;
     return countKeys(this.memory);
   }
 
@@ -455,9 +599,10 @@ export class Store implements Disposable {
     return this.entries();
   }
 
-  /** Beyond docs/spec/API.md: stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent). */
-  setJSON(key: Key, value: unknown): void {
+  /** Beyond docs/spec/API.md: stores `JSON.stringify(value)` and names the slot JSON (EINVAL for what JSON cannot represent); `{ ttl }` as set's. */
+  setJSON(key: Key, value: unknown, options?: SetJSONOptions): void {
     this.live();
+    const ttl = checkOptionBag(options, SET_JSON_OPTIONS, 'setJSON')?.ttl as number | undefined;
     let text: string | undefined;
     try {
       text = JSON.stringify(value);
@@ -470,7 +615,7 @@ export class Store implements Disposable {
       throw new SplinterError('EMSGSIZE', `setJSON "${keyName(key)}": the JSON text is ${length} bytes; values are 1..${this.maxValueSize} bytes in this store`);
     }
     // One write: no reader or watcher sees the text under another type, or JSON over other bytes.
-    this.set(key, text, { type: SlotType.JSON });
+    this.set(key, text, ttl === undefined ? { type: SlotType.JSON } : { type: SlotType.JSON, ttl });
   }
 
   /** Beyond docs/spec/API.md: the value of a slot named JSON, parsed; undefined when the key is missing; EPROTOTYPE for another type or text that is not JSON. */
@@ -604,6 +749,37 @@ export class Store implements Disposable {
   getEmbedding(key: Key): Float32Array | undefined {
     this.live();
     return getEmbedding(this.kv, key);
+  }
+
+  /**
+   * The slots nearest a query vector (or the embedding of a key), ranked as C's `search` ranks them:
+   * cosine similarity descending, then Euclidean distance ascending (docs/search.md). Read-only: writers never wait.
+   * @throws {SplinterError} ENOTSUP without embeddings; EINVAL for a query not of 768 finite floats or a bad option; ENOENT for a missing query key; ECORRUPT
+   * @throws {AbortError} when `options.signal` aborts
+   */
+  search(query: Float32Array | Key, options?: SearchOptions): SearchResults {
+    this.live();
+    const wire = options?.signal === undefined ? toWire(options) : undefined; // a worker cannot run a predicate or see a signal
+    const pool = options?.parallel === true && wire !== undefined && this.embeddings ? this.searchWorker() : undefined;
+    if (pool === undefined || wire === undefined || !pool.ready) return search(this.kv, query, options);
+    const split = this.slots >>> 1;
+    const limit = options?.limit ?? this.slots;
+    return searchSplit(this.kv, query, options, split, (vector) => pool.start(vector, wire, split, this.slots, limit));
+  }
+
+  /** The worker of large searches, started once (the search that starts it runs on this thread alone). */
+  private searchWorker(): SearchPool | undefined {
+    if (this.searchPool !== undefined) return this.searchPool;
+    if (this.target === undefined && this.buffer === undefined) return undefined;
+    const o = this.checkedOptions;
+    this.searchPool = new SearchPool({ target: this.target, buffer: this.buffer, trustShared: o.trustShared, budgetMs: o.budgetMs });
+    return this.searchPool;
+  }
+
+  /** @internal The worker's part of a search: slots [from, to) into `out`. */
+  searchPart(vector: Float32Array, wire: WireOptions, from: number, to: number, out: Float64Array): void {
+    this.live();
+    searchPartInto(this.kv, vector, wire, from, to, out);
   }
 
   /**

@@ -67,6 +67,8 @@ export const HEADER = {
 export const OURS = {
   /** u8: a waiter of ours has created the doorbell table, so writers look for it (bus/doorbell.ts). */
   bus_present: 26,
+  /** u8: some process of ours has given a key a deadline, so readers look at the deadline table (store/deadlines.ts). */
+  deadlines_present: 27,
   /** SharedArrayBuffer stores only: waiter count and wake sequence for Atomics.wait (bus/sab-wait.ts). */
   sab_waiters: 4360,
   sab_sequence: 4364,
@@ -86,11 +88,14 @@ export const SAB_WAITERS_W32 = OURS.sab_waiters >>> 2;
 export const SAB_SEQUENCE_W32 = OURS.sab_sequence >>> 2;
 /** The OURS byte writers look at before looking for a doorbell table. */
 export const BUS_PRESENT_BYTE = OURS.bus_present;
+/** The OURS byte readers look at before looking for a deadline table. */
+export const DEADLINES_PRESENT_BYTE = OURS.deadlines_present;
 /** Marks kept of our latest global-epoch moves (a power of two). */
 export const MOVE_MARKS = 8;
 /** Bytes of each OURS field. */
 export const OURS_SIZE = {
   bus_present: 1,
+  deadlines_present: 1,
   sab_waiters: 4,
   sab_sequence: 4,
   move_marks: 4 * MOVE_MARKS,

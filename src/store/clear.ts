@@ -11,6 +11,7 @@ import { claimHomeRegion, zeroBytes } from './region.js';
 import { evacuateRelocated, VAL_BRK_W32 } from './relocation.js';
 import { tryLock, unlock } from './seqlock.js';
 import { type Key } from './key-text.js';
+import { expiredNow, NO_DEADLINE } from './deadlines.js';
 
 /**
  * Empties a slot we hold, leaving C's unset bytes (docs/spec/FORMAT.md §7) except the epoch, which our
@@ -65,6 +66,9 @@ export function unsetKey(ctx: KvContext, keyText: Key): number | undefined {
   if (index < 0) return undefined;
   const slotByte = m.slotByte(index);
   const length = m.u32[(slotByte + SLOT.val_len) >>> 2]!; // plain: we hold the slot, and every writer of it takes the lock
+  // A key past its deadline is removed all the same, but was missing already to readers of ours.
+  const expired = expiredNow(ctx, index, slotByte);
+  ctx.deadlines?.write(index, 0, 0, NO_DEADLINE); // the key goes, and its deadline with it
   clearLocked(m, index, slotByte);
   // The slot was the first copy on the key's path, and writers of ours leave no other: with no C set
   // ever in this store, the key is missing now (until an insert moves the global epoch). Otherwise a
@@ -72,7 +76,7 @@ export function unsetKey(ctx: KvContext, keyText: Key): number | undefined {
   const key = ctx.key;
   if (onlyOurMoves(m, key.expectedEpoch)) key.entry.slot = -1;
   ctx.notify(index, false);
-  return length;
+  return expired ? undefined : length;
 }
 
 /** purge: zero what no value uses, slot by slot, skipping slots a writer holds. */

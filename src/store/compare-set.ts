@@ -57,7 +57,7 @@ export function setIfEpoch(ctx: KvContext, keyText: Key, source: Uint8Array, len
     unlock(m.u32, m.u64, epochW); // renamed BIGUINT meanwhile: the rare refusal that moves the epoch
     throw notU64('set', keyText, length, value === ctx.valueScratch);
   }
-  writeHeld(ctx, index, slotByte, value, length, type);
+  writeHeld(ctx, index, slotByte, value, length, type, true);
   publish(ctx, index, slotByte);
   return true;
 }

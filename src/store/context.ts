@@ -1,5 +1,6 @@
 import { KEY_MAX } from '../layout/constants.js';
 import type { Backoff } from './backoff.js';
+import type { DeadlineTable } from './deadlines.js';
 import { Copier } from './copy.js';
 import type { KeyCodec } from './key-codec.js';
 import type { Key } from './key-text.js';
@@ -29,6 +30,13 @@ export class KvContext {
   seenValBrk = 0;
   /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
   notify: (index: number, dirty: boolean) => void = () => {};
+
+  /** The deadline table, once this handle has opened it (deadlines.ts). */
+  deadlines: DeadlineTable | undefined;
+  /** Opens the deadline table when the store has one (set by the handle's owner); undefined when it has none or it cannot be used. */
+  findDeadlines: () => DeadlineTable | undefined = () => undefined;
+  /** The deadline the next value write of the current key gives it (ms since the Unix epoch; 0 clears it). */
+  nextDeadline = 0;
 
   /** Copies in and out of the store (one per handle, remembers the caller's last buffer). */
   readonly copier: Copier;

@@ -31,8 +31,11 @@ export const KEEP_TYPE = -1;
  * Writes the value, the type (unless KEEP_TYPE) and, for a slot that was empty, the key and
  * its hash; the caller holds the slot, so readers see value and type change in one epoch move.
  */
-function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, fresh: boolean, type: number): void {
+function writeLocked(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, fresh: boolean, type: number, ofCurrentKey = true): void {
   const m = ctx.m;
+  // A value write gives the key the deadline asked for, or none (as Redis SET does), inside our odd epoch.
+  const deadlines = ctx.deadlines;
+  if (deadlines !== undefined && ofCurrentKey) deadlines.write(index, ctx.key.entry.hashLo, ctx.key.entry.hashHi, ctx.nextDeadline);
   const home = m.homeOffset(index);
   // We hold the slot: no writer of ours moves val_off; it differs from home only where C relocated a value.
   if (m.u32[(slotByte + SLOT.val_off) >>> 2] !== home) claimHomeRegion(m, index, slotByte, 0);
@@ -117,9 +120,10 @@ export function publish(ctx: KvContext, index: number, slotByte: number, ofCurre
 /**
  * Writes value and type into a slot the caller holds (value already apart from store memory),
  * for writers that check more than the key under the lock (a stream's cells); publish(…, false) then.
+ * `ofCurrentKey`: the slot holds the key the handle's key memory holds, whose deadline the write sets.
  */
-export function writeHeld(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, type: number): void {
-  writeLocked(ctx, index, slotByte, value, length, false, type);
+export function writeHeld(ctx: KvContext, index: number, slotByte: number, value: Uint8Array, length: number, type: number, ofCurrentKey = false): void {
+  writeLocked(ctx, index, slotByte, value, length, false, type, ofCurrentKey);
 }
 
 /**

@@ -4,6 +4,7 @@ import { KEY_MAX, SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { keyOfBytes, type Key } from './key-text.js';
 import { storedKeyLength } from './probe.js';
+import { deadlinesPresent, expiredNow } from './deadlines.js';
 
 /** The key stored at a slot, exactly: a string when its bytes are UTF-8, else the bytes; ECORRUPT without a NUL. */
 export function readStoredKey(ctx: KvContext, index: number): Key {
@@ -32,10 +33,12 @@ export function listKeys(ctx: KvContext): Key[] {
   let count = 0;
   const step = m.slotSize >>> 2;
   const lengthWord = SLOT.val_len >>> 2;
+  const withDeadlines = deadlinesPresent(m);
   for (let index = 0, w = m.slotsStart >>> 2; index < slots; index++, w += step) {
     const lo = i32[w]!;
     const hi = i32[w + 1]!;
     if ((lo | hi) === 0 || i32[w + lengthWord] === 0) continue;
+    if (withDeadlines && expiredNow(ctx, index, w << 2)) continue; // past its deadline: missing to readers of ours
     // The same hash in the same slot is the same key: decode each key once per handle.
     let key = cachedNames[index];
     if (key === undefined || cachedLo[index] !== lo || cachedHi[index] !== hi) {

@@ -4,12 +4,13 @@
  * offset bounds-checked.
  */
 import { contested, describe, SplinterError } from '../errors.js';
-import { SLOT } from '../layout/constants.js';
+import { DEADLINES_PRESENT_BYTE, SLOT } from '../layout/constants.js';
 import type { KvContext } from './context.js';
 import { isBytes } from './copy.js';
 import type { StoreMemory } from './memory.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
+import { expiredNow } from './deadlines.js';
 import { readKeySlot } from './seqlock-read.js';
 import { keyName, type Key } from './key-text.js';
 
@@ -60,7 +61,11 @@ function readValue(ctx: KvContext, keyText: Key, into: Uint8Array, what: string,
         else if (copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) {
           throw new SplinterError('EMSGSIZE', `${what} "${keyName(keyText)}": the value is ${length} bytes, the target holds ${into.length}`);
         } else copied = false;
-        if (copied && copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) return length;
+        // A key past its deadline is missing to every reader of ours, keeper or not (deadlines.ts).
+        // The flag byte first, inline and plain (it only ever turns 0 → 1; a read racing that turn races the deadline's write): with no deadlines this is the whole cost.
+        if (copied && copyStillValid(m, slotByte, before, e.hashLo, e.hashHi, globalBefore)) {
+          return m.u8[DEADLINES_PRESENT_BYTE] !== 0 && expiredNow(ctx, index, slotByte) ? -1 : length;
+        }
       }
     }
     if (!retrying) {
@@ -73,7 +78,10 @@ function readValue(ctx: KvContext, keyText: Key, into: Uint8Array, what: string,
 
 export function getCopy(ctx: KvContext, keyText: Key): Uint8Array | undefined {
   // `into` is unused when copying; passing the scratch keeps every call of readValue the same shape.
-  if (readValue(ctx, keyText, ctx.valueScratch, 'get', true) < 0) return undefined;
+  if (readValue(ctx, keyText, ctx.valueScratch, 'get', true) < 0) {
+    ctx.lastCopy = undefined; // an expired key's copy is dropped
+    return undefined;
+  }
   const copy = ctx.lastCopy!;
   ctx.lastCopy = undefined;
   return copy;

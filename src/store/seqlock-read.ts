@@ -2,6 +2,7 @@ import { contested } from '../errors.js';
 import type { KvContext } from './context.js';
 import { locateKey } from './probe.js';
 import { copyStillValid } from './read-check.js';
+import { expiredNow } from './deadlines.js';
 import { keyName, type Key } from './key-text.js';
 
 /**
@@ -33,7 +34,8 @@ export function readKeySlot<T>(
     if ((before & 1) === 0) {
       const stable = (): boolean => copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore);
       const result = read(index, slotByte, stable);
-      if (stable()) return result;
+      // A key past its deadline is missing to every reader of ours (deadlines.ts).
+      if (stable()) return expiredNow(ctx, index, slotByte) ? undefined : result;
     }
     if (!ctx.backoff.next()) throw contested(what, keyName(keyText), ctx.backoff.budgetMs);
   }

@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['bus/', 'shard/'], // waiting and waking; Logic Shards
   ['stream/'], // streams and key history: store data with the bus on top
   ['facade/'], // the Store class
-  ['bridge/', 'serve/'], // the Redis bridge and the HTTP gateway, over the facade
+  ['bridge/', 'serve/', 'keep/'], // the Redis bridge, the HTTP gateway and the keeper, over the facade
   ['cli/'], // the splinter command
   ['index.ts'], // the package's exports
 ];

@@ -28,7 +28,7 @@ if (mtime(binary) > mtime(source)) {
 }
 
 mkdirSync(outDir, { recursive: true });
-const args = [...flags, '-o', binary, source];
+const args = [...flags, '-o', binary, source, '-lm']; // libm: sqrtf of the search command
 const result = spawnSync(cc, args, { encoding: 'utf8' });
 if (result.error || result.status !== 0) {
   process.stderr.write(`splinter-peer: ${cc} ${args.join(' ')} failed\n`);

@@ -12,7 +12,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -1366,6 +1368,89 @@ static void list_keys(Resp *r, bool with_epochs, uint64_t mask) {
     free(hex.p);
 }
 
+/* The search CLI's scoring (docs/search.md "The ranking"): float sums in index order, sqrtf of each
+ * norm, similarity 0 below a 1e-9 norm product; filters only when positive; best first, slot order on
+ * a full tie (a stable sort, where C's qsort leaves such ties unordered). */
+struct scored { uint32_t index; float sim, dist; int has; };
+
+static int scored_cmp(const void *pa, const void *pb) {
+    const struct scored *a = pa, *b = pb;
+    if (a->sim != b->sim) return a->sim > b->sim ? -1 : 1;
+    if (a->dist != b->dist) return a->dist < b->dist ? -1 : 1;
+    return a->index < b->index ? -1 : (a->index > b->index);
+}
+
+static void cmd_search(JV *o, Resp *r) {
+    uint8_t *qbytes;
+    size_t qn;
+    uint64_t mask = 0, limit = 0;
+    double min_sim = 0, max_dist = 0;
+    NEED(f_hex(o, "query_hex", &qbytes, &qn), "query_hex");
+    if (qn != EMBED_DIM * 4u) NEED(-2, "query_hex");
+    if (jget(o, "mask")) NEED(f_u64(o, "mask", &mask), "mask");
+    if (jget(o, "limit")) NEED(f_u64(o, "limit", &limit), "limit");
+    if (jget(o, "min_similarity")) NEED(f_double(o, "min_similarity", &min_sim), "min_similarity");
+    if (jget(o, "max_distance")) NEED(f_double(o, "max_distance", &max_dist), "max_distance");
+    if (!st.emb) { r->rc = -1; r->eno = ENOTSUP; return; }
+    float q[EMBED_DIM], v[EMBED_DIM];
+    memcpy(q, qbytes, sizeof q);
+    float fmin = (float)min_sim, fmax = (float)max_dist;
+    struct scored *all = palloc(sizeof(struct scored) * (st.slots + 1u));
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < st.slots; i++) {
+        struct slot *s = slot_at(i);
+        if (atomic_load_explicit(&s->hash, memory_order_acquire) == 0) continue;
+        if (mask != 0) {
+            if ((atomic_load_explicit(&s->bloom, memory_order_acquire) & mask) != mask) continue;
+        } else if (atomic_load_explicit(&s->val_len, memory_order_acquire) == 0) continue;
+        uint64_t e1 = atomic_load_explicit(&s->epoch, memory_order_acquire);
+        if (e1 == 0) continue;
+        struct scored one = { i, 0.0f, FLT_MAX, 0 };
+        if (!(e1 & 1u)) {
+            memcpy(v, embedding_of(s), sizeof v);
+            atomic_thread_fence(memory_order_acquire);
+            one.has = atomic_load_explicit(&s->epoch, memory_order_acquire) == e1;
+        }
+        if (one.has) {
+            float dot = 0.0f, qq = 0.0f, vv = 0.0f, dd = 0.0f;
+            for (unsigned k = 0; k < EMBED_DIM; k++) {
+                dot += q[k] * v[k];
+                qq += q[k] * q[k];
+                vv += v[k] * v[k];
+            }
+            for (unsigned k = 0; k < EMBED_DIM; k++) {
+                float diff = q[k] - v[k];
+                dd += diff * diff;
+            }
+            float norms = sqrtf(qq) * sqrtf(vv);
+            one.sim = norms < 1e-9f ? 0.0f : dot / norms;
+            one.dist = sqrtf(dd);
+            if (fmin > 0.0f && one.sim < fmin) continue;
+            if (fmax > 0.0f && one.dist > fmax) continue;
+        } else if (fmin > 0.0f || fmax > 0.0f) {
+            continue;
+        }
+        all[count++] = one;
+    }
+    qsort(all, count, sizeof *all, scored_cmp);
+    uint32_t shown = (limit > 0 && limit < count) ? (uint32_t)limit : count;
+    buf_fmt(&r->extra, ",\"active\":%u,\"results\":[", count);
+    for (uint32_t j = 0; j < shown; j++) {
+        struct slot *s = slot_at(all[j].index);
+        size_t kl = strnlen(s->key, KEY_MAX);
+        uint32_t sb, db;
+        memcpy(&sb, &all[j].sim, 4);
+        memcpy(&db, &all[j].dist, 4);
+        buf_str(&r->extra, j ? ",{\"key\":" : "{\"key\":");
+        buf_jstr(&r->extra, (const uint8_t *)s->key, kl);
+        buf_str(&r->extra, ",\"key_hex\":");
+        buf_hex(&r->extra, (const uint8_t *)s->key, kl);
+        buf_fmt(&r->extra, ",\"index\":%u,\"has_embedding\":%s,\"similarity_bits\":%u,\"distance_bits\":%u,\"similarity\":\"%.4f\",\"distance\":\"%.4f\"}",
+                all[j].index, all[j].has ? "true" : "false", sb, db, all[j].sim, all[j].dist);
+    }
+    buf_str(&r->extra, "]");
+}
+
 static void cmd_torture_write(JV *o, Resp *r) {
     const char *key;
     double secs;
@@ -1632,6 +1717,84 @@ static uint64_t cpu_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * bench_search: C's search scoring as its CLI runs it, `reps` times, each timed in CPU time: for
+ * every slot with a key and a value, a slot snapshot (probe by key, copy of the slot), then
+ * get_embedding (probe by key again, copy of the vector, epoch check), then the cosine loop and the
+ * distance loop; then the sort of every scored slot and the cut to `limit`. Answer: the median and
+ * the fastest ns per search, and the top hit's key (to check both sides found the same).
+ */
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void cmd_bench_search(JV *o, Resp *r) {
+    uint8_t *qbytes;
+    size_t qn;
+    uint64_t reps = 5, limit = 10;
+    NEED(f_hex(o, "query_hex", &qbytes, &qn), "query_hex");
+    if (qn != EMBED_DIM * 4u) NEED(-2, "query_hex");
+    if (jget(o, "reps")) NEED(f_u64(o, "reps", &reps), "reps");
+    if (jget(o, "limit")) NEED(f_u64(o, "limit", &limit), "limit");
+    if (!st.emb || reps == 0 || reps > 1000) { r->rc = -2; r->eno = EINVAL; return; }
+    float q[EMBED_DIM], v[EMBED_DIM];
+    memcpy(q, qbytes, sizeof q);
+    uint8_t *snapshot = palloc(st.slot_sz);
+    struct scored *all = palloc(sizeof(struct scored) * (st.slots + 1u));
+    uint64_t *times = palloc(sizeof(uint64_t) * reps);
+    char key[KEY_MAX + 1];
+    uint32_t best = 0;
+    for (uint64_t rep = 0; rep < reps; rep++) {
+        uint64_t t0 = cpu_ns();
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < st.slots; i++) {
+            struct slot *s = slot_at(i);
+            if (atomic_load_explicit(&s->hash, memory_order_acquire) == 0) continue;
+            if (atomic_load_explicit(&s->val_len, memory_order_acquire) == 0) continue;
+            memcpy(key, s->key, KEY_MAX);
+            key[KEY_MAX] = 0;
+            long at = find_slot(key);
+            if (at < 0) continue;
+            memcpy(snapshot, slot_at((uint32_t)at), st.slot_sz);
+            at = find_slot(key);
+            if (at < 0) continue;
+            struct slot *e = slot_at((uint32_t)at);
+            uint64_t e1 = atomic_load_explicit(&e->epoch, memory_order_acquire);
+            memcpy(v, embedding_of(e), sizeof v);
+            atomic_thread_fence(memory_order_acquire);
+            if (e1 == 0 || (e1 & 1u) || atomic_load_explicit(&e->epoch, memory_order_acquire) != e1) continue;
+            float dot = 0.0f, qq = 0.0f, vv = 0.0f, dd = 0.0f;
+            for (unsigned k = 0; k < EMBED_DIM; k++) {
+                dot += q[k] * v[k];
+                qq += q[k] * q[k];
+                vv += v[k] * v[k];
+            }
+            for (unsigned k = 0; k < EMBED_DIM; k++) {
+                float diff = q[k] - v[k];
+                dd += diff * diff;
+            }
+            float norms = sqrtf(qq) * sqrtf(vv);
+            all[count].index = i;
+            all[count].sim = norms < 1e-9f ? 0.0f : dot / norms;
+            all[count].dist = sqrtf(dd);
+            all[count].has = 1;
+            count++;
+        }
+        qsort(all, count, sizeof *all, scored_cmp);
+        times[rep] = cpu_ns() - t0;
+        best = count > 0 ? all[0].index : UINT32_MAX;
+        (void)limit;
+    }
+    qsort(times, reps, sizeof *times, u64_cmp);
+    buf_fmt(&r->extra, ",\"median_ns\":%llu,\"min_ns\":%llu", (unsigned long long)times[reps / 2], (unsigned long long)times[0]);
+    if (best != UINT32_MAX) {
+        struct slot *s = slot_at(best);
+        buf_str(&r->extra, ",\"top\":");
+        buf_jstr(&r->extra, (const uint8_t *)s->key, strnlen(s->key, KEY_MAX));
+    }
 }
 
 /*
@@ -2318,10 +2481,22 @@ static void dispatch(JV *o, Resp *r) {
     if (IS("set_embedding")) {
         double seed;
         NEED(f_key(o, "key", &key), "key");
-        NEED(f_double(o, "seed", &seed), "seed");
         float *v = palloc(EMBED_DIM * sizeof(float));
-        fill_embedding(seed, v);
+        if (jget(o, "vector_hex")) {
+            uint8_t *bytes;
+            size_t n;
+            NEED(f_hex(o, "vector_hex", &bytes, &n), "vector_hex");
+            if (n != EMBED_DIM * 4u) NEED(-2, "vector_hex");
+            memcpy(v, bytes, n);
+        } else {
+            NEED(f_double(o, "seed", &seed), "seed");
+            fill_embedding(seed, v);
+        }
         DONE(op_set_embedding(key, v, &eno));
+    }
+    if (IS("search")) {
+        cmd_search(o, r);
+        return;
     }
     if (IS("get_embedding")) {
         NEED(f_key(o, "key", &key), "key");
@@ -2515,6 +2690,7 @@ static void dispatch(JV *o, Resp *r) {
     if (IS("torture_cycle")) { cmd_torture_cycle(o, r); return; }
     if (IS("bench")) { cmd_bench(o, r); return; }
     if (IS("bench_scale")) { cmd_bench_scale(o, r); return; }
+    if (IS("bench_search")) { cmd_bench_search(o, r); return; }
     if (IS("stream_append")) { cmd_stream_append(o, r); return; }
     if (IS("stream_read")) { cmd_stream_read(o, r); return; }
     if (IS("stream_head")) { cmd_stream_head(o, r); return; }

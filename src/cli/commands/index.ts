@@ -5,9 +5,11 @@ import { drop } from './drop.js';
 import type { Handler } from './handler.js';
 import { doctor, stats } from './health.js';
 import { importStore } from './import.js';
+import { keepCommand, restoreCommand } from './keep.js';
 import { exportStore, get, head, list, type } from './read.js';
 import { caps, config, init, use } from './store.js';
 import { clear, exit, help, hist, shell, uuid } from './shell.js';
+import { search } from './search.js';
 import { stream } from './stream.js';
 import { append, labelHandler, math, orders, retrain, set, unset } from './write.js';
 
@@ -26,6 +28,7 @@ export const HANDLERS: Record<CommandName, Handler> = {
   head,
   list,
   export: exportStore,
+  search,
   import: importStore,
   type,
   // write
@@ -43,6 +46,8 @@ export const HANDLERS: Record<CommandName, Handler> = {
   watch,
   bridge: bridgeCommand,
   serve: serveCommand,
+  keep: keepCommand,
+  restore: restoreCommand,
   shard,
   // streams
   stream,

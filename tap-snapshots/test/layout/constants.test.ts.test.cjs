@@ -51,6 +51,7 @@ Object {
   },
   "OURS": Object {
     "bus_present": 26,
+    "deadlines_present": 27,
     "foreign_found": 4404,
     "foreign_scanned": 4408,
     "move_marks": 4368,
@@ -61,6 +62,7 @@ Object {
   },
   "OURS_SIZE": Object {
     "bus_present": 1,
+    "deadlines_present": 1,
     "foreign_found": 4,
     "foreign_scanned": 4,
     "move_marks": 32,
