@@ -6,25 +6,13 @@ import { Store } from '../../src/index.js';
 import { keep, type KeepEvent } from '../../src/keep/index.js';
 import { lockPath } from '../../src/keep/lock.js';
 import { throwsCode, type Test } from '../helpers/assert.js';
-import { shmName } from '../helpers/fixtures.js';
 import { Peer } from '../helpers/peer.js';
+import { shmStore } from '../helpers/shm-store.js';
 
 const hex = (text: string): string => Buffer.from(text).toString('hex');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function makeStore(t: Test, slots = 64): { store: Store; name: string } {
-  const name = shmName(t, 'keep');
-  const store = Store.create(name, { slots, maxValueSize: 64 });
-  t.teardown(() => {
-    store.close();
-    try {
-      Store.unlink(name);
-    } catch {
-      // already gone
-    }
-  });
-  return { store, name };
-}
+const makeStore = (t: Test, slots = 64): { store: Store; name: string } => shmStore(t, 'keep', slots);
 
 /** Waits until `check` holds, up to a generous deadline. */
 async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {

@@ -1371,6 +1371,23 @@ static void list_keys(Resp *r, bool with_epochs, uint64_t mask) {
 /* The search CLI's scoring (docs/search.md "The ranking"): float sums in index order, sqrtf of each
  * norm, similarity 0 below a 1e-9 norm product; filters only when positive; best first, slot order on
  * a full tie (a stable sort, where C's qsort leaves such ties unordered). */
+/* C's search scoring, in float as C computes it: cosine similarity (0 when a norm is ~0) and Euclidean distance. */
+static void score_pair(const float *q, const float *v, float *sim, float *dist) {
+    float dot = 0.0f, qq = 0.0f, vv = 0.0f, dd = 0.0f;
+    for (unsigned k = 0; k < EMBED_DIM; k++) {
+        dot += q[k] * v[k];
+        qq += q[k] * q[k];
+        vv += v[k] * v[k];
+    }
+    for (unsigned k = 0; k < EMBED_DIM; k++) {
+        float diff = q[k] - v[k];
+        dd += diff * diff;
+    }
+    float norms = sqrtf(qq) * sqrtf(vv);
+    *sim = norms < 1e-9f ? 0.0f : dot / norms;
+    *dist = sqrtf(dd);
+}
+
 struct scored { uint32_t index; float sim, dist; int has; };
 
 static int scored_cmp(const void *pa, const void *pb) {
@@ -1412,19 +1429,7 @@ static void cmd_search(JV *o, Resp *r) {
             one.has = atomic_load_explicit(&s->epoch, memory_order_acquire) == e1;
         }
         if (one.has) {
-            float dot = 0.0f, qq = 0.0f, vv = 0.0f, dd = 0.0f;
-            for (unsigned k = 0; k < EMBED_DIM; k++) {
-                dot += q[k] * v[k];
-                qq += q[k] * q[k];
-                vv += v[k] * v[k];
-            }
-            for (unsigned k = 0; k < EMBED_DIM; k++) {
-                float diff = q[k] - v[k];
-                dd += diff * diff;
-            }
-            float norms = sqrtf(qq) * sqrtf(vv);
-            one.sim = norms < 1e-9f ? 0.0f : dot / norms;
-            one.dist = sqrtf(dd);
+            score_pair(q, v, &one.sim, &one.dist);
             if (fmin > 0.0f && one.sim < fmin) continue;
             if (fmax > 0.0f && one.dist > fmax) continue;
         } else if (fmin > 0.0f || fmax > 0.0f) {
@@ -1766,20 +1771,8 @@ static void cmd_bench_search(JV *o, Resp *r) {
             memcpy(v, embedding_of(e), sizeof v);
             atomic_thread_fence(memory_order_acquire);
             if (e1 == 0 || (e1 & 1u) || atomic_load_explicit(&e->epoch, memory_order_acquire) != e1) continue;
-            float dot = 0.0f, qq = 0.0f, vv = 0.0f, dd = 0.0f;
-            for (unsigned k = 0; k < EMBED_DIM; k++) {
-                dot += q[k] * v[k];
-                qq += q[k] * q[k];
-                vv += v[k] * v[k];
-            }
-            for (unsigned k = 0; k < EMBED_DIM; k++) {
-                float diff = q[k] - v[k];
-                dd += diff * diff;
-            }
-            float norms = sqrtf(qq) * sqrtf(vv);
             all[count].index = i;
-            all[count].sim = norms < 1e-9f ? 0.0f : dot / norms;
-            all[count].dist = sqrtf(dd);
+            score_pair(q, v, &all[count].sim, &all[count].dist);
             all[count].has = 1;
             count++;
         }

@@ -5,25 +5,12 @@ import { Store } from '../../src/index.js';
 import { deadlineFilePath } from '../../src/facade/deadline-file.js';
 import { DEADLINE_ENTRY_BYTES, DEADLINE_HEADER_BYTES } from '../../src/store/deadlines.js';
 import { throwsCode, type Test } from '../helpers/assert.js';
-import { shmName } from '../helpers/fixtures.js';
 import { Peer } from '../helpers/peer.js';
+import { shmStore } from '../helpers/shm-store.js';
 
 const hex = (text: string): string => Buffer.from(text).toString('hex');
 
-/** A fresh shm store, unlinked (with its deadline table) at teardown. */
-function makeStore(t: Test, slots = 16): { store: Store; name: string } {
-  const name = shmName(t, 'expiry');
-  const store = Store.create(name, { slots, maxValueSize: 64 });
-  t.teardown(() => {
-    store.close();
-    try {
-      Store.unlink(name);
-    } catch {
-      // already gone
-    }
-  });
-  return { store, name };
-}
+const makeStore = (t: Test, slots = 16): { store: Store; name: string } => shmStore(t, 'expiry', slots);
 
 /** The deadline table file of an open shm store. */
 function tablePath(name: string): string {
