@@ -30,7 +30,8 @@ import { repoRoot, tempDir } from '../helpers/fixtures.js';
 import { testedLauncher } from './compiled.js';
 import { cliEnv } from './helpers.js';
 
-t.setTimeout(300_000);
+// Some hundreds of CLI processes, each a Node start-up: about 3 minutes on 2 idle cores, over 5 when both are busy.
+t.setTimeout(900_000);
 
 interface Step {
   command: string;
