@@ -10,21 +10,13 @@ import { stampText } from '../../src/bridge/clock.js';
 import { encodeRecord } from '../../src/bridge/codec.js';
 import { namespaceKeys } from '../../src/bridge/namespace.js';
 import { hostStore, RedisServer, redisRecords, setWhenFree, startBridge, waitFor } from './helpers.js';
+import { seededRandom } from '../helpers/random.js';
 
 const PREFIX = 'fz:';
 const GOOD_KEYS = 16;
 const FUZZ_MS = 8_000;
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 t.test('malformed records in every Redis key of the bridges: none exits, good keys converge', async (t) => {
   const seed = Number(process.env['BRIDGE_FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 31));

@@ -9,20 +9,12 @@ import { Store, type SearchHit, type SearchOptions } from '../../src/index.js';
 import type { Test } from '../helpers/assert.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { Peer } from '../helpers/peer.js';
+import { seededRandom } from '../helpers/random.js';
 
 const DIM = 768;
 const f = Math.fround;
 
-/** A small deterministic generator (mulberry32): the same vectors on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 function vector(next: () => number): Float32Array {
   const v = new Float32Array(DIM);

@@ -30,6 +30,7 @@ import { shmName } from '../helpers/fixtures.js';
 import { newTortureCheck, verifyTorture } from '../helpers/torture-value.js';
 import { auditCConsumer, auditOurConsumer, Ledger, producerTimeouts } from './torture/audit.js';
 import { CConsumerRole, ChildRole, CProducerRole, type Role, type Run } from './torture/roles.js';
+import { seededRandom } from '../helpers/random.js';
 
 const SEED = Number(process.env['SPLINTER_TORTURE_SEED'] || (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0);
 const MESSAGES = Number(process.env['SPLINTER_TORTURE_MESSAGES'] || 1_000_000);
@@ -49,16 +50,7 @@ t.setTimeout(180_000);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32: the kill schedule from the seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+const random = seededRandom;
 
 t.test(`stream torture: producers and consumers, ours and C, SIGKILLed at random until ${MESSAGES} messages (seed ${SEED})`, async (t) => {
   t.comment(`replay with SPLINTER_TORTURE_SEED=${SEED}`);
