@@ -14,7 +14,7 @@ export { restoreStore, DEFAULT_PERSIST_INTERVAL_MS, type RestoreReport } from '.
 export { expiredName } from './expiry.js';
 
 /** How often the keeper looks for new deadlines when none is due sooner. */
-export const CHECK_MS = 25;
+export const CHECK_MS = 50;
 
 /** What a keeper tells its owner: each event worth a log line. */
 export type KeepEvent =
