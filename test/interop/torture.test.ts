@@ -29,6 +29,7 @@ import { ChildPool, Fleet, type Child } from './children.js';
 import type { ChurnerReport, InserterReport } from './torture-insert.js';
 import type { ReaderReport } from './torture-reader.js';
 import { CYCLE_FIRST_SEQ, type CyclerReport, type WriterReport } from './torture-writer.js';
+import { retryingEagain } from '../helpers/retry.js';
 
 const SECONDS = (() => {
   const raw = process.env['SPLINTER_TORTURE_SECONDS'];
@@ -136,17 +137,6 @@ function checkReader(t: Test, who: string, r: ReaderReport, { regressionsMatter 
   t.equal(r.errors, 0, `${who}: no error other than EAGAIN`, { samples: r.errorSamples });
 }
 
-/** Runs `fn` until it does not throw EAGAIN (a busy slot), for up to `ms`. */
-function retryingEagain<T>(fn: () => T, ms = 5000): T {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isSplinterError(error, 'EAGAIN') || performance.now() > deadline) throw error;
-    }
-  }
-}
 
 /** The value of KEY as the store holds it now: verified, with its seq. */
 function finalSeq(t: Test, bytes: Uint8Array | undefined, maxValueSize: number, who: string): number {
