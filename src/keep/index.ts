@@ -7,7 +7,7 @@ import { describe, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
 import { expiredName, Expirer, type ExpiredKey } from './expiry.js';
 import { takeKeeperLock, type KeeperLock } from './lock.js';
-import { DEFAULT_PERSIST_INTERVAL_MS, FLUSH_EVERY_MS, Persister, restoreStore, storeExists, type RestoreReport } from './persist.js';
+import { DEFAULT_PERSIST_INTERVAL_MS, FLUSH_EVERY_MS, passEvery, Persister, restoreStore, storeExists, type RestoreReport } from './persist.js';
 
 export type { ExpiredKey } from './expiry.js';
 export { restoreStore, DEFAULT_PERSIST_INTERVAL_MS, type RestoreReport } from './persist.js';
@@ -124,16 +124,24 @@ export function keep(options: KeepOptions): Keeper {
   let flushedAt = performance.now();
   const persistTick = (last = false): void => {
     try {
-      const flush = last || performance.now() - flushedAt >= FLUSH_EVERY_MS;
       const startedAt = Date.now();
-      const { copied } = persister!.pass(flush);
-      if (flush) flushedAt = performance.now();
-      onEvent({ type: 'persisted', startedAt, copied, flushed: flush });
+      // The last pass writes to disk before returning; the others leave it to the thread pool, once a second.
+      const { copied } = persister!.pass(last);
+      let flushed = last;
+      if (!last && performance.now() - flushedAt >= FLUSH_EVERY_MS) {
+        flushed = persister!.flushInBackground((error) => {
+          if (error === null) return;
+          const full = error.code === 'ENOSPC' || error.code === 'EDQUOT';
+          onEvent({ type: 'error', error: new SplinterError(full ? 'ENOSPC' : 'ENOTSUP', `keep: writing ${persistPath} to disk failed (${error.code ?? 'no code'}): ${error.message}`) });
+        });
+        if (flushed) flushedAt = performance.now();
+      }
+      onEvent({ type: 'persisted', startedAt, copied, flushed });
     } catch (error) {
       onEvent({ type: 'error', error });
     }
   };
-  if (persister !== undefined) persistTimer = setInterval(() => persistTick(), interval);
+  if (persister !== undefined) persistTimer = setInterval(() => persistTick(), passEvery(interval));
 
   return {
     store,

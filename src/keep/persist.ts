@@ -10,8 +10,8 @@
  * to the memory slot's even epoch. A keeper killed inside a copy leaves that one slot odd, and
  * a restore drops an odd slot (its value may be torn) and keeps every other, each a copy taken
  * whole under the memory slot's seqlock. The file's pages (which every process opening the file
- * reads at once) are written to disk with msync at most once a second and at close: a
- * synchronous msync per 100 ms pass kept the keeper waiting on the disk past its interval.
+ * reads at once) are written to disk at most once a second by an fdatasync on libuv's thread pool,
+ * so the keeper's passes never wait on the disk, and synchronously (msync) at close.
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -27,6 +27,14 @@ import { resolveTarget } from '../store/target.js';
 export const DEFAULT_PERSIST_INTERVAL_MS = 100;
 /** The longest time between two writes of the file's pages to disk. */
 export const FLUSH_EVERY_MS = 1000;
+
+/**
+ * The time between two passes for an `interval`: half of it, so that a write is in the file
+ * within `interval` even when it came just after a pass began and the next pass takes a while.
+ */
+export function passEvery(interval: number): number {
+  return Math.max(1, Math.floor(interval / 2));
+}
 
 /** What one pass copied. */
 export interface PersistPass {
@@ -45,6 +53,11 @@ export class Persister {
   /** The memory slot epoch (low word) each file slot was last copied at; odd: never copied. */
   private readonly copiedAt: Uint32Array;
   private readonly scratch: Uint8Array;
+  /** A descriptor of the file for background fdatasync calls; -1 once closed. */
+  private fd: number;
+  /** An fdatasync is on the thread pool: the fd stays open until it returns. */
+  private syncing = false;
+  private closed = false;
 
   /**
    * @throws {SplinterError} EEXIST when `path` holds a store of another geometry; what Store.create/open throw.
@@ -63,6 +76,7 @@ export class Persister {
       );
     }
     this.file = file;
+    this.fd = fs.openSync(path, 'r+');
     this.copiedAt = new Uint32Array(memory.slots).fill(1); // odd: every slot is copied by the first pass
     this.scratch = new Uint8Array(memory.memory.slotSize + memory.maxValueSize + 8);
   }
@@ -70,6 +84,7 @@ export class Persister {
   /**
    * One pass: every slot whose epoch moved since its last copy, then the header; with `flush`,
    * then the file's pages are written to disk (msync, which waits for the disk).
+   * @throws {SplinterError} what msync throws (EIO).
    */
   pass(flush = true): PersistPass {
     const from = this.memory.memory;
@@ -115,8 +130,28 @@ export class Persister {
     return true;
   }
 
+  /**
+   * Starts writing the file's pages to disk on libuv's thread pool (fdatasync writes back pages
+   * dirtied through any shared mapping of the file); `done` gets its error, if any. False, and
+   * nothing started, while the previous one runs.
+   */
+  flushInBackground(done: (error: NodeJS.ErrnoException | null) => void): boolean {
+    if (this.syncing || this.closed) return false;
+    this.syncing = true;
+    fs.fdatasync(this.fd, (error) => {
+      this.syncing = false;
+      if (this.closed) fs.close(this.fd, () => {});
+      done(error);
+    });
+    return true;
+  }
+
+  /** Unmaps the file (msync first); a background flush still running closes its fd when it returns. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.file.close();
+    if (!this.syncing) fs.closeSync(this.fd);
   }
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import { Store } from '../../src/index.js';
 import { keep, restoreStore, type KeepEvent } from '../../src/keep/index.js';
+import { Persister } from '../../src/keep/persist.js';
 import { SLOT } from '../../src/layout/constants.js';
 import { throwsCode, type Test } from '../helpers/assert.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';
@@ -104,4 +105,37 @@ t.test('splinter restore and splinter keep --persist', async (t) => {
   t.equal(again.code, 1);
   t.match(again.stderr, /exists/);
   t.ok(fs.existsSync(`/dev/shm/${name}`));
+});
+
+t.test('passes come every half interval, so a write is in the file within the interval', async (t) => {
+  const { name, file } = setup(t);
+  const store = Store.create(name, { slots: 16, maxValueSize: 64 });
+  t.teardown(() => store.close());
+  const passes: number[] = [];
+  const keeper = keep({ store: name, persist: file, interval: 1000, onEvent: (event) => void (event.type === 'persisted' && passes.push(event.startedAt)) });
+  await sleep(4400);
+  await keeper.close();
+  // Every 500 ms: 8 passes in 4.4 s (each may come late on a loaded machine); every 1000 ms would make 4.
+  t.ok(passes.length - 1 >= 6, `${passes.length - 1} passes in 4.4 s with an interval of 1000 ms`);
+});
+
+t.test('the file reaches the disk on the thread pool: one fdatasync at a time, and close waits for none', async (t) => {
+  const { name, file } = setup(t);
+  const store = Store.create(name, { slots: 16, maxValueSize: 64 });
+  t.teardown(() => store.close());
+  const descriptors = (): number => fs.readdirSync('/proc/self/fd').length;
+  const before = descriptors();
+  const persister = new Persister(store, file);
+  persister.pass(false);
+  const results: (Error | null)[] = [];
+  const done = new Promise<void>((resolve) => t.ok(persister.flushInBackground((error) => (results.push(error), resolve())), 'started'));
+  t.notOk(persister.flushInBackground(() => results.push(new Error('a second one ran'))), 'a second one waits for the first');
+  await done;
+  t.same(results, [null], 'the fdatasync succeeded');
+  const again = new Promise<void>((resolve) => persister.flushInBackground(() => resolve()));
+  persister.close(); // while the second one may still run
+  await again;
+  await sleep(50);
+  t.equal(descriptors(), before, 'the mapping and the descriptor are closed once the last fdatasync returned');
+  t.notOk(persister.flushInBackground(() => {}), 'none after close');
 });

@@ -21,7 +21,7 @@ export const keepCommand: Handler = async (ctx) => {
     },
   });
   try {
-    const copy = persist === undefined ? '' : `, copied to ${persist} every ${interval ?? 100} ms`;
+    const copy = persist === undefined ? '' : `, copied to ${persist} within ${interval ?? 100} ms`;
     ctx.line(`keeping ${target} (pid ${process.pid}, lock ${keeper.lockPath}${copy}); SIGINT or SIGTERM stops`);
     if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
   } finally {
