@@ -16,7 +16,7 @@ import type { Test } from '../helpers/assert.js';
 import { testedLauncher } from './compiled.js';
 import { cli, cliAsync, cliEnv, shell } from './helpers.js';
 
-t.setTimeout(300_000);
+t.setTimeout(600_000); // many CLI processes: minutes on a loaded machine
 
 const hex = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString('hex');
 

@@ -7,7 +7,7 @@ import { shmName, tempDir } from '../helpers/fixtures.js';
 import { cli, oneLineError, shell } from './helpers.js';
 
 // Each case spawns the binary (about half a second each on a quiet machine).
-t.setTimeout(300_000);
+t.setTimeout(900_000); // dozens of CLI processes: minutes on a loaded machine
 
 t.test('init, set, get, head, list, unset on a shared-memory store', async (t) => {
   const name = shmName(t, 'cli');

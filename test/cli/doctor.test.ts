@@ -8,7 +8,7 @@ import { copyFixture, fixtureNames, tempDir } from '../helpers/fixtures.js';
 import type { Test } from '../helpers/assert.js';
 import { cli, oneLineError } from './helpers.js';
 
-t.setTimeout(300_000);
+t.setTimeout(600_000); // many CLI processes: minutes on a loaded machine
 
 interface Report {
   ok: boolean;

@@ -17,7 +17,7 @@ import { testedLauncher } from './compiled.js';
 import { documentLimit } from '../../src/cli/import-document.js';
 import { cli, cliEnv, oneLineError } from './helpers.js';
 
-t.setTimeout(300_000);
+t.setTimeout(600_000); // many CLI processes: minutes on a loaded machine
 
 const LATIN1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9]); // caf\xe9
 const RAW = new Uint8Array([0xff, 0x01, 0x5c, 0x80]); // \xff\x01\\\x80

@@ -23,11 +23,32 @@ async function stillRunning(run: Promise<CliResult>): Promise<boolean> {
   return !exited;
 }
 
+/**
+ * Sets k every 50 ms until the watch prints a change (a child may take seconds to start on a
+ * loaded machine): false when it exited first.
+ */
+async function watching(run: ReturnType<typeof cliAsync>, name: string): Promise<boolean> {
+  let exited = false;
+  void run.then(() => (exited = true));
+  const store = Store.open(name);
+  try {
+    for (let round = 0; !exited && round < 1200; round++) {
+      store.set('k', `v${round}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (run.stdoutSoFar() !== '') return true;
+    }
+    return false;
+  } finally {
+    store.close();
+  }
+}
+
 for (const timeout of ['2147483648', '3000000000']) {
   t.test(`watch --timeout ${timeout} keeps watching`, async (t) => {
     const name = shmName(t, 'longwatch');
     Store.create(name, { slots: 16, maxValueSize: 64 }).close();
     const run = cliAsync(['watch', 'k', '--timeout', timeout], { env: { SPLINTER_STORE: name } });
+    t.ok(await watching(run, name), 'the watch printed a change: it runs, its Ctrl-C handler in place');
     t.ok(await stillRunning(run), `still watching after ${STILL_RUNNING_AFTER_MS} ms`);
     run.kill('SIGINT');
     const result = await run;

@@ -8,7 +8,7 @@ import { distStaleness } from '../helpers/dist.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { cliEnv } from './helpers.js';
 
-t.setTimeout(300_000);
+t.setTimeout(600_000); // many CLI processes: minutes on a loaded machine
 
 t.test('README command-line quick start', async (t) => {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
