@@ -185,7 +185,7 @@ async function runStep(run: Run, step: Step): Promise<string> {
   try {
     during.prepare?.(store);
     // Write once the watcher waits; again only if it missed that (then the epoch shown differs, which is normalised).
-    for (let n = 0; n < 100 && armedWaiters(run.store) === 0; n++) await sleep(50);
+    for (let n = 0; n < 600 && armedWaiters(run.store) === 0; n++) await sleep(50); // up to 30 s for the child to start
     for (let n = 0; n < 20 && !during.shown.test(output); n++) {
       during.writes(store);
       for (let wait = 0; wait < 20 && !during.shown.test(output); wait++) await sleep(50);

@@ -58,8 +58,8 @@ t.test('watch KEY until Ctrl-C', { skip: noPeer }, async (t) => {
   const { name, peer } = await peerStore(t);
   await peer.send({ op: 'set', key: 'n', value_hex: '0100000000000000' });
   await peer.send({ op: 'set_named_type', key: 'n', mask: 4 });
-  const watcher = cliAsync(['--use', name, 'watch', 'n'], { timeout: 30_000 });
-  for (let i = 0; i < 150 && !/epoch \d+ {2}\d+\n[\s\S]*epoch/.test(watcher.stdoutSoFar()); i++) {
+  const watcher = cliAsync(['--use', name, 'watch', 'n'], { timeout: 90_000 });
+  for (let i = 0; i < 600 && !/epoch \d+ {2}\d+\n[\s\S]*epoch/.test(watcher.stdoutSoFar()); i++) {
     await peer.send({ op: 'integer_op', key: 'n', int_op: 4, operand: '1' });
     await sleep(100);
   }
