@@ -26,6 +26,8 @@ import { runTypeScriptAsConsumer, typecheckAsConsumer } from './helpers/checkout
 import { distStaleness } from './helpers/dist.js';
 import { repoRoot } from './helpers/fixtures.js';
 
+t.setTimeout(600_000); // every sample is a process of its own, and the compile: minutes on a loaded machine
+
 const RUN = new Set(['ts', 'js']);
 const FRAGMENT = 'ts fragment';
 const NAMES_CODE = /^(ts|js|typescript|javascript|tsx|jsx|mjs|cjs|mts|cts|node)\b/i;

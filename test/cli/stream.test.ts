@@ -13,7 +13,7 @@ import { Session } from '../../src/cli/context.js';
 import { complete } from '../../src/cli/repl.js';
 import { cli, cliAsync, oneLineError, shell } from './helpers.js';
 
-t.setTimeout(300_000);
+t.setTimeout(900_000);
 
 const noPeer = fs.existsSync(peerBinary) ? false : `the C peer is not built (${peerBinary}): run npm run peer`;
 const hex = (text: string): string => Buffer.from(text, 'utf8').toString('hex');

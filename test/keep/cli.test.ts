@@ -3,6 +3,8 @@ import t, { type Test } from 'tap';
 import { Store } from '../../src/index.js';
 import { cli, cliAsync } from '../cli/helpers.js';
 
+t.setTimeout(300_000); // child processes: minutes on a loaded machine
+
 function storeFor(t: Test): string {
   const name = `keep-cli-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   Store.create(name, { slots: 64, maxValueSize: 256 }).close();

@@ -17,6 +17,8 @@ import { lockPath } from '../../src/keep/lock.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';
 import { genuine } from './children/values.js';
 
+t.setTimeout(300_000); // child processes: minutes on a loaded machine
+
 const INTERVAL = 40;
 const ROUNDS = 6;
 const children = path.join(import.meta.dirname, 'children');

@@ -10,7 +10,7 @@ import { Peer } from '../helpers/peer.js';
 import { launch, openPage, rowSelector, screenshot, WAIT_MS } from './browser-helpers.js';
 import { served } from './helpers.js';
 
-t.setTimeout(180_000);
+t.setTimeout(300_000);
 
 // The page's globals, inside the functions run in the browser (this file's types have no DOM).
 declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any

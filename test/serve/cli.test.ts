@@ -7,6 +7,8 @@ import { cli, cliAsync, oneLineError } from '../cli/helpers.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { ask } from './helpers.js';
 
+t.setTimeout(300_000); // child processes: minutes on a loaded machine
+
 async function urlOf(running: ReturnType<typeof cliAsync>): Promise<string> {
   const deadline = Date.now() + 30_000;
   for (;;) {

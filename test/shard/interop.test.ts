@@ -15,6 +15,8 @@ import { calibratedClock, Intent, SHARD_FOREVER, Store, type ClockPair } from '.
 import { shmName } from '../helpers/fixtures.js';
 import { Peer, type PeerAnswer } from '../helpers/peer.js';
 
+t.setTimeout(300_000); // child processes: minutes on a loaded machine
+
 const U64 = (1n << 64n) - 1n;
 const wrap = (x: bigint): bigint => BigInt.asUintN(64, x);
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
