@@ -89,6 +89,7 @@ export async function runCli(): Promise<void> {
   process.stdout.write('', () => process.exit(code));
 }
 
+// Run as a script itself (node dist/cli/main.js). Not a top-level await: the bundle is CommonJS (scripts/bundle-cli.mjs).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runCli();
+  void runCli();
 }

@@ -65,8 +65,12 @@ export class SearchPool {
   }
 }
 
-/** The built worker beside this file; run from the sources (under a TypeScript loader, which the worker inherits), its .ts. */
+/**
+ * The built worker beside this file; run from the sources (under a TypeScript loader, which the
+ * worker inherits), its .ts. By way of ../facade/ because the CLI's bundle (dist/bundle/, one
+ * folder below dist/ as this file is) holds this code too, and the worker is in dist/facade/.
+ */
 function workerEntry(): URL {
-  const built = new URL('./search-worker.js', import.meta.url);
-  return fs.existsSync(fileURLToPath(built)) ? built : new URL('./search-worker.ts', import.meta.url);
+  const built = new URL('../facade/search-worker.js', import.meta.url);
+  return fs.existsSync(fileURLToPath(built)) ? built : new URL('../facade/search-worker.ts', import.meta.url);
 }
