@@ -23,9 +23,10 @@ await build({
   format: 'cjs',
   // Packages (koffi, mmap-io, ioredis, the inspector's preact) are found at run time from the installed package, as before.
   packages: 'external',
-  // CommonJS has no import.meta: the file's own URL stands in for it.
+  // CommonJS has no import.meta: the file's own URL stands in for it. "use strict" first, as the
+  // modules were (strict as ES modules): a banner before esbuild's own directive would end strict mode.
   define: { 'import.meta.url': '__splinter_bundle_url' },
-  banner: { js: "const __splinter_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "'use strict';\nconst __splinter_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
   // Less source for V8 to read at every start; names are kept, so a SPLINTER_DEBUG stack still says which function.
   minifyWhitespace: true,
   minifySyntax: true,
