@@ -4,8 +4,8 @@
  * thread, no CPU while idle); writers of ours in other processes write one byte to the FIFO
  * of every armed entry. This file holds both sides: `Doorbells` rings, `DoorbellListener` listens.
  */
-import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { euid, removeSideFile, storeOwnership, warnSideFile, type StoreOwnership } from './side-file-policy.js';
 import {
@@ -21,6 +21,9 @@ import {
   validPid,
   validToken,
 } from './sidecar.js';
+
+// node:crypto is loaded when first needed, not with the store: loading it costs a one-shot command more than its work.
+const crypto = (): typeof import('node:crypto') => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 
 const oneByte = new Uint8Array([1]);
 /** Where doorbell bytes are read into, for every listener of this process (their content is never used). */
@@ -156,7 +159,7 @@ export class DoorbellListener {
     for (let entry = 0; entry < MAX_WAITERS; entry++) {
       const base = entryBase(entry);
       if (Atomics.compareExchange(table, base + ENTRY.pid, 0, process.pid) !== 0) continue;
-      const token = randomInt(1, TOKEN_LIMIT);
+      const token = crypto().randomInt(1, TOKEN_LIMIT);
       const fifo = createFifo(fifoPath(identity, process.pid, token), store);
       if (typeof fifo === 'string') {
         Atomics.store(table, base + ENTRY.pid, 0);

@@ -9,9 +9,8 @@
  * exclusively (never following a link), opened without following links and checked after
  * opening (side-file-policy.ts), and the table's words are untrusted input.
  */
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { mapShared } from '../store/native-mmap.js';
 import { sleepSync } from '../store/sleep.js';
 import { SHM_DIR } from '../store/target.js';
@@ -23,6 +22,12 @@ import {
   sideFileProblem,
   type StoreOwnership,
 } from './side-file-policy.js';
+
+// node:child_process (mkfifo) and node:crypto (a temporary name) are loaded when first needed, not
+// with the store: loading them costs a one-shot command more time than it spends on its work.
+const requireBuiltin = createRequire(import.meta.url);
+const childProcess = (): typeof import('node:child_process') => requireBuiltin('node:child_process') as typeof import('node:child_process');
+const crypto = (): typeof import('node:crypto') => requireBuiltin('node:crypto') as typeof import('node:crypto');
 
 export const SIDECAR_BYTES = 4096;
 /** i32 index of the count of armed waiters: the only word a writer reads when nobody waits. */
@@ -57,7 +62,7 @@ const errorCode = (error: unknown): string => (error as NodeJS.ErrnoException).c
  * so no process ever sees the table unsized (a zero-filled table of full size is a valid empty one).
  */
 function createTable(path: string, mode: number, store: StoreOwnership): number {
-  const temporary = `${path}.new-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const temporary = `${path}.new-${process.pid}-${crypto().randomBytes(6).toString('hex')}`;
   const fd = fs.openSync(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   try {
     settleNewSideFile(fd, mode, store);
@@ -136,7 +141,7 @@ export function createFifo(path: string, store: StoreOwnership): OwnFifo | strin
   const mode = sideFileMode(store);
   if (typeof mode === 'string') return mode;
   try {
-    execFileSync('mkfifo', ['-m', mode.toString(8), '--', path], { stdio: 'ignore' });
+    childProcess().execFileSync('mkfifo', ['-m', mode.toString(8), '--', path], { stdio: 'ignore' });
   } catch {
     return `cannot make the FIFO ${path} (mkfifo failed: the name is taken, or mkfifo is missing)`;
   }

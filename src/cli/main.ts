@@ -1,13 +1,12 @@
 /**
  * The `splinter` command: one-shot commands (`splinter get foo`), or the interactive mode
  * (`splinter` alone on a terminal, or `splinter shell`). bin/splinter.mjs calls `runCli()`.
+ * A one-shot command loads only its own module (commands/index.ts) and what it uses.
  */
-import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Session, type Io } from './context.js';
 import { readStreamAtMost } from './input.js';
 import { parseArgs, type Env } from './parse.js';
-import { repl } from './repl.js';
 import { jsonRequested, reportError, runInvocation } from './run.js';
 import { UsageError } from './usage-error.js';
 
@@ -20,8 +19,9 @@ export function processIo(): Io {
     stdinIsTTY: process.stdin.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
     readStdin: (limit) => readStreamAtMost(process.stdin, limit),
-    ask: (question) =>
-      new Promise((resolve) => {
+    ask: async (question) => {
+      const readline = await import('node:readline'); // only a command that asks loads it
+      return new Promise((resolve) => {
         // The question goes to stderr, so that stdout keeps only the command's result.
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
         let answered = false;
@@ -33,7 +33,8 @@ export function processIo(): Io {
           rl.close();
           resolve(answer);
         });
-      }),
+      });
+    },
   };
 }
 
@@ -51,6 +52,7 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
       const error = new UsageError('no command given (run splinter help; splinter shell reads commands from stdin)');
       return reportError(error, io, env, inv.globals.json);
     }
+    const { repl } = await import('./repl.js'); // readline, completion and history: the interactive mode's alone
     return repl(inv, io, env);
   }
   const session = new Session(env, false);
@@ -87,6 +89,7 @@ export async function runCli(): Promise<void> {
   process.stdout.write('', () => process.exit(code));
 }
 
+// Run as a script itself (node dist/cli/main.js). Not a top-level await: the bundle is CommonJS (scripts/bundle-cli.mjs).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runCli();
+  void runCli();
 }

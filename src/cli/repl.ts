@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { MATH_OP_NAMES } from './commands/index.js';
+import { MATH_OP_NAMES } from './commands/write.js';
 import { Session, type Io } from './context.js';
 import { linesAtMost, readFileAtMost } from './input.js';
 import { parseArgs, PREFIX_ENV, tokenizeLine, tokenizeWithState, type Env, type Invocation } from './parse.js';

@@ -72,10 +72,11 @@ export async function runInvocation(inv: Invocation, io: Io, session: Session, s
       ctx.line(`splinter-ts ${packageVersion()}`);
       return EXIT_OK;
     }
-    if (inv.command === undefined || inv.globals.help) return (await HANDLERS.help(ctx)) ?? EXIT_OK;
+    if (inv.command === undefined || inv.globals.help) return (await (await HANDLERS.help())(ctx)) ?? EXIT_OK;
     const spec = findCommand(inv.command)!;
     if (spec.interactiveOnly && !session.interactive) throw new UsageError(`${spec.name} works only in the interactive mode (splinter shell)`);
-    return (await HANDLERS[spec.name](ctx)) ?? EXIT_OK;
+    const handler = await HANDLERS[spec.name]();
+    return (await handler(ctx)) ?? EXIT_OK;
   } catch (error) {
     return reportError(error, io, session.env, inv.globals.json);
   }

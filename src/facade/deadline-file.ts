@@ -5,12 +5,15 @@
  * its own, sized and given its header, then linked into place: no process sees it half made.
  * Opened without following links and checked as every side file is (bus/side-file-policy.ts).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { removeSideFile, settleNewSideFile, sideFileMode, sideFileProblem, storeOwnership, euid } from '../bus/side-file-policy.js';
 import { DeadlineTable, deadlineTableBytes, deadlineTableProblem, initDeadlineTable } from '../store/deadlines.js';
 import { mapShared } from '../store/native-mmap.js';
 import { SHM_DIR } from '../store/target.js';
+
+// node:crypto is loaded when first needed, not with the store: loading it costs a one-shot command more than its work.
+const crypto = (): typeof import('node:crypto') => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 
 const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const ATTEMPTS = 5;
@@ -41,7 +44,7 @@ export function openDeadlineFile(identity: string, storePath: string, slots: num
       if (code === 'ELOOP') return `the deadline table ${path} is a symbolic link`;
       if (code !== 'ENOENT') return `cannot open the deadline table ${path} (${code})`;
       if (!create) return undefined;
-      const temporary = `${path}.new-${process.pid}-${randomBytes(6).toString('hex')}`;
+      const temporary = `${path}.new-${process.pid}-${crypto().randomBytes(6).toString('hex')}`;
       try {
         fd = fs.openSync(temporary, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
       } catch (making) {

@@ -6,8 +6,9 @@
  * ready yet, failed, or does not answer within ANSWER_MS leaves the whole scan to the caller.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { partWords, type WireOptions } from '../store/search/index.js';
 
 const READY = 0;
@@ -29,6 +30,8 @@ export class SearchPool {
   private broken = false;
 
   constructor(source: WorkerSource) {
+    // node:worker_threads with the first parallel search, not with every store: a one-shot command never needs it.
+    const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     this.worker = new Worker(workerEntry(), { workerData: { ...source, control: this.control.buffer } });
     this.worker.unref();
     this.worker.on('error', () => (this.broken = true));
@@ -62,8 +65,12 @@ export class SearchPool {
   }
 }
 
-/** The built worker beside this file; run from the sources (under a TypeScript loader, which the worker inherits), its .ts. */
+/**
+ * The built worker beside this file; run from the sources (under a TypeScript loader, which the
+ * worker inherits), its .ts. By way of ../facade/ because the CLI's bundle (dist/bundle/, one
+ * folder below dist/ as this file is) holds this code too, and the worker is in dist/facade/.
+ */
 function workerEntry(): URL {
-  const built = new URL('./search-worker.js', import.meta.url);
-  return fs.existsSync(fileURLToPath(built)) ? built : new URL('./search-worker.ts', import.meta.url);
+  const built = new URL('../facade/search-worker.js', import.meta.url);
+  return fs.existsSync(fileURLToPath(built)) ? built : new URL('../facade/search-worker.ts', import.meta.url);
 }

@@ -18,6 +18,12 @@ t.test('the build output runs as an installed package would', async (t) => {
   const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], { cwd: repoRoot, timeout: 240_000 });
   t.ok(fs.existsSync(path.join(root, 'dist', 'cli', 'main.js')), 'dist/cli/main.js was built');
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'bundle-cli.mjs'), path.join(root, 'dist')], { cwd: repoRoot, timeout: 120_000 });
+  t.ok(fs.existsSync(path.join(root, 'dist', 'bundle', 'splinter.cjs')), 'the command was bundled');
+  // Strict, as its modules were as ES modules: the directive has to come first in the file.
+  t.match(fs.readFileSync(path.join(root, 'dist', 'bundle', 'splinter.cjs'), 'utf8'), /^'use strict';\n/, 'the bundle is strict code');
+  const pkgScripts = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  t.match(pkgScripts['build'], /tsc -p tsconfig\.build\.json && node scripts\/bundle-cli\.mjs$/, 'npm run build makes both, in this order');
 
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['NODE_OPTIONS', 'SPLINTER_STORE', 'SPLINTER_NS_PREFIX']) delete env[k];

@@ -1,10 +1,11 @@
 /**
  * The CLI as an installed package runs it: bin/splinter.mjs over JavaScript in dist/. The tests
  * build that once per version of the sources (TypeScript's transpileModule, file by file, as
- * `isolatedModules` allows) into node_modules/.cache, because a child that loads the sources
+ * `isolatedModules` allows, then the command's bundle as `npm run build` makes it) into node_modules/.cache, because a child that loads the sources
  * through tsx starts three times slower, and the CLI tests start hundreds of children.
  * SPLINTER_TEST_CLI=checkout runs the checkout's own bin/splinter.mjs over its dist/ instead (`npm run build` first).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,8 +27,9 @@ export function compiledRoot(): string {
   const srcDir = path.join(repoRoot, 'src');
   const files = sourceFiles(srcDir);
   const launcher = path.join(repoRoot, 'bin', 'splinter.mjs');
+  const bundler = path.join(repoRoot, 'scripts', 'bundle-cli.mjs');
   const hash = createHash('sha256');
-  for (const file of [...files, launcher, path.join(repoRoot, 'package.json')]) {
+  for (const file of [...files, launcher, bundler, path.join(repoRoot, 'package.json')]) {
     hash.update(file).update('\0').update(fs.readFileSync(file)).update('\0');
   }
   const cacheRoot = path.join(repoRoot, 'node_modules', '.cache', 'splinter-cli-test');
@@ -44,6 +46,7 @@ export function compiledRoot(): string {
       });
       fs.writeFileSync(out, outputText);
     }
+    execFileSync(process.execPath, [bundler, path.join(staging, 'dist')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
     fs.mkdirSync(path.join(staging, 'bin'));
     fs.copyFileSync(launcher, path.join(staging, 'bin', 'splinter.mjs'));
     fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(staging, 'package.json'));

@@ -27,11 +27,13 @@ function launch(root: string, extraEnv: Record<string, string> = {}): { code: nu
 }
 
 const says = (what: string): string => `export function runCli() { console.log(${JSON.stringify(what)}); }\n`;
+const saysCommonJs = (what: string): string => `exports.runCli = () => { console.log(${JSON.stringify(what)}); };\n`;
+const bundle = (root: string): string => path.join(root, 'dist', 'bundle', 'splinter.cjs');
 
 t.test('dist/ runs even where the sources are newer and tsx is installed', async (t) => {
-  const root = packageRoot(t, { 'dist/cli/main.js': says('from dist'), 'src/cli/main.ts': says('from src') });
+  const root = packageRoot(t, { 'dist/bundle/splinter.cjs': saysCommonJs('from dist'), 'src/cli/main.ts': says('from src') });
   const old = new Date(Date.now() - 3_600_000);
-  fs.utimesSync(path.join(root, 'dist', 'cli', 'main.js'), old, old);
+  fs.utimesSync(bundle(root), old, old);
   t.ok(fs.existsSync(path.join(root, 'node_modules', 'tsx')), 'tsx is at hand');
   t.same(launch(root), { code: 0, stdout: 'from dist\n', stderr: '' }, 'dist/ ran');
   // No environment variable makes it load the sources.
@@ -43,12 +45,12 @@ t.test('a checkout without dist/ is told to build', async (t) => {
   const r = launch(root);
   t.equal(r.code, 1);
   t.equal(r.stdout, '');
-  t.equal(r.stderr, `splinter: ${path.join(root, 'dist', 'cli', 'main.js')} is missing: run \`npm run build\` in ${root}\n`);
+  t.equal(r.stderr, `splinter: ${bundle(root)} is missing: run \`npm run build\` in ${root}\n`);
 });
 
 t.test('an installed package without dist/ is told to reinstall', async (t) => {
   const root = packageRoot(t, {});
   const r = launch(root);
   t.equal(r.code, 1);
-  t.equal(r.stderr, `splinter: ${path.join(root, 'dist', 'cli', 'main.js')} is missing: reinstall splinter-ts\n`);
+  t.equal(r.stderr, `splinter: ${bundle(root)} is missing: reinstall splinter-ts\n`);
 });

@@ -16,6 +16,10 @@ export function distStaleness(): string | undefined {
     const built = path.join(repoRoot, 'dist', path.relative(srcDir, source)).replace(/\.ts$/, '.js');
     if (!fs.existsSync(built)) return `${path.relative(repoRoot, built)} is missing: run npm run build`;
     if (fs.statSync(built).mtimeMs < fs.statSync(source).mtimeMs) return `${path.relative(repoRoot, built)} is older than its source: run npm run build`;
+    // The command's bundle (scripts/bundle-cli.mjs) is made from dist/ after it.
+    const bundle = path.join(repoRoot, 'dist', 'bundle', 'splinter.cjs');
+    if (!fs.existsSync(bundle)) return 'dist/bundle/splinter.cjs is missing: run npm run build';
+    if (fs.statSync(bundle).mtimeMs < fs.statSync(source).mtimeMs) return `dist/bundle/splinter.cjs is older than ${path.relative(repoRoot, source)}: run npm run build`;
   }
   return undefined;
 }

@@ -1,7 +1,5 @@
-/** The bus group: label bindings, bumps, watching keys and signal groups, the Redis bridge, the shard table. */
+/** The bus group: label bindings, bumps, watching keys and signal groups, the shard table (the bridge and serve have modules of their own: commands/bridge.ts, commands/serve.ts). */
 import { longTimeout } from '../../abort.js';
-import { bridge } from '../../bridge/index.js';
-import { readTokenFile, serve } from '../gateway.js';
 import { Intent, SlotType, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
 import { encodeValue, keyJson, parseGroup, parseMask, preview, showKey, table } from '../values.js';
@@ -77,22 +75,6 @@ export const watch: Handler = async (ctx) => {
   if (timedOut && events === 0) throw new CliFailure('ETIMEDOUT', `watch: no change within ${timeout} ms`);
 };
 
-export const bridgeCommand: Handler = async (ctx) => {
-  const url = ctx.option('redis');
-  if (typeof url !== 'string') throw new UsageError('bridge needs --redis URL', 'bridge');
-  const target = ctx.target();
-  const hostId = ctx.option('host-id') as string | undefined;
-  const streamMaxLength = ctx.option('stream-max') as number | undefined;
-  const running = await bridge({ store: target, redis: url, prefix: ctx.prefix, hostId, streamMaxLength, trustShared: ctx.trustShared, onEvent: (event) => ctx.io.err(`splinter bridge: ${event.message}`) });
-  ctx.line(`bridging ${target}${ctx.namespaceNote()} as ${running.hostId}; Ctrl-C stops`);
-  if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
-  await running.close();
-  // What was skipped while it ran, in one line at the end (each was said as it happened, within a bound).
-  const { rejected, unwritten } = running.stats();
-  const skipped = [rejected > 0 && `${rejected} bad records from Redis`, unwritten > 0 && `${unwritten} values this store could not take`].filter(Boolean);
-  if (skipped.length > 0) ctx.io.err(`splinter bridge: skipped ${skipped.join(', ')}`);
-};
-
 const INTENTS = Object.fromEntries(Object.entries(Intent).map(([name, value]) => [value, name.toLowerCase()])) as Record<number, string>;
 
 export const shard: Handler = (ctx) => {
@@ -128,23 +110,4 @@ export const shard: Handler = (ctx) => {
     ctx.line(table(['RECORD', 'SHARD', 'PID', 'INTENT', 'PRIO', 'DURATION', 'CLAIMED_AT', 'STATE'], rows, new Set([0, 2, 4, 5, 6])));
   }
   ctx.line(whoLine);
-};
-
-export const serveCommand: Handler = async (ctx) => {
-  if (ctx.prefix !== '') throw new UsageError('serve serves every key of the store; --prefix (or $SPLINTER_NS_PREFIX) is not for it', 'serve');
-  const tokenFile = ctx.option('token-file') as string | undefined;
-  const token = tokenFile === undefined ? undefined : readTokenFile(tokenFile);
-  const target = ctx.target();
-  const server = await serve({
-    store: target,
-    port: (ctx.option('port') as number | undefined) ?? 8080,
-    host: ctx.option('host') as string | undefined,
-    token,
-    readOnly: ctx.flag('read-only'),
-    trustShared: ctx.trustShared,
-    onError: (error) => ctx.io.err(`splinter serve: a request failed inside the gateway: ${error instanceof Error ? error.message : String(error)}`),
-  });
-  ctx.line(`serving ${target} at ${server.url}${token === undefined ? '' : ' (token required)'}${ctx.flag('read-only') ? ' read-only' : ''}; Ctrl-C stops`);
-  if (!ctx.signal.aborted) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
-  await server.close();
 };
