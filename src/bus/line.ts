@@ -84,7 +84,11 @@ export class BusLine {
     return this.doorbells;
   }
 
-  /** Called after every write of ours: cheap when nobody waits (one or two plain loads). */
+  /**
+   * Called after every write of ours (through WakeOnWrite, wake-on-write.ts): kicks our own waiter,
+   * rings the doorbells of other processes' or bumps the SharedArrayBuffer's sequence word. Cheap
+   * when nobody waits (one or two plain loads).
+   */
   ring(): void {
     const waiter = this.waiter;
     if (waiter !== undefined && waiter.armed) waiter.kick();

@@ -201,6 +201,7 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
     this.deliver();
   }
 
+  /** The subscription's check (LocalWaiter.checkAll calls it on every wake): collects what changed, hands it to waiting pulls. */
   private deliver(): boolean {
     if (this.ended) return false;
     this.collect(this.queue);

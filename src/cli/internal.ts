@@ -41,7 +41,7 @@ export function clearStuckSlot(store: Store, index: number, oddEpoch: bigint): b
   // Cleared as unset clears, value and key whatever the scrub mode (nobody should find a partial value again),
   // and released forward to oddEpoch + 3: above any epoch a reader sampled before the writer died.
   clearLocked(m, index, slotByte, true);
-  store.kv.notify(index, false);
+  store.kv.writeListener.afterWrite(index, false);
   return true;
 }
 
@@ -62,7 +62,7 @@ export function finishUnset(store: Store, index: number, epoch: bigint): boolean
     return false;
   }
   clearLocked(m, index, slotByte, true);
-  store.kv.notify(index, false);
+  store.kv.writeListener.afterWrite(index, false);
   return true;
 }
 

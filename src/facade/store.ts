@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { acquireLine, NameCheck, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
 import { removeSidecar } from '../bus/sidecar.js';
+import { WakeOnWrite } from '../bus/wake-on-write.js';
 import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
 import { describe, SplinterError } from '../errors.js';
 import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constants.js';
@@ -23,7 +24,7 @@ import { inStoreMemory, isBytes } from '../store/copy.js';
 import { KvContext } from '../store/context.js';
 import { countKeys } from '../store/count.js';
 import { DeadlineTable, deadlinesPresent, expiredNow, isDue, markDeadlinesPresent, NO_DEADLINE, slotDeadline } from '../store/deadlines.js';
-import { dirtyWords, markDirty } from '../store/dirty.js';
+import { dirtyWords } from '../store/dirty.js';
 import { getEmbedding, setEmbedding } from '../store/embeddings.js';
 import { search, searchPartInto, searchSplit, toWire, type SearchOptions, type SearchResults, type WireOptions } from '../store/search/index.js';
 import { SearchPool } from './search-pool.js';
@@ -119,10 +120,7 @@ export class Store implements Disposable {
     const memory = (this.memory = new StoreMemory(backing.bytes, geometry));
     this.kv = new KvContext(this.memory, new KeyCodec(geometry.slots), new Backoff(options.budgetMs));
     const line = (this.line = acquireLine(backing, options.pollIntervalMs, target));
-    this.kv.notify = (index, dirty) => {
-      if (dirty) markDirty(memory, index);
-      line.ring();
-    };
+    this.kv.writeListener = new WakeOnWrite(memory, line);
     this.sabWords = backing.kind === 'shared' ? new Int32Array(memory.u32.buffer, memory.u32.byteOffset, SAB_SEQUENCE_W32 + 1) : undefined;
     this.slots = geometry.slots;
     this.maxValueSize = geometry.maxValueSize;

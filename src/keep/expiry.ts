@@ -151,7 +151,7 @@ export class Expirer {
     // Left bound to the hash, marked: watchers of ours say why the key went; a key C sets here later gets no deadline.
     table.markRemovedExpired(index);
     clearLocked(m, index, slotByte);
-    store.kv.notify(index, false);
+    store.kv.writeListener.afterWrite(index, false);
     return { key, slot: index };
   }
 }

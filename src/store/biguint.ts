@@ -106,7 +106,7 @@ export function setNamedType(ctx: KvContext, keyText: Key, mask: number): void {
   Atomics.store(m.u8, slotByte + SLOT.type_flag, mask);
   bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release: readers see it with the new slot epoch
   unlock(m.u32, m.u64, m.epochW32(slotByte));
-  ctx.notify(index, true);
+  ctx.writeListener.afterWrite(index, true);
 }
 
 const OPS: ReadonlySet<number> = new Set(Object.values(IntOp));
@@ -163,7 +163,7 @@ export function integerOp(ctx: KvContext, keyText: Key, op: IntOp, operand: bigi
   writeU64LE(m.u8, at, result);
   bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release: readers see it with the new slot epoch
   unlock(m.u32, m.u64, m.epochW32(slotByte));
-  ctx.notify(index, true);
+  ctx.writeListener.afterWrite(index, true);
   return result;
 }
 

@@ -75,7 +75,7 @@ export function unsetKey(ctx: KvContext, keyText: Key): number | undefined {
   // copy C left past this slot (docs/spec/FORMAT.md §9 Q1) is what readers see next: not marked.
   const key = ctx.key;
   if (onlyOurMoves(m, key.expectedEpoch)) key.entry.slot = -1;
-  ctx.notify(index, false);
+  ctx.writeListener.afterWrite(index, false);
   return expired ? undefined : length;
 }
 
@@ -92,5 +92,5 @@ export function purge(ctx: KvContext): void {
     if (home >= 0 && length < m.maxValueSize) m.u8.fill(0, m.arenaStart + home + length, m.arenaStart + home + m.maxValueSize);
     unlock(m.u32, m.u64, m.epochW32(slotByte));
   }
-  ctx.notify(-1, false); // every slot epoch moved: wake waiters once
+  ctx.writeListener.afterWrite(-1, false); // every slot epoch moved: wake waiters once
 }

@@ -5,6 +5,7 @@ import { Copier } from './copy.js';
 import type { KeyCodec } from './key-codec.js';
 import type { Key } from './key-text.js';
 import type { StoreMemory } from './memory.js';
+import { NO_WRITE_LISTENER, type WriteListener } from './write-listener.js';
 
 const U64_BYTES = 8;
 
@@ -28,8 +29,8 @@ export class KvContext {
   slotNames: SlotNames | undefined;
   /** val_brk when relocated values were last moved home (relocation.ts). */
   seenValBrk = 0;
-  /** After a write to slot `index`: wake waiters, and mark the event-bus dirty bit where C would notify. */
-  notify: (index: number, dirty: boolean) => void = () => {};
+  /** Called after every write to a slot: the write-to-wake seam (write-listener.ts), set by the handle's owner. */
+  writeListener: WriteListener = NO_WRITE_LISTENER;
 
   /** The deadline table, once this handle has opened it (deadlines.ts). */
   deadlines: DeadlineTable | undefined;

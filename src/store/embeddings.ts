@@ -31,7 +31,7 @@ export function setEmbedding(ctx: KvContext, keyText: Key, vector: Float32Array)
   m.u8.set(new Uint8Array(vector.buffer, vector.byteOffset, EMBED_BYTES), slotByte + SLOT.embedding);
   bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release: readers see it with the new slot epoch
   unlock(m.u32, m.u64, m.epochW32(slotByte));
-  ctx.notify(index, true);
+  ctx.writeListener.afterWrite(index, true);
 }
 
 /** get_embedding: a seqlock-checked copy of the vector; undefined when the key is missing. */

@@ -89,7 +89,7 @@ function writeKey(ctx: KvContext, slotByte: number): void {
 }
 
 /**
- * After a write: move the global epoch, release, pulse the slot's groups, notify. Returns the
+ * After a write: move the global epoch, release, pulse the slot's groups, tell the write listener (write-listener.ts). Returns the
  * global epoch's low word before our move (an int32). `ofCurrentKey` false: the slot written is not
  * the key the handle's key memory holds (a stream's cell, written by writeHeld).
  */
@@ -113,7 +113,7 @@ export function publish(ctx: KvContext, index: number, slotByte: number, ofCurre
     key.generation++;
   }
   key.expectedEpoch = (before + 1) | 0;
-  ctx.notify(index, true);
+  ctx.writeListener.afterWrite(index, true);
   return before;
 }
 
@@ -295,7 +295,7 @@ function removeRacedCopies(ctx: KvContext, value: Uint8Array, length: number, di
     const slotByte = m.slotByte(other);
     if (lockSlotHoldingKey(ctx, slotByte)) {
       clearLocked(m, other, slotByte);
-      ctx.notify(other, false);
+      ctx.writeListener.afterWrite(other, false);
     }
   }
   return onlyNewAt < 0 || keeper === onlyNewAt;

@@ -18,7 +18,7 @@ export function changeLabels(ctx: KvContext, keyText: Key, mask: bigint, on: boo
   if (on) Atomics.or(m.u64, at, bits);
   else Atomics.and(m.u64, at, ~bits & U64_MAX);
   bumpGlobalEpoch(m.u32, m.globalEpochW32);
-  ctx.notify(index, true);
+  ctx.writeListener.afterWrite(index, true);
 }
 
 /** watch_label_register: every label bit in `mask` pulses `group` from now on (or none, with undefined). */

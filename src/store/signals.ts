@@ -32,7 +32,7 @@ export function pulseKeygroup(ctx: KvContext, keyText: Key): void {
   const m = ctx.m;
   const index = requireSlot(ctx, keyText, 'pulseKeygroup');
   pulseSlot(m, m.slotByte(index));
-  ctx.notify(index, false);
+  ctx.writeListener.afterWrite(index, false);
 }
 
 /** bump_slot: takes the seqlock, pulses, releases: watchers of the key wake, the value is unchanged. */
@@ -42,7 +42,7 @@ export function bumpSlot(ctx: KvContext, keyText: Key): void {
   const slotByte = m.slotByte(index);
   pulseSlot(m, slotByte);
   unlock(m.u32, m.u64, m.epochW32(slotByte));
-  ctx.notify(index, false);
+  ctx.writeListener.afterWrite(index, false);
 }
 
 export function signalCount(m: StoreMemory, group: number): bigint {

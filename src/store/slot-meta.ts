@@ -59,5 +59,5 @@ export function retrainSlot(ctx: KvContext, keyText: Key): void {
   bumpGlobalEpoch(m.u32, m.globalEpochW32); // before the release, so a reader that sees the new epoch sees it moved
   Atomics.store(m.u64, epoch64, (held + 1n) & U64_MAX); // wraps to 0 only after 2^64 writes
   pulseSlot(m, slotByte);
-  ctx.notify(index, true);
+  ctx.writeListener.afterWrite(index, true);
 }
