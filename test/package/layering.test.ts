@@ -1,7 +1,8 @@
 /**
  * The source tree is layered: a file imports only from its own room (a folder or a top-level file
  * of src/) or from rooms of a lower layer; never from a layer above, never from a sibling room of
- * its own layer. Static imports, `export … from` and dynamic `import()` all count.
+ * its own layer. Some rooms reach some lower ones only through one door file (DOORS). Static
+ * imports, `export … from` and dynamic `import()` all count.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,12 @@ const LAYERS: readonly (readonly string[])[] = [
   ['bridge/', 'serve/', 'keep/'], // the Redis bridge, the HTTP gateway and the keeper, over the facade
   ['cli/'], // the splinter command
   ['index.ts'], // the package's exports
+];
+
+/** A room that may reach `rooms` only through the file `door` (a file of a room between them). */
+const DOORS: readonly { from: string; door: string; rooms: readonly string[] }[] = [
+  // The CLI's raw reads and repairs go through one module, where they can all be seen at once.
+  { from: 'cli/', door: 'facade/inspect.ts', rooms: ['store/', 'bus/', 'shard/', 'stream/'] },
 ];
 
 const srcDir = path.join(repoRoot, 'src');
@@ -48,6 +55,10 @@ function layeringViolations(sources: ReadonlyMap<string, string>): string[] {
       else if (to.room === from.room) continue;
       else if (to.layer > from.layer) found.push(`${file} imports '${specifier}': ${from.room} (layer ${from.layer}) may not import ${to.room} (layer ${to.layer}, above)`);
       else if (to.layer === from.layer) found.push(`${file} imports '${specifier}': ${from.room} and ${to.room} are siblings (layer ${from.layer})`);
+      else {
+        const door = DOORS.find((d) => d.from === from.room && d.rooms.includes(to.room));
+        if (door !== undefined) found.push(`${file} imports '${specifier}': ${from.room} reaches ${to.room} only through ${door.door}`);
+      }
     }
   }
   return found;
@@ -68,6 +79,7 @@ t.test('no file of src/ imports a layer above its own or a sibling room', async 
   t.same(layeringViolations(sources), [], 'imports that break the layering');
   const files = [...sources.keys()];
   t.same(LAYERS.flat().filter((room) => !files.some((file) => file === room || file.startsWith(room))), [], 'rooms of the table that src/ does not have');
+  t.same(DOORS.map((d) => d.door).filter((door) => !sources.has(door)), [], 'doors that src/ does not have');
 });
 
 t.test('the check names each kind of breach', async (t) => {
@@ -77,6 +89,8 @@ t.test('the check names each kind of breach', async (t) => {
     ['layout/geometry.ts', "const m = await import('../store/memory.js');\nimport { HEADER } from './constants.js';"],
     ['bus/watch.ts', "import type { KvContext } from '../store/context.js';\nimport { SplinterError } from '../errors.js';"],
     ['cli/main.ts', "import { x } from '../../test/helpers/fixtures.js';"],
+    ['cli/scan.ts', "import { decodeSlot } from '../store/slot-decoder.js';\nimport { wordsOf } from '../facade/inspect.js';"],
+    ['cli/commands/stream.ts', "import type { Stream } from '../../stream/stream.js';\nimport { serve } from '../../serve/index.js';"],
     ['misc/stray.ts', ''],
   ]);
   t.same(layeringViolations(sources), [
@@ -84,6 +98,8 @@ t.test('the check names each kind of breach', async (t) => {
     "shard/madvise.ts imports '../bus/abort.js': shard/ and bus/ are siblings (layer 2)",
     "layout/geometry.ts imports '../store/memory.js': layout/ (layer 0) may not import store/ (layer 1, above)",
     "cli/main.ts imports '../../test/helpers/fixtures.js': outside the rooms of src/",
+    "cli/scan.ts imports '../store/slot-decoder.js': cli/ reaches store/ only through facade/inspect.ts",
+    "cli/commands/stream.ts imports '../../stream/stream.js': cli/ reaches stream/ only through facade/inspect.ts",
     'misc/stray.ts: not in a room of the layer table',
   ]);
 });
