@@ -167,7 +167,7 @@ export class DoorbellListener {
       // Our own write end keeps the FIFO from reporting end-of-file between writers.
       this.keepWriterFd = fifo.writeFd;
       const onDoorbell = (): boolean => {
-        // A writer in another process rang (the write-to-wake flow: store/write-listener.ts).
+        // A writer in another process rang (the write-to-wake flow: store/handle/write-listener.ts).
         // Clear pending before checking: a write after our check rings again.
         Atomics.store(table, base + ENTRY.pending, 0);
         this.checkAll();

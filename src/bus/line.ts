@@ -7,8 +7,8 @@
 import path from 'node:path';
 import type { SplinterError } from '../errors.js';
 import { BUS_PRESENT_BYTE } from '../layout/constants.js';
-import type { Backing } from '../store/backing.js';
-import { resolveTarget } from '../store/target.js';
+import type { Backing } from '../store/backing/backing.js';
+import { resolveTarget } from '../store/backing/target.js';
 import { Doorbells } from './doorbell.js';
 import { NameCheck } from './name-check.js';
 import { ringSab, sabWords } from './sab-wait.js';

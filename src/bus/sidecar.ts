@@ -12,9 +12,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { mapShared } from '../store/native-mmap.js';
-import { sleepSync } from '../store/sleep.js';
-import { SHM_DIR } from '../store/target.js';
+import { mapShared } from '../store/backing/native-mmap.js';
+import { sleepSync } from '../store/sync/sleep.js';
+import { SHM_DIR } from '../store/backing/target.js';
 import {
   euid,
   removeSideFile,

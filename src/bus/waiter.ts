@@ -9,7 +9,7 @@
  * While armed on a shm/file store it also looks, a few times a second, whether the store's name
  * still leads to the mapped file (name-check.ts); when not, every subscription fails with ESTALE.
  * Every wake source calls `checkAll`, which calls each subscription's `check` (the whole
- * write-to-wake flow: store/write-listener.ts).
+ * write-to-wake flow: store/handle/write-listener.ts).
  */
 import type { SplinterError } from '../errors.js';
 import { DoorbellListener, type Doorbells } from './doorbell.js';

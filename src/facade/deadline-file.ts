@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { removeSideFile, settleNewSideFile, sideFileMode, sideFileProblem, storeOwnership, euid } from '../bus/side-file-policy.js';
-import { DeadlineTable, deadlineTableBytes, deadlineTableProblem, initDeadlineTable } from '../store/deadlines.js';
-import { mapShared } from '../store/native-mmap.js';
-import { SHM_DIR } from '../store/target.js';
+import { DeadlineTable, deadlineTableBytes, deadlineTableProblem, initDeadlineTable } from '../store/slot/deadlines.js';
+import { mapShared } from '../store/backing/native-mmap.js';
+import { SHM_DIR } from '../store/backing/target.js';
 
 const { O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const ATTEMPTS = 5;

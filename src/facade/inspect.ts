@@ -6,29 +6,29 @@
  */
 
 // Keys as bytes: how the CLI reads them from arguments and prints them.
-export { escapeKey, keyBytes, keyIdentity, keyOfBytes, unescapeKey, type Key } from '../store/key-text.js';
-export { tandemKey } from '../store/tandem.js';
+export { escapeKey, keyBytes, keyIdentity, keyOfBytes, unescapeKey, type Key } from '../store/keys/key-text.js';
+export { tandemKey } from '../store/values/tandem.js';
 
 // Where a store lives: names and paths, files a creation left unfinished, side files, the mapping.
-export { resolveTarget, SHM_DIR } from '../store/target.js';
-export { CREATION_GRACE_MS, storeFileState } from '../store/file-backing.js';
+export { resolveTarget, SHM_DIR } from '../store/backing/target.js';
+export { CREATION_GRACE_MS, storeFileState } from '../store/backing/file-backing.js';
 export { sidecarPath } from '../bus/sidecar.js';
-export { nativeMmapAvailable } from '../store/native-mmap.js';
+export { nativeMmapAvailable } from '../store/backing/native-mmap.js';
 
 // Types the commands print or pass on.
-export type { SlotSnapshot } from '../store/snapshot.js';
+export type { SlotSnapshot } from '../store/values/snapshot.js';
 export type { SearchOptions } from '../store/search/index.js';
 
 // Raw reads of a store's bytes that trust nothing (scan.ts: doctor, stats).
-export { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
-export { decodeSlot, type DecodedSlot } from '../store/slot-decoder.js';
-export { shorterThanHeader } from '../store/validate.js';
-export { wordsOf, type StoreWords } from '../store/words.js';
+export { decodeHeader, type HeaderSnapshot } from '../store/format/header-decoder.js';
+export { decodeSlot, type DecodedSlot } from '../store/format/slot-decoder.js';
+export { shorterThanHeader } from '../store/format/validate.js';
+export { wordsOf, type StoreWords } from '../store/format/words.js';
 
 // Repairs under the seqlock (internal.ts: doctor --repair).
-export { clearLocked } from '../store/clear.js';
-export { findKey, slotHoldsKey } from '../store/probe.js';
-export { tryLock, unlock } from '../store/seqlock.js';
+export { clearLocked } from '../store/values/clear.js';
+export { findKey, slotHoldsKey } from '../store/keys/probe.js';
+export { tryLock, unlock } from '../store/sync/seqlock.js';
 
 // Streams: the convention's names and limits, and the types of what a stream reader gets.
 export { checkStreamName, consumerKey, MAX_SEQ } from '../stream/layout.js';

@@ -1,8 +1,8 @@
-/** The write-to-wake seam (src/store/write-listener.ts): the store tells its handle's listener after every write, and only then. */
+/** The write-to-wake seam (src/store/handle/write-listener.ts): the store tells its handle's listener after every write, and only then. */
 import t from 'tap';
 import { SlotType, Store } from '../../src/index.js';
 import { WakeOnWrite } from '../../src/bus/wake-on-write.js';
-import type { WriteListener } from '../../src/store/write-listener.js';
+import type { WriteListener } from '../../src/store/handle/write-listener.js';
 
 /** A listener that records each call, put in place of the handle's own. */
 function recording(store: Store): Array<[number, boolean]> {
