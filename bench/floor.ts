@@ -10,7 +10,7 @@
  * guarantees cost. ASCII keys up to 63 bytes and power-of-two slot counts only.
  */
 import { SLOT } from '../src/layout/constants.js';
-import type { StoreMemory } from '../src/store/memory.js';
+import type { StoreMemory } from '../src/store/backing/memory.js';
 
 const FNV_PRIME_LOW = 0x1b3;
 const KEY_WORDS = 16;

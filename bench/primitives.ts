@@ -7,7 +7,7 @@
  * them up for C's own algorithm. ns per step in the measuring thread's CPU time, median of 5.
  */
 import { Store } from '../src/index.js';
-import { KeyCodec } from '../src/store/key-codec.js';
+import { KeyCodec } from '../src/store/keys/key-codec.js';
 import { threadCpuNs } from './thread-cpu.js';
 
 const STEPS = 5_000_000;

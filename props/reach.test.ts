@@ -1,5 +1,5 @@
 /**
- * Reach property (src/store/reach.ts): random interleavings of inserts, unsets and gets by two
+ * Reach property (src/store/keys/reach.ts): random interleavings of inserts, unsets and gets by two
  * handles of ours and the C peer on one small store, over keys that crowd a few home slots, so
  * keys land far from home, holes open in front of them and keys are inserted again into the
  * holes (where C's set duplicates, docs/spec/FORMAT.md §9 Q1). After every step:

@@ -12,7 +12,7 @@
  * Whatever Redis holds is read as hostile: decodeRecord says why bytes are not a record rather
  * than guessing (put-script.ts's Lua applies the same rules to the current record).
  */
-import type { Key } from '../store/key-text.js';
+import type { Key } from '../store/keys/key-text.js';
 import { compareStamps, parseStamp, STAMP_CHARS, stampText, type Stamp } from './clock.js';
 
 /** Who wrote a value and when: the order of the convergence rule. */

@@ -5,7 +5,7 @@
  * can hold under that exact name: no NUL, at most KEY_MAX_BYTES bytes, under the namespace's prefix.
  */
 import { KEY_MAX_BYTES } from '../layout/constants.js';
-import { escapeKey, keyOfBytes, type Key } from '../store/key-text.js';
+import { escapeKey, keyOfBytes, type Key } from '../store/keys/key-text.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

@@ -13,7 +13,7 @@
  */
 import { isSplinterError, SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
-import { keyIdentity, type Key } from '../store/key-text.js';
+import { keyIdentity, type Key } from '../store/keys/key-text.js';
 import { FUTURE_LIMIT_MS, HybridClock, stampText } from './clock.js';
 import { compareVersions, type Change, type Version } from './codec.js';
 import { showKey } from './key-bytes.js';

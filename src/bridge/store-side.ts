@@ -12,7 +12,7 @@
  */
 import { isSplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
-import { keyIdentity, type Key } from '../store/key-text.js';
+import { keyIdentity, type Key } from '../store/keys/key-text.js';
 
 /** What a key holds in the store: its slot epoch (0n when absent), value and type flag. */
 export interface LocalValue {

@@ -148,8 +148,8 @@ export class DoorbellListener {
 
   constructor(
     private readonly doorbells: Doorbells,
-    /** Looks for changes; called on every ring. */
-    private readonly check: () => void,
+    /** LocalWaiter.checkAll (waiter.ts): looks for changes; called on every ring. */
+    private readonly checkAll: () => void,
   ) {}
 
   /** Claims an entry of the table and listens on a FIFO of our own; without one, polling still works. */
@@ -170,9 +170,10 @@ export class DoorbellListener {
       // Our own write end keeps the FIFO from reporting end-of-file between writers.
       this.keepWriterFd = fifo.writeFd;
       const onDoorbell = (): boolean => {
+        // A writer in another process rang (the write-to-wake flow: store/handle/write-listener.ts).
         // Clear pending before checking: a write after our check rings again.
         Atomics.store(table, base + ENTRY.pending, 0);
-        this.check();
+        this.checkAll();
         return true;
       };
       // `onread`: the bytes land in one reused buffer and the callback runs straight from the

@@ -18,8 +18,8 @@ export class FallbackPoll {
 
   constructor(
     private readonly baseMs: number,
-    /** Looks for changes; true when it delivered one. */
-    private readonly check: () => boolean,
+    /** LocalWaiter.checkAll (waiter.ts): looks for changes; true when it delivered one. */
+    private readonly checkAll: () => boolean,
   ) {}
 
   start(): void {
@@ -38,7 +38,7 @@ export class FallbackPoll {
     const timer = setTimeout(() => {
       if (!this.running) return;
       const base = this.baseMs;
-      this.delay = this.check() ? base : Math.min(this.delay * 2, base * MAX_POLL_STRETCH, TIMER_MAX_MS);
+      this.delay = this.checkAll() ? base : Math.min(this.delay * 2, base * MAX_POLL_STRETCH, TIMER_MAX_MS);
       this.schedule();
     }, this.delay);
     // Polling alone never keeps the process alive (the waiter holds a keep-alive timer while armed).

@@ -7,8 +7,8 @@
 import path from 'node:path';
 import type { SplinterError } from '../errors.js';
 import { BUS_PRESENT_BYTE } from '../layout/constants.js';
-import type { Backing } from '../store/backing.js';
-import { resolveTarget } from '../store/target.js';
+import type { Backing } from '../store/backing/backing.js';
+import { resolveTarget } from '../store/backing/target.js';
 import { Doorbells } from './doorbell.js';
 import { NameCheck } from './name-check.js';
 import { ringSab, sabWords } from './sab-wait.js';
@@ -84,7 +84,11 @@ export class BusLine {
     return this.doorbells;
   }
 
-  /** Called after every write of ours: cheap when nobody waits (one or two plain loads). */
+  /**
+   * Called after every write of ours (through WakeOnWrite, wake-on-write.ts): kicks our own waiter,
+   * rings the doorbells of other processes' or bumps the SharedArrayBuffer's sequence word. Cheap
+   * when nobody waits (one or two plain loads).
+   */
   ring(): void {
     const waiter = this.waiter;
     if (waiter !== undefined && waiter.armed) waiter.kick();

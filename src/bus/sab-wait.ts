@@ -29,8 +29,8 @@ export class SabWait {
 
   constructor(
     private readonly sab: Int32Array,
-    /** Looks for changes; called on every wake. */
-    private readonly check: () => void,
+    /** LocalWaiter.checkAll (waiter.ts): looks for changes; called on every wake. */
+    private readonly checkAll: () => void,
   ) {}
 
   start(): void {
@@ -54,7 +54,7 @@ export class SabWait {
     if (this.waiting || !this.started || this.disposed) return;
     const sab = this.sab;
     const seen = Atomics.load(sab, SAB_SEQUENCE_W32);
-    this.check();
+    this.checkAll();
     const result = Atomics.waitAsync(sab, SAB_SEQUENCE_W32, seen, SAB_WAIT_SLICE_MS);
     if (!result.async) {
       queueMicrotask(() => this.wait());

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { SplinterError } from '../errors.js';
-import { creationUmask } from '../store/target.js';
+import { creationUmask } from '../store/backing/target.js';
 
 /** Who owns the store file and what its mode allows: the yardstick for every side file. */
 export interface StoreOwnership {

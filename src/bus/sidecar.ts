@@ -11,9 +11,9 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { mapShared } from '../store/native-mmap.js';
-import { sleepSync } from '../store/sleep.js';
-import { SHM_DIR } from '../store/target.js';
+import { mapShared } from '../store/backing/native-mmap.js';
+import { sleepSync } from '../store/sync/sleep.js';
+import { SHM_DIR } from '../store/backing/target.js';
 import {
   euid,
   removeSideFile,

@@ -10,8 +10,8 @@ export class Spin {
   private spinning = false;
 
   constructor(
-    /** Looks for changes; true when it delivered one. */
-    private readonly check: () => boolean,
+    /** LocalWaiter.checkAll (waiter.ts): looks for changes; true when it delivered one. */
+    private readonly checkAll: () => boolean,
     /** Some low-latency subscription still wants the spin. */
     private readonly wanted: () => boolean,
     /** The waiter is gone: no further slice. */
@@ -31,7 +31,7 @@ export class Spin {
         return;
       }
       const until = performance.now() + SPIN_SLICE_MS;
-      while (!this.check() && performance.now() < until && this.wanted()) {
+      while (!this.checkAll() && performance.now() < until && this.wanted()) {
         // spinning: the caller asked to trade a core for latency
       }
       setImmediate(turn);

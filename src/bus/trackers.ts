@@ -1,8 +1,8 @@
 /** What a subscription watches, each able to say cheaply whether it changed since last seen. */
 import { HEADER, SIGNAL_GROUP_STRIDE } from '../layout/constants.js';
-import type { KvContext } from '../store/context.js';
-import { locateKey } from '../store/probe.js';
-import type { Key } from '../store/key-text.js';
+import type { KvContext } from '../store/handle/context.js';
+import { locateKey } from '../store/keys/probe.js';
+import type { Key } from '../store/keys/key-text.js';
 
 export interface Tracker {
   /** True when the watched thing changed since the last call that returned true (or since creation). */

@@ -8,6 +8,8 @@
  * - low-latency subscriptions, on either: a spin on every turn of the event loop (spin.ts).
  * While armed on a shm/file store it also looks, a few times a second, whether the store's name
  * still leads to the mapped file (name-check.ts); when not, every subscription fails with ESTALE.
+ * Every wake source calls `checkAll`, which calls each subscription's `check` (the whole
+ * write-to-wake flow: store/handle/write-listener.ts).
  */
 import type { SplinterError } from '../errors.js';
 import { DoorbellListener, type Doorbells } from './doorbell.js';
@@ -99,7 +101,7 @@ export class LocalWaiter {
     this.updateDoorbell();
   }
 
-  /** A write in this process: check once, soon (many writes in a row coalesce into one check). */
+  /** A write in this process (BusLine.ring): check once, soon (many writes in a row coalesce into one check). */
   kick(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -109,7 +111,10 @@ export class LocalWaiter {
     });
   }
 
-  /** Checks every subscription; true when any delivered a change. */
+  /**
+   * Every wake comes here (doorbell, SharedArrayBuffer wait, fallback poll, spin, kick): checks every
+   * subscription (`ChangeStream.deliver`, `StreamSubscription.deliver`, a poll's look); true when any delivered a change.
+   */
   checkAll(): boolean {
     let delivered = false;
     // A subscription may end (and leave the set) while we check: iterate over a copy only then.

@@ -1,11 +1,11 @@
 /** poll, pollSync, watch and signals: subscriptions that hang from the process's waiter of a store. */
 import { abortError, AbortError, longTimeout, throwIfAborted, whenAborted, type LongTimer } from '../abort.js';
 import { describe, SplinterError } from '../errors.js';
-import type { KvContext } from '../store/context.js';
-import { deadlinesPresent } from '../store/deadlines.js';
-import { checkGroup } from '../store/signals.js';
-import { sleepSync } from '../store/sleep.js';
-import { keyIdentity, keyOfBytes, type Key } from '../store/key-text.js';
+import type { KvContext } from '../store/handle/context.js';
+import { deadlinesPresent } from '../store/slot/deadlines.js';
+import { checkGroup } from '../store/slot/signals.js';
+import { sleepSync } from '../store/sync/sleep.js';
+import { keyIdentity, keyOfBytes, type Key } from '../store/keys/key-text.js';
 import type { BusLine, Subscription } from './line.js';
 import { SAB_SEQUENCE_W32, SAB_WAITERS_W32, STALE_CHECK_MS } from './line.js';
 import { KeyTracker, SignalTracker } from './trackers.js';
@@ -201,6 +201,7 @@ class ChangeStream<T> implements AsyncIterableIterator<T> {
     this.deliver();
   }
 
+  /** The subscription's check (LocalWaiter.checkAll calls it on every wake): collects what changed, hands it to waiting pulls. */
   private deliver(): boolean {
     if (this.ended) return false;
     this.collect(this.queue);

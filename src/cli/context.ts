@@ -4,7 +4,7 @@ import { Store } from '../facade/store.js';
 import { inputTooLong, readFileAtMost } from './input.js';
 import { STORE_ENV, type Env, type Invocation } from './parse.js';
 import { CliFailure, UsageError } from './usage-error.js';
-import { keyBytes, keyOfBytes, type Key } from '../store/key-text.js';
+import { type Key, keyBytes, keyOfBytes } from '../facade/inspect.js';
 import { storedKey } from './values.js';
 
 /**

@@ -12,7 +12,7 @@ import type { Offsets } from '../layout/geometry.js';
 import { checkGeometry, forEachSlot, RawStore, type RawHeader, type RawSlot } from './scan.js';
 import { clearStuckSlot, finishUnset, probeDistance, removeStaleCopy } from './internal.js';
 import type { Store } from '../facade/store.js';
-import { escapeKey, keyOfBytes, type Key } from '../store/key-text.js';
+import { escapeKey, type Key, keyOfBytes } from '../facade/inspect.js';
 import { shellWord, showKey } from './values.js';
 
 export type FindingKind =

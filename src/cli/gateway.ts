@@ -3,7 +3,7 @@ import { SplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
 import { serve as serveGateway, type Server, type ServeOptions } from '../serve/index.js';
 export { readTokenFile } from '../serve/index.js';
-import { resolveTarget } from '../store/target.js';
+import { resolveTarget } from '../facade/inspect.js';
 import { diagnose } from './doctor.js';
 
 /** How long the doctor samples again what looked wrong, as `splinter doctor` does by default. */

@@ -4,7 +4,7 @@
  */
 import { SplinterError } from '../errors.js';
 import { KEY_MAX_BYTES, SPLINTER_BLOOM_BITS, SPLINTER_EMBED_DIM, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
-import { escapeKey, keyBytes, keyIdentity, keyOfBytes, type Key } from '../store/key-text.js';
+import { escapeKey, type Key, keyBytes, keyIdentity, keyOfBytes } from '../facade/inspect.js';
 import { counted, parseType } from './values.js';
 
 /** What the target store can take: its geometry, and the namespace keys go into. */

@@ -2,15 +2,12 @@
  * The few library internals the CLI needs that the public Store API does not offer, kept in
  * one place: clearing a slot a dead writer left locked and removing one copy of a duplicated key (doctor
  * --repair), and the probe helpers. Everything here goes through the same seqlock rules as
- * the library.
+ * the library; what it takes from the store core comes through facade/inspect.ts.
  */
 import { SLOT } from '../layout/constants.js';
 import { homeSlot } from '../layout/fnv1a.js';
-import { clearLocked } from '../store/clear.js';
-import { findKey, slotHoldsKey } from '../store/probe.js';
-import { tryLock, unlock } from '../store/seqlock.js';
+import { clearLocked, findKey, type Key, slotHoldsKey, tryLock, unlock } from '../facade/inspect.js';
 import type { Store } from '../facade/store.js';
-import type { Key } from '../store/key-text.js';
 
 /** The slot a key's probe starts at. */
 export function homeOf(hash: bigint, slots: number): number {
@@ -41,7 +38,7 @@ export function clearStuckSlot(store: Store, index: number, oddEpoch: bigint): b
   // Cleared as unset clears, value and key whatever the scrub mode (nobody should find a partial value again),
   // and released forward to oddEpoch + 3: above any epoch a reader sampled before the writer died.
   clearLocked(m, index, slotByte, true);
-  store.kv.notify(index, false);
+  store.kv.writeListener.afterWrite(index, false);
   return true;
 }
 
@@ -62,7 +59,7 @@ export function finishUnset(store: Store, index: number, epoch: bigint): boolean
     return false;
   }
   clearLocked(m, index, slotByte, true);
-  store.kv.notify(index, false);
+  store.kv.writeListener.afterWrite(index, false);
   return true;
 }
 

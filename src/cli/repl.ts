@@ -13,7 +13,7 @@ import { linesAtMost, readFileAtMost } from './input.js';
 import { parseArgs, PREFIX_ENV, tokenizeLine, tokenizeWithState, type Env, type Invocation } from './parse.js';
 import { EXIT_OK, jsonRequested, reportError, runInvocation } from './run.js';
 import { commandNames, findCommand, GLOBAL_OPTIONS, type Completion } from './spec.js';
-import { escapeKey } from '../store/key-text.js';
+import { escapeKey } from '../facade/inspect.js';
 import { shellWord, TYPE_CHOICES } from './values.js';
 import { packageVersion } from './version.js';
 

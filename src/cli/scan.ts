@@ -7,10 +7,7 @@
 import fs from 'node:fs';
 import { HEADER, KEY_MAX, SLOT, SPLINTER_MAGIC } from '../layout/constants.js';
 import { detectEmbeddings, offsetsOf, storeSize, type Geometry, type Offsets } from '../layout/geometry.js';
-import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
-import { decodeSlot, type DecodedSlot } from '../store/slot-decoder.js';
-import { wordsOf, type StoreWords } from '../store/words.js';
-import { shorterThanHeader } from '../store/validate.js';
+import { type DecodedSlot, decodeHeader, decodeSlot, type HeaderSnapshot, shorterThanHeader, type StoreWords, wordsOf } from '../facade/inspect.js';
 
 /** The header as read from the raw bytes: the library's snapshot fields, trusted for nothing. */
 export type RawHeader = HeaderSnapshot;

@@ -1,7 +1,7 @@
 /** Parsing what operators type (numbers, masks, types) and rendering what stores hold. */
 import { KEY_MAX_BYTES, SlotType, SPLINTER_BLOOM_BITS, SPLINTER_MAX_GROUPS, U64_MAX } from '../layout/constants.js';
 import { TYPE_NAMES } from '../layout/type-names.js';
-import { escapeKey, keyBytes, keyOfBytes, unescapeKey, type Key } from '../store/key-text.js';
+import { escapeKey, type Key, keyBytes, keyOfBytes, unescapeKey } from '../facade/inspect.js';
 import { UsageError } from './usage-error.js';
 
 export { typeName } from '../layout/type-names.js';

@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { removeSideFile, settleNewSideFile, sideFileMode, sideFileProblem, storeOwnership, euid } from '../bus/side-file-policy.js';
-import { DeadlineTable, deadlineTableBytes, deadlineTableProblem, initDeadlineTable } from '../store/deadlines.js';
-import { mapShared } from '../store/native-mmap.js';
-import { SHM_DIR } from '../store/target.js';
+import { DeadlineTable, deadlineTableBytes, deadlineTableProblem, initDeadlineTable } from '../store/slot/deadlines.js';
+import { mapShared } from '../store/backing/native-mmap.js';
+import { SHM_DIR } from '../store/backing/target.js';
 
 // node:crypto is loaded when first needed, not with the store: loading it costs a one-shot command more than its work.
 const crypto = (): typeof import('node:crypto') => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');

@@ -3,9 +3,9 @@ import { DEFAULT_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS } from '../bus/line.js';
 import { describe, SplinterError } from '../errors.js';
 import { U32_MAX, type SlotType } from '../layout/constants.js';
 import { MAX_STORE_BYTES, storeSize, type Geometry } from '../layout/geometry.js';
-import { checkRouteName, type MappingRouteName } from '../store/mapping/index.js';
-import type { SetCondition } from '../store/compare-set.js';
-import { checkOptionBag, type OptionSpec } from '../store/options.js';
+import { checkRouteName, type MappingRouteName } from '../store/backing/mapping/index.js';
+import type { SetCondition } from '../store/values/compare-set.js';
+import { checkOptionBag, type OptionSpec } from '../store/handle/options.js';
 
 /** Geometry asked of create: `embeddings` defaults to false. */
 export interface CreateGeometry {

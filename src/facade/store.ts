@@ -1,57 +1,50 @@
 /**
- * The Store class: the one public handle. It opens and creates stores over the store core, and
- * reaches the bus (waits and wakes) and Logic Shards through their own modules.
+ * The Store class: the one public handle and its operations. Its static openers are here for the
+ * public API, their bodies in open.ts; it reaches the bus (waits and wakes) and Logic Shards through their own modules.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { acquireLine, NameCheck, releaseLine, SAB_SEQUENCE_W32, type BusLine } from '../bus/line.js';
-import { removeSidecar } from '../bus/sidecar.js';
+import { WakeOnWrite } from '../bus/wake-on-write.js';
 import { poll, pollSync, signals, watch, type BusHost, type KeyChange, type PollOptions, type WatchOptions } from '../bus/watch.js';
 import { describe, SplinterError } from '../errors.js';
 import { HEADER, SLOT, SlotType, type IntOp, type Mop } from '../layout/constants.js';
-import { storeSize, type Geometry } from '../layout/geometry.js';
+import type { Geometry } from '../layout/geometry.js';
 import { Shards } from '../shard/shards.js';
 import { Stream, type StreamOptions } from '../stream/stream.js';
 import { KeyHistory, type HistoryOptions } from '../stream/history.js';
-import { Backoff } from '../store/backoff.js';
-import { sharedArrayBufferBacking, type Backing } from '../store/backing.js';
-import { getBigUint, integerOp, setNamedType, setTypedValue } from '../store/biguint.js';
-import { setConditionally } from '../store/compare-set.js';
-import { purge, unsetKey } from '../store/clear.js';
-import { ClosableRawView } from '../store/closable-view.js';
-import { inStoreMemory, isBytes } from '../store/copy.js';
-import { KvContext } from '../store/context.js';
-import { countKeys } from '../store/count.js';
-import { DeadlineTable, deadlinesPresent, expiredNow, isDue, markDeadlinesPresent, NO_DEADLINE, slotDeadline } from '../store/deadlines.js';
-import { dirtyWords, markDirty } from '../store/dirty.js';
-import { getEmbedding, setEmbedding } from '../store/embeddings.js';
+import { Backoff } from '../store/sync/backoff.js';
+import type { Backing } from '../store/backing/backing.js';
+import { getBigUint, integerOp, setNamedType, setTypedValue } from '../store/values/biguint.js';
+import { setConditionally } from '../store/values/compare-set.js';
+import { purge, unsetKey } from '../store/values/clear.js';
+import { ClosableRawView } from '../store/values/closable-view.js';
+import { inStoreMemory, isBytes } from '../store/values/copy.js';
+import { KvContext } from '../store/handle/context.js';
+import { countKeys } from '../store/keys/count.js';
+import { DeadlineTable, deadlinesPresent, expiredNow, isDue, markDeadlinesPresent, NO_DEADLINE, slotDeadline } from '../store/slot/deadlines.js';
+import { dirtyWords } from '../store/slot/dirty.js';
+import { getEmbedding, setEmbedding } from '../store/slot/embeddings.js';
 import { search, searchPartInto, searchSplit, toWire, type SearchOptions, type SearchResults, type WireOptions } from '../store/search/index.js';
 import { SearchPool } from './search-pool.js';
-import { createFileBacking, openFileBacking, storeFileState, unlinkTarget } from '../store/file-backing.js';
-import { decodeHeader, type HeaderSnapshot } from '../store/header-decoder.js';
-import { initialiseStore } from '../store/init.js';
-import { KeyCodec } from '../store/key-codec.js';
-import { keyBytes, keyIdentity, keyName, type Key } from '../store/key-text.js';
-import { appendValue, KEEP_TYPE, setValue } from '../store/kv.js';
-import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../store/labels.js';
-import { listKeys } from '../store/list.js';
-import type { MappingRouteName } from '../store/mapping/index.js';
-import { StoreMemory } from '../store/memory.js';
-import { getMop, setMop } from '../store/mop.js';
-import { checkOptionBag } from '../store/options.js';
-import { locateKey } from '../store/probe.js';
-import { getCopy, getInto, getString, getStringAndType } from '../store/read.js';
-import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../store/signals.js';
-import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from '../store/slot-meta.js';
-import { rawView, slotSnapshotOfKey, type RawView, type SlotSnapshot } from '../store/snapshot.js';
-import { sleepSync } from '../store/sleep.js';
-import { checkOrders, checkTandemValues, tandemKey } from '../store/tandem.js';
-import { resolveTarget } from '../store/target.js';
-import { toU64, writeU64LE } from '../store/u64-bytes.js';
-import { validateStore } from '../store/validate.js';
+import { decodeHeader, type HeaderSnapshot } from '../store/format/header-decoder.js';
+import { KeyCodec } from '../store/keys/key-codec.js';
+import { keyBytes, keyIdentity, keyName, type Key } from '../store/keys/key-text.js';
+import { appendValue, KEEP_TYPE, setValue } from '../store/values/kv.js';
+import { bindLabels, changeLabels, enumerateMatches, type LabelMatch } from '../store/slot/labels.js';
+import { listKeys } from '../store/keys/list.js';
+import type { MappingRouteName } from '../store/backing/mapping/index.js';
+import { StoreMemory } from '../store/backing/memory.js';
+import { getMop, setMop } from '../store/values/mop.js';
+import { checkOptionBag } from '../store/handle/options.js';
+import { locateKey } from '../store/keys/probe.js';
+import { getCopy, getInto, getString, getStringAndType } from '../store/values/read.js';
+import { bumpSlot, pulseKeygroup, setWatcherBit, signalCount } from '../store/slot/signals.js';
+import { retrainSlot, setAsSystem, setSlotTime, type SlotTime } from '../store/slot/slot-meta.js';
+import { rawView, slotSnapshotOfKey, type RawView, type SlotSnapshot } from '../store/values/snapshot.js';
+import { checkOrders, checkTandemValues, tandemKey } from '../store/values/tandem.js';
+import { resolveTarget } from '../store/backing/target.js';
+import { toU64, writeU64LE } from '../store/values/u64-bytes.js';
 import {
-  checkGeometry,
-  checkOptions,
   KEYS_OPTIONS,
   POLL_OPTIONS,
   SET_OPTIONS,
@@ -68,13 +61,12 @@ import {
   type SetOptions,
   type StoreOptions,
 } from './options.js';
-import { openDeadlineFile, removeDeadlineFile } from './deadline-file.js';
+import { openDeadlineFile } from './deadline-file.js';
+import { attachStore, createOrOpenStore, createSharedStore, createStore, openOrCreateStore, openStore, unlinkStore, type MakeStore } from './open.js';
 
 /** The warning code of a deadline table that cannot be used (readers then see no deadlines). */
 export const DEADLINES_WARNING = 'SPLINTER_DEADLINES';
 
-/** How long open waits for a store another process is still creating. */
-const OPEN_INIT_WAIT_MS = 250;
 const utf8 = new TextEncoder();
 const U64_BYTES = 8;
 
@@ -119,10 +111,7 @@ export class Store implements Disposable {
     const memory = (this.memory = new StoreMemory(backing.bytes, geometry));
     this.kv = new KvContext(this.memory, new KeyCodec(geometry.slots), new Backoff(options.budgetMs));
     const line = (this.line = acquireLine(backing, options.pollIntervalMs, target));
-    this.kv.notify = (index, dirty) => {
-      if (dirty) markDirty(memory, index);
-      line.ring();
-    };
+    this.kv.writeListener = new WakeOnWrite(memory, line);
     this.sabWords = backing.kind === 'shared' ? new Int32Array(memory.u32.buffer, memory.u32.byteOffset, SAB_SEQUENCE_W32 + 1) : undefined;
     this.slots = geometry.slots;
     this.maxValueSize = geometry.maxValueSize;
@@ -141,34 +130,16 @@ export class Store implements Disposable {
 
   // ── Opening ────────────────────────────────────────────────────────────────
 
+  /** The private constructor, for the openers of open.ts. */
+  private static readonly make: MakeStore = (backing, geometry, target, options) => new Store(backing, geometry, target, options);
+
   /**
    * Creates a new store exclusively, its space reserved first.
    * @throws {SplinterError} EEXIST when the name or path is taken; ENOSPC when the file system
    * cannot hold it (nothing is left behind); ELOOP, EACCES, EINVAL for a bad target or geometry.
    */
   static create(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
-    const resolved = resolveTarget(target);
-    const g = checkGeometry(geometry, 'Store.create');
-    const checked = checkOptions(options, 'Store.create');
-    const size = storeSize(g.slots, g.maxValueSize, g.embeddings);
-    let backing: Backing;
-    try {
-      backing = createFileBacking(resolved, size, checked.mapping, (bytes) => initialiseStore(new StoreMemory(bytes, g)));
-    } catch (error) {
-      throw Store.explainTaken(error, resolved.path, target);
-    }
-    return Store.fresh(new Store(backing, g, target, checked));
-  }
-
-  /** An EEXIST over a file with no magic says what it is and how to remove it. */
-  private static explainTaken(error: unknown, path: string, target: string): unknown {
-    if (!(error instanceof SplinterError) || error.code !== 'EEXIST') return error;
-    const state = storeFileState(path);
-    if (state.kind !== 'unfinished') return error;
-    const why = state.inProgress
-      ? 'another process may be creating it right now'
-      : `a creation that died left it (untouched for ${Math.round(state.ageMs / 1000)} s): Store.unlink(${JSON.stringify(target)}) or splinter drop removes it`;
-    return new SplinterError('EEXIST', `cannot create ${path}: a file without a store's magic is there; ${why}`, { cause: error });
+    return createStore(Store.make, target, geometry, options);
   }
 
   /**
@@ -178,31 +149,7 @@ export class Store implements Disposable {
    * EACCES when the system denies access.
    */
   static open(target: string, options?: StoreOptions): Store {
-    const resolved = resolveTarget(target);
-    const checked = checkOptions(options, 'Store.open');
-    const where = resolved.kind === 'shm' ? `shared-memory store "${target}"` : `store file ${target}`;
-    const deadline = performance.now() + OPEN_INIT_WAIT_MS;
-    for (;;) {
-      const opened = openFileBacking(resolved, checked.mapping, checked.trustShared);
-      // Size 0 or no magic yet: possibly a store another process is creating right now.
-      const initialising =
-        !('backing' in opened) || (opened.size >= HEADER.size && Atomics.load(new Uint32Array(opened.backing.bytes.buffer, 0, 1), 0) === 0);
-      if (initialising && performance.now() < deadline) {
-        if ('backing' in opened) opened.backing.release(); // each look maps anew: let this one go
-        sleepSync(5);
-        continue;
-      }
-      if (!('backing' in opened)) {
-        throw new SplinterError('ECORRUPT', `${where} is 0 bytes; a store is at least ${HEADER.size} bytes (its header)`);
-      }
-      try {
-        const geometry = validateStore(opened.backing.bytes, where);
-        return new Store(opened.backing, geometry, target, checked);
-      } catch (error) {
-        opened.backing.release();
-        throw error;
-      }
-    }
+    return openStore(Store.make, target, options);
   }
 
   /**
@@ -211,14 +158,7 @@ export class Store implements Disposable {
    * open throws (ELOOP, EPERM without trustShared, EACCES, ECORRUPT).
    */
   static createOrOpen(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
-    checkGeometry(geometry, 'Store.createOrOpen');
-    checkOptions(options, 'Store.createOrOpen');
-    try {
-      return Store.create(target, geometry, options);
-    } catch (error) {
-      if (!(error instanceof SplinterError) || error.code !== 'EEXIST') throw error;
-    }
-    return Store.openMatching(target, geometry, options);
+    return createOrOpenStore(Store.make, target, geometry, options);
   }
 
   /**
@@ -227,54 +167,17 @@ export class Store implements Disposable {
    * EPERM without trustShared, EACCES, ECORRUPT) and what create throws (ENOSPC).
    */
   static openOrCreate(target: string, geometry: CreateGeometry, options?: StoreOptions): Store {
-    checkGeometry(geometry, 'Store.openOrCreate');
-    checkOptions(options, 'Store.openOrCreate');
-    try {
-      return Store.openMatching(target, geometry, options);
-    } catch (error) {
-      if (!(error instanceof SplinterError) || error.code !== 'ENOENT') throw error;
-    }
-    return Store.createOrOpen(target, geometry, options);
-  }
-
-  private static openMatching(target: string, geometry: CreateGeometry, options: StoreOptions | undefined): Store {
-    const wanted = checkGeometry(geometry, 'Store.openOrCreate');
-    const store = Store.open(target, options);
-    if (store.slots !== wanted.slots || store.maxValueSize !== wanted.maxValueSize || store.embeddings !== wanted.embeddings) {
-      store.close();
-      throw new SplinterError(
-        'EEXIST',
-        `${target} exists as ${store.slots} slots × ${store.maxValueSize} bytes${store.embeddings ? ' with embeddings' : ''}, ` +
-          `not the ${wanted.slots} × ${wanted.maxValueSize}${wanted.embeddings ? ' with embeddings' : ''} asked for`,
-      );
-    }
-    return store;
+    return openOrCreateStore(Store.make, target, geometry, options);
   }
 
   /** A new store over a fresh SharedArrayBuffer; share `store.buffer` with workers. */
   static createShared(geometry: CreateGeometry, options?: StoreOptions): Store {
-    const g = checkGeometry(geometry, 'Store.createShared');
-    const checked = checkOptions(options, 'Store.createShared');
-    const buffer = new SharedArrayBuffer(storeSize(g.slots, g.maxValueSize, g.embeddings));
-    const backing = sharedArrayBufferBacking(buffer);
-    initialiseStore(new StoreMemory(backing.bytes, g));
-    return Store.fresh(new Store(backing, g, undefined, checked));
-  }
-
-  /** A handle on a store it has just created: no key anywhere, so its reach needs no first pass (reach.ts). */
-  private static fresh(store: Store): Store {
-    store.memory.trust.scanned = true;
-    return store;
+    return createSharedStore(Store.make, geometry, options);
   }
 
   /** Opens the store in a SharedArrayBuffer another thread created (validated like a file). */
   static attach(buffer: SharedArrayBuffer, options?: StoreOptions): Store {
-    if (!(buffer instanceof SharedArrayBuffer)) {
-      throw new SplinterError('EINVAL', `attach needs the SharedArrayBuffer of a shared store, received ${describe(buffer)}`);
-    }
-    const backing = sharedArrayBufferBacking(buffer);
-    const geometry = validateStore(backing.bytes, 'the SharedArrayBuffer');
-    return new Store(backing, geometry, undefined, checkOptions(options, 'Store.attach'));
+    return attachStore(Store.make, buffer, options);
   }
 
   /**
@@ -283,18 +186,7 @@ export class Store implements Disposable {
    * @throws {SplinterError} ENOENT; EBUSY for a file with no magic that another process may be creating now.
    */
   static unlink(target: string): void {
-    const resolved = resolveTarget(target);
-    let found: fs.Stats | undefined;
-    try {
-      found = fs.statSync(resolved.path);
-    } catch {
-      // unlinkTarget reports the missing target
-    }
-    unlinkTarget(resolved);
-    if (found !== undefined) {
-      removeSidecar(`${found.dev}-${found.ino}`, found.uid);
-      removeDeadlineFile(`${found.dev}-${found.ino}`, found.uid);
-    }
+    unlinkStore(target);
   }
 
   /**

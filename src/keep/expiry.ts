@@ -8,11 +8,11 @@
  * hash the deadline was given to and that deadline is still due.
  */
 import type { Store } from '../facade/store.js';
-import { clearLocked } from '../store/clear.js';
-import { deadlinesPresent, isDue, NO_DEADLINE, RING_ENTRIES, RING_LOST, RING_PENDING, slotDeadline, type DeadlineTable } from '../store/deadlines.js';
-import { escapeKey, type Key } from '../store/key-text.js';
-import { readStoredKey } from '../store/list.js';
-import { tryLock, unlock } from '../store/seqlock.js';
+import { clearLocked } from '../store/values/clear.js';
+import { deadlinesPresent, isDue, NO_DEADLINE, RING_ENTRIES, RING_LOST, RING_PENDING, slotDeadline, type DeadlineTable } from '../store/slot/deadlines.js';
+import { escapeKey, type Key } from '../store/keys/key-text.js';
+import { readStoredKey } from '../store/keys/list.js';
+import { tryLock, unlock } from '../store/sync/seqlock.js';
 import { DeadlineHeap } from './heap.js';
 
 /** A full scan of the table at least this often, whatever the ring says (a safety net: the ring misses nothing). */
@@ -151,7 +151,7 @@ export class Expirer {
     // Left bound to the hash, marked: watchers of ours say why the key went; a key C sets here later gets no deadline.
     table.markRemovedExpired(index);
     clearLocked(m, index, slotByte);
-    store.kv.notify(index, false);
+    store.kv.writeListener.afterWrite(index, false);
     return { key, slot: index };
   }
 }

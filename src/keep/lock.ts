@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SplinterError } from '../errors.js';
-import { sleepSync } from '../store/sleep.js';
-import { resolveTarget } from '../store/target.js';
+import { sleepSync } from '../store/sync/sleep.js';
+import { resolveTarget } from '../store/backing/target.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_NONBLOCK } = fs.constants;
 const ATTEMPTS = 5;

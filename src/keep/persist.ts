@@ -19,9 +19,9 @@ import path from 'node:path';
 import { SplinterError } from '../errors.js';
 import { Store } from '../facade/store.js';
 import { DEADLINES_PRESENT_BYTE, HEADER, SLOT, SlotType } from '../layout/constants.js';
-import type { StoreMemory } from '../store/memory.js';
-import { valueOutOfBounds } from '../store/read.js';
-import { resolveTarget } from '../store/target.js';
+import type { StoreMemory } from '../store/backing/memory.js';
+import { valueOutOfBounds } from '../store/values/read.js';
+import { resolveTarget } from '../store/backing/target.js';
 
 /** The default time between two passes. */
 export const DEFAULT_PERSIST_INTERVAL_MS = 100;

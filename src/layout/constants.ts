@@ -67,12 +67,12 @@ export const HEADER = {
 export const OURS = {
   /** u8: a waiter of ours has created the doorbell table, so writers look for it (bus/doorbell.ts). */
   bus_present: 26,
-  /** u8: some process of ours has given a key a deadline, so readers look at the deadline table (store/deadlines.ts). */
+  /** u8: some process of ours has given a key a deadline, so readers look at the deadline table (store/slot/deadlines.ts). */
   deadlines_present: 27,
   /** SharedArrayBuffer stores only: waiter count and wake sequence for Atomics.wait (bus/sab-wait.ts). */
   sab_waiters: 4360,
   sab_sequence: 4364,
-  /** MOVE_MARKS × u32: each global-epoch move of ours writes its number here (store/reach.ts). */
+  /** MOVE_MARKS × u32: each global-epoch move of ours writes its number here (store/keys/reach.ts). */
   move_marks: 4368,
   /** u32: every global-epoch move before this one is known to be ours, or counted in foreign_found. */
   vouched: 4400,

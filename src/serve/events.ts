@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
-import type { Key } from '../store/key-text.js';
+import type { Key } from '../store/keys/key-text.js';
 import type { Stream } from '../stream/stream.js';
 import { BASE_HEADERS, HttpError, jsonText } from './answer.js';
 import type { Change, ChangeFeed } from './feed.js';

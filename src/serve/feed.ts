@@ -8,7 +8,7 @@
  */
 import { isSplinterError } from '../errors.js';
 import type { Store } from '../facade/store.js';
-import type { Key } from '../store/key-text.js';
+import type { Key } from '../store/keys/key-text.js';
 import { keyBytesOf } from './keys.js';
 import { typeName } from './types.js';
 

@@ -2,7 +2,7 @@
  * Keys in URLs: percent-encoded bytes (a key is any 1..63 bytes but NUL, and C writes keys
  * that are not UTF-8), decoded here byte by byte; decodeURIComponent would throw on those.
  */
-import { escapeKey, type Key } from '../store/key-text.js';
+import { escapeKey, type Key } from '../store/keys/key-text.js';
 import { HttpError } from './answer.js';
 
 const KEY_MAX_BYTES = 63;

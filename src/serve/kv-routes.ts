@@ -1,8 +1,8 @@
 /** The key routes: list, get (raw or decoded), put (conditional), append, delete. */
 import { SlotType } from '../layout/constants.js';
 import type { Store } from '../facade/store.js';
-import type { Key } from '../store/key-text.js';
-import type { SlotSnapshot } from '../store/snapshot.js';
+import type { Key } from '../store/keys/key-text.js';
+import type { SlotSnapshot } from '../store/values/snapshot.js';
 import { HttpError, send, sendJson } from './answer.js';
 import { readBody } from './body.js';
 import { keyBytesOf, keyFromUrl, keyJson, percentBytes, startsWith } from './keys.js';

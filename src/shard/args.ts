@@ -1,7 +1,7 @@
 /** Argument checks of the Logic Shard calls: each failure is EINVAL naming what was expected and received. */
 import { describe, SplinterError } from '../errors.js';
 import { Intent, U32_MAX } from '../layout/constants.js';
-import { checkOptionBag, type OptionSpec } from '../store/options.js';
+import { checkOptionBag, type OptionSpec } from '../store/handle/options.js';
 
 const INTENT_NAMES = Object.entries(Intent)
   .map(([name, value]) => `${value} ${name}`)

@@ -6,7 +6,7 @@
  */
 import { SplinterError } from '../errors.js';
 import { HEADER, SHARD_BID, SHARD_BID_SIZE, SPLINTER_MAX_BIDS } from '../layout/constants.js';
-import type { StoreMemory } from '../store/memory.js';
+import type { StoreMemory } from '../store/backing/memory.js';
 import type { Bid } from './election.js';
 
 /** One record as read: `index` is its position in the table (0..31). */

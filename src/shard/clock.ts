@@ -7,7 +7,7 @@
  */
 import { describe, SplinterError } from '../errors.js';
 import { U64_MAX } from '../layout/constants.js';
-import { toU64 } from '../store/u64-bytes.js';
+import { toU64 } from '../store/values/u64-bytes.js';
 
 /** A source of u64 ticks; every process judging the same bids must read the same clock. */
 export type ShardClock = () => bigint;

@@ -5,7 +5,7 @@
  */
 import { abortableDelay, throwIfAborted } from '../abort.js';
 import { describe, SplinterError } from '../errors.js';
-import type { Advice } from '../store/mapping/index.js';
+import type { Advice } from '../store/backing/mapping/index.js';
 
 export type { Advice };
 

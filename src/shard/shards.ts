@@ -5,11 +5,11 @@
  */
 import { SplinterError } from '../errors.js';
 import type { Intent } from '../layout/constants.js';
-import type { StoreMemory } from '../store/memory.js';
-import { pageSize as nativePageSize } from '../store/native-mmap.js';
+import type { StoreMemory } from '../store/backing/memory.js';
+import { pageSize as nativePageSize } from '../store/backing/native-mmap.js';
 import { ADVICE_OPTIONS, CLAIM_FIELDS, checkId, checkIntent, checkObject, checkPid, checkPriority, REBID_FIELDS } from './args.js';
 import { BidTable, type BidFields, type BidRecord } from './bids.js';
-import { toU64 } from '../store/u64-bytes.js';
+import { toU64 } from '../store/values/u64-bytes.js';
 import { monotonicClock, readClock, type ShardClock } from './clock.js';
 import { electIndex, isExpired } from './election.js';
 import { adviceRange, checkAdvice, checkTimeout, cooperativeAdvise, type Advice } from './madvise.js';

@@ -5,11 +5,11 @@
  */
 import { SplinterError } from '../errors.js';
 import { SLOT, SlotType } from '../layout/constants.js';
-import type { KvContext } from '../store/context.js';
-import { keyName } from '../store/key-text.js';
-import { publish, writeHeld } from '../store/kv.js';
-import { locateKey } from '../store/probe.js';
-import { tryLock, unlock } from '../store/seqlock.js';
+import type { KvContext } from '../store/handle/context.js';
+import { keyName } from '../store/keys/key-text.js';
+import { publish, writeHeld } from '../store/values/kv.js';
+import { locateKey } from '../store/keys/probe.js';
+import { tryLock, unlock } from '../store/sync/seqlock.js';
 import { processAlive } from '../bus/sidecar.js';
 import { cellKey, WRITING_BIT_HI } from './layout.js';
 

@@ -4,11 +4,11 @@
  * Delivery is at least once: what was delivered but not acknowledged comes again.
  */
 import { SLOT, SlotType } from '../layout/constants.js';
-import { getBigUint, setTypedValue } from '../store/biguint.js';
-import { publish, writeHeld } from '../store/kv.js';
-import { locateKey, slotHoldsKey } from '../store/probe.js';
-import { tryLock, unlock } from '../store/seqlock.js';
-import { sleepSync } from '../store/sleep.js';
+import { getBigUint, setTypedValue } from '../store/values/biguint.js';
+import { publish, writeHeld } from '../store/values/kv.js';
+import { locateKey, slotHoldsKey } from '../store/keys/probe.js';
+import { tryLock, unlock } from '../store/sync/seqlock.js';
+import { sleepSync } from '../store/sync/sleep.js';
 import { SplinterError } from '../errors.js';
 import { holderAlive } from './cells.js';
 import { checkConsumerId, checkSeq, consumerKey } from './layout.js';

@@ -6,11 +6,11 @@
 import { describe, SplinterError } from '../errors.js';
 import { SLOT, SlotType } from '../layout/constants.js';
 import { watch, type BusHost } from '../bus/watch.js';
-import { setTypedValue } from '../store/biguint.js';
-import { isBytes } from '../store/copy.js';
-import { KEEP_TYPE, setValue } from '../store/kv.js';
-import type { Key } from '../store/key-text.js';
-import { readKeySlot } from '../store/seqlock-read.js';
+import { setTypedValue } from '../store/values/biguint.js';
+import { isBytes } from '../store/values/copy.js';
+import { KEEP_TYPE, setValue } from '../store/values/kv.js';
+import type { Key } from '../store/keys/key-text.js';
+import { readKeySlot } from '../store/sync/seqlock-read.js';
 import { CELL, type CellRead } from './cells.js';
 import { Stream } from './stream.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Test } from 'tap';
 import { isSplinterError, Store } from '../../src/index.js';
-import type { Key } from '../../src/store/key-text.js';
+import type { Key } from '../../src/store/keys/key-text.js';
 import { decodeRecord, type Change } from '../../src/bridge/codec.js';
 import { namespaceKeys } from '../../src/bridge/namespace.js';
 import { repoRoot } from '../helpers/fixtures.js';

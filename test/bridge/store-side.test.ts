@@ -2,7 +2,7 @@
 import t from 'tap';
 import { Store } from '../../src/index.js';
 import { StoreSide } from '../../src/bridge/store-side.js';
-import type { Key } from '../../src/store/key-text.js';
+import type { Key } from '../../src/store/keys/key-text.js';
 
 t.test('a key another process inserts while the bridge writes a remote value is still found by the next scan', async (t) => {
   const store = Store.createShared({ slots: 64, maxValueSize: 64 });

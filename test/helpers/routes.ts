@@ -1,7 +1,7 @@
 /** The mapping routes every backing test runs on, and why one cannot run here (a skip, never a pass). */
-import { availableMappings } from '../../src/store/mapping/index.js';
-import { loadMmapIo } from '../../src/store/mapping/mmap-io.js';
-import type { MappingRouteName } from '../../src/store/mapping/index.js';
+import { availableMappings } from '../../src/store/backing/mapping/index.js';
+import { loadMmapIo } from '../../src/store/backing/mapping/mmap-io.js';
+import type { MappingRouteName } from '../../src/store/backing/mapping/index.js';
 
 export const ROUTES: readonly MappingRouteName[] = ['koffi', 'mmap-io'];
 

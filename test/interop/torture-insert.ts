@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import { isSplinterError, type Store } from '../../src/index.js';
-import { sleepSync } from '../../src/store/sleep.js';
+import { sleepSync } from '../../src/store/sync/sleep.js';
 import { encodeTorture } from '../helpers/torture-value.js';
 import { errorText, monoNs, Samples } from './child-io.js';
 

@@ -4,7 +4,7 @@ import t from 'tap';
 import { calibratedClock, isSplinterError, monotonicClock, SHARD_FOREVER } from '../../src/index.js';
 import { U64_MAX } from '../../src/layout/constants.js';
 import { readClock } from '../../src/shard/clock.js';
-import { toU64 } from '../../src/store/u64-bytes.js';
+import { toU64 } from '../../src/store/values/u64-bytes.js';
 import { throwsCode } from '../helpers/assert.js';
 
 t.test('the default clock is CLOCK_MONOTONIC in nanoseconds', async (t) => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import t from 'tap';
 import { Store } from '../../src/index.js';
 import { SLOT } from '../../src/layout/constants.js';
-import { tryLock, unlock } from '../../src/store/seqlock.js';
+import { tryLock, unlock } from '../../src/store/sync/seqlock.js';
 import type { Test } from '../helpers/assert.js';
 import { cRetrain, cUnset, slotEpoch } from '../helpers/c-writes.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';

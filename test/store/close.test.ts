@@ -6,7 +6,7 @@
 import path from 'node:path';
 import t from 'tap';
 import { Store } from '../../src/index.js';
-import type { MappingRouteName } from '../../src/store/mapping/index.js';
+import type { MappingRouteName } from '../../src/store/backing/mapping/index.js';
 import { throwsCode, type Test } from '../helpers/assert.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';
 import { ROUTES, routeSkip } from '../helpers/routes.js';

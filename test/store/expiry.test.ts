@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import t from 'tap';
 import { Store } from '../../src/index.js';
 import { deadlineFilePath } from '../../src/facade/deadline-file.js';
-import { DEADLINE_ENTRY_BYTES, DEADLINE_HEADER_BYTES } from '../../src/store/deadlines.js';
+import { DEADLINE_ENTRY_BYTES, DEADLINE_HEADER_BYTES } from '../../src/store/slot/deadlines.js';
 import { throwsCode, type Test } from '../helpers/assert.js';
 import { Peer } from '../helpers/peer.js';
 import { shmStore } from '../helpers/shm-store.js';

@@ -13,7 +13,7 @@ import t from 'tap';
 import { Store } from '../../src/index.js';
 import { SLOT } from '../../src/layout/constants.js';
 import { fnv1a64 } from '../../src/layout/fnv1a.js';
-import { readStoredKey } from '../../src/store/list.js';
+import { readStoredKey } from '../../src/store/keys/list.js';
 import { repoRoot, shmName } from '../helpers/fixtures.js';
 import { homeOf } from '../helpers/home.js';
 import { retryingEagain } from '../helpers/retry.js';

@@ -7,7 +7,7 @@ import { Store } from '../../src/index.js';
 import { shmName, tempDir } from '../helpers/fixtures.js';
 import { ROUTES, routeSkip } from '../helpers/routes.js';
 import { finishTsWorker, startTsWorker } from '../helpers/ts-worker.js';
-import type { MappingRouteName } from '../../src/store/mapping/index.js';
+import type { MappingRouteName } from '../../src/store/backing/mapping/index.js';
 
 const children = path.join(path.dirname(fileURLToPath(import.meta.url)), 'children');
 // The children map through the same route as the parent (SPLINTER_MAPPING).

@@ -1,5 +1,5 @@
 /**
- * The reach (store/reach.ts): lookups stop `reach` slots past a key's home. Our inserters raise
+ * The reach (store/keys/reach.ts): lookups stop `reach` slots past a key's home. Our inserters raise
  * it before publishing; a key placed farther by a writer that does not keep it (C) is still
  * found, through one pass over the hashes; writers of ours alone never cause such a pass.
  */

@@ -3,7 +3,7 @@ import t from 'tap';
 import { IntOp, SlotType, Store } from '../../src/index.js';
 import { throwsCode } from '../helpers/assert.js';
 import { copyFixture } from '../helpers/fixtures.js';
-import { promoteToU64 } from '../../src/store/biguint.js';
+import { promoteToU64 } from '../../src/store/values/biguint.js';
 
 const u64 = (n: bigint): Uint8Array => {
   const bytes = new Uint8Array(8);

@@ -7,10 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { sidecarPath } from '../../bus/sidecar.js';
+import { CREATION_GRACE_MS, resolveTarget, SHM_DIR, sidecarPath, storeFileState } from '../../facade/inspect.js';
 import { Store } from '../../facade/store.js';
-import { CREATION_GRACE_MS, storeFileState } from '../../store/file-backing.js';
-import { resolveTarget, SHM_DIR } from '../../store/target.js';
 import type { Context } from '../context.js';
 import { CliFailure, UsageError } from '../usage-error.js';
 import { grouped } from '../values.js';

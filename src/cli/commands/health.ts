@@ -1,6 +1,6 @@
 /** The health group: doctor (damage found, and repaired on request) and stats. */
 import { Store } from '../../facade/store.js';
-import { resolveTarget } from '../../store/target.js';
+import { resolveTarget } from '../../facade/inspect.js';
 import { CLI_CONTENTION_BUDGET_MS } from '../context.js';
 import { diagnose, repair, type Diagnosis, type Finding, type Repair, type RepairOutcome } from '../doctor.js';
 import { collectStats, renderStats } from '../stats.js';

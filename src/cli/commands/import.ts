@@ -2,7 +2,7 @@
 import { isSplinterError, SplinterError } from '../../errors.js';
 import { SPLINTER_EMBED_DIM, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import type { Store } from '../../facade/store.js';
-import { escapeKey, keyIdentity, type Key } from '../../store/key-text.js';
+import { escapeKey, type Key, keyIdentity } from '../../facade/inspect.js';
 import type { Context } from '../context.js';
 import { documentLimit, parseImportDocument, type ImportEntry } from '../import-document.js';
 import { counted, grouped } from '../values.js';

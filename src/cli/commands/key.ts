@@ -1,10 +1,9 @@
 /** What commands on one key share: reading its slot and value together, and the errors about a key. */
 import { isSplinterError } from '../../errors.js';
-import type { SlotSnapshot } from '../../store/snapshot.js';
+import type { SlotSnapshot, Key } from '../../facade/inspect.js';
 import type { Store } from '../../facade/store.js';
 import { CLI_CONTENTION_BUDGET_MS, type Context } from '../context.js';
 import { CliFailure } from '../usage-error.js';
-import type { Key } from '../../store/key-text.js';
 import { keyJson, quoteKey } from '../values.js';
 import type { Handler } from './handler.js';
 

@@ -1,11 +1,10 @@
 /** The read group: a key's value, its slot, the list of keys, the whole store as JSON, a key's type. */
 import { SlotType, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
-import type { SlotSnapshot } from '../../store/snapshot.js';
+import { type Key, keyIdentity, type SlotSnapshot } from '../../facade/inspect.js';
 import type { Store } from '../../facade/store.js';
 import type { Context } from '../context.js';
 import { homeOf, probeDistance } from '../internal.js';
 import { UsageError } from '../usage-error.js';
-import { keyIdentity, type Key } from '../../store/key-text.js';
 import { encodeValue, counted, grouped, hex64, hexDump, keyJson, keyMatcher, parseType, printableText, showKey, table, typeName } from '../values.js';
 import { packageVersion } from '../version.js';
 import type { Handler } from './handler.js';

@@ -1,8 +1,7 @@
 /** `splinter search`: C's `search` (docs/search.md): rank keys by how near their embeddings are to a query. */
 import { isSplinterError, SplinterError } from '../../errors.js';
 import type { Store } from '../../facade/store.js';
-import type { SearchOptions } from '../../store/search/index.js';
-import { escapeKey, type Key } from '../../store/key-text.js';
+import { escapeKey, type Key, type SearchOptions } from '../../facade/inspect.js';
 import type { Context } from '../context.js';
 import { embedThroughScratch, EMBED_WAIT_MS, parseVectorFile, scratchKeyName } from '../search-query.js';
 import { searchJson, searchTable, type SearchRow } from '../search-format.js';

@@ -1,9 +1,8 @@
 /** The store group: create a store, select it, show or set its header, and what this build can do. */
 import { SPL_SYS_AUTO_SCRUB, SPL_SYS_HYBRID_SCRUB, SPLINTER_EMBED_DIM, SPLINTER_MAX_GROUPS } from '../../layout/constants.js';
 import { storeSize } from '../../layout/geometry.js';
-import { nativeMmapAvailable } from '../../store/native-mmap.js';
+import { nativeMmapAvailable, resolveTarget } from '../../facade/inspect.js';
 import { Store } from '../../facade/store.js';
-import { resolveTarget } from '../../store/target.js';
 import { UsageError } from '../usage-error.js';
 import { counted, grouped, table } from '../values.js';
 import { packageVersion } from '../version.js';

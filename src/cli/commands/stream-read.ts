@@ -4,11 +4,7 @@
  * a `# malformed` line, each said on stderr too.
  */
 import { isSplinterError } from '../../errors.js';
-import { escapeKey, unescapeKey } from '../../store/key-text.js';
-import { MAX_SEQ } from '../../stream/layout.js';
-import type { StreamEvent } from '../../stream/events.js';
-import type { StreamConsumer } from '../../stream/consumer.js';
-import type { Stream } from '../../stream/stream.js';
+import { escapeKey, MAX_SEQ, type Stream, type StreamConsumer, type StreamEvent, unescapeKey } from '../../facade/inspect.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../usage-error.js';
 import { parseU64 } from '../values.js';

@@ -5,9 +5,7 @@
  */
 import { isSplinterError } from '../../errors.js';
 import type { Store } from '../../facade/store.js';
-import { keyBytes, keyIdentity, keyOfBytes, type Key } from '../../store/key-text.js';
-import { checkStreamName, consumerKey } from '../../stream/layout.js';
-import type { MessageType, Stream } from '../../stream/stream.js';
+import { checkStreamName, consumerKey, type Key, keyBytes, keyIdentity, keyOfBytes, type MessageType, type Stream } from '../../facade/inspect.js';
 import type { Context } from '../context.js';
 import { CliFailure, didYouMean, UsageError } from '../usage-error.js';
 import { showKey, table, typeName, utf8OrUndefined } from '../values.js';

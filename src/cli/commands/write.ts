@@ -1,8 +1,7 @@
 /** The write group: set, append and unset values, integer math, labels, retrain, tandem orders. */
 import { IntOp, KEY_MAX_BYTES, SlotType } from '../../layout/constants.js';
 import { CliFailure, UsageError } from '../usage-error.js';
-import { keyBytes, type Key } from '../../store/key-text.js';
-import { tandemKey } from '../../store/tandem.js';
+import { type Key, keyBytes, tandemKey } from '../../facade/inspect.js';
 import { counted, hex64, keyJson, parseMask, parseType, parseU64, preview, quoteKey, showKey, table, typeName } from '../values.js';
 import type { Handler } from './handler.js';
 import { keyed, notFound } from './key.js';

@@ -1,8 +1,8 @@
 /** store.search over one handle: the query (a vector, or the embedding of a key) checked, then the scan, on one thread or split. */
 import { SplinterError } from '../../errors.js';
-import type { KvContext } from '../context.js';
-import { getEmbedding } from '../embeddings.js';
-import { keyName, type Key } from '../key-text.js';
+import type { KvContext } from '../handle/context.js';
+import { getEmbedding } from '../slot/embeddings.js';
+import { keyName, type Key } from '../keys/key-text.js';
 import { checkQuery, checkSearchOptions, type CheckedSearch } from './options.js';
 import { SearchScan } from './scan.js';
 import type { SearchOptions, SearchResults } from './types.js';

@@ -1,8 +1,8 @@
 /** store.search's arguments checked once, before the scan: the query vector and the options. */
 import { describe, SplinterError } from '../../errors.js';
 import { SPLINTER_EMBED_DIM } from '../../layout/constants.js';
-import { toU64 } from '../u64-bytes.js';
-import { keyBytes, type Key } from '../key-text.js';
+import { toU64 } from '../values/u64-bytes.js';
+import { keyBytes, type Key } from '../keys/key-text.js';
 import type { SearchOptions } from './types.js';
 
 export interface CheckedSearch {

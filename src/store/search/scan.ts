@@ -7,9 +7,9 @@
 import { abortError } from '../../abort.js';
 import { SplinterError } from '../../errors.js';
 import { KEY_MAX, SLOT, SPLINTER_EMBED_DIM } from '../../layout/constants.js';
-import type { KvContext } from '../context.js';
-import { keyOfBytes, type Key } from '../key-text.js';
-import { copyStillValid } from '../read-check.js';
+import type { KvContext } from '../handle/context.js';
+import { keyOfBytes, type Key } from '../keys/key-text.js';
+import { copyStillValid } from '../sync/read-check.js';
 import { dotAndNorm, OVERFLOW_GUARD, SIMILARITY_MARGIN, SMALL_GUARD, squaredNorm } from './approx.js';
 import { cDistance, cSimilarity } from './formula.js';
 import type { CheckedSearch } from './options.js';

@@ -1,5 +1,5 @@
 /** What store.search takes and gives back (docs/search.md). */
-import type { Key } from '../key-text.js';
+import type { Key } from '../keys/key-text.js';
 
 export interface SearchOptions {
   /** At most this many hits (the best ones); all of them when left out. */

@@ -4,7 +4,7 @@
  * reach it). Layout, float64: scored, matched, ranked count, busy count, non-finite count, then per
  * hit index, similarity, distance, epoch high and low 32 bits, then the busy and non-finite indices.
  */
-import type { Key } from '../key-text.js';
+import type { Key } from '../keys/key-text.js';
 import type { PartResult } from './scan.js';
 import type { SearchOptions } from './types.js';
 

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSplinterError, Store } from '../../../src/index.js';
-import type { MappingRouteName } from '../../../src/store/mapping/index.js';
+import type { MappingRouteName } from '../../../src/store/backing/mapping/index.js';
 
 const [scenario, route, dir, target] = process.argv.slice(2) as [string, MappingRouteName, string, string];
 const file = target.includes('/') ? target : `/dev/shm/${target}`;
