@@ -25,12 +25,15 @@ export async function embedThroughScratch(store: Store, scratch: string, text: U
   store.set(scratch, text);
   store.setNamedType(scratch, SlotType.VARTEXT);
   store.setLabel(scratch, 1n);
+  // Answered once the epoch moved by two writes past this point: our bump and the embedder's
+  // vector, in either order (an embedder that saw the label may answer before the bump lands, and
+  // a snapshot taken after the bump could already include its answer and then wait forever).
+  const before = store.slotSnapshot(scratch)?.epoch ?? 0n;
   store.bumpSlot(scratch);
-  const asked = store.slotSnapshot(scratch)?.epoch;
   const deadline = performance.now() + waitMs;
   for (;;) {
     const now = store.slotSnapshot(scratch)?.epoch;
-    if (now !== asked) break;
+    if (now === undefined || now >= before + 4n) break;
     const left = deadline - performance.now();
     if (left <= 0) {
       warn('search: warning: splinference timed out; embedding scoring unavailable.');
