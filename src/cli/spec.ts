@@ -393,6 +393,7 @@ const COMMAND_SPECS = [
     options: [
       { name: 'persist', kind: 'string', valueName: 'FILE', description: 'keep FILE a copy of the store (the same format); restore the store from it at start if the store is missing' },
       { name: 'interval', kind: 'int', valueName: 'MS', description: 'with --persist: the longest the file lags the store (default 100)' },
+      { name: 'sync', kind: 'int', valueName: 'MS', description: "with --persist: write the file to disk every MS (default: the kernel's writeback, and at exit)" },
     ],
     details: [
       'Runs in the foreground, one line per event (keys expired, a restore, errors); SIGINT or SIGTERM makes a last',

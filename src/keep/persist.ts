@@ -10,8 +10,8 @@
  * to the memory slot's even epoch. A keeper killed inside a copy leaves that one slot odd, and
  * a restore drops an odd slot (its value may be torn) and keeps every other, each a copy taken
  * whole under the memory slot's seqlock. The file's pages (which every process opening the file
- * reads at once) are written to disk at most once a second by an fdatasync on libuv's thread pool,
- * so the keeper's passes never wait on the disk, and synchronously (msync) at close.
+ * reads at once) go to disk by the kernel's writeback, by an fdatasync on libuv's thread pool every
+ * `sync` ms when asked, and synchronously (msync) at close.
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -25,8 +25,6 @@ import { resolveTarget } from '../store/backing/target.js';
 
 /** The default time between two passes. */
 export const DEFAULT_PERSIST_INTERVAL_MS = 100;
-/** The longest time between two writes of the file's pages to disk. */
-export const FLUSH_EVERY_MS = 1000;
 
 /**
  * The time between two passes for an `interval`: half of it, so that a write is in the file
@@ -53,6 +51,8 @@ export class Persister {
   /** The memory slot epoch (low word) each file slot was last copied at; odd: never copied. */
   private readonly copiedAt: Uint32Array;
   private readonly scratch: Uint8Array;
+  /** The scratch's words (its slot part is word-aligned: slots are). */
+  private readonly scratchWords: Uint32Array;
   /** A descriptor of the file for background fdatasync calls; -1 once closed. */
   private fd: number;
   /** An fdatasync is on the thread pool: the fd stays open until it returns. */
@@ -78,7 +78,8 @@ export class Persister {
     this.file = file;
     this.fd = fs.openSync(path, 'r+');
     this.copiedAt = new Uint32Array(memory.slots).fill(1); // odd: every slot is copied by the first pass
-    this.scratch = new Uint8Array(memory.memory.slotSize + memory.maxValueSize + 8);
+    this.scratchWords = new Uint32Array(Math.ceil((memory.memory.slotSize + memory.maxValueSize + 8) / 4));
+    this.scratch = new Uint8Array(this.scratchWords.buffer);
   }
 
   /**
@@ -109,21 +110,30 @@ export class Persister {
     const epochW = from.epochW32(slotByte);
     const high = Atomics.load(from.u32, epochW + 1);
     const scratch = this.scratch;
+    const scratchWords = this.scratchWords;
     const slotSize = from.slotSize;
+    const slotWord = slotByte >>> 2;
+    const slotWords = slotSize >>> 2;
     // Plain copies between two equal, even epoch loads: the seqlock read of docs/spec/FORMAT.md §6.
-    scratch.set(from.u8.subarray(slotByte, slotByte + slotSize), 0);
-    const offset = from.u32[(slotByte + SLOT.val_off) >>> 2]!;
-    const length = from.u32[(slotByte + SLOT.val_len) >>> 2]!;
+    // Word and byte loops, not subarray().set(): a pass copies thousands of small slots, and each
+    // subarray is an allocation.
+    const fromWords = from.u32;
+    for (let w = 0; w < slotWords; w++) scratchWords[w] = fromWords[slotWord + w]!;
+    const offset = scratchWords[SLOT.val_off >>> 2]!;
+    const length = scratchWords[SLOT.val_len >>> 2]!;
     const sound = !valueOutOfBounds(from, offset, length);
-    if (sound) scratch.set(from.u8.subarray(from.arenaStart + offset, from.arenaStart + offset + length), slotSize);
+    const fromBytes = from.u8;
+    const valueByte = from.arenaStart + offset;
+    if (sound) for (let i = 0; i < length; i++) scratch[slotSize + i] = fromBytes[valueByte + i]!;
     if (Atomics.load(from.u32, epochW) !== epoch) return false;
     // Into the file under its slot's seqlock: odd while written, so a keeper killed here leaves the slot marked torn.
     const fileEpochW = to.epochW32(slotByte);
     Atomics.store(to.u32, fileEpochW, epoch | 1);
-    const epochByte = SLOT.epoch;
-    to.u8.set(scratch.subarray(0, epochByte), slotByte);
-    to.u8.set(scratch.subarray(epochByte + 8, slotSize), slotByte + epochByte + 8);
-    if (sound) to.u8.set(scratch.subarray(slotSize, slotSize + length), to.arenaStart + offset);
+    const toWords = to.u32;
+    const epochWord = SLOT.epoch >>> 2;
+    for (let w = 0; w < slotWords; w++) if (w !== epochWord && w !== epochWord + 1) toWords[slotWord + w] = scratchWords[w]!;
+    const toBytes = to.u8;
+    if (sound) for (let i = 0; i < length; i++) toBytes[valueByte + i] = scratch[slotSize + i]!;
     Atomics.store(to.u32, fileEpochW + 1, high);
     Atomics.store(to.u32, fileEpochW, epoch);
     this.copiedAt[index] = epoch;

@@ -139,3 +139,24 @@ t.test('the file reaches the disk on the thread pool: one fdatasync at a time, a
   t.equal(descriptors(), before, 'the mapping and the descriptor are closed once the last fdatasync returned');
   t.notOk(persister.flushInBackground(() => {}), 'none after close');
 });
+
+t.test('sync: the file goes to disk every sync ms; without it only at close; a bad sync is EINVAL', async (t) => {
+  const { name, file } = setup(t);
+  const store = Store.create(name, { slots: 16, maxValueSize: 64 });
+  t.teardown(() => store.close());
+  const flushes = async (sync: number | undefined): Promise<boolean[]> => {
+    const seen: boolean[] = [];
+    const keeper = keep({ store: name, persist: file, interval: 100, sync, onEvent: (event) => void (event.type === 'persisted' && seen.push(event.flushed)) });
+    await sleep(1500);
+    await keeper.close();
+    return seen;
+  };
+  const withSync = await flushes(200);
+  t.ok(withSync.slice(0, -1).filter(Boolean).length >= 2, `sync 200: ${withSync.filter(Boolean).length} of ${withSync.length} copies started a write to disk`);
+  const without = await flushes(undefined);
+  t.same(without.slice(0, -1).filter(Boolean), [], 'no sync: no copy but the last one writes to disk');
+  t.equal(without.at(-1), true, 'the last copy, at close, is written to disk');
+  for (const bad of [0, -1, 1.5, '100', 2 ** 31]) {
+    throwsCode(t, () => keep({ store: name, persist: file, sync: bad as number }), 'EINVAL', `sync ${String(bad)}`);
+  }
+});

@@ -9,10 +9,13 @@ export const keepCommand: Handler = async (ctx) => {
   const persist = ctx.option('persist') as string | undefined;
   const interval = ctx.option('interval') as number | undefined;
   if (interval !== undefined && persist === undefined) throw new UsageError('--interval is the interval of --persist: give --persist FILE too', 'keep');
+  const sync = ctx.option('sync') as number | undefined;
+  if (sync !== undefined && persist === undefined) throw new UsageError('--sync is how often the --persist file goes to disk: give --persist FILE too', 'keep');
   const keeper = keep({
     store: target,
     persist,
     interval,
+    sync,
     trustShared: ctx.trustShared,
     onEvent: (event) => {
       if (event.type === 'persisted') return; // every interval: not an event worth a line
