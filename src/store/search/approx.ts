@@ -36,6 +36,18 @@ export function dotAndNorm(query: Float32Array, f32: Float32Array, at: number, o
   out[1] = n0 + n1 + n2 + n3;
 }
 
+/** dot(query, f32[at…]) alone, for a vector whose squared norm is known (norm-cache.ts). */
+export function dotOnly(query: Float32Array, f32: Float32Array, at: number): number {
+  let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+  for (let i = 0; i < DIM; i += 4) {
+    d0 += query[i]! * f32[at + i]!;
+    d1 += query[i + 1]! * f32[at + i + 1]!;
+    d2 += query[i + 2]! * f32[at + i + 2]!;
+    d3 += query[i + 3]! * f32[at + i + 3]!;
+  }
+  return d0 + d1 + d2 + d3;
+}
+
 /** The squared norm of the query, in float64. */
 export function squaredNorm(v: Float32Array): number {
   let sum = 0;

@@ -10,8 +10,9 @@ import { KEY_MAX, SLOT, SPLINTER_EMBED_DIM } from '../../layout/constants.js';
 import type { KvContext } from '../handle/context.js';
 import { keyOfBytes, type Key } from '../keys/key-text.js';
 import { copyStillValid } from '../sync/read-check.js';
-import { dotAndNorm, OVERFLOW_GUARD, SIMILARITY_MARGIN, SMALL_GUARD, squaredNorm } from './approx.js';
+import { dotAndNorm, dotOnly, OVERFLOW_GUARD, SIMILARITY_MARGIN, SMALL_GUARD, squaredNorm } from './approx.js';
 import { cDistance, cSimilarity } from './formula.js';
+import { normCacheOf, type NormCache } from './norm-cache.js';
 import type { CheckedSearch } from './options.js';
 import { TopK } from './top.js';
 import type { SearchHit, SearchResults } from './types.js';
@@ -56,6 +57,7 @@ export class SearchScan {
   /** Per slot: the fast pass's similarity and distance (NaN: C's formula must decide). */
   private readonly sim: Float64Array;
   private readonly dist: Float64Array;
+  private readonly norms: NormCache;
 
   constructor(
     private readonly ctx: KvContext,
@@ -68,6 +70,7 @@ export class SearchScan {
     this.qq = squaredNorm(query);
     this.sim = new Float64Array(m.slots);
     this.dist = new Float64Array(m.slots);
+    this.norms = normCacheOf(m);
   }
 
   run(from = 0, to = this.m.slots): SearchResults {
@@ -196,10 +199,25 @@ export class SearchScan {
     if (chosen === false) return Pass.Skip;
     if (before === 0 && Atomics.load(m.u32, w + W.epoch + 1) === 0) return Pass.Skip; // C skips epoch 0
     if (chosen === undefined) return this.corruptOrBusy(index, slotByte, before, hashLo, hashHi, globalBefore);
-    dotAndNorm(this.query, this.f32, w + W.embedding, this.pair);
-    if (!copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) return Pass.Busy;
-    const dot = this.pair[0]!;
-    const vv = this.pair[1]!;
+    const cache = this.norms;
+    let dot: number;
+    let vv: number;
+    if (cache.epoch[index] === before && cache.hashLo[index] === hashLo && cache.hashHi[index] === hashHi) {
+      // The cached norm stands if no writer entered from when it was read until after this dot: the seqlock check over that span.
+      dot = dotOnly(this.query, this.f32, w + W.embedding);
+      vv = cache.norm[index]!;
+      if (!copyStillValid(m, slotByte, before, hashLo, hashHi, cache.global[index]!)) {
+        if (!copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) return Pass.Busy;
+        cache.put(index, 0, 0, 0, 0, 0); // this version is not the cached one (an epoch came back): norm it afresh
+        return this.firstPass(index);
+      }
+    } else {
+      dotAndNorm(this.query, this.f32, w + W.embedding, this.pair);
+      if (!copyStillValid(m, slotByte, before, hashLo, hashHi, globalBefore)) return Pass.Busy;
+      dot = this.pair[0]!;
+      vv = this.pair[1]!;
+      cache.put(index, before, globalBefore, hashLo, hashHi, vv);
+    }
     const qq = this.qq;
     const norms = Math.sqrt(qq * vv);
     if (!(qq + vv < OVERFLOW_GUARD) || norms < SMALL_GUARD) {
