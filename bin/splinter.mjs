@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const fs = require('node:fs');
 const path = require('node:path');
-const { fileURLToPath } = require('node:url');
+const { fileURLToPath, pathToFileURL } = require('node:url');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const main = path.join(root, 'dist', 'bundle', 'splinter.cjs');
@@ -19,4 +19,102 @@ if (!fs.existsSync(main)) {
   process.stderr.write(`splinter: ${main} is missing: ${remedy}\n`);
   process.exit(1);
 }
-await require(main).runCli();
+await loadBundle(main).runCli();
+
+/**
+ * The bundle's exports, its compiled code taken from a V8 code cache where there is one: compiling
+ * the 430 kB bundle was the largest part of a one-shot command's start (issue #26). Node 22.1 and
+ * later keep that cache themselves (module.enableCompileCache, in the system's temporary folder);
+ * on Node 20 the launcher keeps it (codeCached). NODE_DISABLE_COMPILE_CACHE turns both off.
+ */
+function loadBundle(file) {
+  const nodeModule = require('node:module');
+  if (typeof nodeModule.enableCompileCache === 'function') {
+    nodeModule.enableCompileCache(); // a cache that cannot be made or used is skipped by Node: no error
+    return require(file);
+  }
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return require(file);
+  return codeCached(file);
+}
+
+/**
+ * Node 20: the bundle compiled as a vm.Script with the cached data of an earlier run, from
+ * $XDG_CACHE_HOME/splinter-ts/code-cache (~/.cache when unset), one file per bundle path and Node.
+ * V8 itself rejects data of another V8, other flags or a source of another length, but not a
+ * source of the same length or damaged bytes; so the file's header carries the bundle's identity
+ * (path, inode, size, mtime, ctime: a rebuild or reinstall changes ctime) and a checksum of the
+ * data, and a mismatch is a miss. A miss compiles as usual and, at exit, writes the cache (then
+ * holding every function that run compiled) through a temporary file and a rename, so that a
+ * reader never sees half a file. Any failure to read or write the cache only costs the time.
+ */
+function codeCached(file) {
+  const vm = require('node:vm');
+  const source = fs.readFileSync(file, 'utf8');
+  const stat = fs.statSync(file);
+  const identity = [process.version, process.arch, file, stat.dev, stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs].join('\0');
+  const cacheFile = cachePath(file);
+  const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile, identity);
+  const bundleUrl = pathToFileURL(file);
+  const script = new vm.Script(nodeModule().wrap(source), {
+    filename: file,
+    cachedData,
+    // The bundle's import() (ioredis, node:readline) as the module itself would make it.
+    importModuleDynamically: (specifier) => import(/^\.{0,2}\//.test(specifier) ? new URL(specifier, bundleUrl).href : specifier),
+  });
+  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+    process.once('exit', () => writeCache(cacheFile, identity, script));
+  }
+  const module = { exports: {}, id: file, filename: file, loaded: false };
+  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  module.loaded = true;
+  return module.exports;
+}
+
+function nodeModule() {
+  return require('node:module');
+}
+
+function cachePath(file) {
+  const base = process.env.XDG_CACHE_HOME || (process.env.HOME ? path.join(process.env.HOME, '.cache') : undefined);
+  if (base === undefined || !path.isAbsolute(base)) return undefined;
+  return path.join(base, 'splinter-ts', 'code-cache', `bundle-${checksum(Buffer.from(file)).toString(16)}-${process.version}-${process.arch}.v8`);
+}
+
+/** FNV-1a over 32-bit words (a quarter of the steps of bytes): enough to tell damaged data from what was written. */
+function checksum(bytes) {
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  for (let i = words.length << 2; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** The cached data when the file holds data for this bundle, whole; else undefined. */
+function readCache(cacheFile, identity) {
+  try {
+    const bytes = fs.readFileSync(cacheFile);
+    const end = bytes.indexOf(10);
+    if (end < 0 || end > 4096 || (bytes.byteOffset + end + 1) % 4 !== 0) return undefined;
+    const header = JSON.parse(bytes.subarray(0, end).toString('utf8'));
+    const data = bytes.subarray(end + 1);
+    if (header?.identity !== identity || header.length !== data.length || header.checksum !== checksum(data)) return undefined;
+    return data;
+  } catch {
+    return undefined; // no cache yet, or one unreadable: compiled without it
+  }
+}
+
+function writeCache(cacheFile, identity, script) {
+  try {
+    const data = script.createCachedData();
+    const aligned = Buffer.from(data); // data at offset 0 of its own buffer: whole 32-bit words for the checksum
+    let header = JSON.stringify({ identity, length: aligned.length, checksum: checksum(aligned) });
+    header = header.padEnd(Math.ceil((header.length + 1) / 8) * 8 - 1); // the data starts on a word boundary
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const temporary = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, Buffer.concat([Buffer.from(`${header}\n`), aligned]));
+    fs.renameSync(temporary, cacheFile);
+  } catch {
+    // a read-only or full disk: the next start compiles again
+  }
+}
