@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const fs = require('node:fs');
 const path = require('node:path');
-const { fileURLToPath, pathToFileURL } = require('node:url');
+const { fileURLToPath } = require('node:url');
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const main = path.join(root, 'dist', 'bundle', 'splinter.cjs');
@@ -54,13 +54,8 @@ function codeCached(file) {
   const identity = [process.version, process.arch, file, stat.dev, stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs].join('\0');
   const cacheFile = cachePath(file);
   const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile, identity);
-  const bundleUrl = pathToFileURL(file);
-  const script = new vm.Script(nodeModule().wrap(source), {
-    filename: file,
-    cachedData,
-    // The bundle's import() (ioredis, node:readline) as the module itself would make it.
-    importModuleDynamically: (specifier) => import(/^\.{0,2}\//.test(specifier) ? new URL(specifier, bundleUrl).href : specifier),
-  });
+  // The bundle has no import() (scripts/bundle-cli.mjs): Node 20 runs none in a vm.Script without --experimental-vm-modules.
+  const script = new vm.Script(nodeModule().wrap(source), { filename: file, cachedData });
   if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
     process.once('exit', () => writeCache(cacheFile, identity, script));
   }

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
 import t from 'tap';
-import { tempDir } from '../helpers/fixtures.js';
+import { Store } from '../../src/index.js';
+import { shmName, tempDir } from '../helpers/fixtures.js';
 import { compiledRoot } from './compiled.js';
 import { cliEnv } from './helpers.js';
 
@@ -81,6 +82,18 @@ t.test('Node 20: the cache is written once, used, and a stale or damaged one is 
   const blocked = tempDir(t);
   fs.writeFileSync(path.join(blocked, 'splinter-ts'), 'a file where the folder would be');
   t.same(runNoCommand(bin, cliEnv({ XDG_CACHE_HOME: blocked })), changed, 'an unwritable cache folder is ignored');
+});
+
+t.test("the bundle's lazily loaded packages load under the cache too (ioredis for the bridge)", async (t) => {
+  const { bin } = packageCopy(t);
+  const env = cliEnv({ XDG_CACHE_HOME: tempDir(t), NODE_DISABLE_COMPILE_CACHE: undefined });
+  const name = shmName(t, 'code-cache');
+  Store.create(name, { slots: 16, maxValueSize: 64 }).close();
+  // Nothing listens on port 1: the bridge gets as far as ioredis's connection attempt, twice (without, then with the cache).
+  for (const run of ['first run', 'cached run']) {
+    const r = spawnSync(process.execPath, [bin, 'bridge', '--redis', 'redis://127.0.0.1:1', '--use', name], { env, encoding: 'utf8', timeout: 60_000 });
+    t.match(r.stderr, /cannot use Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/, `${run}: ioredis was loaded and tried`);
+  }
 });
 
 t.test('NODE_DISABLE_COMPILE_CACHE: no cache kept', { skip: nodeKeepsCache && 'this Node keeps its own compile cache' }, async (t) => {
