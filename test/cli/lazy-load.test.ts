@@ -90,6 +90,20 @@ t.test('get loads none of the Node modules of serve, the bridge, the interactive
   t.same(HEAVY_BUILTINS.filter((m) => version.loaded.has(m)), [], '--version loads none, koffi not loaded');
 });
 
+t.test('get and --version write their output without net or the streams (process.stdout, stdin not made)', async (t) => {
+  const name = storeWithKey(t);
+  const koffi = builtinsLoadedBy(t, ['-e', "require('koffi')"]);
+  t.equal(koffi.code, 0, koffi.stderr);
+  const streams = ['net', 'stream', 'tty', 'internal/fs/sync_write_stream'];
+  // spawnSync's stdout is a pipe: process.stdout would be a net.Socket over it.
+  const get = builtinsLoaded(t, ['get', 'greeting', '--use', name]);
+  t.equal(get.code, 0, get.stderr);
+  t.same(streams.filter((m) => get.loaded.has(m) && !koffi.loaded.has(m)), [], 'get: none loaded');
+  const version = builtinsLoaded(t, ['--version']);
+  t.equal(version.code, 0, version.stderr);
+  t.same(streams.filter((m) => version.loaded.has(m)), [], '--version: none loaded');
+});
+
 t.test('the commands that need them load them', async (t) => {
   // serve loads the gateway before it opens the store, so a store that is not there still shows it.
   const serve = builtinsLoaded(t, ['serve', '--use', `splinter-test-${process.pid}-never-made`, '--port', '0']);
