@@ -90,11 +90,11 @@ t.test('get loads none of the Node modules of serve, the bridge, the interactive
   t.same(HEAVY_BUILTINS.filter((m) => version.loaded.has(m)), [], '--version loads none, koffi not loaded');
 });
 
-t.test('get and --version write their output without net or the streams (process.stdout, stdin not made)', async (t) => {
+t.test('get and --version write their output without net or the streams (process.stdout, stdin not made), and open without perf_hooks', async (t) => {
   const name = storeWithKey(t);
   const koffi = builtinsLoadedBy(t, ['-e', "require('koffi')"]);
   t.equal(koffi.code, 0, koffi.stderr);
-  const streams = ['net', 'stream', 'tty', 'internal/fs/sync_write_stream'];
+  const streams = ['net', 'stream', 'tty', 'internal/fs/sync_write_stream', 'perf_hooks'];
   // spawnSync's stdout is a pipe: process.stdout would be a net.Socket over it.
   const get = builtinsLoaded(t, ['get', 'greeting', '--use', name]);
   t.equal(get.code, 0, get.stderr);
