@@ -1,6 +1,6 @@
 /**
  * The `splinter` command: one-shot commands (`splinter get foo`), or the interactive mode
- * (`splinter` alone on a terminal, or `splinter shell`). bin/splinter.mjs calls `runCli()`.
+ * (`splinter` alone on a terminal, or `splinter shell`). bin/splinter.cjs calls `runCli()`.
  * A one-shot command loads only its own module (commands/index.ts) and what it uses.
  */
 import { pathToFileURL } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * The launcher's V8 code cache (bin/splinter.mjs; issue #26): on Node 20 it keeps the compiled
+ * The launcher's V8 code cache (bin/splinter.cjs; issue #26): on Node 20 it keeps the compiled
  * bundle under $XDG_CACHE_HOME/splinter-ts/code-cache and uses it while it belongs to that very
  * bundle; a cache for a changed bundle of the same length, or a damaged one, is never run (V8
  * alone would take both), and the command behaves as without it. Node 22.1 and later keep their
@@ -28,7 +28,7 @@ function packageCopy(t: Parameters<typeof tempDir>[0]): { bin: string; bundle: s
   fs.copyFileSync(path.join(from, 'dist', 'bundle', 'splinter.cjs'), path.join(root, 'dist', 'bundle', 'splinter.cjs'));
   fs.copyFileSync(path.join(from, 'package.json'), path.join(root, 'package.json'));
   fs.symlinkSync(fs.realpathSync(path.join(from, 'node_modules')), path.join(root, 'node_modules'));
-  return { bin: path.join(root, 'bin', 'splinter.mjs'), bundle: path.join(root, 'dist', 'bundle', 'splinter.cjs') };
+  return { bin: path.join(root, 'bin', 'splinter.cjs'), bundle: path.join(root, 'dist', 'bundle', 'splinter.cjs') };
 }
 
 /** `splinter` with no command and stdin not a terminal: a usage error, from a function of the bundle. */

@@ -1,4 +1,4 @@
-/** bin/splinter.mjs runs dist/ and nothing else: never the sources through a tsx it finds, and says what to do when dist/ is missing. */
+/** bin/splinter.cjs runs dist/ and nothing else: never the sources through a tsx it finds, and says what to do when dist/ is missing. */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ function packageRoot(t: Parameters<typeof tempDir>[0], files: Record<string, str
   const root = tempDir(t);
   fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
   fs.mkdirSync(path.join(root, 'bin'));
-  fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.mjs'), path.join(root, 'bin', 'splinter.mjs'));
+  fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.cjs'), path.join(root, 'bin', 'splinter.cjs'));
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
   for (const [file, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
@@ -22,7 +22,7 @@ function packageRoot(t: Parameters<typeof tempDir>[0], files: Record<string, str
 function launch(root: string, extraEnv: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
   const env = { ...process.env, ...extraEnv };
   delete env['NODE_OPTIONS'];
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.mjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.cjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

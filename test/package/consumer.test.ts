@@ -74,7 +74,7 @@ t.test('npm pack ships the build, the command, docs and LICENSE, and nothing of 
   }[];
   const files = packed[0]!.files.map((f) => f.path).sort();
   t.comment(`tarball: ${files.length} files, ${packed[0]!.size} bytes packed, ${packed[0]!.unpackedSize} unpacked`);
-  for (const needed of ['package.json', 'LICENSE', 'README.md', 'bin/splinter.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/bundle/splinter.cjs', 'docs/spec/FORMAT.md', 'docs/spec/API.md', 'docs/api.md']) {
+  for (const needed of ['package.json', 'LICENSE', 'README.md', 'bin/splinter.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/bundle/splinter.cjs', 'docs/spec/FORMAT.md', 'docs/spec/API.md', 'docs/api.md']) {
     t.ok(files.includes(needed), `ships ${needed}`);
   }
   const unwanted = files.filter((f) => /^(src|test|props|bench|tap-snapshots|\.ci)\//.test(f) || /\.map$|(?<!\.d)\.ts$|\.tgz$|tsconfig/.test(f));
