@@ -54,3 +54,13 @@ t.test('an installed package without dist/ is told to reinstall', async (t) => {
   t.equal(r.code, 1);
   t.equal(r.stderr, `splinter: ${bundle(root)} is missing: reinstall splinter-ts\n`);
 });
+
+t.test('bin/splinter.mjs, the launcher\'s former name, still runs the command (a link npx made to it keeps working)', async (t) => {
+  const root = packageRoot(t, { 'dist/bundle/splinter.cjs': saysCommonJs('from dist') });
+  fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.mjs'), path.join(root, 'bin', 'splinter.mjs'));
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.mjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
+  t.same({ code: r.status, stdout: r.stdout, stderr: r.stderr }, { code: 0, stdout: 'from dist\n', stderr: '' });
+  t.ok((fs.statSync(path.join(repoRoot, 'bin', 'splinter.mjs')).mode & 0o111) !== 0, 'it is executable, as a link to it needs');
+});
