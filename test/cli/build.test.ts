@@ -27,6 +27,7 @@ t.test('the build output runs as an installed package would', async (t) => {
 
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of ['NODE_OPTIONS', 'SPLINTER_STORE', 'SPLINTER_NS_PREFIX']) delete env[k];
+  env['XDG_CACHE_HOME'] = tempDir(t); // the command's code cache (Node 20): removed with the test
   const name = shmName(t, 'cli-build');
   t.teardown(() => {
     try {

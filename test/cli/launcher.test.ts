@@ -20,7 +20,8 @@ function packageRoot(t: Parameters<typeof tempDir>[0], files: Record<string, str
 }
 
 function launch(root: string, extraEnv: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env, ...extraEnv };
+  // The command's code cache (Node 20) in the temporary package, removed with it.
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(root, 'cache'), ...extraEnv };
   delete env['NODE_OPTIONS'];
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.cjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -58,7 +59,7 @@ t.test('an installed package without dist/ is told to reinstall', async (t) => {
 t.test('bin/splinter.mjs, the launcher\'s former name, still runs the command (a link npx made to it keeps working)', async (t) => {
   const root = packageRoot(t, { 'dist/bundle/splinter.cjs': saysCommonJs('from dist') });
   fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.mjs'), path.join(root, 'bin', 'splinter.mjs'));
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(root, 'cache') };
   delete env['NODE_OPTIONS'];
   const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.mjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
   t.same({ code: r.status, stdout: r.stdout, stderr: r.stderr }, { code: 0, stdout: 'from dist\n', stderr: '' });

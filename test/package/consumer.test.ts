@@ -93,6 +93,7 @@ for (const mode of ['no compiler on PATH', 'install scripts off'] as const) {
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'splinter-consumer', version: '1.0.0', private: true }, null, 2)}\n`);
     const env = mode === 'no compiler on PATH' ? consumerEnv(pathWithoutCompiler(path.join(home, 'bin'))) : consumerEnv(process.env['PATH'] ?? '/usr/bin:/bin');
+    env['XDG_CACHE_HOME'] = path.join(home, 'cache'); // the command's code cache (Node 20) goes with this temporary home
     if (mode === 'no compiler on PATH') {
       const reachable = buildTools.filter((tool) => run('sh', ['-c', `command -v ${tool}`], project, env).status === 0);
       t.same(reachable, [], 'no compiler, make or python on the consumer PATH');
