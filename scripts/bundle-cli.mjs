@@ -27,6 +27,9 @@ await build({
   // modules were (strict as ES modules): a banner before esbuild's own directive would end strict mode.
   define: { 'import.meta.url': '__splinter_bundle_url' },
   banner: { js: "'use strict';\nconst __splinter_bundle_url = require('node:url').pathToFileURL(__filename).href;" },
+  // import() of a package or a node: module (ioredis, node:readline) as require: bin/splinter.cjs runs
+  // the bundle as a vm.Script on Node 20 (its code cache), where import() would need --experimental-vm-modules.
+  supported: { 'dynamic-import': false },
   // Less source for V8 to read at every start; names are kept, so a SPLINTER_DEBUG stack still says which function.
   minifyWhitespace: true,
   minifySyntax: true,

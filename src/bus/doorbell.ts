@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
+import type { OnReadOpts, Socket, SocketConstructorOpts } from 'node:net';
 import { euid, removeSideFile, storeOwnership, warnSideFile, type StoreOwnership } from './side-file-policy.js';
 import {
   ARMED_COUNT,
@@ -22,7 +22,8 @@ import {
   validToken,
 } from './sidecar.js';
 
-// node:crypto is loaded when first needed, not with the store: loading it costs a one-shot command more than its work.
+// node:net and node:crypto are loaded when first needed, not with the store: loading them costs a one-shot command more than its work.
+const net = (): typeof import('node:net') => createRequire(import.meta.url)('node:net') as typeof import('node:net');
 const crypto = (): typeof import('node:crypto') => createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
 
 const oneByte = new Uint8Array([1]);
@@ -143,7 +144,7 @@ export class Doorbells {
 export class DoorbellListener {
   private entry = -1;
   private token = 0;
-  private socket: net.Socket | undefined;
+  private socket: Socket | undefined;
   private keepWriterFd = -1;
 
   constructor(
@@ -178,13 +179,13 @@ export class DoorbellListener {
       };
       // `onread`: the bytes land in one reused buffer and the callback runs straight from the
       // read, with no stream machinery or allocation in between (the doorbell's bytes mean nothing).
-      const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+      const options: SocketConstructorOpts & { onread: OnReadOpts } = {
         fd: readFd,
         readable: true,
         writable: false,
         onread: { buffer: doorbellBytes, callback: onDoorbell },
       };
-      const socket = new net.Socket(options);
+      const socket = new (net().Socket)(options);
       socket.on('error', () => {});
       socket.unref();
       this.socket = socket;

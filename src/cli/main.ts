@@ -1,6 +1,6 @@
 /**
  * The `splinter` command: one-shot commands (`splinter get foo`), or the interactive mode
- * (`splinter` alone on a terminal, or `splinter shell`). bin/splinter.mjs calls `runCli()`.
+ * (`splinter` alone on a terminal, or `splinter shell`). bin/splinter.cjs calls `runCli()`.
  * A one-shot command loads only its own module (commands/index.ts) and what it uses.
  */
 import { pathToFileURL } from 'node:url';
@@ -8,16 +8,22 @@ import { Session, type Io } from './context.js';
 import { readStreamAtMost } from './input.js';
 import { parseArgs, type Env } from './parse.js';
 import { jsonRequested, reportError, runInvocation } from './run.js';
+import { writeStdout } from './stdout.js';
 import { UsageError } from './usage-error.js';
 
 /** The process's own streams as an Io. */
 export function processIo(): Io {
   return {
-    out: (text) => void process.stdout.write(text),
-    bytes: (data) => void process.stdout.write(data),
+    out: writeStdout,
+    bytes: writeStdout,
     err: (line) => void process.stderr.write(`${line}\n`),
-    stdinIsTTY: process.stdin.isTTY === true,
-    stdoutIsTTY: process.stdout.isTTY === true,
+    // Asked by the few commands that care: making process.stdin or stdout loads net and the streams.
+    get stdinIsTTY() {
+      return process.stdin.isTTY === true;
+    },
+    get stdoutIsTTY() {
+      return process.stdout.isTTY === true;
+    },
     readStdin: (limit) => readStreamAtMost(process.stdin, limit),
     ask: async (question) => {
       const readline = await import('node:readline'); // only a command that asks loads it
@@ -77,16 +83,12 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
   }
 }
 
-/** Runs `main` on the process's arguments and exits with its code once stdout has drained. */
+/** Runs `main` on the process's arguments and exits with its code. */
 export async function runCli(): Promise<void> {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0); // `splinter export | head`: the reader left
-    throw error;
-  });
   const code = await main(process.argv.slice(2));
-  process.exitCode = code;
-  // Leave at once even if a subscription left a handle behind, but only after stdout is written.
-  process.stdout.write('', () => process.exit(code));
+  // Leave at once even if a subscription left a handle behind: the output is written (writeStdout
+  // returns when it is; the interactive mode's prompts go to a terminal, written synchronously on Linux).
+  process.exit(code);
 }
 
 // Run as a script itself (node dist/cli/main.js). Not a top-level await: the bundle is CommonJS (scripts/bundle-cli.mjs).

@@ -1,9 +1,9 @@
 /**
- * The CLI as an installed package runs it: bin/splinter.mjs over JavaScript in dist/. The tests
+ * The CLI as an installed package runs it: bin/splinter.cjs over JavaScript in dist/. The tests
  * build that once per version of the sources (TypeScript's transpileModule, file by file, as
  * `isolatedModules` allows, then the command's bundle as `npm run build` makes it) into node_modules/.cache, because a child that loads the sources
  * through tsx starts three times slower, and the CLI tests start hundreds of children.
- * SPLINTER_TEST_CLI=checkout runs the checkout's own bin/splinter.mjs over its dist/ instead (`npm run build` first).
+ * SPLINTER_TEST_CLI=checkout runs the checkout's own bin/splinter.cjs over its dist/ instead (`npm run build` first).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -26,7 +26,7 @@ export function compiledRoot(): string {
   if (built !== undefined) return built;
   const srcDir = path.join(repoRoot, 'src');
   const files = sourceFiles(srcDir);
-  const launcher = path.join(repoRoot, 'bin', 'splinter.mjs');
+  const launcher = path.join(repoRoot, 'bin', 'splinter.cjs');
   const bundler = path.join(repoRoot, 'scripts', 'bundle-cli.mjs');
   const hash = createHash('sha256');
   for (const file of [...files, launcher, bundler, path.join(repoRoot, 'package.json')]) {
@@ -48,7 +48,7 @@ export function compiledRoot(): string {
     }
     execFileSync(process.execPath, [bundler, path.join(staging, 'dist')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 });
     fs.mkdirSync(path.join(staging, 'bin'));
-    fs.copyFileSync(launcher, path.join(staging, 'bin', 'splinter.mjs'));
+    fs.copyFileSync(launcher, path.join(staging, 'bin', 'splinter.cjs'));
     fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(staging, 'package.json'));
     fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(staging, 'node_modules'));
     fs.writeFileSync(path.join(staging, 'ready'), '');
@@ -64,6 +64,6 @@ export function compiledRoot(): string {
 
 /** The launcher the tests spawn. */
 export function testedLauncher(): { bin: string } {
-  if (process.env['SPLINTER_TEST_CLI'] === 'checkout') return { bin: path.join(repoRoot, 'bin', 'splinter.mjs') };
-  return { bin: path.join(compiledRoot(), 'bin', 'splinter.mjs') };
+  if (process.env['SPLINTER_TEST_CLI'] === 'checkout') return { bin: path.join(repoRoot, 'bin', 'splinter.cjs') };
+  return { bin: path.join(compiledRoot(), 'bin', 'splinter.cjs') };
 }

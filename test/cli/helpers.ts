@@ -1,4 +1,4 @@
-/** Running the real `splinter` binary (bin/splinter.mjs) as a child process. */
+/** Running the real `splinter` binary (bin/splinter.cjs) as a child process. */
 import { spawn, spawnSync } from 'node:child_process';
 import { repoRoot } from '../helpers/fixtures.js';
 import { testedLauncher } from './compiled.js';

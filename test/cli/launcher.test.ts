@@ -1,4 +1,4 @@
-/** bin/splinter.mjs runs dist/ and nothing else: never the sources through a tsx it finds, and says what to do when dist/ is missing. */
+/** bin/splinter.cjs runs dist/ and nothing else: never the sources through a tsx it finds, and says what to do when dist/ is missing. */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ function packageRoot(t: Parameters<typeof tempDir>[0], files: Record<string, str
   const root = tempDir(t);
   fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
   fs.mkdirSync(path.join(root, 'bin'));
-  fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.mjs'), path.join(root, 'bin', 'splinter.mjs'));
+  fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.cjs'), path.join(root, 'bin', 'splinter.cjs'));
   fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(root, 'node_modules'));
   for (const [file, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
@@ -20,9 +20,10 @@ function packageRoot(t: Parameters<typeof tempDir>[0], files: Record<string, str
 }
 
 function launch(root: string, extraEnv: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const env = { ...process.env, ...extraEnv };
+  // The command's code cache (Node 20) in the temporary package, removed with it.
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(root, 'cache'), ...extraEnv };
   delete env['NODE_OPTIONS'];
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.mjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.cjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -53,4 +54,14 @@ t.test('an installed package without dist/ is told to reinstall', async (t) => {
   const r = launch(root);
   t.equal(r.code, 1);
   t.equal(r.stderr, `splinter: ${bundle(root)} is missing: reinstall splinter-ts\n`);
+});
+
+t.test('bin/splinter.mjs, the launcher\'s former name, still runs the command (a link npx made to it keeps working)', async (t) => {
+  const root = packageRoot(t, { 'dist/bundle/splinter.cjs': saysCommonJs('from dist') });
+  fs.copyFileSync(path.join(repoRoot, 'bin', 'splinter.mjs'), path.join(root, 'bin', 'splinter.mjs'));
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(root, 'cache') };
+  delete env['NODE_OPTIONS'];
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'splinter.mjs'), '--version'], { env, encoding: 'utf8', timeout: 60_000 });
+  t.same({ code: r.status, stdout: r.stdout, stderr: r.stderr }, { code: 0, stdout: 'from dist\n', stderr: '' });
+  t.ok((fs.statSync(path.join(repoRoot, 'bin', 'splinter.mjs')).mode & 0o111) !== 0, 'it is executable, as a link to it needs');
 });

@@ -90,6 +90,24 @@ t.test('get loads none of the Node modules of serve, the bridge, the interactive
   t.same(HEAVY_BUILTINS.filter((m) => version.loaded.has(m)), [], '--version loads none, koffi not loaded');
 });
 
+t.test('get and --version load no ES module loader, net or streams (process.stdout and stdin not made), nor perf_hooks', async (t) => {
+  const name = storeWithKey(t);
+  // What bare node or koffi load on their own (this Node's bootstrap, koffi's own needs) is not counted.
+  const bare = builtinsLoadedBy(t, ['-e', '']);
+  const koffi = builtinsLoadedBy(t, ['-e', "require('koffi')"]);
+  t.equal(koffi.code, 0, koffi.stderr);
+  // The launcher is CommonJS: an ES module main starts the ES module loader, which reads files with fs/promises.
+  const unwanted = ['internal/modules/esm/load', 'internal/fs/promises', 'net', 'stream', 'tty', 'internal/fs/sync_write_stream', 'perf_hooks'];
+  const ours = (loaded: Set<string>): string[] => unwanted.filter((m) => loaded.has(m) && !bare.loaded.has(m) && !koffi.loaded.has(m));
+  // spawnSync's stdout is a pipe: process.stdout would be a net.Socket over it.
+  const get = builtinsLoaded(t, ['get', 'greeting', '--use', name]);
+  t.equal(get.code, 0, get.stderr);
+  t.same(ours(get.loaded), [], 'get: none loaded');
+  const version = builtinsLoaded(t, ['--version']);
+  t.equal(version.code, 0, version.stderr);
+  t.same(ours(version.loaded), [], '--version: none loaded');
+});
+
 t.test('the commands that need them load them', async (t) => {
   // serve loads the gateway before it opens the store, so a store that is not there still shows it.
   const serve = builtinsLoaded(t, ['serve', '--use', `splinter-test-${process.pid}-never-made`, '--port', '0']);

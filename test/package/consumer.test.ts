@@ -74,7 +74,7 @@ t.test('npm pack ships the build, the command, docs and LICENSE, and nothing of 
   }[];
   const files = packed[0]!.files.map((f) => f.path).sort();
   t.comment(`tarball: ${files.length} files, ${packed[0]!.size} bytes packed, ${packed[0]!.unpackedSize} unpacked`);
-  for (const needed of ['package.json', 'LICENSE', 'README.md', 'bin/splinter.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/bundle/splinter.cjs', 'docs/spec/FORMAT.md', 'docs/spec/API.md', 'docs/api.md']) {
+  for (const needed of ['package.json', 'LICENSE', 'README.md', 'bin/splinter.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/bundle/splinter.cjs', 'docs/spec/FORMAT.md', 'docs/spec/API.md', 'docs/api.md']) {
     t.ok(files.includes(needed), `ships ${needed}`);
   }
   const unwanted = files.filter((f) => /^(src|test|props|bench|tap-snapshots|\.ci)\//.test(f) || /\.map$|(?<!\.d)\.ts$|\.tgz$|tsconfig/.test(f));
@@ -93,6 +93,7 @@ for (const mode of ['no compiler on PATH', 'install scripts off'] as const) {
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'splinter-consumer', version: '1.0.0', private: true }, null, 2)}\n`);
     const env = mode === 'no compiler on PATH' ? consumerEnv(pathWithoutCompiler(path.join(home, 'bin'))) : consumerEnv(process.env['PATH'] ?? '/usr/bin:/bin');
+    env['XDG_CACHE_HOME'] = path.join(home, 'cache'); // the command's code cache (Node 20) goes with this temporary home
     if (mode === 'no compiler on PATH') {
       const reachable = buildTools.filter((tool) => run('sh', ['-c', `command -v ${tool}`], project, env).status === 0);
       t.same(reachable, [], 'no compiler, make or python on the consumer PATH');
