@@ -34,7 +34,14 @@ export interface Job {
   batch?: number;
   /** Splinter: the consumer reads `subscribe().batches(N)` (every event there, up to N, per step). */
   batches?: number;
+  /** Splinter: backpressure. The consumer is the durable consumer HOLD_CONSUMER, acking every ACK_EVERY seqs (and each batch); the producer is held by it. */
+  hold?: boolean;
 }
+
+/** The durable consumer that holds a backpressured producer. */
+export const HOLD_CONSUMER = 'bench';
+/** A held run's consumer acknowledges every this many seqs: ~1,000 acks a second at 1M msg/s. */
+export const ACK_EVERY = 1024;
 
 /** A consumer's report. Times are hrtime ns as strings (JSON has no bigint). */
 export interface ConsumerResult {
