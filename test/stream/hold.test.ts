@@ -133,3 +133,26 @@ t.test('a C producer that ignores the gate: the gated consumer is told exactly w
   t.same(got.slice(1).map((e) => (e as { seq: bigint }).seq), [3n, 4n, 5n]);
   await events.return!();
 });
+
+t.test('a C producer that honours the gate (the convention, with libsplinter calls and one compare-and-swap) is held and resumes on an ack', async (t) => {
+  const target = shmName(t, 'stream');
+  const store = Store.create(target, { slots: 64, maxValueSize: 64 });
+  t.teardown(() => store.close());
+  const peer = Peer.open(target);
+  t.teardown(() => peer.close());
+  await peer.ready;
+  const log = store.stream('log', { capacity: 2, hold: ['w'] });
+  const cAppend = (word: string): Promise<unknown> => peer.send({ op: 'stream_append', name: 'log', hold: 'w', value_hex: Buffer.from(word).toString('hex') });
+  t.match(await cAppend('a'), { rc: 0, seq: '1' });
+  t.match(await cAppend('b'), { rc: 0, seq: '2' });
+  const held = (await cAppend('c')) as { rc: number; seq?: string };
+  t.equal(held.rc, -1, 'held: C gets an error');
+  t.equal(held.seq, undefined, 'and claimed nothing');
+  throwsCode(t, () => log.append('c'), 'EAGAIN', 'ours is held at the same limit');
+  log.consumer('w').ack(1);
+  t.match(await cAppend('c'), { rc: 0, seq: '3' }, 'an ack lets C go on');
+  throwsCode(t, () => log.append('d'), 'EAGAIN', 'the room went to C');
+  const events = log.consumer('w').subscribe();
+  t.same((await take(events, 2)).map(plain), [message(2, 'bytes', [...Buffer.from('b')]), message(3, 'bytes', [...Buffer.from('c')])], 'nothing lost');
+  await events.return!();
+});
