@@ -349,10 +349,35 @@ async function latency(kinds: Kind[]): Promise<void> {
     // The producer's own part: how long its send call took (the stamp is taken just before it).
     const send = producer.sendUs === undefined ? undefined : percentiles(producer.sendUs).p50;
     rows.push([c.name, p.p50.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1), String(p.n), fmt(paced), send === undefined ? '' : send.toFixed(1), c.target + met, wrong || 'all']);
-    summary[`latency.${c.name}`] = { p50: Number(p.p50.toFixed(1)), p99: Number(p.p99.toFixed(1)), max: Number(p.max.toFixed(1)), n: p.n, ...(send === undefined ? {} : { sendP50: Number(send.toFixed(1)) }), ok: !wrong };
+    const tail = tailShape(consumer.latenciesUs ?? [], producer.sendUs);
+    summary[`latency.${c.name}`] = { p50: Number(p.p50.toFixed(1)), p99: Number(p.p99.toFixed(1)), max: Number(p.max.toFixed(1)), n: p.n, ...(send === undefined ? {} : { sendP50: Number(send.toFixed(1)) }), tail, ok: !wrong };
   }
   console.log(`2. One-way latency at ${fmt(RATE)} msg/s (${fmt(PACED)} messages each, the first ${WARM_UP} left out), µs`);
   table(['who', 'p50', 'p99', 'max', 'n', 'sent msg/s', 'append p50', 'target', 'received'], rows);
+}
+
+/**
+ * Where a latency tail comes from: messages over 1 ms, how many runs of consecutive ones they form
+ * (a run: the consumer not running while several came), the longest, and how many of them the
+ * producer's own append was slow for (over 500 µs: the producer's side, not the consumer's).
+ */
+function tailShape(latencies: number[], sendUs: number[] | undefined): { over1ms: number; runs: number; longestRun: number; slowSends: number } {
+  let over1ms = 0;
+  let runs = 0;
+  let run = 0;
+  let longestRun = 0;
+  let slowSends = 0;
+  latencies.forEach((us, i) => {
+    if (us <= 1000) {
+      run = 0;
+      return;
+    }
+    over1ms++;
+    if (run++ === 0) runs++;
+    longestRun = Math.max(longestRun, run);
+    if ((sendUs?.[i] ?? 0) > 500) slowSends++;
+  });
+  return { over1ms, runs, longestRun, slowSends };
 }
 
 async function many(): Promise<void> {
