@@ -23,7 +23,8 @@
  * 200,000, their rates hold steady over it), BENCH_STREAM_MANY_MESSAGES (400,000, all four
  * producers together: eight processes share the cores), BENCH_STREAM_PACED (3,000), BENCH_STREAM_CAPACITY (65,536),
  * BENCH_ONLY=one,throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
- * sides, BENCH_PROFILE=DIR writes a CPU profile of each child there. The last line is JSON.
+ * sides, BENCH_PROFILE=DIR writes a CPU profile of each child there,
+ * BENCH_STREAM_TRACE=1 explains each latency over 1 ms (run-queue wait, CPU, GC pauses; stream-trace.ts). The last line is JSON.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,6 +48,9 @@ const RATE = Number(process.env['BENCH_STREAM_RATE'] ?? 1_000);
 const WARM_UP = Math.min(300, Math.floor(PACED / 10));
 const CAPACITY = Number(process.env['BENCH_STREAM_CAPACITY'] ?? 65_536);
 const IDLE_SECONDS = Number(process.env['BENCH_STREAM_IDLE_SECONDS'] ?? 5);
+/** BENCH_STREAM_TRACE=1: the latency section's splinter children record a trace, and each message over 1 ms is explained. */
+const TRACE = process.env['BENCH_STREAM_TRACE'] === '1';
+const traces: string[][] = [];
 const SECTIONS = new Set((process.env['BENCH_ONLY'] ?? 'one,throughput,latency,many,idle').split(','));
 const REDIS_BATCH = 1_000;
 const MANY = 4;
@@ -335,7 +339,7 @@ async function latency(kinds: Kind[]): Promise<void> {
   ];
   for (const c of cases.filter((c) => kinds.includes(c.kind))) {
     const where = targetFor(c.kind, CAPACITY);
-    const base = { mode: 'paced' as const, count: PACED, rate: RATE, warmUp: WARM_UP, capacity: CAPACITY, lowLatency: c.lowLatency, ...where };
+    const base = { mode: 'paced' as const, count: PACED, rate: RATE, warmUp: WARM_UP, capacity: CAPACITY, lowLatency: c.lowLatency, ...(TRACE && c.kind === 'splinter' ? { trace: true } : {}), ...where };
     const result = await run(c.kind, [{ ...base, role: 'consume' }], [{ ...base, role: 'produce', producer: 0 }]);
     await dropTarget(c.kind, where);
     const [consumer] = result.consumers as [ConsumerResult];
@@ -350,10 +354,66 @@ async function latency(kinds: Kind[]): Promise<void> {
     const send = producer.sendUs === undefined ? undefined : percentiles(producer.sendUs).p50;
     rows.push([c.name, p.p50.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1), String(p.n), fmt(paced), send === undefined ? '' : send.toFixed(1), c.target + met, wrong || 'all']);
     const tail = tailShape(consumer.latenciesUs ?? [], producer.sendUs);
+    if (consumer.trace !== undefined) traces.push(whereTheTailWent(c.name, consumer, producer));
     summary[`latency.${c.name}`] = { p50: Number(p.p50.toFixed(1)), p99: Number(p.p99.toFixed(1)), max: Number(p.max.toFixed(1)), n: p.n, ...(send === undefined ? {} : { sendP50: Number(send.toFixed(1)) }), tail, ok: !wrong };
   }
   console.log(`2. One-way latency at ${fmt(RATE)} msg/s (${fmt(PACED)} messages each, the first ${WARM_UP} left out), µs`);
   table(['who', 'p50', 'p99', 'max', 'n', 'sent msg/s', 'append p50', 'target', 'received'], rows);
+  for (const lines of traces) console.log(lines.join('\n') + '\n');
+}
+
+/**
+ * BENCH_STREAM_TRACE=1: each message over 1 ms, laid over what the two children recorded
+ * (stream-trace.ts): from the consumer's last receipt before the send to this one, how long the
+ * consumer waited runnable for a CPU (schedstat's run delay), how much CPU it used, its GC pauses
+ * in the window; the producer's append (stamp to return) and its GC pauses in it. Each late
+ * message goes to the first cause that covers half its latency; the rest were woken late (the
+ * consumer neither queued for a CPU nor worked: the wake itself took the time).
+ */
+function whereTheTailWent(name: string, consumer: ConsumerResult, producer: ProducerResult): string[] {
+  const c = consumer.trace!;
+  const p = producer.trace;
+  const lat = consumer.latenciesUs ?? [];
+  const recv = c.atNs.map(Number);
+  const gcIn = (gc: Array<[number, number, number]>, from: number, to: number): number => {
+    let sum = 0;
+    for (const [start, duration] of gc) sum += Math.max(0, Math.min(to, start + duration) - Math.max(from, start));
+    return sum;
+  };
+  const causes = { 'consumer GC': 0, 'consumer waited for a CPU': 0, "producer's append": 0, 'consumer busy (CPU)': 0, 'woken late': 0 };
+  const worst: string[] = [];
+  const n = Math.min(lat.length, recv.length);
+  let before = 0; // the last receipt before the send, found by walking forward
+  for (let k = 0; k < n; k++) {
+    const us = lat[k]!;
+    if (us <= 1000) continue;
+    const sent = recv[k]! - us * 1000;
+    while (before + 1 < k && recv[before + 1]! <= sent) before++;
+    const from = k > 0 && recv[before]! <= sent ? before : k;
+    const runq = c.schedstat && from < k ? (c.runDelayNs[k]! - c.runDelayNs[from]!) / 1000 : 0;
+    const cpu = c.schedstat && from < k ? (c.cpuNs[k]! - c.cpuNs[from]!) / 1000 : 0;
+    const gcC = gcIn(c.gc, sent, recv[k]!) / 1000;
+    const append = producer.sendUs?.[k] ?? 0;
+    const gcP = p === undefined ? 0 : gcIn(p.gc, sent, p.atNs[k] ?? sent) / 1000;
+    const half = us / 2;
+    const cause: keyof typeof causes = gcC >= half ? 'consumer GC' : runq >= half ? 'consumer waited for a CPU' : append >= half ? "producer's append" : cpu >= half ? 'consumer busy (CPU)' : 'woken late';
+    causes[cause]++;
+    worst.push(`${us.toFixed(0).padStart(6)} µs: consumer run-queue ${runq.toFixed(0)}, CPU ${cpu.toFixed(0)}, GC ${gcC.toFixed(0)}; producer append ${append.toFixed(0)}, GC ${gcP.toFixed(0)} → ${cause}`);
+  }
+  const kinds: Record<number, string> = { 1: 'scavenge', 2: 'mark-compact', 4: 'incremental marking', 8: 'weak callbacks' };
+  const pauses = (gc: Array<[number, number, number]>): string => {
+    const d = gc.map(([, duration]) => duration / 1000);
+    const each = gc.map(([, duration, kind]) => `${kinds[kind] ?? kind} ${(duration / 1000).toFixed(0)}`).slice(0, 6).join(', ');
+    return `${d.length} GC pauses (${each}${gc.length > 6 ? '…' : ''}), ${d.reduce((a, b) => a + b, 0).toFixed(0)} µs in all`;
+  };
+  const runqAll = c.schedstat && n > 1 ? (c.runDelayNs[n - 1]! - c.runDelayNs[0]!) / 1e6 : NaN;
+  summary[`latency.trace.${name}`] = { causes, consumerRunQueueMs: Number(runqAll.toFixed(1)), consumerGc: c.gc.length, producerGc: p?.gc.length ?? 0 };
+  const byLatency = worst.sort((a, b) => Number(b.slice(0, 6)) - Number(a.slice(0, 6)));
+  return [
+    `   ${name}, trace (schedstat ${c.schedstat ? 'read' : 'NOT readable'}): consumer ${pauses(c.gc)}, ${runqAll.toFixed(1)} ms waiting for a CPU over the run; producer ${p === undefined ? '?' : pauses(p.gc)}`,
+    `   messages over 1 ms by cause: ${Object.entries(causes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...byLatency.slice(0, 8).map((line) => `     ${line}`),
+  ];
 }
 
 /**

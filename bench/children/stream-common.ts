@@ -8,6 +8,7 @@
  * words, chained over the messages) covers every byte but the send time, which differs from run to run.
  */
 import readline from 'node:readline';
+import type { TraceData } from './stream-trace.js';
 
 export const MESSAGE_BYTES = 64;
 
@@ -36,6 +37,8 @@ export interface Job {
   batches?: number;
   /** Splinter: backpressure. The consumer is the durable consumer HOLD_CONSUMER, acking every ACK_EVERY seqs (and each batch); the producer is held by it. */
   hold?: boolean;
+  /** Paced runs: record a trace (stream-trace.ts) and send it with the report. */
+  trace?: boolean;
 }
 
 /** The durable consumer that holds a backpressured producer. */
@@ -60,6 +63,8 @@ export interface ConsumerResult {
   cpuPercent?: number;
   /** CPU time from the first message to the last, ms: how much of that time it worked rather than waited. */
   cpuMs?: number;
+  /** Paced runs asked to: when each message came and the scheduler's counters then (stream-trace.ts). */
+  trace?: TraceData;
 }
 
 export interface ProducerResult {
@@ -70,6 +75,7 @@ export interface ProducerResult {
   cpuMs: number;
   /** Paced runs: how long each send call took (µs), after the warm-up: the producer's part of the latency. */
   sendUs?: number[];
+  trace?: TraceData;
 }
 
 export const now = (): bigint => process.hrtime.bigint();

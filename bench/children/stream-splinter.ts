@@ -3,6 +3,7 @@
  * flat out or paced), the consumer subscribes from the earliest seq and iterates its events.
  */
 import { Store, type StreamEvent } from '../../src/index.js';
+import { Trace } from './stream-trace.js';
 import { ACK_EVERY, Checker, HOLD_CONSUMER, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, report, sleepUntil, type Job } from './stream-common.js';
 
 const job = jobFromArgv();
@@ -19,6 +20,7 @@ async function produce(job: Job): Promise<void> {
   const start = now();
   const cpu = process.cpuUsage();
   const sendUs: number[] = [];
+  const trace = job.trace === true ? new Trace() : undefined;
   if (job.mode === 'paced') {
     const interval = BigInt(Math.round(1e9 / job.rate!));
     for (let i = 0; i < job.count; i++) {
@@ -26,7 +28,10 @@ async function produce(job: Job): Promise<void> {
       const message = writer.write(i, true);
       const sent = now();
       stream.append(message);
-      if (i >= (job.warmUp ?? 0)) sendUs.push(Number(now() - sent) / 1000);
+      if (i >= (job.warmUp ?? 0)) {
+        sendUs.push(Number(now() - sent) / 1000);
+        trace?.mark(i);
+      }
     }
   } else if (job.hold === true) {
     // Held by the consumer: append what room() allows (the acks are read once per chunk), then wait for an ack.
@@ -42,13 +47,15 @@ async function produce(job: Job): Promise<void> {
   } else {
     for (let i = 0; i < job.count; i++) stream.append(writer.write(i, false));
   }
-  report({ sent: job.count, startNs: String(start), endNs: String(now()), cpuMs: cpuMsSince(cpu), ...(job.mode === 'paced' ? { sendUs } : {}) });
+  report({ sent: job.count, startNs: String(start), endNs: String(now()), cpuMs: cpuMsSince(cpu), ...(job.mode === 'paced' ? { sendUs } : {}), ...(trace === undefined ? {} : { trace: trace.finish() }) });
 }
 
 async function consume(job: Job): Promise<void> {
   const checker = new Checker(job);
   const controller = new AbortController();
   const durable = job.hold === true ? stream.consumer(HOLD_CONSUMER) : undefined;
+  const trace = job.trace === true ? new Trace() : undefined;
+  const warmUp = job.warmUp ?? 0;
   const options = { signal: controller.signal, lowLatency: job.lowLatency ?? false };
   const events = durable === undefined ? stream.subscribe({ from: 'earliest', ...options }) : durable.subscribe(options);
   const loop = (async () => {
@@ -59,7 +66,10 @@ async function consume(job: Job): Promise<void> {
         durable.ack(event.seq);
         sinceAck = 0;
       }
-      if (event.kind === 'message') checker.message(event.value as Uint8Array, event.seq);
+      if (event.kind === 'message') {
+        checker.message(event.value as Uint8Array, event.seq);
+        if (trace !== undefined && Number(event.seq) > warmUp) trace.mark(Number(event.seq) - 1);
+      }
       else if (event.kind === 'gap') checker.gap(event.from, event.to);
       else checker.malformed(event.seq, event.reason);
     };
@@ -84,7 +94,7 @@ async function consume(job: Job): Promise<void> {
     report(checker.result({ cpuPercent }));
   } else {
     await loop;
-    report(checker.result());
+    report(checker.result(trace === undefined ? {} : { trace: trace.finish() }));
   }
 }
 
