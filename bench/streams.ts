@@ -25,6 +25,7 @@
  * BENCH_ONLY=one,throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
  * sides, BENCH_PROFILE=DIR writes a CPU profile of each child there,
  * BENCH_STREAM_TRACE=1 explains each latency over 1 ms (run-queue wait, CPU, GC pauses; stream-trace.ts),
+ * BENCH_STREAM_CHILD_FLAGS='--flag …' runs every child with node flags (a probe, not the figures),
  * BENCH_STREAM_AWAKE=1 adds a default row with a nice-19 busy loop per CPU (what waking a halted vCPU costs). The last line is JSON.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -52,6 +53,8 @@ const IDLE_SECONDS = Number(process.env['BENCH_STREAM_IDLE_SECONDS'] ?? 5);
 /** BENCH_STREAM_TRACE=1: the latency section's splinter children record a trace, and each message over 1 ms is explained. */
 const TRACE = process.env['BENCH_STREAM_TRACE'] === '1';
 const traces: string[][] = [];
+/** BENCH_STREAM_CHILD_FLAGS: node flags for every child (e.g. --single-threaded-gc), to try a flag; such a run is a probe, never the figure. */
+const CHILD_FLAGS = (process.env['BENCH_STREAM_CHILD_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
 /** BENCH_STREAM_AWAKE=1: the latency section adds the default row with every CPU kept awake (keepCpusAwake). */
 const AWAKE = process.env['BENCH_STREAM_AWAKE'] === '1';
 const SECTIONS = new Set((process.env['BENCH_ONLY'] ?? 'one,throughput,latency,many,idle').split(','));
@@ -75,7 +78,7 @@ class Child {
   readonly exited: Promise<number | null>;
   constructor(kind: Kind, job: Job) {
     const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROFILE']] : [];
-    this.process = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(here, 'children', childFile[kind]), JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.process = spawn(process.execPath, [...profile, ...CHILD_FLAGS, '--import', 'tsx', path.join(here, 'children', childFile[kind]), JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
     spawned.push(this.process);
     this.lines = readline.createInterface({ input: this.process.stdout! })[Symbol.asyncIterator]();
     this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
@@ -422,16 +425,18 @@ function whereTheTailWent(name: string, consumer: ConsumerResult, producer: Prod
     worst.push(`${us.toFixed(0).padStart(6)} µs: consumer run-queue ${runq.toFixed(0)}, CPU ${cpu.toFixed(0)}, GC ${gcC.toFixed(0)}; producer append ${append.toFixed(0)}, GC ${gcP.toFixed(0)} → ${cause}`);
   }
   const kinds: Record<number, string> = { 1: 'scavenge', 2: 'mark-compact', 4: 'incremental marking', 8: 'weak callbacks' };
-  const pauses = (gc: Array<[number, number, number]>): string => {
+  // The pauses of the measured window only (from the first message after the warm-up), not the settling before it.
+  const pauses = (all: Array<[number, number, number]>, from: number | undefined): string => {
+    const gc = all.filter(([start]) => from !== undefined && start >= from);
     const d = gc.map(([, duration]) => duration / 1000);
     const each = gc.map(([, duration, kind]) => `${kinds[kind] ?? kind} ${(duration / 1000).toFixed(0)}`).slice(0, 6).join(', ');
     return `${d.length} GC pauses (${each}${gc.length > 6 ? '…' : ''}), ${d.reduce((a, b) => a + b, 0).toFixed(0)} µs in all`;
   };
   const runqAll = c.schedstat && n > 1 ? (c.runDelayNs[n - 1]! - c.runDelayNs[0]!) / 1e6 : NaN;
-  summary[`latency.trace.${name}`] = { causes, consumerRunQueueMs: Number(runqAll.toFixed(1)), consumerGc: c.gc.length, producerGc: p?.gc.length ?? 0 };
+  summary[`latency.trace.${name}`] = { causes, consumerRunQueueMs: Number(runqAll.toFixed(1)), consumerGc: c.gc.filter(([start]) => start >= (recv[0] ?? Infinity)).length, producerGc: p?.gc.filter(([start]) => start >= (p.atNs[0] ?? Infinity)).length ?? 0 };
   const byLatency = worst.sort((a, b) => Number(b.slice(0, 6)) - Number(a.slice(0, 6)));
   return [
-    `   ${name}, trace (schedstat ${c.schedstat ? 'read' : 'NOT readable'}): consumer ${pauses(c.gc)}, ${runqAll.toFixed(1)} ms waiting for a CPU over the run; producer ${p === undefined ? '?' : pauses(p.gc)}`,
+    `   ${name}, trace (schedstat ${c.schedstat ? 'read' : 'NOT readable'}): consumer ${pauses(c.gc, recv[0])}, ${runqAll.toFixed(1)} ms waiting for a CPU over the run; producer ${p === undefined ? '?' : pauses(p.gc, p.atNs[0])}`,
     `   messages over 1 ms by cause: ${Object.entries(causes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ...byLatency.slice(0, 8).map((line) => `     ${line}`),
   ];
@@ -516,7 +521,7 @@ try {
     console.log('redis-server is not on PATH: the Redis rows are left out\n');
     kinds.splice(kinds.indexOf('redis'), 1);
   }
-  console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${CHILD_FLAGS.length > 0 ? `, children run with ${CHILD_FLAGS.join(' ')} (a probe, not the figures)` : ''}\n`);
   if (SECTIONS.has('one') && kinds.includes('splinter')) await inOneProcess();
   if (SECTIONS.has('throughput')) await throughput(kinds);
   if (SECTIONS.has('latency')) await latency(kinds);

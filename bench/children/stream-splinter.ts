@@ -4,7 +4,7 @@
  */
 import { Store, type StreamEvent } from '../../src/index.js';
 import { Trace } from './stream-trace.js';
-import { ACK_EVERY, Checker, HOLD_CONSUMER, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, report, sleepUntil, type Job } from './stream-common.js';
+import { ACK_EVERY, Checker, HOLD_CONSUMER, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, settleHeap, report, sleepUntil, type Job } from './stream-common.js';
 
 const job = jobFromArgv();
 const store = Store.open(job.target);
@@ -16,7 +16,7 @@ if (process.env['BENCH_STREAM_LOCATE'] !== '0' && job.mode !== 'idle') for (let 
 
 async function produce(job: Job): Promise<void> {
   const writer = new MessageWriter(job.producer ?? 0);
-  await readyThenGo();
+  await readyThenGo(job);
   const start = now();
   const cpu = process.cpuUsage();
   const sendUs: number[] = [];
@@ -87,6 +87,7 @@ async function consume(job: Job): Promise<void> {
       }
     }
   })();
+  settleHeap(job);
   report({ ready: true });
   if (job.mode === 'idle') {
     // The signal ends the subscription: its iterator rejects with an AbortError, the expected end.
