@@ -7,7 +7,8 @@
  * 1. Throughput, one producer → one consumer: sustained (the consumer's first to last message) and
  *    total (the producer's start to the consumer's last), every message checked in order, counted and
  *    checksummed. Splinter: a stream in a store of its own, read event by event and (rows
- *    "batches") through `subscribe().batches(1000)`; the same convention between two C peer
+ *    "batches") through `subscribe().batches(1000)`; rows "with backpressure": a ring whose
+ *    producer is held by its durable consumer (`hold`), nothing lost; the same convention between two C peer
  *    processes; Redis: XADD pipelined, XREAD BLOCK with COUNT, against a redis-server the bench
  *    starts on a unix socket in a temp folder; ZeroMQ: PUSH → PULL over ipc://.
  * 2. One-way latency at BENCH_STREAM_RATE (1,000) messages/s: each message carries its send time
@@ -22,7 +23,10 @@
  * 200,000, their rates hold steady over it), BENCH_STREAM_MANY_MESSAGES (400,000, all four
  * producers together: eight processes share the cores), BENCH_STREAM_PACED (3,000), BENCH_STREAM_CAPACITY (65,536),
  * BENCH_ONLY=one,throughput,latency,many,idle picks sections, BENCH_STREAM_WHO=splinter,redis,zmq the
- * sides, BENCH_PROFILE=DIR writes a CPU profile of each child there. The last line is JSON.
+ * sides, BENCH_PROFILE=DIR writes a CPU profile of each child there,
+ * BENCH_STREAM_TRACE=1 explains each latency over 1 ms (run-queue wait, CPU, GC pauses; stream-trace.ts),
+ * BENCH_STREAM_CHILD_FLAGS='--flag …' runs every child with node flags (a probe, not the figures),
+ * BENCH_STREAM_AWAKE=1 adds a default row with a nice-19 busy loop per CPU (what waking a halted vCPU costs). The last line is JSON.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,6 +50,13 @@ const RATE = Number(process.env['BENCH_STREAM_RATE'] ?? 1_000);
 const WARM_UP = Math.min(300, Math.floor(PACED / 10));
 const CAPACITY = Number(process.env['BENCH_STREAM_CAPACITY'] ?? 65_536);
 const IDLE_SECONDS = Number(process.env['BENCH_STREAM_IDLE_SECONDS'] ?? 5);
+/** BENCH_STREAM_TRACE=1: the latency section's splinter children record a trace, and each message over 1 ms is explained. */
+const TRACE = process.env['BENCH_STREAM_TRACE'] === '1';
+const traces: string[][] = [];
+/** BENCH_STREAM_CHILD_FLAGS: node flags for every child (e.g. --single-threaded-gc), to try a flag; such a run is a probe, never the figure. */
+const CHILD_FLAGS = (process.env['BENCH_STREAM_CHILD_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+/** BENCH_STREAM_AWAKE=1: the latency section adds the default row with every CPU kept awake (keepCpusAwake). */
+const AWAKE = process.env['BENCH_STREAM_AWAKE'] === '1';
 const SECTIONS = new Set((process.env['BENCH_ONLY'] ?? 'one,throughput,latency,many,idle').split(','));
 const REDIS_BATCH = 1_000;
 const MANY = 4;
@@ -67,7 +78,7 @@ class Child {
   readonly exited: Promise<number | null>;
   constructor(kind: Kind, job: Job) {
     const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROFILE']] : [];
-    this.process = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(here, 'children', childFile[kind]), JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.process = spawn(process.execPath, [...profile, ...CHILD_FLAGS, '--import', 'tsx', path.join(here, 'children', childFile[kind]), JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
     spawned.push(this.process);
     this.lines = readline.createInterface({ input: this.process.stdout! })[Symbol.asyncIterator]();
     this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
@@ -223,17 +234,21 @@ async function inOneProcess(): Promise<void> {
 }
 
 /**
- * A stream keeps its last `capacity` messages and never holds a producer back: a consumer that
- * falls further behind loses the oldest, told by a gap event. Redis keeps every entry, ZeroMQ holds
- * its producer at the high-water mark. So the comparison runs the stream with room for the whole
- * run (nothing can be lost; it measures the transport), and a second row shows a ring of
- * BENCH_STREAM_CAPACITY under the same flat-out producer, with what its consumer lost, reported.
+ * A stream keeps its last `capacity` messages: a consumer that falls further behind loses the
+ * oldest, told by a gap event, unless the producer is held by it (`hold`, backpressure). Redis keeps
+ * every entry, ZeroMQ holds its producer at the high-water mark. The rows "with backpressure" are
+ * the answer to the target: a ring of BENCH_STREAM_CAPACITY, the producer held by the durable
+ * consumer, which acknowledges every 1,024 seqs (and each batch): nothing may be lost. Then the
+ * stream with room for the whole run (it measures the transport), and the ring under a flat-out
+ * producer that is not held, with what its consumer lost, reported.
  */
 async function throughput(kinds: Kind[]): Promise<void> {
   const rows: string[][] = [];
   const figures: Partial<Record<Kind, number>> = {};
   const ringOrRoom: Record<string, number> = {};
-  const cases: Array<{ kind: Kind; name: string; capacity: number; ring: boolean; batches?: number }> = [
+  const cases: Array<{ kind: Kind; name: string; capacity: number; ring: boolean; batches?: number; hold?: boolean }> = [
+    { kind: 'splinter', name: `splinter stream, ring ${fmt(CAPACITY)} with backpressure`, capacity: CAPACITY, ring: false, hold: true },
+    { kind: 'splinter', name: `splinter stream, ring ${fmt(CAPACITY)} with backpressure, batches`, capacity: CAPACITY, ring: false, hold: true, batches: REDIS_BATCH },
     { kind: 'splinter', name: `splinter stream, capacity ${fmt(MESSAGES)}`, capacity: MESSAGES, ring: false },
     { kind: 'splinter', name: `splinter stream, capacity ${fmt(CAPACITY)}`, capacity: CAPACITY, ring: true },
     { kind: 'splinter', name: `splinter stream, capacity ${fmt(MESSAGES)}, batches`, capacity: MESSAGES, ring: false, batches: REDIS_BATCH },
@@ -244,7 +259,7 @@ async function throughput(kinds: Kind[]): Promise<void> {
   for (const c of cases.filter((c) => kinds.includes(c.kind))) {
     const count = c.kind === 'splinter' ? MESSAGES : PEER_MESSAGES;
     const where = targetFor(c.kind, c.capacity);
-    const base = { mode: 'throughput' as const, count, capacity: c.capacity, batch: REDIS_BATCH, ...(c.batches === undefined ? {} : { batches: c.batches }), ...where };
+    const base = { mode: 'throughput' as const, count, capacity: c.capacity, batch: REDIS_BATCH, ...(c.batches === undefined ? {} : { batches: c.batches }), ...(c.hold === true ? { hold: true } : {}), ...where };
     const result = await run(c.kind, [{ ...base, role: 'consume' }], [{ ...base, role: 'produce', producer: 0 }]);
     await dropTarget(c.kind, where);
     const [consumer] = result.consumers as [ConsumerResult];
@@ -256,7 +271,8 @@ async function throughput(kinds: Kind[]): Promise<void> {
     const sustained = rate(consumer.count, BigInt(consumer.firstNs), BigInt(consumer.lastNs));
     const total = rate(consumer.count, BigInt(producer.startNs), BigInt(consumer.lastNs));
     const produced = rate(producer.sent, BigInt(producer.startNs), BigInt(producer.endNs));
-    if (c.kind === 'splinter') ringOrRoom[c.name] = sustained;
+    // The target is of messages delivered with nothing lost: a row that lost some does not answer it.
+    if (c.kind === 'splinter' && consumer.lost === 0) ringOrRoom[c.name] = sustained;
     else figures[c.kind] = sustained;
     let received = wrong || 'all, in order, checksum equal';
     if (reported && consumer.lost > 0) received = `${fmt(consumer.count)} in order; ${fmt(consumer.lost)} lost in ${fmt(consumer.gaps)} gaps, each reported`;
@@ -321,16 +337,20 @@ const label: Record<Kind, string> = { splinter: 'splinter stream', redis: 'Redis
 
 async function latency(kinds: Kind[]): Promise<void> {
   const rows: string[][] = [];
-  const cases: Array<{ kind: Kind; lowLatency: boolean; name: string; target: string }> = [
+  const cases: Array<{ kind: Kind; lowLatency: boolean; name: string; target: string; awake?: boolean }> = [
     { kind: 'splinter', lowLatency: false, name: 'splinter, default', target: 'p50 ≤ 100 µs, p99 ≤ 1 ms' },
     { kind: 'splinter', lowLatency: true, name: 'splinter, lowLatency', target: 'p50 ≤ 30 µs' },
+    ...(AWAKE ? [{ kind: 'splinter' as const, lowLatency: false, name: 'splinter, default, CPUs kept awake', target: '(not a figure: a probe)', awake: true }] : []),
     { kind: 'redis', lowLatency: false, name: 'Redis Streams', target: '' },
     { kind: 'zmq', lowLatency: false, name: 'ZeroMQ PUSH/PULL', target: '' },
   ];
   for (const c of cases.filter((c) => kinds.includes(c.kind))) {
     const where = targetFor(c.kind, CAPACITY);
-    const base = { mode: 'paced' as const, count: PACED, rate: RATE, warmUp: WARM_UP, capacity: CAPACITY, lowLatency: c.lowLatency, ...where };
-    const result = await run(c.kind, [{ ...base, role: 'consume' }], [{ ...base, role: 'produce', producer: 0 }]);
+    const base = { mode: 'paced' as const, count: PACED, rate: RATE, warmUp: WARM_UP, capacity: CAPACITY, lowLatency: c.lowLatency, ...(TRACE && c.kind === 'splinter' ? { trace: true } : {}), ...where };
+    const spinners = c.awake === true ? keepCpusAwake() : [];
+    const result = await run(c.kind, [{ ...base, role: 'consume' }], [{ ...base, role: 'produce', producer: 0 }]).finally(() => {
+      for (const spinner of spinners) spinner.kill('SIGKILL');
+    });
     await dropTarget(c.kind, where);
     const [consumer] = result.consumers as [ConsumerResult];
     const [producer] = result.producers as [ProducerResult];
@@ -339,14 +359,111 @@ async function latency(kinds: Kind[]): Promise<void> {
     const p = percentiles(consumer.latenciesUs ?? []);
     const paced = rate(producer.sent, BigInt(producer.startNs), BigInt(producer.endNs));
     let met = '';
-    if (c.target) met = (c.lowLatency ? p.p50 <= 30 : p.p50 <= 100 && p.p99 <= 1000) ? ' (met)' : ' (NOT met)';
+    if (c.target && c.awake !== true) met = (c.lowLatency ? p.p50 <= 30 : p.p50 <= 100 && p.p99 <= 1000) ? ' (met)' : ' (NOT met)';
     // The producer's own part: how long its send call took (the stamp is taken just before it).
     const send = producer.sendUs === undefined ? undefined : percentiles(producer.sendUs).p50;
     rows.push([c.name, p.p50.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1), String(p.n), fmt(paced), send === undefined ? '' : send.toFixed(1), c.target + met, wrong || 'all']);
-    summary[`latency.${c.name}`] = { p50: Number(p.p50.toFixed(1)), p99: Number(p.p99.toFixed(1)), max: Number(p.max.toFixed(1)), n: p.n, ...(send === undefined ? {} : { sendP50: Number(send.toFixed(1)) }), ok: !wrong };
+    const tail = tailShape(consumer.latenciesUs ?? [], producer.sendUs);
+    if (consumer.trace !== undefined) traces.push(whereTheTailWent(c.name, consumer, producer));
+    summary[`latency.${c.name}`] = { p50: Number(p.p50.toFixed(1)), p99: Number(p.p99.toFixed(1)), max: Number(p.max.toFixed(1)), n: p.n, ...(send === undefined ? {} : { sendP50: Number(send.toFixed(1)) }), tail, ok: !wrong };
   }
   console.log(`2. One-way latency at ${fmt(RATE)} msg/s (${fmt(PACED)} messages each, the first ${WARM_UP} left out), µs`);
   table(['who', 'p50', 'p99', 'max', 'n', 'sent msg/s', 'append p50', 'target', 'received'], rows);
+  for (const lines of traces) console.log(lines.join('\n') + '\n');
+}
+
+/**
+ * BENCH_STREAM_AWAKE=1: one busy loop per CPU at nice 19, so that no vCPU halts between messages
+ * and a woken consumer preempts a spinner at once. Against the default row, what waking a halted
+ * (virtual) CPU adds; a probe of the machine, never the figure (it burns every core).
+ */
+function keepCpusAwake(): ChildProcess[] {
+  return os.cpus().map(() => {
+    const spinner = spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' });
+    spawned.push(spinner);
+    if (spinner.pid !== undefined) os.setPriority(spinner.pid, 19);
+    return spinner;
+  });
+}
+
+/**
+ * BENCH_STREAM_TRACE=1: each message over 1 ms, laid over what the two children recorded
+ * (stream-trace.ts): from the consumer's last receipt before the send to this one, how long the
+ * consumer waited runnable for a CPU (schedstat's run delay), how much CPU it used, its GC pauses
+ * in the window; the producer's append (stamp to return) and its GC pauses in it. Each late
+ * message goes to the first cause that covers half its latency; the rest were woken late (the
+ * consumer neither queued for a CPU nor worked: the wake itself took the time).
+ */
+function whereTheTailWent(name: string, consumer: ConsumerResult, producer: ProducerResult): string[] {
+  const c = consumer.trace!;
+  const p = producer.trace;
+  const lat = consumer.latenciesUs ?? [];
+  const recv = c.atNs.map(Number);
+  const gcIn = (gc: Array<[number, number, number]>, from: number, to: number): number => {
+    let sum = 0;
+    for (const [start, duration] of gc) sum += Math.max(0, Math.min(to, start + duration) - Math.max(from, start));
+    return sum;
+  };
+  const causes = { 'consumer GC': 0, 'consumer waited for a CPU': 0, "producer's append": 0, 'consumer busy (CPU)': 0, 'woken late': 0 };
+  const worst: string[] = [];
+  const n = Math.min(lat.length, recv.length);
+  let before = 0; // the last receipt before the send, found by walking forward
+  for (let k = 0; k < n; k++) {
+    const us = lat[k]!;
+    if (us <= 1000) continue;
+    const sent = recv[k]! - us * 1000;
+    while (before + 1 < k && recv[before + 1]! <= sent) before++;
+    const from = k > 0 && recv[before]! <= sent ? before : k;
+    const runq = c.schedstat && from < k ? (c.runDelayNs[k]! - c.runDelayNs[from]!) / 1000 : 0;
+    const cpu = c.schedstat && from < k ? (c.cpuNs[k]! - c.cpuNs[from]!) / 1000 : 0;
+    const gcC = gcIn(c.gc, sent, recv[k]!) / 1000;
+    const append = producer.sendUs?.[k] ?? 0;
+    const gcP = p === undefined ? 0 : gcIn(p.gc, sent, p.atNs[k] ?? sent) / 1000;
+    const half = us / 2;
+    const cause: keyof typeof causes = gcC >= half ? 'consumer GC' : runq >= half ? 'consumer waited for a CPU' : append >= half ? "producer's append" : cpu >= half ? 'consumer busy (CPU)' : 'woken late';
+    causes[cause]++;
+    worst.push(`${us.toFixed(0).padStart(6)} µs: consumer run-queue ${runq.toFixed(0)}, CPU ${cpu.toFixed(0)}, GC ${gcC.toFixed(0)}; producer append ${append.toFixed(0)}, GC ${gcP.toFixed(0)} → ${cause}`);
+  }
+  const kinds: Record<number, string> = { 1: 'scavenge', 2: 'mark-compact', 4: 'incremental marking', 8: 'weak callbacks' };
+  // The pauses of the measured window only (from the first message after the warm-up), not the settling before it.
+  const pauses = (all: Array<[number, number, number]>, from: number | undefined): string => {
+    const gc = all.filter(([start]) => from !== undefined && start >= from);
+    const d = gc.map(([, duration]) => duration / 1000);
+    const each = gc.map(([, duration, kind]) => `${kinds[kind] ?? kind} ${(duration / 1000).toFixed(0)}`).slice(0, 6).join(', ');
+    return `${d.length} GC pauses (${each}${gc.length > 6 ? '…' : ''}), ${d.reduce((a, b) => a + b, 0).toFixed(0)} µs in all`;
+  };
+  const runqAll = c.schedstat && n > 1 ? (c.runDelayNs[n - 1]! - c.runDelayNs[0]!) / 1e6 : NaN;
+  summary[`latency.trace.${name}`] = { causes, consumerRunQueueMs: Number(runqAll.toFixed(1)), consumerGc: c.gc.filter(([start]) => start >= (recv[0] ?? Infinity)).length, producerGc: p?.gc.filter(([start]) => start >= (p.atNs[0] ?? Infinity)).length ?? 0 };
+  const byLatency = worst.sort((a, b) => Number(b.slice(0, 6)) - Number(a.slice(0, 6)));
+  return [
+    `   ${name}, trace (schedstat ${c.schedstat ? 'read' : 'NOT readable'}): consumer ${pauses(c.gc, recv[0])}, ${runqAll.toFixed(1)} ms waiting for a CPU over the run; producer ${p === undefined ? '?' : pauses(p.gc, p.atNs[0])}`,
+    `   messages over 1 ms by cause: ${Object.entries(causes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...byLatency.slice(0, 8).map((line) => `     ${line}`),
+  ];
+}
+
+/**
+ * Where a latency tail comes from: messages over 1 ms, how many runs of consecutive ones they form
+ * (a run: the consumer not running while several came), the longest, and how many of them the
+ * producer's own append was slow for (over 500 µs: the producer's side, not the consumer's).
+ */
+function tailShape(latencies: number[], sendUs: number[] | undefined): { over1ms: number; runs: number; longestRun: number; slowSends: number } {
+  let over1ms = 0;
+  let runs = 0;
+  let run = 0;
+  let longestRun = 0;
+  let slowSends = 0;
+  latencies.forEach((us, i) => {
+    if (us <= 1000) {
+      run = 0;
+      return;
+    }
+    over1ms++;
+    if (run++ === 0) runs++;
+    longestRun = Math.max(longestRun, run);
+    if ((sendUs?.[i] ?? 0) > 500) slowSends++;
+  });
+  return { over1ms, runs, longestRun, slowSends };
 }
 
 async function many(): Promise<void> {
@@ -404,7 +521,7 @@ try {
     console.log('redis-server is not on PATH: the Redis rows are left out\n');
     kinds.splice(kinds.indexOf('redis'), 1);
   }
-  console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${CHILD_FLAGS.length > 0 ? `, children run with ${CHILD_FLAGS.join(' ')} (a probe, not the figures)` : ''}\n`);
   if (SECTIONS.has('one') && kinds.includes('splinter')) await inOneProcess();
   if (SECTIONS.has('throughput')) await throughput(kinds);
   if (SECTIONS.has('latency')) await latency(kinds);

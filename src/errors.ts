@@ -2,7 +2,7 @@ import { types } from 'node:util';
 
 /** Stable error codes; each names a failure a caller can act on. */
 export type SplinterErrorCode =
-  | 'EAGAIN' // a slot stayed contested (odd epoch) past the retry budget: retry later
+  | 'EAGAIN' // a slot stayed contested (odd epoch) past the retry budget, or a stream producer is held by its consumers: retry later
   | 'ENOENT' // the key, store or target does not exist
   | 'EEXIST' // create found the target already there (or with another geometry)
   | 'EMSGSIZE' // a value outside 1..maxValueSize, or a buffer too small

@@ -22,7 +22,7 @@ export type {
 export { calibratedClock, monotonicClock, SHARD_FOREVER, type ShardClock, type ClockPair } from './shard/clock.js';
 export type { Advice } from './store/backing/native-mmap.js';
 export type { KeyChange, PollOptions, WatchOptions } from './bus/watch.js';
-export type { Stream, StreamOptions, MessageType } from './stream/stream.js';
+export type { Stream, StreamOptions, RoomOptions, MessageType } from './stream/stream.js';
 export type { StreamConsumer } from './stream/consumer.js';
 export type { StreamEvent, StreamMessage, StreamGap, StreamMalformed } from './stream/events.js';
 export type { SubscribeOptions, Subscription } from './stream/subscription.js';

@@ -8,6 +8,7 @@
  * words, chained over the messages) covers every byte but the send time, which differs from run to run.
  */
 import readline from 'node:readline';
+import type { TraceData } from './stream-trace.js';
 
 export const MESSAGE_BYTES = 64;
 
@@ -34,7 +35,16 @@ export interface Job {
   batch?: number;
   /** Splinter: the consumer reads `subscribe().batches(N)` (every event there, up to N, per step). */
   batches?: number;
+  /** Splinter: backpressure. The consumer is the durable consumer HOLD_CONSUMER, acking every ACK_EVERY seqs (and each batch); the producer is held by it. */
+  hold?: boolean;
+  /** Paced runs: record a trace (stream-trace.ts) and send it with the report. */
+  trace?: boolean;
 }
+
+/** The durable consumer that holds a backpressured producer. */
+export const HOLD_CONSUMER = 'bench';
+/** A held run's consumer acknowledges every this many seqs: ~1,000 acks a second at 1M msg/s. */
+export const ACK_EVERY = 1024;
 
 /** A consumer's report. Times are hrtime ns as strings (JSON has no bigint). */
 export interface ConsumerResult {
@@ -53,6 +63,8 @@ export interface ConsumerResult {
   cpuPercent?: number;
   /** CPU time from the first message to the last, ms: how much of that time it worked rather than waited. */
   cpuMs?: number;
+  /** Paced runs asked to: when each message came and the scheduler's counters then (stream-trace.ts). */
+  trace?: TraceData;
 }
 
 export interface ProducerResult {
@@ -63,6 +75,7 @@ export interface ProducerResult {
   cpuMs: number;
   /** Paced runs: how long each send call took (µs), after the warm-up: the producer's part of the latency. */
   sendUs?: number[];
+  trace?: TraceData;
 }
 
 export const now = (): bigint => process.hrtime.bigint();
@@ -233,8 +246,24 @@ export function cpuMsSince(from: NodeJS.CpuUsage): number {
 let stdinLines: AsyncIterator<string> | undefined;
 const nextLine = (): Promise<IteratorResult<string>> => (stdinLines ??= readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]()).next();
 
-/** A producer says it is ready, then waits for the parent's `go` on stdin (every consumer is subscribed by then). */
-export async function readyThenGo(): Promise<void> {
+/**
+ * A fresh process's first scavenges move what it allocated while starting (modules, the store's
+ * setup, the locate pass): 2–16 ms each on the bench machine, against 0.1–0.3 ms after. A
+ * long-running process had them long ago; a paced child has them here, before it says it is
+ * ready, instead of inside the measured window (where one took out 6–22 messages of a run).
+ */
+export function settleHeap(job: Job): void {
+  if (job.mode !== 'paced') return;
+  let keep: Array<{ i: number }> = [];
+  for (let i = 0; i < 2_000_000; i++) {
+    keep.push({ i });
+    if (keep.length > 100) keep = [];
+  }
+}
+
+/** A producer says it is ready (its heap settled: settleHeap), then waits for the parent's `go` on stdin (every consumer is subscribed by then). */
+export async function readyThenGo(job: Job): Promise<void> {
+  settleHeap(job);
   report({ ready: true });
   for (let line = await nextLine(); !line.done; line = await nextLine()) if (line.value === 'go') return;
   throw new Error('stdin closed before go');

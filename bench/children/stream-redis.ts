@@ -4,7 +4,7 @@
  * at a time (paced). Consumer: XREAD BLOCK with COUNT `batch` from the last id it saw.
  */
 import { Redis } from 'ioredis';
-import { Checker, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, report, sleepUntil, type Job } from './stream-common.js';
+import { Checker, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, settleHeap, report, sleepUntil, type Job } from './stream-common.js';
 
 const job = jobFromArgv();
 const redis = new Redis({ path: job.target, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -12,7 +12,7 @@ const batch = job.batch ?? 1000;
 
 async function produce(job: Job): Promise<void> {
   const writer = new MessageWriter(job.producer ?? 0);
-  await readyThenGo();
+  await readyThenGo(job);
   const start = now();
   const cpu = process.cpuUsage();
   if (job.mode === 'paced') {
@@ -51,6 +51,7 @@ async function consume(job: Job): Promise<void> {
       }
     }
   })();
+  settleHeap(job);
   report({ ready: true });
   if (job.mode === 'idle') {
     const cpuPercent = await idleCpu(job.idleSeconds!, () => (stopped = true), loop);

@@ -5,7 +5,7 @@
  * zeromq.js copies a message under 128 bytes on send, so the producer may rewrite its one buffer.
  */
 import { Pull, Push } from 'zeromq';
-import { Checker, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, released, report, sleepUntil, type Job } from './stream-common.js';
+import { Checker, MessageWriter, cpuMsSince, idleCpu, jobFromArgv, now, readyThenGo, settleHeap, released, report, sleepUntil, type Job } from './stream-common.js';
 
 const job = jobFromArgv();
 
@@ -13,7 +13,7 @@ async function produce(job: Job): Promise<void> {
   const push = new Push();
   push.connect(job.target);
   const writer = new MessageWriter(job.producer ?? 0);
-  await readyThenGo();
+  await readyThenGo(job);
   const start = now();
   const cpu = process.cpuUsage();
   if (job.mode === 'paced') {
@@ -41,6 +41,7 @@ async function consume(job: Job): Promise<void> {
       checker.message(message!);
     }
   })();
+  settleHeap(job);
   report({ ready: true });
   if (job.mode === 'idle') {
     // close() ends the pending receive with an error, the expected end of an idle run.

@@ -46,7 +46,7 @@ export const WATCH_OPTIONS: OptionSpec = { signal: 'AbortSignal', lowLatency: 'b
 export const KEYS_OPTIONS: OptionSpec = { bytes: 'boolean' };
 export const SET_OPTIONS: OptionSpec = { type: 'number', ifEpoch: 'bigint', ifAbsent: 'boolean', ttl: 'number' };
 export const SET_JSON_OPTIONS: OptionSpec = { ttl: 'number' };
-export const STREAM_OPTIONS: OptionSpec = { capacity: 'number', claimTimeout: 'number', create: 'boolean' };
+export const STREAM_OPTIONS: OptionSpec = { capacity: 'number', claimTimeout: 'number', create: 'boolean', hold: 'checked' };
 export const HISTORY_OPTIONS: OptionSpec = { depth: 'number', claimTimeout: 'number' };
 
 /** set(): `type` names the slot's type (a SlotType, or a byte of its bits) in the same write as the value. */

@@ -762,7 +762,7 @@ export class Store implements Disposable {
   /**
    * Creates or opens the stream `name`: an ordered, lossless log of messages that any number of
    * processes append to and read, C ones too (docs/streams.md).
-   * @throws {SplinterError} EINVAL (a bad name or capacity, or another capacity than the stream's),
+   * @throws {SplinterError} EINVAL (a bad name, capacity or hold, or another capacity than the stream's),
    *   ENOSPC (no room for its cells), EAGAIN (a leftover cell stayed busy), ENOENT (`create: false` and no such stream), ECORRUPT (the name holds something that is not a stream), ECLOSED
    */
   stream(name: string, options?: StreamOptions): Stream {

@@ -15,6 +15,7 @@ import { unsetKey } from '../store/values/clear.js';
 import { listKeys } from '../store/keys/list.js';
 import { CELL, Cells, type CellRead } from './cells.js';
 import { StreamConsumer } from './consumer.js';
+import { abortableDelay, throwIfAborted } from '../abort.js';
 import { decodeCell, type StreamEvent } from './events.js';
 import {
   cellKey,
@@ -38,6 +39,20 @@ export interface StreamOptions {
   claimTimeout?: number | undefined;
   /** false: open only; a stream that does not exist is ENOENT, never created (default true). */
   create?: boolean | undefined;
+  /**
+   * Durable consumer ids whose acknowledgements hold this producer back: an append never
+   * overwrites a message one of them has not acknowledged (EAGAIN instead; `whenRoom()` waits).
+   * A consumer that never acknowledged holds at seq 0. Default: none (the oldest is overwritten).
+   */
+  hold?: readonly string[] | undefined;
+}
+
+/** How `whenRoom` waits. */
+export interface RoomOptions {
+  /** Milliseconds to wait at most (default Infinity): then ETIMEDOUT naming the consumer that holds. */
+  timeout?: number | undefined;
+  /** Aborting rejects the wait with an AbortError. */
+  signal?: AbortSignal | undefined;
 }
 
 /** What a message is appended as: the cell's slot type says it to every reader, C's too. */
@@ -53,6 +68,8 @@ const GIVE_UP_TIMEOUTS = 4;
 const MAX_SEQ_BIG = BigInt(MAX_SEQ);
 /** A head whose high word reaches this is at or past 2^53 − 1 (2^21 · 2^32 = 2^53). */
 const MAX_HIGH_WORD = 2 ** 21;
+/** How long a held producer sleeps between looks at the gating consumers' acks (ms). */
+const ROOM_POLL_MS = 1;
 
 export class Stream {
   readonly name: string;
@@ -68,6 +85,12 @@ export class Stream {
   private headW64 = 0;
   private readonly scratch: Uint8Array;
   private readonly read1: CellRead = { holds: 0, type: 0, length: 0, oddEpoch: -1, reason: '', atime: 0, userFlag: 0 };
+  /** The durable consumers whose acks hold this producer back (`hold`). */
+  private readonly gates: StreamConsumer[];
+  /** The last seq the gates allowed when last read: appends up to it need no look at their acks. */
+  private limit = Infinity;
+  /** Which gate set the limit, and its ack then: for the error a held producer gets. */
+  private holder: StreamConsumer | undefined;
 
   /** @internal Use `store.stream(name, options)`. */
   constructor(
@@ -88,6 +111,80 @@ export class Stream {
     this.capacity = this.openOrCreate(asked, options.create !== false);
     this.cells = new Cells(ctx, this.name, this.capacity);
     this.scratch = new Uint8Array(ctx.m.maxValueSize + 4);
+    this.gates = this.checkHold(options.hold);
+    if (this.gates.length > 0) this.limit = 0;
+  }
+
+  /** The `hold` option's consumers. @throws {SplinterError} EINVAL */
+  private checkHold(hold: unknown): StreamConsumer[] {
+    if (hold === undefined) return [];
+    if (!Array.isArray(hold)) throw new SplinterError('EINVAL', `hold is an array of consumer ids, received ${describe(hold)}`);
+    return hold.map((id: unknown) => new StreamConsumer(this, id));
+  }
+
+  /** The consumer ids that hold this producer back (the `hold` option). */
+  get holds(): readonly string[] {
+    return this.gates.map((gate) => gate.id);
+  }
+
+  /**
+   * The last seq the gates allow now: the least acknowledged seq of them + capacity. Read from
+   * the store only when the cached limit is reached, so appends pay for it once per lap at most.
+   */
+  private readLimit(): number {
+    let least = Infinity;
+    for (const gate of this.gates) {
+      const acked = Number(gate.acknowledged());
+      if (acked < least) {
+        least = acked;
+        this.holder = gate;
+      }
+    }
+    this.limit = least + this.capacity;
+    return this.limit;
+  }
+
+  private heldError(seq: number): SplinterError {
+    const gate = this.holder!;
+    return new SplinterError(
+      'EAGAIN',
+      `stream "${this.name}": seq ${seq} would overwrite seq ${seq - this.capacity}, which consumer "${gate.id}" has not acknowledged (it acknowledged ${this.limit - this.capacity}; capacity ${this.capacity}): wait with whenRoom(), or open the stream without it in hold`,
+    );
+  }
+
+  /**
+   * How many appends fit now without overwriting what a gating consumer (`hold`) has not
+   * acknowledged; Infinity for a producer without gates. Reads the gates' acks.
+   * @throws {SplinterError} ENOENT, ECLOSED, EPROTOTYPE (an ack key holds something else)
+   */
+  room(): number {
+    this.host.live();
+    this.checkMeta();
+    if (this.gates.length === 0) return Infinity;
+    return Math.max(0, this.readLimit() - this.headNumber());
+  }
+
+  /**
+   * Resolves once an append fits (`room() > 0`), looking at the gates' acks every millisecond.
+   * A gating consumer that is gone holds the producer until the timeout: then ETIMEDOUT names it.
+   * @throws {SplinterError} ETIMEDOUT, EINVAL, ENOENT, ECLOSED; AbortError when the signal aborts
+   */
+  async whenRoom(options: RoomOptions = {}): Promise<void> {
+    const timeout = options.timeout ?? Infinity;
+    if (typeof timeout !== 'number' || !(timeout >= 0)) throw new SplinterError('EINVAL', `whenRoom's timeout is a number of milliseconds ≥ 0, received ${describe(timeout)}`);
+    throwIfAborted(options.signal);
+    const until = performance.now() + timeout;
+    while (this.room() === 0) {
+      const left = until - performance.now();
+      if (left <= 0) {
+        const gate = this.holder!;
+        throw new SplinterError(
+          'ETIMEDOUT',
+          `stream "${this.name}": no room after ${timeout} ms: consumer "${gate.id}" acknowledged seq ${this.limit - this.capacity} and the head is ${this.headNumber()} (capacity ${this.capacity})`,
+        );
+      }
+      await abortableDelay(Math.min(ROOM_POLL_MS, left), options.signal);
+    }
   }
 
   /** The meta's capacity, creating the stream first when it has no meta. */
@@ -265,6 +362,7 @@ export class Stream {
    * names it otherwise ('json' for text that is JSON). Synchronous: the message is readable by
    * every process when this returns.
    * @throws {SplinterError} EMSGSIZE (empty, or over the store's value size), EINVAL,
+   *   EAGAIN (a gating consumer of `hold` has not acknowledged the message it would overwrite),
    *   ETIMEDOUT (this producer's claim was declared abandoned: it took over claimTimeout),
    *   ENOENT (the stream was dropped), ECLOSED
    */
@@ -343,11 +441,16 @@ export class Stream {
       if (low === U32_MAX) break;
       // The high word cannot change while the low one stays below 2^32 − 1: only a carry moves it.
       const high = u32[lowW + 1]!;
+      // The gate, before the claim: a seq past what the gates allow is never claimed (so never lost).
+      const next = high * 2 ** 32 + low + 1;
+      if (next > this.limit && next > this.readLimit()) throw this.heldError(next);
       if (Atomics.compareExchange(u32, lowW, low, low + 1) === low) {
         if (high >= MAX_HIGH_WORD) throw this.headPastLimit(BigInt(high) * 2n ** 32n + BigInt(low));
         return high * 2 ** 32 + low + 1;
       }
     }
+    const next = this.headNumber() + 1;
+    if (next > this.limit && next > this.readLimit()) throw this.heldError(next);
     const before = Atomics.add(m.u64, this.headW64, 1n);
     if (before >= MAX_SEQ_BIG) throw this.headPastLimit(before);
     return Number(before) + 1;

@@ -1971,14 +1971,38 @@ static void stream_abandon(const char *cell, uint64_t s) {
         if (!contended_again(eno, until, &round)) return;
 }
 
-/* Produces one message (the convention's "Producing"). *seq is the seq claimed (0 when none was). */
+static int stream_ack_read(const char *key, uint64_t *acked, bool *exists, int *eno);
+
+/* The convention's "Holding a producer": claims head + 1 with a compare-and-swap, only while it is
+   within the held-by consumer's acknowledged seq + capacity; 0 (EAGAIN) when it is not. */
+static uint64_t stream_claim_held(const struct stream *sm, const char *hold_key, int *eno) {
+    uint64_t h = atomic_load(sm->head);
+    for (;;) {
+        uint64_t acked;
+        bool exists;
+        if (stream_ack_read(hold_key, &acked, &exists, eno) != 0) return 0;    /* splinter_get */
+        if (h + 1 > acked + sm->capacity) {
+            stream_why = "held: the seq would overwrite one the consumer has not acknowledged";
+            *eno = EAGAIN;
+            return 0;
+        }
+        if (atomic_compare_exchange_strong(sm->head, &h, h + 1)) return h + 1;
+    }
+}
+
+/* Produces one message (the convention's "Producing"). *seq is the seq claimed (0 when none was).
+   hold_key: the ack key of a consumer that holds this producer (NULL: not held). */
 static int stream_append(const struct stream *sm, const uint8_t *value, size_t len, uint8_t type,
-                         uint64_t claim_timeout_ms, uint64_t *seq, int *eno) {
+                         uint64_t claim_timeout_ms, const char *hold_key, uint64_t *seq, int *eno) {
     *seq = 0;
     if (len == 0 || len > st.maxv) { *eno = len ? EMSGSIZE : EINVAL; return -1; }
 
     /* 1. Claim: the one atomic operation the convention adds to libsplinter's calls. */
-    uint64_t s = atomic_fetch_add(sm->head, 1) + 1;
+    uint64_t s;
+    if (hold_key) {
+        s = stream_claim_held(sm, hold_key, eno);
+        if (!s) return -1;
+    } else s = atomic_fetch_add(sm->head, 1) + 1;
     *seq = s;
     if (s >= STREAM_WRITING) { stream_why = "the head counter passed 2^63"; *eno = EINVAL; return -1; }
     char cell[KEY_MAX];
@@ -2159,9 +2183,14 @@ static void cmd_stream_append(JV *o, Resp *r) {
     if (f_u64(o, "type", &type) == -2 || (type != T_BINARY && type != T_VARTEXT && type != T_JSON))
         NEED(-2, "type (16, 128 or 8)");
     if (f_u64(o, "claim_timeout_ms", &timeout_ms) == -2) NEED(-2, "claim_timeout_ms");
+    const char *hold = NULL;
+    int hold_rc = f_key(o, "hold", &hold);
+    if (hold_rc == -2) NEED(-2, "hold (a consumer id)");
     struct stream sm;
     if (!open_named_stream(o, r, &sm)) return;
-    if (stream_append(&sm, value, len, (uint8_t)type, timeout_ms, &seq, &eno) != 0) stream_fail(r, eno);
+    char hold_key[KEY_MAX];
+    if (hold_rc == 0 && !ack_key(sm.name, hold, hold_key)) NEED(-2, "hold (the key NAME#c.<id> must fit 63 bytes)");
+    if (stream_append(&sm, value, len, (uint8_t)type, timeout_ms, hold_rc == 0 ? hold_key : NULL, &seq, &eno) != 0) stream_fail(r, eno);
     if (seq) r_u64(r, "seq", seq);
 }
 
@@ -2209,7 +2238,7 @@ static void cmd_stream_produce(JV *o, Resp *r) {
     for (uint64_t i = 0; i < count && mono_ns() < end; i++) {
         uint64_t seq;
         size_t len = torture_value(first + i, st.maxv, buf);
-        if (stream_append(&sm, buf, len, T_BINARY, timeout_ms, &seq, &eno) == 0) {
+        if (stream_append(&sm, buf, len, T_BINARY, timeout_ms, NULL, &seq, &eno) == 0) {
             appended++;
             if (!first_seq || seq < first_seq) first_seq = seq;
             if (seq > last_seq) last_seq = seq;
