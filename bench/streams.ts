@@ -524,7 +524,8 @@ try {
   console.log(`Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${CHILD_FLAGS.length > 0 ? `, children run with ${CHILD_FLAGS.join(' ')} (a probe, not the figures)` : ''}\n`);
   if (SECTIONS.has('one') && kinds.includes('splinter')) await inOneProcess();
   if (SECTIONS.has('throughput')) await throughput(kinds);
-  if (SECTIONS.has('latency')) await latency(kinds);
+  // A pause after the throughput runs: their exits free hundreds of MiB (stores, Redis entries) and their page work would land in the latency samples.
+  if (SECTIONS.has('latency')) await sleep(SECTIONS.has('throughput') ? 3_000 : 0).then(() => latency(kinds));
   if (SECTIONS.has('many') && kinds.includes('splinter')) await many();
   if (SECTIONS.has('idle')) await idle(kinds);
   summary['loadAverageAtEnd'] = os.loadavg().map((l) => Number(l.toFixed(2)));
