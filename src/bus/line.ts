@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { SplinterError } from '../errors.js';
-import { BUS_PRESENT_BYTE } from '../layout/constants.js';
+import { BUS_PRESENT_BYTE, HEADER } from '../layout/constants.js';
 import type { Backing } from '../store/backing/backing.js';
 import { resolveTarget } from '../store/backing/target.js';
 import { Doorbells } from './doorbell.js';
@@ -30,6 +30,8 @@ export class BusLine {
   private lookedAt = 0;
   /** A live holder's bytes (never those of a closed, unmapped handle). */
   private header: Uint8Array;
+  /** The global epoch's low word in `header`'s mapping (replaced with it). */
+  private epochWord: Int32Array;
   private readonly sab: Int32Array | undefined;
   private waiter: LocalWaiter | undefined;
   private readonly nameCheck: NameCheck | undefined;
@@ -43,6 +45,7 @@ export class BusLine {
   ) {
     const bytes = backing.bytes;
     this.header = bytes;
+    this.epochWord = epochWordOf(bytes);
     if (identity === undefined) this.sab = sabWords(bytes);
     if (identity !== undefined && storePath !== undefined) this.nameCheck = new NameCheck(this.holderPaths, identity);
   }
@@ -67,6 +70,7 @@ export class BusLine {
     const next = this.holders[0];
     if (next === undefined) return true;
     this.header = next; // before the leaving handle unmaps its bytes
+    this.epochWord = epochWordOf(next);
     return false;
   }
 
@@ -116,9 +120,15 @@ export class BusLine {
       // Tell writers (ours, in any process) that a table exists, with a new value each time (1..255,
       // never 0) so a writer that found none before looks again; C never reads this padding byte.
       if (doorbells !== undefined) Atomics.store(this.header, BUS_PRESENT_BYTE, (Atomics.load(this.header, BUS_PRESENT_BYTE) % 255) + 1);
-      this.waiter = new LocalWaiter(this.pollIntervalMs, doorbells, this.sab, this.nameCheck);
+      this.waiter = new LocalWaiter(this.pollIntervalMs, doorbells, this.sab, this.nameCheck, () => this.globalEpochLow());
     }
     return this.waiter;
+  }
+
+  /** The low word of the store's global epoch: every write moves it (C's included). */
+  globalEpochLow(): number {
+    // Atomic: C moves the epoch with an atomic add.
+    return Atomics.load(this.epochWord, 0);
   }
 
   /** Last handle closed: stop waiting, leave the table, close the FIFOs. */
@@ -149,4 +159,9 @@ export function releaseLine(backing: Backing, line: BusLine): void {
   if (!line.letGo(backing.bytes)) return;
   lines.delete(backing.identity ?? (backing.bytes.buffer as SharedArrayBuffer));
   line.dispose();
+}
+
+/** The global epoch's low word (little-endian: the first 4 bytes of the u64) in a store's bytes. */
+function epochWordOf(bytes: Uint8Array): Int32Array {
+  return new Int32Array(bytes.buffer, bytes.byteOffset + HEADER.epoch, 1);
 }

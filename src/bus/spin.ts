@@ -11,6 +11,13 @@ const SPIN_SLICE_MS = 0.5;
  * scavenge every 40 ms.
  */
 const LOOKS_PER_CLOCK = 256;
+/**
+ * Between two full checks the spin reads only the store's global epoch (every write moves it, C's
+ * too, just before it releases the slot): reading the cells a producer is writing pulls their
+ * lines from its core on every look and made each of its appends 10× slower. A full check every
+ * so many looks still catches what moves no epoch (signal pulses).
+ */
+const LOOKS_PER_FULL_CHECK = 64;
 
 export class Spin {
   private spinning = false;
@@ -22,6 +29,8 @@ export class Spin {
     private readonly wanted: () => boolean,
     /** The waiter is gone: no further slice. */
     private readonly disposed: () => boolean,
+    /** The low word of the store's global epoch (BusLine.globalEpochLow). */
+    private readonly changes: () => number,
   ) {}
 
   /**
@@ -37,9 +46,16 @@ export class Spin {
         return;
       }
       const until = performance.now() + SPIN_SLICE_MS;
+      // The epoch is read before each check: a write after it shows as a new value at a later look.
+      let seen = this.changes();
+      let check = true;
       // Spinning: the caller asked to trade a core for latency.
-      for (let looks = 1; !this.checkAll() && this.wanted(); looks++) {
+      for (let looks = 1; ; looks++) {
+        if (check && (this.checkAll() || !this.wanted())) break;
         if (looks % LOOKS_PER_CLOCK === 0 && performance.now() >= until) break;
+        const now = this.changes();
+        check = now !== seen || looks % LOOKS_PER_FULL_CHECK === 0;
+        seen = now;
       }
       setImmediate(turn);
     };

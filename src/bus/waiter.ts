@@ -60,6 +60,8 @@ export class LocalWaiter {
     sab: Int32Array | undefined,
     /** The store's name against its file; undefined for SharedArrayBuffer stores, which have no name. */
     private readonly nameCheck: NameCheck | undefined,
+    /** The low word of the store's global epoch, read by the spin between full checks. */
+    globalEpochLow: () => number,
   ) {
     const checkAll = (): boolean => this.checkAll();
     if (sab !== undefined) {
@@ -72,6 +74,7 @@ export class LocalWaiter {
       checkAll,
       () => this.lowLatencyCount > 0,
       () => this.disposed,
+      globalEpochLow,
     );
   }
 
