@@ -114,12 +114,7 @@ t.test('the gates are read when the cached limit is reached, not per append', as
 });
 
 t.test('a C producer that ignores the gate: the gated consumer is told exactly what it lost', async (t) => {
-  const target = shmName(t, 'stream');
-  const store = Store.create(target, { slots: 64, maxValueSize: 64 });
-  t.teardown(() => store.close());
-  const peer = Peer.open(target);
-  t.teardown(() => peer.close());
-  await peer.ready;
+  const { store, peer } = await storeWithPeer(t);
   const log = store.stream('log', { capacity: 3, hold: ['w'] });
   log.append('a');
   log.append('b');
@@ -135,12 +130,7 @@ t.test('a C producer that ignores the gate: the gated consumer is told exactly w
 });
 
 t.test('a C producer that honours the gate (the convention, with libsplinter calls and one compare-and-swap) is held and resumes on an ack', async (t) => {
-  const target = shmName(t, 'stream');
-  const store = Store.create(target, { slots: 64, maxValueSize: 64 });
-  t.teardown(() => store.close());
-  const peer = Peer.open(target);
-  t.teardown(() => peer.close());
-  await peer.ready;
+  const { store, peer } = await storeWithPeer(t);
   const log = store.stream('log', { capacity: 2, hold: ['w'] });
   const cAppend = (word: string): Promise<unknown> => peer.send({ op: 'stream_append', name: 'log', hold: 'w', value_hex: Buffer.from(word).toString('hex') });
   t.match(await cAppend('a'), { rc: 0, seq: '1' });
@@ -156,3 +146,14 @@ t.test('a C producer that honours the gate (the convention, with libsplinter cal
   t.same((await take(events, 2)).map(plain), [message(2, 'bytes', [...Buffer.from('b')]), message(3, 'bytes', [...Buffer.from('c')])], 'nothing lost');
   await events.return!();
 });
+
+/** A small store of ours and the C peer on it, both closed at the end of the test. */
+async function storeWithPeer(t: Test): Promise<{ store: Store; peer: Peer }> {
+  const target = shmName(t, 'stream');
+  const store = Store.create(target, { slots: 64, maxValueSize: 64 });
+  t.teardown(() => store.close());
+  const peer = Peer.open(target);
+  t.teardown(() => peer.close());
+  await peer.ready;
+  return { store, peer };
+}
