@@ -9,6 +9,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
+/** A cache file is at most a few MB for a bundle of 430 kB; anything larger is not ours. */
+const MAX_CACHE_BYTES = 64 * 1024 * 1024;
 const main = path.join(root, 'dist', 'bundle', 'splinter.cjs');
 
 if (!fs.existsSync(main)) {
@@ -81,10 +83,20 @@ function pathHash(text) {
   return (h >>> 0).toString(16);
 }
 
-/** The cached data when the file holds data for this bundle, whole; else undefined. */
+/**
+ * The cached data when the file holds data for this bundle, whole; else undefined. Cached data is
+ * compiled code V8 runs unchecked, so only a file that nobody else could have written counts:
+ * a regular file (no link followed) and its folder, both ours and writable by us alone.
+ */
 function readCache(cacheFile, identity) {
+  let fd;
   try {
-    const bytes = fs.readFileSync(cacheFile);
+    if (!ownedByUsAlone(fs.statSync(path.dirname(cacheFile)))) return undefined;
+    fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile() || !ownedByUsAlone(stat) || stat.size > MAX_CACHE_BYTES) return undefined;
+    const bytes = Buffer.alloc(stat.size);
+    if (fs.readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return undefined;
     const end = bytes.indexOf(10);
     if (end < 0 || end > 4096) return undefined;
     const header = JSON.parse(bytes.subarray(0, end).toString('utf8'));
@@ -94,18 +106,37 @@ function readCache(cacheFile, identity) {
     return data.equals(bytes.subarray(end + 1 + length)) ? data : undefined;
   } catch {
     return undefined; // no cache yet, or one unreadable: compiled without it
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
+/** Owned by this process's user (root's files count for root alone) and writable by nobody else. */
+function ownedByUsAlone(stat) {
+  return typeof process.geteuid === 'function' && stat.uid === process.geteuid() && (stat.mode & 0o022) === 0;
+}
+
 function writeCache(cacheFile, identity, script) {
+  const temporary = `${cacheFile}.${process.pid}.tmp`;
+  let fd;
   try {
     const data = script.createCachedData();
     const header = JSON.stringify({ identity, length: data.length });
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-    const temporary = `${cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, Buffer.concat([Buffer.from(`${header}\n`), data, data]));
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+    if (!ownedByUsAlone(fs.statSync(path.dirname(cacheFile)))) return; // a folder others can write: never trusted, so never written
+    // A fresh file (no link followed, none replaced), the user's alone.
+    fd = fs.openSync(temporary, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    fs.writeSync(fd, Buffer.concat([Buffer.from(`${header}\n`), data, data]));
+    fs.closeSync(fd);
+    fd = undefined;
     fs.renameSync(temporary, cacheFile);
   } catch {
-    // a read-only or full disk: the next start compiles again
+    // a read-only or full disk, or a leftover of ours: the next start compiles again
+    try {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // nothing more to tidy
+    }
   }
 }

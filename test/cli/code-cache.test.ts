@@ -84,6 +84,41 @@ t.test('Node 20: the cache is written once, used, and a stale or damaged one is 
   t.same(runNoCommand(bin, cliEnv({ XDG_CACHE_HOME: blocked })), changed, 'an unwritable cache folder is ignored');
 });
 
+t.test('Node 20: a cache others could have written is never run, and never written into a folder others can write', { skip: nodeKeepsCache && 'this Node keeps its own compile cache' }, async (t) => {
+  const { bin } = packageCopy(t);
+  const cacheHome = tempDir(t);
+  const env = cliEnv({ XDG_CACHE_HOME: cacheHome, NODE_DISABLE_COMPILE_CACHE: undefined });
+  const first = runNoCommand(bin, env);
+  t.equal(first.status, 2, first.stderr);
+  const [cacheFile] = cacheFiles(cacheHome);
+  t.ok(cacheFile, 'a cache was written');
+  t.equal(fs.statSync(cacheFile!).mode & 0o777, 0o600, "the cache file is the user's alone");
+
+  // Writable by others: not taken (so written again, the user's alone).
+  fs.chmodSync(cacheFile!, 0o666);
+  const before = fs.statSync(cacheFile!).ino;
+  t.same(runNoCommand(bin, env), first, 'the command works');
+  t.not(fs.statSync(cacheFile!).ino, before, 'the cache others could write was not taken: written again');
+  t.equal(fs.statSync(cacheFile!).mode & 0o777, 0o600);
+
+  // A link in its place, to a valid cache: not followed (replaced by a file).
+  const elsewhere = path.join(tempDir(t), 'cache');
+  fs.copyFileSync(cacheFile!, elsewhere);
+  fs.rmSync(cacheFile!);
+  fs.symlinkSync(elsewhere, cacheFile!);
+  t.same(runNoCommand(bin, env), first, 'the command works');
+  t.ok(fs.lstatSync(cacheFile!).isFile(), 'the link was not followed: a file of ours replaced it');
+
+  // A folder others can write: nothing in it is taken, nothing is written to it.
+  const folder = path.dirname(cacheFile!);
+  fs.chmodSync(folder, 0o777);
+  t.teardown(() => fs.chmodSync(folder, 0o700));
+  const kept = fs.statSync(cacheFile!).ino;
+  t.same(runNoCommand(bin, env), first, 'the command works');
+  t.equal(fs.statSync(cacheFile!).ino, kept, 'nothing written into a folder others can write');
+  t.same(fs.readdirSync(folder), [path.basename(cacheFile!)], 'no temporary file left');
+});
+
 t.test("the bundle's lazily loaded packages load under the cache too (ioredis for the bridge)", async (t) => {
   const { bin } = packageCopy(t);
   const env = cliEnv({ XDG_CACHE_HOME: tempDir(t), NODE_DISABLE_COMPILE_CACHE: undefined });
