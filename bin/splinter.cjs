@@ -95,7 +95,7 @@ function readCache(cacheFile, identity) {
     fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     const stat = fs.fstatSync(fd);
     if (!stat.isFile() || !ownedByUsAlone(stat) || stat.size > MAX_CACHE_BYTES) return undefined;
-    const bytes = Buffer.alloc(stat.size);
+    const bytes = Buffer.allocUnsafe(stat.size); // every byte is read into it (the count is checked) before any is used
     if (fs.readSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) return undefined;
     const end = bytes.indexOf(10);
     if (end < 0 || end > 4096) return undefined;
